@@ -1,0 +1,14 @@
+//! Pure rules of Tandem: typed ids, who is who, what they may do, and the
+//! audit chain. No I/O and no async live here, so every rule can be tested
+//! without a database or a server.
+
+pub mod actor;
+pub mod audit;
+pub mod ids;
+pub mod policy;
+pub mod text;
+pub mod totp;
+
+pub use actor::{Actor, Role, Scope, Side};
+pub use ids::{ApiTokenId, EngagementId, OrgId, UserId};
+pub use text::{Email, OrgName, Password, PersonName, Slug, ValidationError};

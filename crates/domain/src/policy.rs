@@ -1,0 +1,116 @@
+//! The one place that decides who may do what. Handlers and services ask
+//! [`decide`]; nothing else compares roles.
+//!
+//! The answer depends on the actor's role, the action, and how the target
+//! relates to the actor ([`Relation`]), which the service looks up live so
+//! that an ended engagement stops access on the next request.
+
+use crate::actor::Role;
+
+/// What an actor wants to do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// List or read the people of an organization.
+    ViewUsers,
+    /// Add people, change their roles, deactivate them.
+    ManageUsers,
+    /// See engagements and who on the provider side has access.
+    ViewEngagements,
+    /// Start an engagement, assign engineers to it.
+    ManageEngagements,
+    /// End an engagement: the provider admin, or the client admin leaving.
+    EndEngagement,
+    /// Read the audit log of an organization's data.
+    ViewAudit,
+    /// Organization settings such as requiring TOTP for staff.
+    ManageOrgSettings,
+}
+
+/// How the target organization relates to the actor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Relation {
+    /// The actor's own organization.
+    Own,
+    /// A client the actor (provider staff) is assigned to through an active engagement.
+    Engaged,
+    /// Anything else: another client, a client of an ended engagement, another provider.
+    Foreign,
+}
+
+/// The policy's answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decision {
+    /// Go ahead.
+    Allow,
+    /// The actor can see the target but may not do this (403).
+    Forbidden,
+    /// The actor may not know the target exists (404, like a missing one).
+    NotFound,
+}
+
+impl Decision {
+    /// True when the action may go ahead.
+    pub fn allowed(self) -> bool {
+        self == Decision::Allow
+    }
+}
+
+/// Decide whether `role` may do `action` on a target with `relation` to them.
+pub fn decide(role: Role, action: Action, relation: Relation) -> Decision {
+    use Action::*;
+    use Relation::*;
+    use Role::*;
+    let allow = match (relation, action) {
+        (Foreign, _) => return Decision::NotFound,
+        // Requesters see nothing of the organization beyond their own account.
+        (_, _) if role == Requester => false,
+        (Own, ViewUsers | ViewEngagements | ViewAudit) => true,
+        (Own, ManageUsers | ManageOrgSettings) => matches!(role, ProviderAdmin | ClientAdmin),
+        (Own, ManageEngagements) => role == ProviderAdmin,
+        // The client owns its workspace: its admin may end the engagement too.
+        (Own, EndEngagement) => matches!(role, ProviderAdmin | ClientAdmin),
+        // Assigned provider staff work with the client's people and read its
+        // audit log, but the client's users and settings stay the client's.
+        (Engaged, ViewUsers | ViewEngagements | ViewAudit) => true,
+        (Engaged, ManageUsers | ManageOrgSettings | ManageEngagements | EndEngagement) => false,
+    };
+    if allow {
+        Decision::Allow
+    } else {
+        Decision::Forbidden
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn foreign_targets_are_not_found_for_every_role_and_action() {
+        for role in Role::ALL {
+            for action in [Action::ViewUsers, Action::ManageUsers, Action::ViewAudit] {
+                assert_eq!(decide(role, action, Relation::Foreign), Decision::NotFound);
+            }
+        }
+    }
+
+    #[test]
+    fn engaged_provider_staff_read_but_never_manage_client_people() {
+        assert!(decide(Role::ProviderEngineer, Action::ViewAudit, Relation::Engaged).allowed());
+        assert_eq!(
+            decide(Role::ProviderAdmin, Action::ManageUsers, Relation::Engaged),
+            Decision::Forbidden
+        );
+    }
+
+    #[test]
+    fn only_admins_manage_people_and_viewers_only_read() {
+        assert!(decide(Role::ClientAdmin, Action::ManageUsers, Relation::Own).allowed());
+        assert!(!decide(Role::ClientTechnician, Action::ManageUsers, Relation::Own).allowed());
+        assert!(!decide(Role::ClientViewer, Action::ManageOrgSettings, Relation::Own).allowed());
+        assert!(decide(Role::ClientViewer, Action::ViewAudit, Relation::Own).allowed());
+        assert!(!decide(Role::Requester, Action::ViewUsers, Relation::Own).allowed());
+        assert!(!decide(Role::ClientAdmin, Action::ManageEngagements, Relation::Own).allowed());
+        assert!(decide(Role::ClientAdmin, Action::EndEngagement, Relation::Own).allowed());
+    }
+}
