@@ -115,6 +115,20 @@ impl fmt::Display for Role {
     }
 }
 
+impl TryFrom<String> for Role {
+    type Error = UnknownValue;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
+    }
+}
+
+impl TryFrom<String> for Side {
+    type Error = UnknownValue;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
+    }
+}
+
 impl FromStr for Role {
     type Err = UnknownValue;
     fn from_str(s: &str) -> Result<Self, Self::Err> {

@@ -32,6 +32,13 @@ macro_rules! typed_id {
             }
         }
 
+        impl TryFrom<String> for $name {
+            type Error = uuid::Error;
+            fn try_from(s: String) -> Result<Self, Self::Error> {
+                s.parse()
+            }
+        }
+
         impl FromStr for $name {
             type Err = uuid::Error;
             fn from_str(s: &str) -> Result<Self, Self::Err> {

@@ -1,1 +1,261 @@
-//! placeholder
+//! Persistence for Tandem over SQLite or PostgreSQL from one code base.
+//!
+//! [`Db`] holds the pools; [`Tx`] is a write transaction owned by the service
+//! layer. Each module covers one aggregate and takes the caller's scope
+//! where the data belongs to a tenant. SQL is written once in the dialect
+//! both backends share (`$1` placeholders, `RETURNING`, `ON CONFLICT`); the
+//! [`on_db!`] and [`on_tx!`] macros expand a query for each backend.
+
+pub mod audit;
+pub mod engagements;
+pub mod login_failures;
+pub mod orgs;
+pub mod sessions;
+pub mod tokens;
+pub mod users;
+
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Errors of the store. Database text never leaves the process: the web
+/// edge maps these to problems without the message.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The row does not exist or is outside the caller's scope.
+    #[error("not found")]
+    NotFound,
+    /// A uniqueness rule was broken (e.g. an e-mail already in use).
+    #[error("conflict")]
+    Conflict,
+    /// The database URL is not one we serve.
+    #[error("unsupported database url {0:?}: use sqlite://PATH or postgres://...")]
+    UnsupportedUrl(String),
+    /// Anything the database reported.
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    /// A migration failed.
+    #[error("migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+impl StoreError {
+    /// Map a unique-constraint violation to [`StoreError::Conflict`].
+    pub(crate) fn from_write(e: sqlx::Error) -> Self {
+        match e.as_database_error() {
+            Some(d) if d.is_unique_violation() => StoreError::Conflict,
+            _ => StoreError::Database(e),
+        }
+    }
+}
+
+/// Result of a store call.
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// The database: SQLite (the embedded default) or PostgreSQL.
+#[derive(Clone, Debug)]
+pub enum Db {
+    /// SQLite with one writer connection and a pool of readers, so that
+    /// writers queue in the process instead of fighting over the file lock.
+    Sqlite {
+        /// The single writer.
+        write: SqlitePool,
+        /// Readers; WAL lets them run beside the writer.
+        read: SqlitePool,
+    },
+    /// PostgreSQL; several Tandem processes may share one database.
+    Postgres(PgPool),
+}
+
+/// Which backend a [`Db`] runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite.
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+/// A write transaction. Dropping it without [`Tx::commit`] rolls back.
+pub enum Tx {
+    /// On SQLite.
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    /// On PostgreSQL.
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+/// Run `$body` with `$c` bound to the read pool of either backend; the body
+/// is compiled once per backend.
+#[macro_export]
+macro_rules! on_db {
+    ($db:expr, $c:ident => $body:expr) => {
+        match $db {
+            $crate::Db::Sqlite { read: $c, .. } => $body,
+            $crate::Db::Postgres($c) => $body,
+        }
+    };
+}
+
+/// Run `$body` with `$c` bound to the connection of a transaction.
+#[macro_export]
+macro_rules! on_tx {
+    ($tx:expr, $c:ident => $body:expr) => {
+        match $tx {
+            $crate::Tx::Sqlite(t) => {
+                let $c = &mut **t;
+                $body
+            }
+            $crate::Tx::Postgres(t) => {
+                let $c = &mut **t;
+                $body
+            }
+        }
+    };
+}
+
+impl Db {
+    /// Connect to `url` (`sqlite://PATH` or `postgres://...`). SQLite files
+    /// are created when missing.
+    pub async fn connect(url: &str) -> Result<Self> {
+        if url.starts_with("sqlite:") {
+            let opts = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                // FULL: the WAL is synced at every commit, so a 2xx answer
+                // survives a power cut, not only a process crash (NORMAL
+                // would only promise the latter).
+                .synchronous(SqliteSynchronous::Full)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10));
+            let write = SqlitePoolOptions::new()
+                .max_connections(1)
+                .connect_with(opts.clone())
+                .await?;
+            let read = SqlitePoolOptions::new()
+                .max_connections(8)
+                .connect_with(opts.read_only(true))
+                .await?;
+            Ok(Db::Sqlite { write, read })
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect(url)
+                .await?;
+            Ok(Db::Postgres(pool))
+        } else {
+            Err(StoreError::UnsupportedUrl(url.to_owned()))
+        }
+    }
+
+    /// Which backend this is.
+    pub fn backend(&self) -> Backend {
+        match self {
+            Db::Sqlite { .. } => Backend::Sqlite,
+            Db::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Bring the schema up to date (run at start-up and by `tandem migrate`).
+    pub async fn migrate(&self) -> Result<()> {
+        match self {
+            Db::Sqlite { write, .. } => sqlx::migrate!("./migrations/sqlite").run(write).await?,
+            Db::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
+        }
+        Ok(())
+    }
+
+    /// Start a write transaction.
+    pub async fn begin(&self) -> Result<Tx> {
+        Ok(match self {
+            Db::Sqlite { write, .. } => Tx::Sqlite(write.begin().await?),
+            Db::Postgres(p) => Tx::Postgres(p.begin().await?),
+        })
+    }
+
+    /// A cheap round trip, for `/readyz`.
+    pub async fn ping(&self) -> Result<()> {
+        on_db!(self, c => sqlx::query("SELECT 1").execute(c).await.map(|_| ()))?;
+        Ok(())
+    }
+
+    /// Copy a live SQLite database into `path` as one consistent snapshot
+    /// (`VACUUM INTO` reads inside a single transaction, so writers carry on).
+    pub async fn backup_sqlite_to(&self, path: &str) -> Result<()> {
+        match self {
+            Db::Sqlite { write, .. } => {
+                sqlx::query("VACUUM INTO $1").bind(path).execute(write).await?;
+                Ok(())
+            }
+            Db::Postgres(_) => Err(StoreError::UnsupportedUrl("postgres".into())),
+        }
+    }
+
+    /// Close all connections (at shutdown, so the WAL is checkpointed).
+    pub async fn close(&self) {
+        match self {
+            Db::Sqlite { write, read } => {
+                read.close().await;
+                write.close().await;
+            }
+            Db::Postgres(p) => p.close().await,
+        }
+    }
+}
+
+/// Check a SQLite file with `PRAGMA integrity_check`; true when it says `ok`.
+pub async fn sqlite_file_is_sound(path: &str) -> Result<bool> {
+    let opts = SqliteConnectOptions::new().filename(path).read_only(true);
+    let pool = SqlitePoolOptions::new().max_connections(1).connect_with(opts).await?;
+    let verdict: String = sqlx::query_scalar("PRAGMA integrity_check")
+        .fetch_one(&pool)
+        .await?;
+    pool.close().await;
+    Ok(verdict == "ok")
+}
+
+impl Tx {
+    /// Commit; only after this may the caller answer 2xx.
+    pub async fn commit(self) -> Result<()> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Postgres(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+}
+
+/// Run a statement in a transaction and give the number of rows it touched.
+#[macro_export]
+macro_rules! exec_tx {
+    ($tx:expr, $c:ident => $body:expr) => {
+        match $tx {
+            $crate::Tx::Sqlite(t) => {
+                let $c = &mut **t;
+                $body.map(|r| r.rows_affected())
+            }
+            $crate::Tx::Postgres(t) => {
+                let $c = &mut **t;
+                $body.map(|r| r.rows_affected())
+            }
+        }
+    };
+}
+
+/// The SQL predicate (on a column named by the caller's query) that keeps a
+/// row's organization within a scope: the actor's own organization, or a
+/// client of an active engagement the actor is assigned to. `$U` is the
+/// actor's user id and `$O` their organization id, substituted by position.
+#[macro_export]
+macro_rules! scope_filter {
+    ($col:literal, $u:literal, $o:literal) => {
+        concat!(
+            "(", $col, " = ", $o, " OR ", $col,
+            " IN (SELECT e.client_id FROM engagements e JOIN engagement_engineers a ON a.engagement_id = e.id WHERE a.user_id = ",
+            $u, " AND e.provider_id = ", $o, " AND e.status = 'active'))"
+        )
+    };
+}

@@ -1,0 +1,151 @@
+//! People who sign in, on either side.
+
+use crate::{Db, Result, StoreError, Tx, exec_tx, on_db, on_tx, scope_filter};
+use tandem_domain::{OrgId, Role, Scope, UserId};
+
+/// A user as stored (the password hash and TOTP secret stay in the store
+/// and service layers; web types copy only what they show).
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct User {
+    /// Their id.
+    #[sqlx(try_from = "String")]
+    pub id: UserId,
+    /// Their organization.
+    #[sqlx(try_from = "String")]
+    pub org_id: OrgId,
+    /// Normalised e-mail, unique.
+    pub email: String,
+    /// Display name.
+    pub name: String,
+    /// Role (the side follows).
+    #[sqlx(try_from = "String")]
+    pub role: Role,
+    /// argon2id PHC string.
+    pub password_hash: String,
+    /// Base32 TOTP secret: pending until `totp_enabled`.
+    pub totp_secret: Option<String>,
+    /// Whether sign-in asks for a TOTP code.
+    pub totp_enabled: bool,
+    /// The last TOTP step accepted, so no code works twice.
+    pub totp_last_step: Option<i64>,
+    /// Deactivated users cannot sign in or use tokens.
+    pub active: bool,
+    /// Creation instant (epoch ms).
+    pub created_at: i64,
+    /// Last change (epoch ms).
+    pub updated_at: i64,
+}
+
+macro_rules! select_users {
+    ($rest:expr) => {
+        concat!(
+            "SELECT id, org_id, email, name, role, password_hash, totp_secret, totp_enabled, totp_last_step, active, created_at, updated_at FROM users ",
+            $rest
+        )
+    };
+}
+
+/// Insert a user.
+pub async fn insert(tx: &mut Tx, u: &User) -> Result<()> {
+    exec_tx!(tx, c => sqlx::query(
+        "INSERT INTO users (id, org_id, email, name, role, password_hash, totp_secret, totp_enabled, totp_last_step, active, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)")
+        .bind(u.id.to_string())
+        .bind(u.org_id.to_string())
+        .bind(&u.email)
+        .bind(&u.name)
+        .bind(u.role.as_str())
+        .bind(&u.password_hash)
+        .bind(&u.totp_secret)
+        .bind(u.totp_enabled)
+        .bind(u.totp_last_step)
+        .bind(u.active)
+        .bind(u.created_at)
+        .bind(u.updated_at)
+        .execute(c).await)
+    .map_err(StoreError::from_write)?;
+    Ok(())
+}
+
+/// A user by e-mail, for sign-in (no scope: nobody is signed in yet).
+pub async fn find_by_email_for_sign_in(db: &Db, email: &str) -> Result<Option<User>> {
+    Ok(on_db!(db, c => sqlx::query_as::<_, User>(select_users!("WHERE email = $1"))
+        .bind(email).fetch_optional(c).await)?)
+}
+
+/// A user by id, for resolving the actor of a session or token.
+pub async fn get_for_actor(db: &Db, id: UserId) -> Result<User> {
+    on_db!(db, c => sqlx::query_as::<_, User>(select_users!("WHERE id = $1"))
+        .bind(id.to_string()).fetch_optional(c).await)?
+    .ok_or(StoreError::NotFound)
+}
+
+/// Same as [`get_for_actor`] inside a write transaction.
+pub async fn get_for_actor_tx(tx: &mut Tx, id: UserId) -> Result<User> {
+    on_tx!(tx, c => sqlx::query_as::<_, User>(select_users!("WHERE id = $1"))
+        .bind(id.to_string()).fetch_optional(c).await)?
+    .ok_or(StoreError::NotFound)
+}
+
+/// A user within the caller's scope.
+pub async fn find(db: &Db, scope: &Scope, id: UserId) -> Result<User> {
+    let sql = select_users!(concat!("WHERE id = $1 AND ", scope_filter!("org_id", "$2", "$3")));
+    on_db!(db, c => sqlx::query_as::<_, User>(sql)
+        .bind(id.to_string())
+        .bind(scope.user_id.to_string())
+        .bind(scope.org_id.to_string())
+        .fetch_optional(c).await)?
+    .ok_or(StoreError::NotFound)
+}
+
+/// The people of one organization, if it is within the caller's scope.
+pub async fn list_in_org(db: &Db, scope: &Scope, org: OrgId) -> Result<Vec<User>> {
+    let sql = select_users!(concat!(
+        "WHERE org_id = $1 AND ",
+        scope_filter!("org_id", "$2", "$3"),
+        " ORDER BY role, name"
+    ));
+    Ok(on_db!(db, c => sqlx::query_as::<_, User>(sql)
+        .bind(org.to_string())
+        .bind(scope.user_id.to_string())
+        .bind(scope.org_id.to_string())
+        .fetch_all(c).await)?)
+}
+
+/// Change name, role and active flag of a user in the caller's own organization.
+pub async fn update_profile(tx: &mut Tx, scope: &Scope, u: &User, now: i64) -> Result<()> {
+    let n = exec_tx!(tx, c => sqlx::query(
+        "UPDATE users SET name = $1, role = $2, active = $3, updated_at = $4 WHERE id = $5 AND org_id = $6")
+        .bind(&u.name).bind(u.role.as_str()).bind(u.active).bind(now)
+        .bind(u.id.to_string()).bind(scope.org_id.to_string())
+        .execute(c).await)?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+/// Replace a user's password hash.
+pub async fn set_password_hash(tx: &mut Tx, id: UserId, hash: &str, now: i64) -> Result<()> {
+    exec_tx!(tx, c => sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
+        .bind(hash).bind(now).bind(id.to_string()).execute(c).await)?;
+    Ok(())
+}
+
+/// Store a TOTP secret and whether it is confirmed.
+pub async fn set_totp(tx: &mut Tx, id: UserId, secret: Option<&str>, enabled: bool, last_step: Option<i64>) -> Result<()> {
+    exec_tx!(tx, c => sqlx::query(
+        "UPDATE users SET totp_secret = $1, totp_enabled = $2, totp_last_step = $3 WHERE id = $4")
+        .bind(secret).bind(enabled).bind(last_step).bind(id.to_string()).execute(c).await)?;
+    Ok(())
+}
+
+/// Record the TOTP step just used. Only moves forward, and answers false
+/// when another request used the same or a later step first, so a code
+/// cannot be replayed even by two concurrent sign-ins.
+pub async fn advance_totp_step(tx: &mut Tx, id: UserId, step: i64) -> Result<bool> {
+    let n = exec_tx!(tx, c => sqlx::query(
+        "UPDATE users SET totp_last_step = $1 WHERE id = $2 AND (totp_last_step IS NULL OR totp_last_step < $1)")
+        .bind(step).bind(id.to_string()).execute(c).await)?;
+    Ok(n == 1)
+}
