@@ -118,29 +118,55 @@ pub enum ChainBreak {
     },
 }
 
-/// Check entries in stored order (ascending `seq`), from the first entry.
-/// Returns the number of entries checked.
-pub fn verify_chain(entries: impl IntoIterator<Item = StoredAudit>) -> Result<u64, ChainBreak> {
-    let mut expected_seq = 1;
-    let mut prev = GENESIS.to_owned();
-    let mut n = 0;
-    for e in entries {
+/// Checks a chain one entry at a time, so a long log can be verified page
+/// by page without holding it in memory.
+#[derive(Debug)]
+pub struct ChainVerifier {
+    expected_seq: i64,
+    prev: String,
+    checked: u64,
+}
+
+impl Default for ChainVerifier {
+    fn default() -> Self {
+        Self { expected_seq: 1, prev: GENESIS.to_owned(), checked: 0 }
+    }
+}
+
+impl ChainVerifier {
+    /// Check the next entry in stored order (ascending `seq`).
+    pub fn check(&mut self, e: &StoredAudit) -> Result<(), ChainBreak> {
         let seq = e.record.seq;
-        if seq > expected_seq {
-            return Err(ChainBreak::Removed { seq, expected: expected_seq });
+        if seq > self.expected_seq {
+            return Err(ChainBreak::Removed { seq, expected: self.expected_seq });
         }
-        if seq < expected_seq || e.prev_hash != prev {
+        if seq < self.expected_seq || e.prev_hash != self.prev {
             // The previous entry's hash is not the one this entry was chained to.
             return Err(ChainBreak::Reordered { seq });
         }
         if e.record.chain_hash(&e.prev_hash) != e.hash {
             return Err(ChainBreak::Altered { seq });
         }
-        prev = e.hash;
-        expected_seq += 1;
-        n += 1;
+        self.prev.clone_from(&e.hash);
+        self.expected_seq += 1;
+        self.checked += 1;
+        Ok(())
     }
-    Ok(n)
+
+    /// How many entries passed.
+    pub fn checked(&self) -> u64 {
+        self.checked
+    }
+}
+
+/// Check entries in stored order (ascending `seq`), from the first entry.
+/// Returns the number of entries checked.
+pub fn verify_chain(entries: impl IntoIterator<Item = StoredAudit>) -> Result<u64, ChainBreak> {
+    let mut v = ChainVerifier::default();
+    for e in entries {
+        v.check(&e)?;
+    }
+    Ok(v.checked())
 }
 
 #[cfg(test)]

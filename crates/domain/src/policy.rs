@@ -14,6 +14,9 @@ pub enum Action {
     ViewUsers,
     /// Add people, change their roles, deactivate them.
     ManageUsers,
+    /// Add and update end users (requesters) only: everyday help-desk work
+    /// that the client's technicians and assigned provider staff share.
+    ManageRequesters,
     /// See engagements and who on the provider side has access.
     ViewEngagements,
     /// Start an engagement, assign engineers to it.
@@ -66,12 +69,13 @@ pub fn decide(role: Role, action: Action, relation: Relation) -> Decision {
         (_, _) if role == Requester => false,
         (Own, ViewUsers | ViewEngagements | ViewAudit) => true,
         (Own, ManageUsers | ManageOrgSettings) => matches!(role, ProviderAdmin | ClientAdmin),
+        (Own, ManageRequesters) => matches!(role, ProviderAdmin | ClientAdmin | ClientTechnician),
         (Own, ManageEngagements) => role == ProviderAdmin,
         // The client owns its workspace: its admin may end the engagement too.
         (Own, EndEngagement) => matches!(role, ProviderAdmin | ClientAdmin),
         // Assigned provider staff work with the client's people and read its
         // audit log, but the client's users and settings stay the client's.
-        (Engaged, ViewUsers | ViewEngagements | ViewAudit) => true,
+        (Engaged, ViewUsers | ViewEngagements | ViewAudit | ManageRequesters) => true,
         (Engaged, ManageUsers | ManageOrgSettings | ManageEngagements | EndEngagement) => false,
     };
     if allow {
@@ -112,5 +116,8 @@ mod tests {
         assert!(!decide(Role::Requester, Action::ViewUsers, Relation::Own).allowed());
         assert!(!decide(Role::ClientAdmin, Action::ManageEngagements, Relation::Own).allowed());
         assert!(decide(Role::ClientAdmin, Action::EndEngagement, Relation::Own).allowed());
+        assert!(decide(Role::ClientTechnician, Action::ManageRequesters, Relation::Own).allowed());
+        assert!(!decide(Role::ClientViewer, Action::ManageRequesters, Relation::Own).allowed());
+        assert!(decide(Role::ProviderEngineer, Action::ManageRequesters, Relation::Engaged).allowed());
     }
 }

@@ -1,1 +1,138 @@
-//! placeholder
+//! Use cases of Tandem. Each public function is one thing a person or a
+//! script does; it checks the policy, owns the transaction, and writes the
+//! audit entry in that same transaction, so a change and its record commit
+//! together or not at all.
+
+pub mod accounts;
+pub mod audit;
+pub mod auth;
+pub mod demo;
+pub mod engagements;
+mod secrets;
+pub mod tokens;
+
+use tandem_domain::policy::{self, Action, Decision};
+use tandem_domain::{Actor, OrgId, ValidationError};
+pub use tandem_store::{Backend, Db, StoreError};
+
+/// Errors a use case reports; the web edge maps each to one HTTP answer.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// Missing, or outside what the actor may know of (404).
+    #[error("not found")]
+    NotFound,
+    /// Visible to the actor but not theirs to do (403).
+    #[error("not permitted")]
+    Forbidden,
+    /// Not signed in, or the credentials are wrong (401).
+    #[error("not signed in")]
+    Unauthenticated,
+    /// Input refused, naming the field (400/422).
+    #[error(transparent)]
+    Invalid(#[from] ValidationError),
+    /// The change clashes with existing data (409).
+    #[error("{0}")]
+    Conflict(String),
+    /// Too many attempts; try again after this many seconds (429).
+    #[error("too many attempts")]
+    RateLimited {
+        /// Seconds until the limit lifts.
+        retry_after_secs: u64,
+    },
+    /// The store failed; its text is logged, never shown.
+    #[error("store: {0}")]
+    Store(StoreError),
+    /// A cryptographic primitive failed (should not happen).
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl From<StoreError> for ServiceError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => ServiceError::NotFound,
+            other => ServiceError::Store(other),
+        }
+    }
+}
+
+/// Result of a use case.
+pub type Result<T> = std::result::Result<T, ServiceError>;
+
+/// Where a request came from, for the audit log.
+#[derive(Clone, Debug, Default)]
+pub struct RequestMeta {
+    /// The request id (also in the response header and on error pages).
+    pub request_id: String,
+    /// The client address as the server saw it.
+    pub source_addr: String,
+}
+
+impl RequestMeta {
+    /// Metadata for work started from the command line.
+    pub fn cli(command: &str) -> Self {
+        Self {
+            request_id: format!("cli:{command}"),
+            source_addr: "local".into(),
+        }
+    }
+}
+
+/// Settings the use cases need.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Sessions die after this long without a request.
+    pub session_idle_minutes: i64,
+    /// Sessions die this long after sign-in, however active.
+    pub session_absolute_hours: i64,
+    /// Failed sign-ins allowed per account within the window.
+    pub login_max_failures_per_account: i64,
+    /// Failed sign-ins allowed per source address within the window.
+    pub login_max_failures_per_addr: i64,
+    /// The window for both limits.
+    pub login_window_minutes: i64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            session_idle_minutes: 60,
+            session_absolute_hours: 12,
+            login_max_failures_per_account: 5,
+            login_max_failures_per_addr: 30,
+            login_window_minutes: 15,
+        }
+    }
+}
+
+/// The services over one database.
+#[derive(Clone, Debug)]
+pub struct Tandem {
+    /// The database.
+    pub db: Db,
+    /// The settings.
+    pub settings: Settings,
+}
+
+impl Tandem {
+    /// Services over `db` with `settings`.
+    pub fn new(db: Db, settings: Settings) -> Self {
+        Self { db, settings }
+    }
+
+    /// Ask the policy whether `actor` may do `action` on `org`, looking the
+    /// relation up now; Forbidden and NotFound become errors.
+    pub async fn authorize(&self, actor: &Actor, action: Action, org: OrgId) -> Result<()> {
+        let relation = tandem_store::engagements::relation(&self.db, &actor.scope(), org).await?;
+        match policy::decide(actor.role, action, relation) {
+            Decision::Allow => Ok(()),
+            Decision::Forbidden => Err(ServiceError::Forbidden),
+            Decision::NotFound => Err(ServiceError::NotFound),
+        }
+    }
+}
+
+/// The current instant in epoch milliseconds.
+pub fn now_ms() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
