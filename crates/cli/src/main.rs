@@ -1,1 +1,247 @@
-fn main() {}
+//! `tandem`: the one binary. Serves the web UI and API, seeds the demo,
+//! runs migrations, and does the operator's chores (tokens, audit
+//! verification, backups).
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+use tandem_service::{Db, RequestMeta, Settings, Tandem};
+use tandem_web::{AppState, WebConfig, make_app};
+
+#[derive(Parser)]
+#[command(name = "tandem", version, about = "Tandem: one service desk for the in-house IT team and its provider")]
+struct Cli {
+    /// A TOML file with settings (the same names as the TANDEM_* variables, lower-case, without the prefix).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve,
+    /// Create (or reuse) a demo database, print its sign-ins, and run the server.
+    Demo,
+    /// Bring the database schema up to date and exit.
+    Migrate,
+    /// Personal API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Copy a live SQLite database to a file, consistently, and check the copy.
+    Backup {
+        /// Where to write the copy (must not exist yet).
+        #[arg(long)]
+        to: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create a token for a user; the secret is printed once.
+    Create {
+        /// The user's e-mail.
+        #[arg(long)]
+        user: String,
+        /// A label for the token.
+        #[arg(long, default_value = "created on the command line")]
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the hash chain; names the first entry altered, removed or reordered.
+    Verify,
+}
+
+/// Every setting, with its default. Unknown names are an error.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Config {
+    /// `sqlite://PATH` or `postgres://...`.
+    database_url: String,
+    /// Address and port to listen on.
+    bind: String,
+    /// The address people reach Tandem at; `https://` turns on Secure cookies and HSTS.
+    public_url: Option<String>,
+    /// Largest request body in bytes.
+    max_body_bytes: usize,
+    /// Minutes without a request before a session ends.
+    session_idle_minutes: i64,
+    /// Hours after sign-in when a session ends however active.
+    session_absolute_hours: i64,
+    /// Log filter, e.g. `info` or `tandem=debug`.
+    log: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        let s = Settings::default();
+        Self {
+            database_url: "sqlite://tandem.db".into(),
+            bind: "127.0.0.1:8080".into(),
+            public_url: None,
+            max_body_bytes: 1024 * 1024,
+            session_idle_minutes: s.session_idle_minutes,
+            session_absolute_hours: s.session_absolute_hours,
+            log: "info".into(),
+        }
+    }
+}
+
+const SETTING_NAMES: [&str; 7] =
+    ["database_url", "bind", "public_url", "max_body_bytes", "session_idle_minutes", "session_absolute_hours", "log"];
+
+fn load_config(file: Option<&PathBuf>) -> anyhow::Result<Config> {
+    let mut fig = Figment::from(Serialized::defaults(Config::default()));
+    if let Some(f) = file {
+        if !f.exists() {
+            bail!("config file {} does not exist", f.display());
+        }
+        fig = fig.merge(Toml::file(f));
+    }
+    // Only our own names: other TANDEM_* variables (a test URL, say) belong
+    // to other tools and must not be mistaken for settings.
+    fig = fig.merge(Env::prefixed("TANDEM_").only(&SETTING_NAMES));
+    fig.extract().context("invalid configuration")
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let config = load_config(cli.config.as_ref())?;
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_new(&config.log).context("invalid log filter")?)
+        .with_target(false)
+        .init();
+
+    let db = Db::connect(&config.database_url).await.with_context(|| format!("cannot open {}", redact(&config.database_url)))?;
+    db.migrate().await.context("migration failed")?;
+    let settings = Settings {
+        session_idle_minutes: config.session_idle_minutes,
+        session_absolute_hours: config.session_absolute_hours,
+        ..Settings::default()
+    };
+    let tandem = Tandem::new(db.clone(), settings);
+
+    match cli.command {
+        Command::Migrate => println!("schema is up to date"),
+        Command::Serve => serve(tandem, &config).await?,
+        Command::Demo => {
+            let logins = tandem.seed_demo().await?;
+            println!("\nTandem demo. Every account's password: {}\n", tandem_service::demo::DEMO_PASSWORD);
+            for l in &logins {
+                println!("  {:<28} {:<20} {:<24} {}", l.org, l.role.label(), l.name, l.email);
+            }
+            println!();
+            serve(tandem, &config).await?;
+        }
+        Command::Token { command: TokenCommand::Create { user, name } } => {
+            let (token, secret) = tandem.create_token_for_email(&user, &name, &RequestMeta::cli("token create")).await?;
+            eprintln!("token {} created for {user}; it is shown only this once:", token.id);
+            println!("{secret}");
+        }
+        Command::Audit { command: AuditCommand::Verify } => match tandem.verify_audit().await? {
+            Ok(n) => println!("audit log intact: {n} entries verified"),
+            Err(b) => {
+                eprintln!("audit log broken: {b}");
+                db.close().await;
+                std::process::exit(1);
+            }
+        },
+        Command::Backup { to } => backup(&db, &to).await?,
+    }
+    db.close().await;
+    Ok(())
+}
+
+async fn backup(db: &Db, to: &std::path::Path) -> anyhow::Result<()> {
+    if db.backend() == tandem_service::Backend::Postgres {
+        bail!(
+            "this is a PostgreSQL database: back it up with pg_dump, for example\n  pg_dump --format=custom --file=tandem.dump \"$TANDEM_DATABASE_URL\"\nand restore with pg_restore --clean --dbname=... tandem.dump"
+        );
+    }
+    if to.exists() {
+        bail!("{} exists already; choose a new file", to.display());
+    }
+    let path = to.to_str().context("backup path is not valid UTF-8")?;
+    db.backup_sqlite_to(path).await.context("backup failed")?;
+    if !tandem_store::sqlite_file_is_sound(path).await? {
+        bail!("the copy at {path} failed its integrity check");
+    }
+    println!("backup written to {path} and checked (integrity ok)");
+    Ok(())
+}
+
+async fn serve(tandem: Tandem, config: &Config) -> anyhow::Result<()> {
+    let web = WebConfig {
+        public_url: config.public_url.clone().unwrap_or_else(|| format!("http://{}", config.bind)),
+        max_body_bytes: config.max_body_bytes,
+    };
+    let state = AppState::new(tandem.clone(), web);
+    let app = make_app(state);
+    let listener = tokio::net::TcpListener::bind(&config.bind).await.with_context(|| format!("cannot listen on {}", config.bind))?;
+    tracing::info!(bind = %config.bind, database = %redact(&config.database_url), "Tandem is listening on http://{}", config.bind);
+
+    let housekeeping = tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(600));
+        loop {
+            every.tick().await;
+            if let Err(e) = tandem.purge_expired().await {
+                tracing::warn!(error = %e, "housekeeping failed");
+            }
+        }
+    });
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    housekeeping.abort();
+    tracing::info!("drained in-flight requests; bye");
+    Ok(())
+}
+
+/// SIGTERM or Ctrl-C: stop accepting, finish what is in flight, exit.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
+    tracing::info!("shutting down");
+}
+
+/// A database URL without its password, for logs.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            let user = creds.split(':').next().unwrap_or("");
+            format!("{}{}:***{}", &url[..s + 3], user, &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}

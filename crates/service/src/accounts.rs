@@ -184,3 +184,38 @@ impl Tandem {
         Ok(())
     }
 }
+
+/// What the actor may do with one organization, for pages that offer only
+/// the actions that will succeed.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OrgPermissions {
+    /// Add and change any person.
+    pub manage_users: bool,
+    /// Add and change requesters.
+    pub manage_requesters: bool,
+    /// Change organization settings.
+    pub manage_settings: bool,
+    /// Read the audit log.
+    pub view_audit: bool,
+    /// Start engagements and assign engineers.
+    pub manage_engagements: bool,
+    /// End engagements.
+    pub end_engagements: bool,
+}
+
+impl Tandem {
+    /// The actor's permissions on `org` (all false for a foreign one).
+    pub async fn org_permissions(&self, actor: &Actor, org: OrgId) -> Result<OrgPermissions> {
+        use tandem_domain::policy::decide;
+        let rel = tandem_store::engagements::relation(&self.db, &actor.scope(), org).await?;
+        let may = |a| decide(actor.role, a, rel).allowed();
+        Ok(OrgPermissions {
+            manage_users: may(Action::ManageUsers),
+            manage_requesters: may(Action::ManageRequesters),
+            manage_settings: may(Action::ManageOrgSettings),
+            view_audit: may(Action::ViewAudit),
+            manage_engagements: may(Action::ManageEngagements),
+            end_engagements: may(Action::EndEngagement),
+        })
+    }
+}

@@ -136,3 +136,11 @@ impl Tandem {
 pub fn now_ms() -> i64 {
     jiff::Timestamp::now().as_millisecond()
 }
+
+/// The records use cases hand back, for the web edge to show.
+pub mod model {
+    pub use tandem_store::engagements::{Assignment, Engagement};
+    pub use tandem_store::orgs::Org;
+    pub use tandem_store::tokens::ApiToken;
+    pub use tandem_store::users::User;
+}

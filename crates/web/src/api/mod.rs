@@ -1,0 +1,62 @@
+//! The JSON API under `/api/v1`, documented with OpenAPI. Every call acts
+//! as the owner of the bearer token, with exactly that person's rights.
+
+mod accounts;
+mod audit;
+mod engagements;
+mod tokens;
+
+use crate::AppState;
+use axum::Router;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use std::sync::Arc;
+use utoipa::Modify;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_swagger_ui::SwaggerUi;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Tandem API", description = "The co-managed IT service desk. Authenticate with a personal API token: `Authorization: Bearer tdm_...`. Errors are RFC 9457 problem details."),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+    components(schemas(crate::error::ProblemBody)),
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("tdm_ token").build()),
+        );
+    }
+}
+
+/// The documented API routes.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(accounts::router())
+        .merge(engagements::router())
+        .merge(audit::router())
+        .merge(tokens::router())
+}
+
+/// The spec as JSON and the vendored Swagger UI that browses it.
+pub fn docs_router(spec: Arc<utoipa::openapi::OpenApi>) -> Router<AppState> {
+    let json_spec = spec.clone();
+    Router::new()
+        .route(
+            "/api/v1/openapi.json",
+            get(move || {
+                let s = json_spec.clone();
+                async move { axum::Json(s.as_ref().clone()).into_response() }
+            }),
+        )
+        .merge(SwaggerUi::new("/api/docs").url("/api/docs/openapi.json", spec.as_ref().clone()))
+}

@@ -1,0 +1,83 @@
+//! The web UI: server-rendered pages, one handler per page or form post.
+
+mod account;
+mod admin;
+mod session;
+
+use crate::AppState;
+use axum::Router;
+use axum::http::{HeaderValue, header};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use tandem_domain::Role;
+use tandem_service::auth::SessionActor;
+
+/// Everything the navigation needs, on every signed-in page.
+pub struct Nav {
+    /// The person's name.
+    pub name: String,
+    /// Their role in words.
+    pub role_label: &'static str,
+    /// `provider` or `client`.
+    pub side: &'static str,
+    /// IT staff of either side (requesters see a reduced navigation).
+    pub staff: bool,
+    /// The CSRF token every form of the page carries.
+    pub csrf: String,
+}
+
+impl Nav {
+    /// The navigation for a session.
+    pub fn of(s: &SessionActor, name: &str) -> Self {
+        Self {
+            name: name.to_owned(),
+            role_label: s.actor.role.label(),
+            side: s.actor.side().as_str(),
+            staff: s.actor.role != Role::Requester,
+            csrf: s.csrf_token.clone(),
+        }
+    }
+}
+
+/// Format epoch milliseconds for a page (UTC until people have time zones).
+pub fn when(ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(ms)
+        .map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_default()
+}
+
+/// The UI routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(session::get_root))
+        .route("/login", get(session::get_login).post(session::post_login))
+        .route("/login/totp", get(session::get_login_totp).post(session::post_login_totp))
+        .route("/logout", post(session::post_logout))
+        .route("/dashboard", get(session::get_dashboard))
+        .route("/account", get(account::get_account))
+        .route("/account/password", post(account::post_account_password))
+        .route("/account/totp", get(account::get_account_totp).post(account::post_account_totp))
+        .route("/account/tokens", post(account::post_account_token))
+        .route("/account/tokens/{token_id}/revoke", post(account::post_account_token_revoke))
+        .route("/people", get(admin::get_people).post(admin::post_people))
+        .route("/people/{user_id}", get(admin::get_person).post(admin::post_person))
+        .route("/orgs/{org_id}/settings", post(admin::post_org_settings))
+        .route("/engagements", get(admin::get_engagements).post(admin::post_engagements))
+        .route("/engagements/restart", post(admin::post_engagement_restart))
+        .route("/engagements/{engagement_id}/assign", post(admin::post_engagement_assign))
+        .route("/engagements/{engagement_id}/unassign", post(admin::post_engagement_unassign))
+        .route("/engagements/{engagement_id}/end", post(admin::post_engagement_end))
+        .route("/audit", get(admin::get_audit))
+        .route("/static/tandem.css", get(stylesheet))
+}
+
+/// Our one stylesheet, compiled into the binary.
+async fn stylesheet() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("text/css; charset=utf-8")),
+            (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600")),
+        ],
+        include_str!("../../static/tandem.css"),
+    )
+}
