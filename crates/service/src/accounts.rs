@@ -2,7 +2,7 @@
 
 use crate::audit::{Entry, record};
 use crate::auth::hash_password;
-use crate::{RequestMeta, Result, ServiceError, Tandem, now_ms};
+use crate::{PasswordCost, RequestMeta, Result, ServiceError, Tandem, now_ms};
 use serde_json::json;
 use tandem_domain::policy::Action;
 use tandem_domain::{Actor, Email, OrgId, Password, PersonName, Role, UserId, ValidationError};
@@ -45,7 +45,7 @@ fn manage_action(from: Role, to: Role) -> Action {
 }
 
 /// Insert a user into `org` in the caller's transaction, with its audit entry.
-pub(crate) async fn insert_user(tx: &mut Tx, actor: Option<&Actor>, org: &Org, input: &NewUser, meta: &RequestMeta) -> Result<User> {
+pub(crate) async fn insert_user(tx: &mut Tx, cost: PasswordCost, actor: Option<&Actor>, org: &Org, input: &NewUser, meta: &RequestMeta) -> Result<User> {
     let email = Email::parse(&input.email)?;
     let name = PersonName::parse(&input.name)?;
     let password = Password::parse(&input.password)?;
@@ -59,7 +59,7 @@ pub(crate) async fn insert_user(tx: &mut Tx, actor: Option<&Actor>, org: &Org, i
         email: email.as_str().to_owned(),
         name: name.as_str().to_owned(),
         role: input.role,
-        password_hash: hash_password(&password).await?,
+        password_hash: hash_password(&password, cost).await?,
         totp_secret: None,
         totp_enabled: false,
         totp_last_step: None,
@@ -111,7 +111,7 @@ impl Tandem {
         self.authorize(actor, manage_action(input.role, input.role), org).await?;
         let org = orgs::find(&self.db, &actor.scope(), org).await?;
         let mut tx = self.db.begin().await?;
-        let u = insert_user(&mut tx, Some(actor), &org, input, meta).await?;
+        let u = insert_user(&mut tx, self.settings.password_cost, Some(actor), &org, input, meta).await?;
         tx.commit().await?;
         Ok(u)
     }

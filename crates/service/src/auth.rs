@@ -2,7 +2,7 @@
 
 use crate::audit::{Entry, record};
 use crate::secrets::{random_bytes, random_token, sha256_hex};
-use crate::{RequestMeta, Result, ServiceError, Tandem, now_ms};
+use crate::{PasswordCost, RequestMeta, Result, ServiceError, Tandem, now_ms};
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
 use serde_json::json;
 use std::sync::OnceLock;
@@ -11,11 +11,12 @@ use tandem_store::sessions::Session;
 use tandem_store::users::User;
 use tandem_store::{login_failures, orgs, sessions, tokens, users};
 
-/// Hash a password with argon2id (OWASP parameters), off the async threads.
-pub async fn hash_password(password: &Password) -> Result<String> {
+/// Hash a password with argon2id, off the async threads.
+pub async fn hash_password(password: &Password, cost: PasswordCost) -> Result<String> {
     let pw = password.expose().to_owned();
+    let params = argon2::Params::new(cost.memory_kib, cost.iterations, 1, None).map_err(|e| ServiceError::Internal(e.to_string()))?;
     tokio::task::spawn_blocking(move || {
-        Argon2::default()
+        Argon2::from(params)
             .hash_password(pw.as_bytes())
             .map(|h| h.to_string())
             .map_err(|e| ServiceError::Internal(e.to_string()))
@@ -33,14 +34,14 @@ async fn password_matches(password: &str, hash: &str) -> bool {
 
 /// A hash to verify against when the account does not exist, so that an
 /// unknown e-mail costs the same time as a wrong password.
-async fn decoy_hash() -> &'static str {
+async fn decoy_hash(cost: PasswordCost) -> &'static str {
     static DECOY: OnceLock<String> = OnceLock::new();
     if let Some(h) = DECOY.get() {
         return h;
     }
     let pw = Password::parse(&random_token()).ok();
     let h = match pw {
-        Some(p) => hash_password(&p).await.unwrap_or_default(),
+        Some(p) => hash_password(&p, cost).await.unwrap_or_default(),
         None => String::new(),
     };
     DECOY.get_or_init(|| h)
@@ -157,7 +158,7 @@ impl Tandem {
         let user = users::find_by_email_for_sign_in(&self.db, &account).await?;
         let hash = match &user {
             Some(u) => u.password_hash.clone(),
-            None => decoy_hash().await.to_owned(),
+            None => decoy_hash(self.settings.password_cost).await.to_owned(),
         };
         let ok = password_matches(password, &hash).await;
         let user = match user {
@@ -332,7 +333,7 @@ impl Tandem {
             self.record_failure(&u.email, Some(&u), "wrong current password", meta).await?;
             return Err(ServiceError::Invalid(tandem_domain::ValidationError::new("current_password", "is not your current password")));
         }
-        let hash = hash_password(&new).await?;
+        let hash = hash_password(&new, self.settings.password_cost).await?;
         let mut tx = self.db.begin().await?;
         users::set_password_hash(&mut tx, u.id, &hash, now_ms()).await?;
         sessions::delete_for_user(&mut tx, u.id).await?;

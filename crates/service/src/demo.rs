@@ -126,7 +126,7 @@ impl Tandem {
         let provider = insert_org(&mut tx, None, Side::Provider, PROVIDER.0, PROVIDER.1, &meta).await?;
         let mut staff = Vec::new();
         for (name, role) in PROVIDER_STAFF {
-            let u = insert_user(&mut tx, None, &provider, &new_user(name, role, "harborlane.example"), &meta).await?;
+            let u = insert_user(&mut tx, self.settings.password_cost, None, &provider, &new_user(name, role, "harborlane.example"), &meta).await?;
             staff.push(u);
         }
         let mut requesters_by_client = Vec::new();
@@ -134,7 +134,7 @@ impl Tandem {
             let client = insert_org(&mut tx, None, Side::Client, c.name, c.slug, &meta).await?;
             let domain = format!("{}.example", c.slug);
             for (name, role) in c.people {
-                insert_user(&mut tx, None, &client, &new_user(name, *role, &domain), &meta).await?;
+                insert_user(&mut tx, self.settings.password_cost, None, &client, &new_user(name, *role, &domain), &meta).await?;
             }
             let id = EngagementId::new();
             engagements::insert(&mut tx, id, provider.id, client.id, now_ms()).await?;

@@ -85,8 +85,8 @@ impl Tandem {
 
     /// One engagement of the actor's organization.
     pub async fn engagement(&self, actor: &Actor, id: EngagementId) -> Result<EngagementView> {
-        self.authorize(actor, Action::ViewEngagements, actor.org_id).await?;
         let engagement = engagements::find(&self.db, &actor.scope(), id).await?;
+        self.authorize(actor, Action::ViewEngagements, actor.org_id).await?;
         let engineers = engagements::assignments(&self.db, id).await?;
         Ok(EngagementView { engagement, engineers })
     }
@@ -100,7 +100,7 @@ impl Tandem {
         }
         let mut tx = self.db.begin().await?;
         let client = insert_org(&mut tx, Some(actor), Side::Client, &input.name, &input.slug, meta).await?;
-        insert_user(&mut tx, Some(actor), &client, &input.admin, meta).await?;
+        insert_user(&mut tx, self.settings.password_cost, Some(actor), &client, &input.admin, meta).await?;
         let id = start(&mut tx, Some(actor), meta, actor.org_id, &client).await?;
         tx.commit().await?;
         self.engagement(actor, id).await
@@ -151,8 +151,10 @@ impl Tandem {
 
     /// End an engagement (the provider admin, or the client admin leaving).
     pub async fn end_engagement(&self, actor: &Actor, id: EngagementId, meta: &RequestMeta) -> Result<EngagementView> {
-        self.authorize(actor, Action::EndEngagement, actor.org_id).await?;
+        // Find first: an engagement of another organization is "not found",
+        // whatever the actor's role.
         let e = engagements::find(&self.db, &actor.scope(), id).await?;
+        self.authorize(actor, Action::EndEngagement, actor.org_id).await?;
         let mut tx = self.db.begin().await?;
         if !engagements::end(&mut tx, id, now_ms()).await? {
             return Err(ServiceError::Conflict("the engagement has already ended".into()));
@@ -163,8 +165,8 @@ impl Tandem {
     }
 
     async fn managed_engagement(&self, actor: &Actor, id: EngagementId) -> Result<Engagement> {
-        self.authorize(actor, Action::ManageEngagements, actor.org_id).await?;
         let e = engagements::find(&self.db, &actor.scope(), id).await?;
+        self.authorize(actor, Action::ManageEngagements, actor.org_id).await?;
         if e.provider_id != actor.org_id {
             return Err(ServiceError::Forbidden);
         }

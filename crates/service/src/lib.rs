@@ -91,6 +91,24 @@ pub struct Settings {
     pub login_max_failures_per_addr: i64,
     /// The window for both limits.
     pub login_window_minutes: i64,
+    /// argon2id cost for new password hashes.
+    pub password_cost: PasswordCost,
+}
+
+/// argon2id cost parameters. The default follows OWASP's recommendation
+/// (19 MiB, 2 passes); tests turn it down so that seeding stays fast.
+#[derive(Clone, Copy, Debug)]
+pub struct PasswordCost {
+    /// Memory in KiB.
+    pub memory_kib: u32,
+    /// Passes over memory.
+    pub iterations: u32,
+}
+
+impl Default for PasswordCost {
+    fn default() -> Self {
+        Self { memory_kib: 19 * 1024, iterations: 2 }
+    }
 }
 
 impl Default for Settings {
@@ -101,6 +119,7 @@ impl Default for Settings {
             login_max_failures_per_account: 5,
             login_max_failures_per_addr: 30,
             login_window_minutes: 15,
+            password_cost: PasswordCost::default(),
         }
     }
 }

@@ -112,12 +112,15 @@ pub async fn list_in_org(db: &Db, scope: &Scope, org: OrgId) -> Result<Vec<User>
         .fetch_all(c).await)?)
 }
 
-/// Change name, role and active flag of a user in the caller's own organization.
+/// Change name, role and active flag of a user within the caller's scope.
 pub async fn update_profile(tx: &mut Tx, scope: &Scope, u: &User, now: i64) -> Result<()> {
-    let n = exec_tx!(tx, c => sqlx::query(
-        "UPDATE users SET name = $1, role = $2, active = $3, updated_at = $4 WHERE id = $5 AND org_id = $6")
+    let sql = concat!(
+        "UPDATE users SET name = $1, role = $2, active = $3, updated_at = $4 WHERE id = $5 AND ",
+        scope_filter!("org_id", "$6", "$7")
+    );
+    let n = exec_tx!(tx, c => sqlx::query(sql)
         .bind(&u.name).bind(u.role.as_str()).bind(u.active).bind(now)
-        .bind(u.id.to_string()).bind(scope.org_id.to_string())
+        .bind(u.id.to_string()).bind(scope.user_id.to_string()).bind(scope.org_id.to_string())
         .execute(c).await)?;
     if n == 0 {
         return Err(StoreError::NotFound);

@@ -1,0 +1,242 @@
+//! The authorization table for the JSON API: every route x role x tenant
+//! relation with the answer it must give. A route in the OpenAPI spec that
+//! is missing from the table fails the test, so new routes cannot slip in
+//! unreviewed.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use serde_json::{Value, json};
+use std::collections::{BTreeSet, HashMap};
+use support::*;
+
+/// Who asks, and which organization the request targets.
+struct Case {
+    label: &'static str,
+    who: Option<&'static str>,
+    target: &'static str,
+}
+
+const CASES: [Case; 15] = [
+    Case { label: "PA_own", who: Some(MARA), target: "harborlane" },
+    Case { label: "PA_eng", who: Some(MARA), target: "alder" },
+    Case { label: "PA_not", who: Some(MARA), target: "corvid" },
+    Case { label: "PE_own", who: Some(DEV), target: "harborlane" },
+    Case { label: "PE_eng", who: Some(DEV), target: "alder" },
+    Case { label: "PE_not", who: Some(DEV), target: "corvid" },
+    Case { label: "CA_own", who: Some(PRIYA), target: "alder" },
+    Case { label: "CA_other", who: Some(PRIYA), target: "corvid" },
+    Case { label: "CT_own", who: Some(OWEN), target: "alder" },
+    Case { label: "CT_other", who: Some(OWEN), target: "corvid" },
+    Case { label: "CV_own", who: Some(HELEN), target: "alder" },
+    Case { label: "CV_other", who: Some(HELEN), target: "corvid" },
+    Case { label: "RQ_own", who: Some(LUIS), target: "alder" },
+    Case { label: "RQ_other", who: Some(LUIS), target: "corvid" },
+    Case { label: "ANON", who: None, target: "alder" },
+];
+
+/// One row: a route (as in the spec), how to fill it for a case, and the
+/// expected status per case label.
+struct Row {
+    method: &'static str,
+    route: &'static str,
+    variant: &'static str,
+    expect: &'static str,
+}
+
+const TABLE: &[Row] = &[
+    Row { method: "GET", route: "/api/v1/me", variant: "",
+        expect: "PA_own=200 PA_eng=200 PA_not=200 PE_own=200 PE_eng=200 PE_not=200 CA_own=200 CA_other=200 CT_own=200 CT_other=200 CV_own=200 CV_other=200 RQ_own=200 RQ_other=200 ANON=401" },
+    Row { method: "GET", route: "/api/v1/orgs", variant: "",
+        expect: "PA_own=200 PA_eng=200 PA_not=200 PE_own=200 PE_eng=200 PE_not=200 CA_own=200 CA_other=200 CT_own=200 CT_other=200 CV_own=200 CV_other=200 RQ_own=200 RQ_other=200 ANON=401" },
+    Row { method: "GET", route: "/api/v1/orgs/{org_id}/users", variant: "",
+        expect: "PA_own=200 PA_eng=200 PA_not=404 PE_own=200 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=403 RQ_other=404 ANON=401" },
+    Row { method: "POST", route: "/api/v1/orgs/{org_id}/users", variant: "staff",
+        expect: "PA_own=201 PA_eng=403 PA_not=404 PE_own=403 PE_eng=403 PE_not=404 CA_own=201 CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=403 RQ_other=404 ANON=401" },
+    Row { method: "POST", route: "/api/v1/orgs/{org_id}/users", variant: "requester",
+        expect: "PA_own=422 PA_eng=201 PA_not=404 PE_own=403 PE_eng=201 PE_not=404 CA_own=201 CA_other=404 CT_own=201 CT_other=404 CV_own=403 CV_other=404 RQ_own=403 RQ_other=404 ANON=401" },
+    Row { method: "PUT", route: "/api/v1/orgs/{org_id}/settings", variant: "",
+        expect: "PA_own=200 PA_eng=403 PA_not=404 PE_own=403 PE_eng=403 PE_not=404 CA_own=200 CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=403 RQ_other=404 ANON=401" },
+    Row { method: "GET", route: "/api/v1/orgs/{org_id}/audit", variant: "",
+        expect: "PA_own=200 PA_eng=200 PA_not=404 PE_own=200 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=403 RQ_other=404 ANON=401" },
+    Row { method: "GET", route: "/api/v1/users/{user_id}", variant: "",
+        expect: "PA_own=200 PA_eng=200 PA_not=404 PE_own=200 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=403 RQ_other=404 ANON=401" },
+    Row { method: "PATCH", route: "/api/v1/users/{user_id}", variant: "",
+        expect: "PA_own=200 PA_eng=200 PA_not=404 PE_own=403 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=403 CV_other=404 RQ_own=403 RQ_other=404 ANON=401" },
+    Row { method: "GET", route: "/api/v1/engagements", variant: "",
+        expect: "PA_own=200 PA_eng=200 PA_not=200 PE_own=200 PE_eng=200 PE_not=200 CA_own=200 CA_other=200 CT_own=200 CT_other=200 CV_own=200 CV_other=200 RQ_own=403 RQ_other=403 ANON=401" },
+    Row { method: "POST", route: "/api/v1/engagements", variant: "",
+        expect: "PA_own=201 PA_eng=201 PA_not=201 PE_own=403 PE_eng=403 PE_not=403 CA_own=403 CA_other=403 CT_own=403 CT_other=403 CV_own=403 CV_other=403 RQ_own=403 RQ_other=403 ANON=401" },
+    Row { method: "POST", route: "/api/v1/engagements/restart", variant: "",
+        expect: "PA_own=404 PA_eng=409 PA_not=409 PE_own=403 PE_eng=403 PE_not=403 CA_own=403 CA_other=403 CT_own=403 CT_other=403 CV_own=403 CV_other=403 RQ_own=403 RQ_other=403 ANON=401" },
+    Row { method: "GET", route: "/api/v1/engagements/{engagement_id}", variant: "",
+        expect: "PA_own=200 PA_eng=200 PA_not=200 PE_own=200 PE_eng=200 PE_not=200 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=403 RQ_other=404 ANON=401" },
+    Row { method: "POST", route: "/api/v1/engagements/{engagement_id}/engineers", variant: "",
+        expect: "PA_own=200 PA_eng=200 PA_not=200 PE_own=403 PE_eng=403 PE_not=403 CA_own=403 CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=403 RQ_other=404 ANON=401" },
+    Row { method: "DELETE", route: "/api/v1/engagements/{engagement_id}/engineers/{user_id}", variant: "",
+        expect: "PA_own=200 PA_eng=200 PA_not=200 PE_own=403 PE_eng=403 PE_not=403 CA_own=403 CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=403 RQ_other=404 ANON=401" },
+    Row { method: "POST", route: "/api/v1/engagements/{engagement_id}/end", variant: "",
+        expect: "PA_own=200 PA_eng=200 PA_not=200 PE_own=403 PE_eng=403 PE_not=403 CA_own=200 CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=403 RQ_other=404 ANON=401" },
+    Row { method: "GET", route: "/api/v1/tokens", variant: "",
+        expect: "PA_own=200 PA_eng=200 PA_not=200 PE_own=200 PE_eng=200 PE_not=200 CA_own=200 CA_other=200 CT_own=200 CT_other=200 CV_own=200 CV_other=200 RQ_own=200 RQ_other=200 ANON=401" },
+    Row { method: "POST", route: "/api/v1/tokens", variant: "",
+        expect: "PA_own=201 PA_eng=201 PA_not=201 PE_own=201 PE_eng=201 PE_not=201 CA_own=201 CA_other=201 CT_own=201 CT_other=201 CV_own=201 CV_other=201 RQ_own=201 RQ_other=201 ANON=401" },
+    // The target token always belongs to someone else: nobody can revoke it.
+    Row { method: "DELETE", route: "/api/v1/tokens/{token_id}", variant: "",
+        expect: "PA_own=404 PA_eng=404 PA_not=404 PE_own=404 PE_eng=404 PE_not=404 CA_own=404 CA_other=404 CT_own=404 CT_other=404 CV_own=404 CV_other=404 RQ_own=404 RQ_other=404 ANON=401" },
+];
+
+/// Ids the rows are filled with.
+struct Fixture {
+    tokens: HashMap<&'static str, String>,
+    /// A person to look at or change, per target organization.
+    person: HashMap<String, String>,
+    /// An engagement and one of its engineers, per target organization.
+    engagement: HashMap<String, (String, String)>,
+    foreign_token_id: String,
+}
+
+async fn fixture(app: &TestApp) -> Fixture {
+    let mut tokens = HashMap::new();
+    for c in &CASES {
+        if let Some(w) = c.who {
+            if !tokens.contains_key(w) {
+                tokens.insert(w, app.token(w).await);
+            }
+        }
+    }
+    let mara = tokens[MARA].clone();
+    // The provider admin works the first client herself, so "engaged" is tested for her too.
+    let (_, engs) = app.api("GET", "/api/v1/engagements", Some(&mara), None).await;
+    let mut engagement = HashMap::new();
+    for e in engs.as_array().unwrap() {
+        let slug = e["client_name"].as_str().unwrap().split_whitespace().next().unwrap().to_lowercase();
+        let id = e["id"].as_str().unwrap().to_owned();
+        let engineer = e["engineers"][0]["user_id"].as_str().unwrap().to_owned();
+        engagement.insert(slug, (id, engineer));
+    }
+    let alder_engagement = engagement["alder"].clone();
+    engagement.insert("harborlane".into(), alder_engagement.clone());
+    let me: Value = app.api("GET", "/api/v1/me", Some(&mara), None).await.1;
+    let (s, _) = app
+        .api("POST", &format!("/api/v1/engagements/{}/engineers", alder_engagement.0), Some(&mara), Some(json!({ "user_id": me["user_id"] })))
+        .await;
+    assert_eq!(s, 200, "assigning the provider admin");
+
+    let mut person = HashMap::new();
+    let ben = app.token(BEN).await;
+    for (slug, token, want) in [("alder", &tokens[PRIYA], "requester"), ("corvid", &ben, "requester"), ("harborlane", &mara, "provider_engineer")] {
+        let (_, people) = app.api("GET", &format!("/api/v1/orgs/{}/users", app.org(slug)), Some(token), None).await;
+        let p = people.as_array().unwrap().iter().find(|p| p["role"] == want).unwrap();
+        person.insert(slug.to_owned(), p["id"].as_str().unwrap().to_owned());
+    }
+    let (_, t) = app.api("POST", "/api/v1/tokens", Some(&ben), Some(json!({ "name": "ben's own" }))).await;
+    Fixture { tokens, person, engagement, foreign_token_id: t["token"]["id"].as_str().unwrap().to_owned() }
+}
+
+fn fill(app: &TestApp, fx: &Fixture, row: &Row, case: &Case, n: usize) -> (String, Option<Value>) {
+    let org = app.org(case.target);
+    let (eng, engineer) = fx.engagement[case.target].clone();
+    let path = row
+        .route
+        .replace("{org_id}", &org)
+        .replace("{user_id}", if row.route.contains("engineers") { &engineer } else { &fx.person[case.target] })
+        .replace("{engagement_id}", &eng)
+        .replace("{token_id}", &fx.foreign_token_id);
+    let client_target = case.target != "harborlane";
+    let body = match (row.method, row.route, row.variant) {
+        ("POST", "/api/v1/orgs/{org_id}/users", v) => {
+            let role = match (v, client_target) {
+                ("requester", _) => "requester",
+                (_, true) => "client_technician",
+                (_, false) => "provider_engineer",
+            };
+            Some(json!({ "email": format!("new{n}@example.org"), "name": "New Person", "role": role, "password": "a long enough password" }))
+        }
+        ("PUT", _, _) => Some(json!({ "require_totp": true })),
+        ("PATCH", _, _) => Some(json!({ "name": "Renamed Person" })),
+        ("POST", "/api/v1/engagements", _) => Some(json!({
+            "client_name": "Newco", "client_slug": format!("newco{n}"), "admin_name": "Nia Admin",
+            "admin_email": format!("admin{n}@newco.example"), "admin_password": "a long enough password" })),
+        ("POST", "/api/v1/engagements/restart", _) => Some(json!({ "client_id": org })),
+        ("POST", "/api/v1/engagements/{engagement_id}/engineers", _) => {
+            Some(json!({ "user_id": fx.person["harborlane"] }))
+        }
+        ("POST", "/api/v1/tokens", _) => Some(json!({ "name": "table" })),
+        _ => None,
+    };
+    (path, body)
+}
+
+fn expected(row: &Row) -> HashMap<&'static str, u16> {
+    row.expect
+        .split_whitespace()
+        .map(|kv| {
+            let (k, v) = kv.split_once('=').unwrap();
+            (k, v.parse().unwrap())
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn every_api_route_answers_every_role_and_relation_as_the_table_says() {
+    // Reads run against one database; each change runs against its own
+    // fresh copy of the demo so earlier rows cannot affect later ones.
+    let shared = TestApp::demo().await;
+    let shared_fx = fixture(&shared).await;
+    let mut failures = Vec::new();
+    let mut n = 0;
+    for row in TABLE {
+        let want = expected(row);
+        assert_eq!(want.len(), CASES.len(), "row {} {} {} must name every case", row.method, row.route, row.variant);
+        for case in &CASES {
+            n += 1;
+            let mutating = row.method != "GET";
+            let fresh;
+            let (app, fx) = if mutating {
+                fresh = TestApp::demo().await;
+                let fx = fixture(&fresh).await;
+                (&fresh, fx)
+            } else {
+                (&shared, Fixture {
+                    tokens: shared_fx.tokens.clone(),
+                    person: shared_fx.person.clone(),
+                    engagement: shared_fx.engagement.clone(),
+                    foreign_token_id: shared_fx.foreign_token_id.clone(),
+                })
+            };
+            let (path, body) = fill(app, &fx, row, case, n);
+            let token = case.who.map(|w| fx.tokens[w].clone());
+            let (status, answer) = app.api(row.method, &path, token.as_deref(), body).await;
+            let w = want[case.label];
+            if status.as_u16() != w {
+                failures.push(format!("{} {} [{}] as {}: got {} want {w} ({answer})", row.method, row.route, row.variant, case.label, status.as_u16()));
+            }
+            if status.as_u16() >= 400 {
+                assert_eq!(answer["status"], status.as_u16(), "errors are problem+json: {} {}", row.method, path);
+                assert!(!answer["detail"].as_str().unwrap_or("").to_lowercase().contains("sql"), "database text leaked");
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} of {n} cases differ:\n{}", failures.len(), failures.join("\n"));
+}
+
+#[tokio::test]
+async fn every_route_in_the_openapi_spec_is_in_the_table() {
+    let app = TestApp::demo().await;
+    let (status, spec) = app.api("GET", "/api/v1/openapi.json", None, None).await;
+    assert_eq!(status, 200);
+    let mut in_spec = BTreeSet::new();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            if ["get", "post", "put", "patch", "delete"].contains(&method.as_str()) {
+                in_spec.insert(format!("{} {path}", method.to_uppercase()));
+            }
+        }
+    }
+    let in_table: BTreeSet<String> = TABLE.iter().map(|r| format!("{} {}", r.method, r.route)).collect();
+    let missing: Vec<_> = in_spec.difference(&in_table).collect();
+    let stale: Vec<_> = in_table.difference(&in_spec).collect();
+    assert!(missing.is_empty(), "routes without a row in the authorization table: {missing:?}");
+    assert!(stale.is_empty(), "rows for routes that no longer exist: {stale:?}");
+}

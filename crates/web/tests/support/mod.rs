@@ -1,0 +1,214 @@
+//! Test harness: the whole app over a fresh database seeded with the demo,
+//! driven in-process with `tower::ServiceExt::oneshot`. SQLite always;
+//! PostgreSQL when `TANDEM_TEST_PG_URL` names a server (each test gets its
+//! own database there).
+#![allow(dead_code, clippy::unwrap_used)]
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, Response, StatusCode, header};
+use http_body_util::BodyExt;
+use std::collections::HashMap;
+use tandem_service::{Db, PasswordCost, RequestMeta, Settings, Tandem};
+use tandem_web::{AppState, WebConfig, make_app};
+use tower::ServiceExt;
+
+/// Password of every demo account.
+pub const PASSWORD: &str = tandem_service::demo::DEMO_PASSWORD;
+
+/// Named demo people used across tests.
+pub const MARA: &str = "mara.okafor@harborlane.example"; // provider admin
+pub const DEV: &str = "dev.ramanathan@harborlane.example"; // engineer on alder + brightwater
+pub const SOFIA: &str = "sofia.lindqvist@harborlane.example"; // engineer on brightwater + corvid
+pub const TOMASZ: &str = "tomasz.wrobel@harborlane.example"; // engineer on corvid
+pub const PRIYA: &str = "priya.nair@alder.example"; // alder client admin
+pub const OWEN: &str = "owen.burke@alder.example"; // alder technician
+pub const HELEN: &str = "helen.achterberg@alder.example"; // alder viewer
+pub const LUIS: &str = "luis.romero@alder.example"; // alder requester
+pub const BEN: &str = "ben.adeyemi@corvid.example"; // corvid client admin
+pub const IGOR: &str = "igor.petrov@corvid.example"; // corvid requester
+
+/// Where a fresh database comes from.
+pub async fn fresh_db_url() -> String {
+    match std::env::var("TANDEM_TEST_PG_URL") {
+        Ok(server) if !server.is_empty() => {
+            let name = format!("tandem_t_{}", uuid::Uuid::now_v7().simple());
+            let pool = sqlx::PgPool::connect(&server).await.expect("connect to TANDEM_TEST_PG_URL");
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&pool).await.expect("create database");
+            pool.close().await;
+            let base = server.rsplit_once('/').map_or(server.as_str(), |(b, _)| b).to_owned();
+            format!("{base}/{name}")
+        }
+        _ => {
+            let dir = std::env::temp_dir().join("tandem-tests");
+            std::fs::create_dir_all(&dir).unwrap();
+            format!("sqlite://{}", dir.join(format!("{}.db", uuid::Uuid::now_v7())).display())
+        }
+    }
+}
+
+/// Settings for tests: cheap password hashing, otherwise the defaults.
+pub fn test_settings() -> Settings {
+    Settings { password_cost: PasswordCost { memory_kib: 8, iterations: 1 }, ..Settings::default() }
+}
+
+/// The app over a fresh, demo-seeded database.
+pub struct TestApp {
+    pub app: Router,
+    pub tandem: Tandem,
+    /// Organization ids by slug.
+    pub orgs: HashMap<String, String>,
+}
+
+impl TestApp {
+    /// A new app with the demo data.
+    pub async fn demo() -> Self {
+        Self::demo_with(test_settings(), WebConfig::default()).await
+    }
+
+    /// A new app with the demo data and the given settings.
+    pub async fn demo_with(settings: Settings, web: WebConfig) -> Self {
+        let db = Db::connect(&fresh_db_url().await).await.unwrap();
+        db.migrate().await.unwrap();
+        let tandem = Tandem::new(db, settings);
+        tandem.seed_demo().await.unwrap();
+        let app = make_app(AppState::new(tandem.clone(), web));
+        let mut t = TestApp { app, tandem, orgs: HashMap::new() };
+        let token = t.token(MARA).await;
+        let (_, body) = t.api("GET", "/api/v1/orgs", Some(&token), None).await;
+        // The provider admin sees only its own organization; clients come from engagements.
+        for o in body.as_array().unwrap() {
+            t.orgs.insert(o["slug"].as_str().unwrap().to_owned(), o["id"].as_str().unwrap().to_owned());
+        }
+        let (_, engs) = t.api("GET", "/api/v1/engagements", Some(&token), None).await;
+        for e in engs.as_array().unwrap() {
+            let name = e["client_name"].as_str().unwrap();
+            let slug = name.split_whitespace().next().unwrap().to_lowercase();
+            t.orgs.insert(slug, e["client_id"].as_str().unwrap().to_owned());
+        }
+        t
+    }
+
+    /// Organization id by slug (`harborlane`, `alder`, `brightwater`, `corvid`).
+    pub fn org(&self, slug: &str) -> String {
+        self.orgs[slug].clone()
+    }
+
+    /// A fresh API token for a demo user.
+    pub async fn token(&self, email: &str) -> String {
+        self.tandem.create_token_for_email(email, "test", &RequestMeta::cli("test")).await.unwrap().1
+    }
+
+    /// Send a request to the app.
+    pub async fn send(&self, req: Request<Body>) -> Response<Body> {
+        self.app.clone().oneshot(req).await.unwrap()
+    }
+
+    /// Call the JSON API; returns the status and the parsed body (Null when empty or not JSON).
+    pub async fn api(&self, method: &str, path: &str, token: Option<&str>, body: Option<serde_json::Value>) -> (StatusCode, serde_json::Value) {
+        let mut b = Request::builder().method(method).uri(path);
+        if let Some(t) = token {
+            b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        let req = match body {
+            Some(v) => b.header(header::CONTENT_TYPE, "application/json").body(Body::from(v.to_string())).unwrap(),
+            None => b.body(Body::empty()).unwrap(),
+        };
+        let res = self.send(req).await;
+        let status = res.status();
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        (status, serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null))
+    }
+
+    /// A browser signed in as `email`.
+    pub async fn browser(&self, email: &str) -> Browser<'_> {
+        let mut b = Browser { app: self, cookies: HashMap::new() };
+        let res = b.sign_in(email, PASSWORD).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "sign-in of {email} failed");
+        b
+    }
+
+    /// A browser with no session.
+    pub fn anonymous(&self) -> Browser<'_> {
+        Browser { app: self, cookies: HashMap::new() }
+    }
+}
+
+/// A cookie-keeping client for the UI.
+pub struct Browser<'a> {
+    pub app: &'a TestApp,
+    pub cookies: HashMap<String, String>,
+}
+
+/// Read a whole body as text.
+pub async fn text(res: Response<Body>) -> String {
+    String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap()
+}
+
+/// The value of the first `name="csrf"` hidden field on a page.
+pub fn csrf_of(html: &str) -> String {
+    let at = html.find("name=\"csrf\" value=\"").expect("page has a csrf field") + "name=\"csrf\" value=\"".len();
+    html[at..].split('"').next().unwrap().to_owned()
+}
+
+impl Browser<'_> {
+    fn cookie_header(&self) -> String {
+        self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+    }
+
+    fn keep_cookies(&mut self, res: &Response<Body>) {
+        for v in res.headers().get_all(header::SET_COOKIE) {
+            let v = v.to_str().unwrap();
+            let (kv, attrs) = v.split_once(';').unwrap_or((v, ""));
+            let (k, val) = kv.split_once('=').unwrap();
+            if attrs.contains("Max-Age=0") {
+                self.cookies.remove(k);
+            } else {
+                self.cookies.insert(k.to_owned(), val.to_owned());
+            }
+        }
+    }
+
+    /// GET a page.
+    pub async fn get(&mut self, path: &str) -> Response<Body> {
+        let req = Request::builder().uri(path).header(header::COOKIE, self.cookie_header()).body(Body::empty()).unwrap();
+        let res = self.app.send(req).await;
+        self.keep_cookies(&res);
+        res
+    }
+
+    /// POST a form (fields are URL-encoded here).
+    pub async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Response<Body> {
+        let body = serde_urlencoded::to_string(fields).unwrap();
+        let req = Request::builder()
+            .method("POST")
+            .uri(path)
+            .header(header::COOKIE, self.cookie_header())
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .unwrap();
+        let res = self.app.send(req).await;
+        self.keep_cookies(&res);
+        res
+    }
+
+    /// The CSRF token of the page at `path` (the session's token).
+    pub async fn csrf(&mut self, path: &str) -> String {
+        let res = self.get(path).await;
+        csrf_of(&text(res).await)
+    }
+
+    /// Sign in through the form.
+    pub async fn sign_in(&mut self, email: &str, password: &str) -> Response<Body> {
+        let csrf = self.csrf("/login").await;
+        self.post("/login", &[("csrf", &csrf), ("email", email), ("password", password)]).await
+    }
+
+    /// POST a form with the session's CSRF token added.
+    pub async fn submit(&mut self, path: &str, fields: &[(&str, &str)]) -> Response<Body> {
+        let csrf = self.csrf("/account").await;
+        let mut all = vec![("csrf", csrf.as_str())];
+        all.extend_from_slice(fields);
+        self.post(path, &all).await
+    }
+}
