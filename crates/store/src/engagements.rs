@@ -64,14 +64,14 @@ pub async fn relation(db: &Db, scope: &Scope, target: OrgId) -> Result<Relation>
     if scope.side == Side::Client {
         return Ok(Relation::Foreign);
     }
-    let engaged: Option<i64> = on_db!(db, c => sqlx::query_scalar(
-        "SELECT 1 FROM engagements e JOIN engagement_engineers a ON a.engagement_id = e.id \
+    let engaged: i64 = on_db!(db, c => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM engagements e JOIN engagement_engineers a ON a.engagement_id = e.id \
          WHERE e.client_id = $1 AND e.provider_id = $2 AND a.user_id = $3 AND e.status = 'active'")
         .bind(target.to_string())
         .bind(scope.org_id.to_string())
         .bind(scope.user_id.to_string())
-        .fetch_optional(c).await)?;
-    Ok(if engaged.is_some() { Relation::Engaged } else { Relation::Foreign })
+        .fetch_one(c).await)?;
+    Ok(if engaged > 0 { Relation::Engaged } else { Relation::Foreign })
 }
 
 /// Start an engagement.
