@@ -14,7 +14,11 @@ use tandem_service::{Db, RequestMeta, Settings, Tandem};
 use tandem_web::{AppState, WebConfig, make_app};
 
 #[derive(Parser)]
-#[command(name = "tandem", version, about = "Tandem: one service desk for the in-house IT team and its provider")]
+#[command(
+    name = "tandem",
+    version,
+    about = "Tandem: one service desk for the in-house IT team and its provider"
+)]
 struct Cli {
     /// A TOML file with settings (the same names as the TANDEM_* variables, lower-case, without the prefix).
     #[arg(long, global = true)]
@@ -103,8 +107,15 @@ impl Default for Config {
     }
 }
 
-const SETTING_NAMES: [&str; 7] =
-    ["database_url", "bind", "public_url", "max_body_bytes", "session_idle_minutes", "session_absolute_hours", "log"];
+const SETTING_NAMES: [&str; 7] = [
+    "database_url",
+    "bind",
+    "public_url",
+    "max_body_bytes",
+    "session_idle_minutes",
+    "session_absolute_hours",
+    "log",
+];
 
 fn load_config(file: Option<&PathBuf>) -> anyhow::Result<Config> {
     let mut fig = Figment::from(Serialized::defaults(Config::default()));
@@ -125,11 +136,15 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let config = load_config(cli.config.as_ref())?;
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_new(&config.log).context("invalid log filter")?)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_new(&config.log).context("invalid log filter")?,
+        )
         .with_target(false)
         .init();
 
-    let db = Db::connect(&config.database_url).await.with_context(|| format!("cannot open {}", redact(&config.database_url)))?;
+    let db = Db::connect(&config.database_url)
+        .await
+        .with_context(|| format!("cannot open {}", redact(&config.database_url)))?;
     db.migrate().await.context("migration failed")?;
     let settings = Settings {
         session_idle_minutes: config.session_idle_minutes,
@@ -143,19 +158,37 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve => serve(tandem, &config).await?,
         Command::Demo => {
             let logins = tandem.seed_demo().await?;
-            println!("\nTandem demo. Every account's password: {}\n", tandem_service::demo::DEMO_PASSWORD);
+            println!(
+                "\nTandem demo. Every account's password: {}\n",
+                tandem_service::demo::DEMO_PASSWORD
+            );
             for l in &logins {
-                println!("  {:<28} {:<20} {:<24} {}", l.org, l.role.label(), l.name, l.email);
+                println!(
+                    "  {:<28} {:<20} {:<24} {}",
+                    l.org,
+                    l.role.label(),
+                    l.name,
+                    l.email
+                );
             }
             println!();
             serve(tandem, &config).await?;
         }
-        Command::Token { command: TokenCommand::Create { user, name } } => {
-            let (token, secret) = tandem.create_token_for_email(&user, &name, &RequestMeta::cli("token create")).await?;
-            eprintln!("token {} created for {user}; it is shown only this once:", token.id);
+        Command::Token {
+            command: TokenCommand::Create { user, name },
+        } => {
+            let (token, secret) = tandem
+                .create_token_for_email(&user, &name, &RequestMeta::cli("token create"))
+                .await?;
+            eprintln!(
+                "token {} created for {user}; it is shown only this once:",
+                token.id
+            );
             println!("{secret}");
         }
-        Command::Audit { command: AuditCommand::Verify } => match tandem.verify_audit().await? {
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => match tandem.verify_audit().await? {
             Ok(n) => println!("audit log intact: {n} entries verified"),
             Err(b) => {
                 eprintln!("audit log broken: {b}");
@@ -189,12 +222,17 @@ async fn backup(db: &Db, to: &std::path::Path) -> anyhow::Result<()> {
 
 async fn serve(tandem: Tandem, config: &Config) -> anyhow::Result<()> {
     let web = WebConfig {
-        public_url: config.public_url.clone().unwrap_or_else(|| format!("http://{}", config.bind)),
+        public_url: config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", config.bind)),
         max_body_bytes: config.max_body_bytes,
     };
     let state = AppState::new(tandem.clone(), web);
     let app = make_app(state);
-    let listener = tokio::net::TcpListener::bind(&config.bind).await.with_context(|| format!("cannot listen on {}", config.bind))?;
+    let listener = tokio::net::TcpListener::bind(&config.bind)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.bind))?;
     tracing::info!(bind = %config.bind, database = %redact(&config.database_url), "Tandem is listening on http://{}", config.bind);
 
     let housekeeping = tokio::spawn(async move {
@@ -206,9 +244,12 @@ async fn serve(tandem: Tandem, config: &Config) -> anyhow::Result<()> {
             }
         }
     });
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
     housekeeping.abort();
     tracing::info!("drained in-flight requests; bye");
     Ok(())

@@ -1,0 +1,293 @@
+//! The binary as an operator uses it: configuration, the demo server,
+//! online backup, tokens, audit verification and graceful shutdown.
+#![allow(clippy::unwrap_used)]
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_tandem"));
+    // Settings come only from what each test passes.
+    for (k, _) in std::env::vars() {
+        if k.starts_with("TANDEM_") {
+            c.env_remove(k);
+        }
+    }
+    c.env("TANDEM_LOG", "warn");
+    c
+}
+
+fn scratch() -> PathBuf {
+    let d = std::env::temp_dir()
+        .join("tandem-cli-tests")
+        .join(uuid::Uuid::now_v7().to_string());
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn run(c: &mut Command) -> Output {
+    c.output().unwrap()
+}
+
+/// A minimal HTTP/1.1 GET on loopback; returns status and body.
+fn http_get(port: u16, path: &str, bearer: Option<&str>) -> (u16, String) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let auth = bearer
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{auth}Connection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    let status = out.split_whitespace().nth(1).unwrap().parse().unwrap();
+    let body = out
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
+struct Server {
+    child: Child,
+    port: u16,
+}
+
+impl Server {
+    fn demo(db: &str) -> Self {
+        let port = free_port();
+        let child = bin()
+            .arg("demo")
+            .env("TANDEM_DATABASE_URL", db)
+            .env("TANDEM_BIND", format!("127.0.0.1:{port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let started = Instant::now();
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "server did not start"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Server { child, port }
+    }
+
+    /// SIGTERM, then wait; the exit status.
+    fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        assert!(
+            Command::new("kill")
+                .args(["-TERM", &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+        let started = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "server ignored SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+#[test]
+fn an_unknown_setting_in_the_config_file_is_an_error() {
+    let dir = scratch();
+    let file = dir.join("tandem.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "database_url = \"sqlite://{}/a.db\"\nbind_adress = \"127.0.0.1:9\"\n",
+            dir.display()
+        ),
+    )
+    .unwrap();
+    let out = run(bin().arg("--config").arg(&file).arg("migrate"));
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("bind_adress"),
+        "error should name the unknown key: {err}"
+    );
+
+    std::fs::write(
+        &file,
+        format!("database_url = \"sqlite://{}/a.db\"\n", dir.display()),
+    )
+    .unwrap();
+    let out = run(bin().arg("--config").arg(&file).arg("migrate"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        dir.join("a.db").exists(),
+        "the file's database_url was used"
+    );
+}
+
+#[test]
+fn a_missing_config_file_and_a_bad_database_url_are_errors() {
+    let out = run(bin().args(["--config", "/nonexistent/tandem.toml", "migrate"]));
+    assert!(!out.status.success());
+    let out = run(bin().arg("migrate").env("TANDEM_DATABASE_URL", "mysql://x"));
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("sqlite://"));
+}
+
+#[test]
+fn demo_serves_backs_up_online_issues_tokens_and_drains_on_sigterm() {
+    let dir = scratch();
+    let db = format!("sqlite://{}/demo.db", dir.display());
+    let server = Server::demo(&db);
+
+    assert_eq!(http_get(server.port, "/healthz", None), (200, "ok".into()));
+    assert_eq!(http_get(server.port, "/readyz", None).0, 200);
+    let (status, metrics) = http_get(server.port, "/metrics", None);
+    assert_eq!(status, 200);
+    assert!(
+        metrics.contains("tandem_http_responses_total{class=\"2xx\"}"),
+        "{metrics}"
+    );
+
+    // A token from the command line acts as that user over HTTP.
+    let out = run(bin()
+        .args(["token", "create", "--user", "priya.nair@alder.example"])
+        .env("TANDEM_DATABASE_URL", &db));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    assert!(token.starts_with("tdm_"));
+    let (status, me) = http_get(server.port, "/api/v1/me", Some(&token));
+    assert_eq!(status, 200);
+    assert!(me.contains("priya.nair@alder.example"), "{me}");
+    assert_eq!(
+        http_get(server.port, "/api/v1/me", Some("tdm_forged")).0,
+        401
+    );
+
+    // Online backup while the server runs; the copy passes its own checks.
+    let copy = dir.join("copy.db");
+    let out = run(bin()
+        .args(["backup", "--to"])
+        .arg(&copy)
+        .env("TANDEM_DATABASE_URL", &db));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("integrity ok"));
+    let copy_url = format!("sqlite://{}", copy.display());
+    let out = run(bin()
+        .args(["audit", "verify"])
+        .env("TANDEM_DATABASE_URL", &copy_url));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("intact"));
+    // A second backup to the same file is refused rather than overwriting it.
+    let out = run(bin()
+        .args(["backup", "--to"])
+        .arg(&copy)
+        .env("TANDEM_DATABASE_URL", &db));
+    assert!(!out.status.success());
+
+    assert!(
+        server.terminate().success(),
+        "SIGTERM must end the server cleanly (exit 0)"
+    );
+
+    // Started again on the same database, the demo reuses it.
+    let server = Server::demo(&db);
+    let (_, orgs) = http_get(server.port, "/api/v1/orgs", Some(&token));
+    assert_eq!(orgs.matches("\"slug\":\"alder\"").count(), 1, "{orgs}");
+    assert!(server.terminate().success());
+}
+
+#[test]
+fn audit_verify_names_the_first_altered_entry() {
+    let dir = scratch();
+    let db = format!("sqlite://{}/demo.db", dir.display());
+    let server = Server::demo(&db);
+    assert!(server.terminate().success());
+
+    let out = run(bin()
+        .args(["audit", "verify"])
+        .env("TANDEM_DATABASE_URL", &db));
+    assert!(out.status.success());
+
+    let rt = tokio_rt();
+    rt.block_on(async {
+        let pool = sqlx::SqlitePool::connect(&db).await.unwrap();
+        sqlx::query("UPDATE audit_log SET change = '{\"role\":\"client_admin\"}' WHERE seq = 7")
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+    });
+    let out = run(bin()
+        .args(["audit", "verify"])
+        .env("TANDEM_DATABASE_URL", &db));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("entry 7 was altered"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn backup_on_postgres_explains_pg_dump() {
+    let Ok(url) = std::env::var("TANDEM_TEST_PG_URL") else {
+        eprintln!("TANDEM_TEST_PG_URL unset: PostgreSQL backup message not checked");
+        return;
+    };
+    let out = run(bin()
+        .args(["backup", "--to", "/tmp/never-written.db"])
+        .env("TANDEM_DATABASE_URL", &url));
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("pg_dump"));
+}
+
+fn tokio_rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
