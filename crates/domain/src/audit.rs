@@ -129,7 +129,11 @@ pub struct ChainVerifier {
 
 impl Default for ChainVerifier {
     fn default() -> Self {
-        Self { expected_seq: 1, prev: GENESIS.to_owned(), checked: 0 }
+        Self {
+            expected_seq: 1,
+            prev: GENESIS.to_owned(),
+            checked: 0,
+        }
     }
 }
 
@@ -138,7 +142,10 @@ impl ChainVerifier {
     pub fn check(&mut self, e: &StoredAudit) -> Result<(), ChainBreak> {
         let seq = e.record.seq;
         if seq > self.expected_seq {
-            return Err(ChainBreak::Removed { seq, expected: self.expected_seq });
+            return Err(ChainBreak::Removed {
+                seq,
+                expected: self.expected_seq,
+            });
         }
         if seq < self.expected_seq || e.prev_hash != self.prev {
             // The previous entry's hash is not the one this entry was chained to.
@@ -193,7 +200,11 @@ mod tests {
                     source_addr: "127.0.0.1".into(),
                 };
                 let hash = record.chain_hash(&prev);
-                let e = StoredAudit { record, prev_hash: prev.clone(), hash: hash.clone() };
+                let e = StoredAudit {
+                    record,
+                    prev_hash: prev.clone(),
+                    hash: hash.clone(),
+                };
                 prev = hash;
                 e
             })
@@ -213,11 +224,20 @@ mod tests {
 
         let mut c = chain(5);
         c.remove(1);
-        assert_eq!(verify_chain(c), Err(ChainBreak::Removed { seq: 3, expected: 2 }));
+        assert_eq!(
+            verify_chain(c),
+            Err(ChainBreak::Removed {
+                seq: 3,
+                expected: 2
+            })
+        );
 
         let mut c = chain(5);
         c.swap(1, 2);
-        assert!(matches!(verify_chain(c), Err(ChainBreak::Removed { seq: 3, .. })));
+        assert!(matches!(
+            verify_chain(c),
+            Err(ChainBreak::Removed { seq: 3, .. })
+        ));
 
         // Swapping contents while renumbering still breaks the link.
         let mut c = chain(5);

@@ -6,7 +6,9 @@ pub mod actor;
 pub mod audit;
 pub mod ids;
 pub mod policy;
+pub mod split;
 pub mod text;
+pub mod ticket;
 pub mod totp;
 
 pub use actor::{Actor, Role, Scope, Side};

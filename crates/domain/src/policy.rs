@@ -116,8 +116,22 @@ mod tests {
         assert!(!decide(Role::Requester, Action::ViewUsers, Relation::Own).allowed());
         assert!(!decide(Role::ClientAdmin, Action::ManageEngagements, Relation::Own).allowed());
         assert!(decide(Role::ClientAdmin, Action::EndEngagement, Relation::Own).allowed());
-        assert!(decide(Role::ClientTechnician, Action::ManageRequesters, Relation::Own).allowed());
+        assert!(
+            decide(
+                Role::ClientTechnician,
+                Action::ManageRequesters,
+                Relation::Own
+            )
+            .allowed()
+        );
         assert!(!decide(Role::ClientViewer, Action::ManageRequesters, Relation::Own).allowed());
-        assert!(decide(Role::ProviderEngineer, Action::ManageRequesters, Relation::Engaged).allowed());
+        assert!(
+            decide(
+                Role::ProviderEngineer,
+                Action::ManageRequesters,
+                Relation::Engaged
+            )
+            .allowed()
+        );
     }
 }

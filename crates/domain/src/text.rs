@@ -36,7 +36,10 @@ fn clean_line(field: &'static str, raw: &str, max: usize) -> Result<String, Vali
         ));
     }
     if v.chars().any(char::is_control) {
-        return Err(ValidationError::new(field, "must not contain control characters"));
+        return Err(ValidationError::new(
+            field,
+            "must not contain control characters",
+        ));
     }
     Ok(v.to_owned())
 }
@@ -94,7 +97,10 @@ impl Password {
             ));
         }
         if n > 1024 {
-            return Err(ValidationError::new("password", "must be at most 1024 characters"));
+            return Err(ValidationError::new(
+                "password",
+                "must be at most 1024 characters",
+            ));
         }
         Ok(Self(raw.to_owned()))
     }
@@ -153,7 +159,8 @@ impl Slug {
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
         let v = raw.trim().to_lowercase();
         let ok = (2..=32).contains(&v.len())
-            && v.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && v.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
             && !v.starts_with('-');
         if !ok {
             return Err(ValidationError::new(
@@ -176,7 +183,10 @@ mod tests {
 
     #[test]
     fn emails_are_normalised_and_checked() {
-        assert_eq!(Email::parse(" Ann@Example.COM ").map(|e| e.0), Ok("ann@example.com".into()));
+        assert_eq!(
+            Email::parse(" Ann@Example.COM ").map(|e| e.0),
+            Ok("ann@example.com".into())
+        );
         for bad in ["", "ann", "@x.com", "ann@", "a b@x.com", "a@b@c", "a@.x"] {
             assert!(Email::parse(bad).is_err(), "{bad} accepted");
         }
@@ -193,7 +203,10 @@ mod tests {
     fn names_refuse_control_characters_and_blank() {
         assert!(PersonName::parse("  ").is_err());
         assert!(PersonName::parse("a\u{7}b").is_err());
-        assert_eq!(PersonName::parse(" Ann Lee ").map(|n| n.0), Ok("Ann Lee".into()));
+        assert_eq!(
+            PersonName::parse(" Ann Lee ").map(|n| n.0),
+            Ok("Ann Lee".into())
+        );
         assert!(Slug::parse("Acme-2").is_ok());
         assert!(Slug::parse("a b").is_err());
     }

@@ -33,7 +33,12 @@ pub fn code_at_step(secret: &[u8], step: i64) -> u32 {
 /// Check `code` against the steps around `now_step` (one step either side for
 /// clock drift). Returns the matching step, which must be later than
 /// `last_used_step` so that no code is accepted twice.
-pub fn verify(secret: &[u8], code: &str, now_step: i64, last_used_step: Option<i64>) -> Option<i64> {
+pub fn verify(
+    secret: &[u8],
+    code: &str,
+    now_step: i64,
+    last_used_step: Option<i64>,
+) -> Option<i64> {
     let code = code.trim();
     if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
         return None;
@@ -89,8 +94,16 @@ mod tests {
         let step = step_at(1_234_567_890);
         let code = format!("{:06}", code_at_step(secret, step));
         let used = verify(secret, &code, step, None).expect("valid code");
-        assert_eq!(verify(secret, &code, step, Some(used)), None, "replay accepted");
-        assert_eq!(verify(secret, &code, step + 5, None), None, "stale code accepted");
+        assert_eq!(
+            verify(secret, &code, step, Some(used)),
+            None,
+            "replay accepted"
+        );
+        assert_eq!(
+            verify(secret, &code, step + 5, None),
+            None,
+            "stale code accepted"
+        );
         assert_eq!(verify(secret, "12345", step, None), None);
     }
 }

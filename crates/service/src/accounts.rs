@@ -45,12 +45,27 @@ fn manage_action(from: Role, to: Role) -> Action {
 }
 
 /// Insert a user into `org` in the caller's transaction, with its audit entry.
-pub(crate) async fn insert_user(tx: &mut Tx, cost: PasswordCost, actor: Option<&Actor>, org: &Org, input: &NewUser, meta: &RequestMeta) -> Result<User> {
+pub(crate) async fn insert_user(
+    tx: &mut Tx,
+    cost: PasswordCost,
+    actor: Option<&Actor>,
+    org: &Org,
+    input: &NewUser,
+    meta: &RequestMeta,
+) -> Result<User> {
     let email = Email::parse(&input.email)?;
     let name = PersonName::parse(&input.name)?;
     let password = Password::parse(&input.password)?;
     if input.role.side() != org.kind {
-        return Err(ValidationError::new("role", format!("a {} organization has no {} role", org.kind.as_str(), input.role)).into());
+        return Err(ValidationError::new(
+            "role",
+            format!(
+                "a {} organization has no {} role",
+                org.kind.as_str(),
+                input.role
+            ),
+        )
+        .into());
     }
     let now = now_ms();
     let user = User {
@@ -68,16 +83,24 @@ pub(crate) async fn insert_user(tx: &mut Tx, cost: PasswordCost, actor: Option<&
         updated_at: now,
     };
     users::insert(tx, &user).await.map_err(|e| match e {
-        tandem_store::StoreError::Conflict => ServiceError::Conflict("a user with this e-mail already exists".into()),
+        tandem_store::StoreError::Conflict => {
+            ServiceError::Conflict("a user with this e-mail already exists".into())
+        }
         other => other.into(),
     })?;
-    record(tx, actor, "operator", meta, Entry {
-        org: Some(org.id),
-        action: "user.create",
-        object_type: "user",
-        object_id: user.id.to_string(),
-        change: json!({ "email": user.email, "name": user.name, "role": user.role }),
-    })
+    record(
+        tx,
+        actor,
+        "operator",
+        meta,
+        Entry {
+            org: Some(org.id),
+            action: "user.create",
+            object_type: "user",
+            object_id: user.id.to_string(),
+            change: json!({ "email": user.email, "name": user.name, "role": user.role }),
+        },
+    )
     .await?;
     Ok(user)
 }
@@ -107,21 +130,43 @@ impl Tandem {
     }
 
     /// Add a person to an organization (its admin only).
-    pub async fn create_user(&self, actor: &Actor, org: OrgId, input: &NewUser, meta: &RequestMeta) -> Result<User> {
-        self.authorize(actor, manage_action(input.role, input.role), org).await?;
+    pub async fn create_user(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        input: &NewUser,
+        meta: &RequestMeta,
+    ) -> Result<User> {
+        self.authorize(actor, manage_action(input.role, input.role), org)
+            .await?;
         let org = orgs::find(&self.db, &actor.scope(), org).await?;
         let mut tx = self.db.begin().await?;
-        let u = insert_user(&mut tx, self.settings.password_cost, Some(actor), &org, input, meta).await?;
+        let u = insert_user(
+            &mut tx,
+            self.settings.password_cost,
+            Some(actor),
+            &org,
+            input,
+            meta,
+        )
+        .await?;
         tx.commit().await?;
         Ok(u)
     }
 
     /// Change a person's name, role or active flag. Admins cannot demote or
     /// deactivate themselves, so an organization never locks itself out.
-    pub async fn update_user(&self, actor: &Actor, id: UserId, patch: &UserPatch, meta: &RequestMeta) -> Result<User> {
+    pub async fn update_user(
+        &self,
+        actor: &Actor,
+        id: UserId,
+        patch: &UserPatch,
+        meta: &RequestMeta,
+    ) -> Result<User> {
         let before = users::find(&self.db, &actor.scope(), id).await?;
         let new_role = patch.role.unwrap_or(before.role);
-        self.authorize(actor, manage_action(before.role, new_role), before.org_id).await?;
+        self.authorize(actor, manage_action(before.role, new_role), before.org_id)
+            .await?;
         let org = orgs::find(&self.db, &actor.scope(), before.org_id).await?;
         let mut after = before.clone();
         if let Some(n) = &patch.name {
@@ -129,7 +174,11 @@ impl Tandem {
         }
         if let Some(r) = patch.role {
             if r.side() != org.kind {
-                return Err(ValidationError::new("role", format!("a {} organization has no {r} role", org.kind.as_str())).into());
+                return Err(ValidationError::new(
+                    "role",
+                    format!("a {} organization has no {r} role", org.kind.as_str()),
+                )
+                .into());
             }
             after.role = r;
         }
@@ -137,7 +186,9 @@ impl Tandem {
             after.active = a;
         }
         if id == actor.user_id && (after.role != before.role || !after.active) {
-            return Err(ServiceError::Conflict("you cannot change your own role or deactivate yourself".into()));
+            return Err(ServiceError::Conflict(
+                "you cannot change your own role or deactivate yourself".into(),
+            ));
         }
         let mut tx = self.db.begin().await?;
         users::update_profile(&mut tx, &actor.scope(), &after, now_ms()).await?;
@@ -146,39 +197,71 @@ impl Tandem {
         }
         let mut change = serde_json::Map::new();
         if after.name != before.name {
-            change.insert("name".into(), json!({ "from": before.name, "to": after.name }));
+            change.insert(
+                "name".into(),
+                json!({ "from": before.name, "to": after.name }),
+            );
         }
         if after.role != before.role {
-            change.insert("role".into(), json!({ "from": before.role, "to": after.role }));
+            change.insert(
+                "role".into(),
+                json!({ "from": before.role, "to": after.role }),
+            );
         }
         if after.active != before.active {
-            change.insert("active".into(), json!({ "from": before.active, "to": after.active }));
+            change.insert(
+                "active".into(),
+                json!({ "from": before.active, "to": after.active }),
+            );
         }
-        let action = if after.role != before.role { "user.role_change" } else { "user.update" };
-        record(&mut tx, Some(actor), "", meta, Entry {
-            org: Some(before.org_id),
-            action,
-            object_type: "user",
-            object_id: id.to_string(),
-            change: change.into(),
-        })
+        let action = if after.role != before.role {
+            "user.role_change"
+        } else {
+            "user.update"
+        };
+        record(
+            &mut tx,
+            Some(actor),
+            "",
+            meta,
+            Entry {
+                org: Some(before.org_id),
+                action,
+                object_type: "user",
+                object_id: id.to_string(),
+                change: change.into(),
+            },
+        )
         .await?;
         tx.commit().await?;
         Ok(after)
     }
 
     /// Require (or stop requiring) TOTP for every staff member of an organization.
-    pub async fn set_require_totp(&self, actor: &Actor, org: OrgId, on: bool, meta: &RequestMeta) -> Result<()> {
-        self.authorize(actor, Action::ManageOrgSettings, org).await?;
+    pub async fn set_require_totp(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        on: bool,
+        meta: &RequestMeta,
+    ) -> Result<()> {
+        self.authorize(actor, Action::ManageOrgSettings, org)
+            .await?;
         let mut tx = self.db.begin().await?;
         orgs::set_require_totp(&mut tx, org, on).await?;
-        record(&mut tx, Some(actor), "", meta, Entry {
-            org: Some(org),
-            action: "org.require_totp",
-            object_type: "organization",
-            object_id: org.to_string(),
-            change: json!({ "require_totp": on }),
-        })
+        record(
+            &mut tx,
+            Some(actor),
+            "",
+            meta,
+            Entry {
+                org: Some(org),
+                action: "org.require_totp",
+                object_type: "organization",
+                object_id: org.to_string(),
+                change: json!({ "require_totp": on }),
+            },
+        )
         .await?;
         tx.commit().await?;
         Ok(())

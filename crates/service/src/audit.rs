@@ -21,7 +21,13 @@ pub(crate) struct Entry<'a> {
 }
 
 /// Append an entry for `actor` in the caller's transaction.
-pub(crate) async fn record(tx: &mut Tx, actor: Option<&Actor>, label: &str, meta: &RequestMeta, e: Entry<'_>) -> Result<()> {
+pub(crate) async fn record(
+    tx: &mut Tx,
+    actor: Option<&Actor>,
+    label: &str,
+    meta: &RequestMeta,
+    e: Entry<'_>,
+) -> Result<()> {
     let rec = AuditRecord {
         seq: 0,
         at_ms: now_ms(),
@@ -44,10 +50,19 @@ pub(crate) async fn record(tx: &mut Tx, actor: Option<&Actor>, label: &str, meta
 impl Tandem {
     /// Audit entries on `org`'s data, newest first. Client staff read their
     /// own client's; assigned provider staff read their engaged clients'.
-    pub async fn list_audit(&self, actor: &Actor, org: OrgId, before_seq: Option<i64>, limit: i64) -> Result<Vec<AuditRecord>> {
+    pub async fn list_audit(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        before_seq: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<AuditRecord>> {
         self.authorize(actor, Action::ViewAudit, org).await?;
         let limit = limit.clamp(1, 500);
-        Ok(tandem_store::audit::list_for_org(&self.db, &actor.scope(), org, before_seq, limit).await?)
+        Ok(
+            tandem_store::audit::list_for_org(&self.db, &actor.scope(), org, before_seq, limit)
+                .await?,
+        )
     }
 
     /// Walk the whole chain; the number of entries, or the first break.

@@ -14,7 +14,8 @@ use tandem_store::{login_failures, orgs, sessions, tokens, users};
 /// Hash a password with argon2id, off the async threads.
 pub async fn hash_password(password: &Password, cost: PasswordCost) -> Result<String> {
     let pw = password.expose().to_owned();
-    let params = argon2::Params::new(cost.memory_kib, cost.iterations, 1, None).map_err(|e| ServiceError::Internal(e.to_string()))?;
+    let params = argon2::Params::new(cost.memory_kib, cost.iterations, 1, None)
+        .map_err(|e| ServiceError::Internal(e.to_string()))?;
     tokio::task::spawn_blocking(move || {
         Argon2::from(params)
             .hash_password(pw.as_bytes())
@@ -27,9 +28,13 @@ pub async fn hash_password(password: &Password, cost: PasswordCost) -> Result<St
 
 async fn password_matches(password: &str, hash: &str) -> bool {
     let (pw, hash) = (password.to_owned(), hash.to_owned());
-    tokio::task::spawn_blocking(move || Argon2::default().verify_password(pw.as_bytes(), hash.as_str()).is_ok())
-        .await
-        .unwrap_or(false)
+    tokio::task::spawn_blocking(move || {
+        Argon2::default()
+            .verify_password(pw.as_bytes(), hash.as_str())
+            .is_ok()
+    })
+    .await
+    .unwrap_or(false)
 }
 
 /// A hash to verify against when the account does not exist, so that an
@@ -89,7 +94,12 @@ pub fn actor_of(u: &User) -> Actor {
 }
 
 impl Tandem {
-    async fn open_session(&self, tx: &mut tandem_store::Tx, user: UserId, awaiting_totp: bool) -> Result<NewSession> {
+    async fn open_session(
+        &self,
+        tx: &mut tandem_store::Tx,
+        user: UserId,
+        awaiting_totp: bool,
+    ) -> Result<NewSession> {
         let cookie = random_token();
         let csrf_token = random_token();
         let now = now_ms();
@@ -105,7 +115,12 @@ impl Tandem {
             },
         )
         .await?;
-        Ok(NewSession { cookie, csrf_token, awaiting_totp, must_enrol_totp: false })
+        Ok(NewSession {
+            cookie,
+            csrf_token,
+            awaiting_totp,
+            must_enrol_totp: false,
+        })
     }
 
     fn retry_after(&self, oldest: Option<i64>, now: i64) -> u64 {
@@ -121,15 +136,25 @@ impl Tandem {
         let ((n_acc, oldest_acc), (n_addr, oldest_addr)) =
             login_failures::recent(&self.db, account, addr, since).await?;
         if n_acc >= self.settings.login_max_failures_per_account {
-            return Err(ServiceError::RateLimited { retry_after_secs: self.retry_after(oldest_acc, now) });
+            return Err(ServiceError::RateLimited {
+                retry_after_secs: self.retry_after(oldest_acc, now),
+            });
         }
         if n_addr >= self.settings.login_max_failures_per_addr {
-            return Err(ServiceError::RateLimited { retry_after_secs: self.retry_after(oldest_addr, now) });
+            return Err(ServiceError::RateLimited {
+                retry_after_secs: self.retry_after(oldest_addr, now),
+            });
         }
         Ok(())
     }
 
-    async fn record_failure(&self, account: &str, user: Option<&User>, reason: &str, meta: &RequestMeta) -> Result<()> {
+    async fn record_failure(
+        &self,
+        account: &str,
+        user: Option<&User>,
+        reason: &str,
+        meta: &RequestMeta,
+    ) -> Result<()> {
         let mut tx = self.db.begin().await?;
         login_failures::record(&mut tx, account, &meta.source_addr, now_ms()).await?;
         record(
@@ -152,8 +177,15 @@ impl Tandem {
 
     /// Check e-mail and password and open a session. The answer for an
     /// unknown account and a wrong password is the same, and costs the same.
-    pub async fn sign_in(&self, email: &str, password: &str, meta: &RequestMeta) -> Result<NewSession> {
-        let account = Email::parse(email).map(|e| e.as_str().to_owned()).unwrap_or_else(|_| email.trim().to_lowercase());
+    pub async fn sign_in(
+        &self,
+        email: &str,
+        password: &str,
+        meta: &RequestMeta,
+    ) -> Result<NewSession> {
+        let account = Email::parse(email)
+            .map(|e| e.as_str().to_owned())
+            .unwrap_or_else(|_| email.trim().to_lowercase());
         self.check_login_limits(&account, &meta.source_addr).await?;
         let user = users::find_by_email_for_sign_in(&self.db, &account).await?;
         let hash = match &user {
@@ -169,7 +201,8 @@ impl Tandem {
                     Some(u) if !u.active => "account deactivated",
                     Some(_) => "wrong password",
                 };
-                self.record_failure(&account, other.as_ref(), reason, meta).await?;
+                self.record_failure(&account, other.as_ref(), reason, meta)
+                    .await?;
                 return Err(ServiceError::Unauthenticated);
             }
         };
@@ -231,21 +264,33 @@ impl Tandem {
     pub async fn sign_out(&self, s: &SessionActor, meta: &RequestMeta) -> Result<()> {
         let mut tx = self.db.begin().await?;
         sessions::delete(&mut tx, &s.session_hash).await?;
-        record(&mut tx, Some(&s.actor), "", meta, Entry {
-            org: Some(s.actor.org_id),
-            action: "session.sign_out",
-            object_type: "user",
-            object_id: s.actor.user_id.to_string(),
-            change: json!({}),
-        })
+        record(
+            &mut tx,
+            Some(&s.actor),
+            "",
+            meta,
+            Entry {
+                org: Some(s.actor.org_id),
+                action: "session.sign_out",
+                object_type: "user",
+                object_id: s.actor.user_id.to_string(),
+                change: json!({}),
+            },
+        )
         .await?;
         tx.commit().await?;
         Ok(())
     }
 
     /// Finish a sign-in with a TOTP code; the session id changes.
-    pub async fn complete_totp(&self, s: &SessionActor, code: &str, meta: &RequestMeta) -> Result<NewSession> {
-        self.check_login_limits(&s.actor.email, &meta.source_addr).await?;
+    pub async fn complete_totp(
+        &self,
+        s: &SessionActor,
+        code: &str,
+        meta: &RequestMeta,
+    ) -> Result<NewSession> {
+        self.check_login_limits(&s.actor.email, &meta.source_addr)
+            .await?;
         let u = users::get_for_actor(&self.db, s.actor.user_id).await?;
         let secret = match (&u.totp_secret, u.totp_enabled) {
             (Some(sec), true) => decode_secret(sec)?,
@@ -259,18 +304,25 @@ impl Tandem {
         };
         if !accepted {
             drop(tx);
-            self.record_failure(&u.email, Some(&u), "wrong or reused TOTP code", meta).await?;
+            self.record_failure(&u.email, Some(&u), "wrong or reused TOTP code", meta)
+                .await?;
             return Err(ServiceError::Unauthenticated);
         }
         sessions::delete(&mut tx, &s.session_hash).await?;
         let fresh = self.open_session(&mut tx, u.id, false).await?;
-        record(&mut tx, Some(&s.actor), "", meta, Entry {
-            org: Some(u.org_id),
-            action: "session.sign_in",
-            object_type: "user",
-            object_id: u.id.to_string(),
-            change: json!({ "second_factor": "totp" }),
-        })
+        record(
+            &mut tx,
+            Some(&s.actor),
+            "",
+            meta,
+            Entry {
+                org: Some(u.org_id),
+                action: "session.sign_in",
+                object_type: "user",
+                object_id: u.id.to_string(),
+                change: json!({ "second_factor": "totp" }),
+            },
+        )
         .await?;
         tx.commit().await?;
         Ok(fresh)
@@ -293,16 +345,28 @@ impl Tandem {
 
     /// Confirm enrolment with a first code. A session that was waiting for
     /// the second factor is replaced by a full one.
-    pub async fn confirm_totp_enrolment(&self, s: &SessionActor, code: &str, meta: &RequestMeta) -> Result<Option<NewSession>> {
-        self.check_login_limits(&s.actor.email, &meta.source_addr).await?;
+    pub async fn confirm_totp_enrolment(
+        &self,
+        s: &SessionActor,
+        code: &str,
+        meta: &RequestMeta,
+    ) -> Result<Option<NewSession>> {
+        self.check_login_limits(&s.actor.email, &meta.source_addr)
+            .await?;
         let u = users::get_for_actor(&self.db, s.actor.user_id).await?;
         let (Some(sec), false) = (&u.totp_secret, u.totp_enabled) else {
-            return Err(ServiceError::Conflict("no TOTP enrolment is pending".into()));
+            return Err(ServiceError::Conflict(
+                "no TOTP enrolment is pending".into(),
+            ));
         };
         let secret = decode_secret(sec)?;
         let Some(step) = totp::verify(&secret, code, totp::step_at(now_ms() / 1000), None) else {
-            self.record_failure(&u.email, Some(&u), "wrong TOTP code at enrolment", meta).await?;
-            return Err(ServiceError::Invalid(tandem_domain::ValidationError::new("code", "does not match; check the clock of your device")));
+            self.record_failure(&u.email, Some(&u), "wrong TOTP code at enrolment", meta)
+                .await?;
+            return Err(ServiceError::Invalid(tandem_domain::ValidationError::new(
+                "code",
+                "does not match; check the clock of your device",
+            )));
         };
         let mut tx = self.db.begin().await?;
         users::set_totp(&mut tx, u.id, Some(sec), true, Some(step)).await?;
@@ -312,13 +376,19 @@ impl Tandem {
         } else {
             None
         };
-        record(&mut tx, Some(&s.actor), "", meta, Entry {
-            org: Some(u.org_id),
-            action: "user.totp_enrolled",
-            object_type: "user",
-            object_id: u.id.to_string(),
-            change: json!({ "totp_enabled": true }),
-        })
+        record(
+            &mut tx,
+            Some(&s.actor),
+            "",
+            meta,
+            Entry {
+                org: Some(u.org_id),
+                action: "user.totp_enrolled",
+                object_type: "user",
+                object_id: u.id.to_string(),
+                change: json!({ "totp_enabled": true }),
+            },
+        )
         .await?;
         tx.commit().await?;
         Ok(fresh)
@@ -326,25 +396,41 @@ impl Tandem {
 
     /// Change one's own password: every session of the user ends, and a
     /// fresh one is issued for the browser that made the change.
-    pub async fn change_password(&self, s: &SessionActor, current: &str, new: &str, meta: &RequestMeta) -> Result<NewSession> {
+    pub async fn change_password(
+        &self,
+        s: &SessionActor,
+        current: &str,
+        new: &str,
+        meta: &RequestMeta,
+    ) -> Result<NewSession> {
         let new = Password::parse(new)?;
         let u = users::get_for_actor(&self.db, s.actor.user_id).await?;
         if !password_matches(current, &u.password_hash).await {
-            self.record_failure(&u.email, Some(&u), "wrong current password", meta).await?;
-            return Err(ServiceError::Invalid(tandem_domain::ValidationError::new("current_password", "is not your current password")));
+            self.record_failure(&u.email, Some(&u), "wrong current password", meta)
+                .await?;
+            return Err(ServiceError::Invalid(tandem_domain::ValidationError::new(
+                "current_password",
+                "is not your current password",
+            )));
         }
         let hash = hash_password(&new, self.settings.password_cost).await?;
         let mut tx = self.db.begin().await?;
         users::set_password_hash(&mut tx, u.id, &hash, now_ms()).await?;
         sessions::delete_for_user(&mut tx, u.id).await?;
         let fresh = self.open_session(&mut tx, u.id, false).await?;
-        record(&mut tx, Some(&s.actor), "", meta, Entry {
-            org: Some(u.org_id),
-            action: "user.password_changed",
-            object_type: "user",
-            object_id: u.id.to_string(),
-            change: json!({ "sessions_ended": "all" }),
-        })
+        record(
+            &mut tx,
+            Some(&s.actor),
+            "",
+            meta,
+            Entry {
+                org: Some(u.org_id),
+                action: "user.password_changed",
+                object_type: "user",
+                object_id: u.id.to_string(),
+                change: json!({ "sessions_ended": "all" }),
+            },
+        )
         .await?;
         tx.commit().await?;
         Ok(fresh)
@@ -378,7 +464,8 @@ impl Tandem {
             now - self.settings.session_absolute_hours * 3_600_000,
         )
         .await?;
-        login_failures::purge_before(&mut tx, now - self.settings.login_window_minutes * 60_000).await?;
+        login_failures::purge_before(&mut tx, now - self.settings.login_window_minutes * 60_000)
+            .await?;
         tx.commit().await?;
         Ok(())
     }

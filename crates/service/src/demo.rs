@@ -110,23 +110,44 @@ impl Tandem {
         let mut logins = Vec::new();
         let mut plan_logins = |org: &str, people: &[(&str, Role)], domain: &str| {
             for (name, role) in people {
-                logins.push(DemoLogin { org: org.into(), role: *role, name: (*name).into(), email: email_for(name, domain) });
+                logins.push(DemoLogin {
+                    org: org.into(),
+                    role: *role,
+                    name: (*name).into(),
+                    email: email_for(name, domain),
+                });
             }
         };
         plan_logins(PROVIDER.0, &PROVIDER_STAFF, "harborlane.example");
         for c in &CLIENTS {
             plan_logins(c.name, c.people, &format!("{}.example", c.slug));
         }
-        plan_logins(CLIENTS[0].name, &[NEW_STARTER], &format!("{}.example", CLIENTS[0].slug));
-        if orgs::find_by_slug_unscoped(&self.db, PROVIDER.1).await?.is_some() {
+        plan_logins(
+            CLIENTS[0].name,
+            &[NEW_STARTER],
+            &format!("{}.example", CLIENTS[0].slug),
+        );
+        if orgs::find_by_slug_unscoped(&self.db, PROVIDER.1)
+            .await?
+            .is_some()
+        {
             return Ok(logins);
         }
 
         let mut tx = self.db.begin().await?;
-        let provider = insert_org(&mut tx, None, Side::Provider, PROVIDER.0, PROVIDER.1, &meta).await?;
+        let provider =
+            insert_org(&mut tx, None, Side::Provider, PROVIDER.0, PROVIDER.1, &meta).await?;
         let mut staff = Vec::new();
         for (name, role) in PROVIDER_STAFF {
-            let u = insert_user(&mut tx, self.settings.password_cost, None, &provider, &new_user(name, role, "harborlane.example"), &meta).await?;
+            let u = insert_user(
+                &mut tx,
+                self.settings.password_cost,
+                None,
+                &provider,
+                &new_user(name, role, "harborlane.example"),
+                &meta,
+            )
+            .await?;
             staff.push(u);
         }
         let mut requesters_by_client = Vec::new();
@@ -134,7 +155,15 @@ impl Tandem {
             let client = insert_org(&mut tx, None, Side::Client, c.name, c.slug, &meta).await?;
             let domain = format!("{}.example", c.slug);
             for (name, role) in c.people {
-                insert_user(&mut tx, self.settings.password_cost, None, &client, &new_user(name, *role, &domain), &meta).await?;
+                insert_user(
+                    &mut tx,
+                    self.settings.password_cost,
+                    None,
+                    &client,
+                    &new_user(name, *role, &domain),
+                    &meta,
+                )
+                .await?;
             }
             let id = EngagementId::new();
             engagements::insert(&mut tx, id, provider.id, client.id, now_ms()).await?;
@@ -150,12 +179,21 @@ impl Tandem {
         let engineer: Actor = actor_of(&staff[1]);
         let (alder, domain) = &requesters_by_client[0];
         let new_starter = new_user(NEW_STARTER.0, NEW_STARTER.1, domain);
-        let meta = RequestMeta { request_id: "demo-onboarding".into(), source_addr: "demo".into() };
-        self.create_user(&engineer, alder.id, &new_starter, &meta).await?;
+        let meta = RequestMeta {
+            request_id: "demo-onboarding".into(),
+            source_addr: "demo".into(),
+        };
+        self.create_user(&engineer, alder.id, &new_starter, &meta)
+            .await?;
         Ok(logins)
     }
 }
 
 fn new_user(name: &str, role: Role, domain: &str) -> NewUser {
-    NewUser { email: email_for(name, domain), name: name.into(), role, password: DEMO_PASSWORD.into() }
+    NewUser {
+        email: email_for(name, domain),
+        name: name.into(),
+        role,
+        password: DEMO_PASSWORD.into(),
+    }
 }

@@ -33,7 +33,14 @@ pub struct EngagementView {
 }
 
 /// Insert an organization in the caller's transaction, with its audit entry.
-pub(crate) async fn insert_org(tx: &mut Tx, actor: Option<&Actor>, kind: Side, name: &str, slug: &str, meta: &RequestMeta) -> Result<Org> {
+pub(crate) async fn insert_org(
+    tx: &mut Tx,
+    actor: Option<&Actor>,
+    kind: Side,
+    name: &str,
+    slug: &str,
+    meta: &RequestMeta,
+) -> Result<Org> {
     let org = Org {
         id: OrgId::new(),
         kind,
@@ -43,30 +50,51 @@ pub(crate) async fn insert_org(tx: &mut Tx, actor: Option<&Actor>, kind: Side, n
         created_at: now_ms(),
     };
     orgs::insert(tx, &org).await.map_err(|e| match e {
-        StoreError::Conflict => ServiceError::Conflict("an organization with this slug already exists".into()),
+        StoreError::Conflict => {
+            ServiceError::Conflict("an organization with this slug already exists".into())
+        }
         other => other.into(),
     })?;
-    record(tx, actor, "operator", meta, Entry {
-        org: Some(org.id),
-        action: "org.create",
-        object_type: "organization",
-        object_id: org.id.to_string(),
-        change: json!({ "kind": kind.as_str(), "name": org.name, "slug": org.slug }),
-    })
+    record(
+        tx,
+        actor,
+        "operator",
+        meta,
+        Entry {
+            org: Some(org.id),
+            action: "org.create",
+            object_type: "organization",
+            object_id: org.id.to_string(),
+            change: json!({ "kind": kind.as_str(), "name": org.name, "slug": org.slug }),
+        },
+    )
     .await?;
     Ok(org)
 }
 
-async fn audit_engagement(tx: &mut Tx, actor: Option<&Actor>, meta: &RequestMeta, e: &Engagement, action: &str, change: serde_json::Value) -> Result<()> {
+async fn audit_engagement(
+    tx: &mut Tx,
+    actor: Option<&Actor>,
+    meta: &RequestMeta,
+    e: &Engagement,
+    action: &str,
+    change: serde_json::Value,
+) -> Result<()> {
     // Recorded on the client's data: the client admin sees every change
     // of who may reach it.
-    record(tx, actor, "operator", meta, Entry {
-        org: Some(e.client_id),
-        action,
-        object_type: "engagement",
-        object_id: e.id.to_string(),
-        change,
-    })
+    record(
+        tx,
+        actor,
+        "operator",
+        meta,
+        Entry {
+            org: Some(e.client_id),
+            action,
+            object_type: "engagement",
+            object_id: e.id.to_string(),
+            change,
+        },
+    )
     .await
 }
 
@@ -74,11 +102,15 @@ impl Tandem {
     /// Engagements of the actor's organization with their engineers: the
     /// provider sees its clients; a client sees who has access to its data.
     pub async fn list_engagements(&self, actor: &Actor) -> Result<Vec<EngagementView>> {
-        self.authorize(actor, Action::ViewEngagements, actor.org_id).await?;
+        self.authorize(actor, Action::ViewEngagements, actor.org_id)
+            .await?;
         let mut out = Vec::new();
         for engagement in engagements::list_for_org(&self.db, &actor.scope()).await? {
             let engineers = engagements::assignments(&self.db, engagement.id).await?;
-            out.push(EngagementView { engagement, engineers });
+            out.push(EngagementView {
+                engagement,
+                engineers,
+            });
         }
         Ok(out)
     }
@@ -86,29 +118,65 @@ impl Tandem {
     /// One engagement of the actor's organization.
     pub async fn engagement(&self, actor: &Actor, id: EngagementId) -> Result<EngagementView> {
         let engagement = engagements::find(&self.db, &actor.scope(), id).await?;
-        self.authorize(actor, Action::ViewEngagements, actor.org_id).await?;
+        self.authorize(actor, Action::ViewEngagements, actor.org_id)
+            .await?;
         let engineers = engagements::assignments(&self.db, id).await?;
-        Ok(EngagementView { engagement, engineers })
+        Ok(EngagementView {
+            engagement,
+            engineers,
+        })
     }
 
     /// Bring on a new client: its workspace, its admin, and an active
     /// engagement with the actor's provider, in one transaction.
-    pub async fn onboard_client(&self, actor: &Actor, input: &OnboardClient, meta: &RequestMeta) -> Result<EngagementView> {
-        self.authorize(actor, Action::ManageEngagements, actor.org_id).await?;
+    pub async fn onboard_client(
+        &self,
+        actor: &Actor,
+        input: &OnboardClient,
+        meta: &RequestMeta,
+    ) -> Result<EngagementView> {
+        self.authorize(actor, Action::ManageEngagements, actor.org_id)
+            .await?;
         if input.admin.role != Role::ClientAdmin {
-            return Err(tandem_domain::ValidationError::new("admin_role", "the first user of a client is its admin").into());
+            return Err(tandem_domain::ValidationError::new(
+                "admin_role",
+                "the first user of a client is its admin",
+            )
+            .into());
         }
         let mut tx = self.db.begin().await?;
-        let client = insert_org(&mut tx, Some(actor), Side::Client, &input.name, &input.slug, meta).await?;
-        insert_user(&mut tx, self.settings.password_cost, Some(actor), &client, &input.admin, meta).await?;
+        let client = insert_org(
+            &mut tx,
+            Some(actor),
+            Side::Client,
+            &input.name,
+            &input.slug,
+            meta,
+        )
+        .await?;
+        insert_user(
+            &mut tx,
+            self.settings.password_cost,
+            Some(actor),
+            &client,
+            &input.admin,
+            meta,
+        )
+        .await?;
         let id = start(&mut tx, Some(actor), meta, actor.org_id, &client).await?;
         tx.commit().await?;
         self.engagement(actor, id).await
     }
 
     /// Start a new engagement with a client this provider served before.
-    pub async fn restart_engagement(&self, actor: &Actor, client: OrgId, meta: &RequestMeta) -> Result<EngagementView> {
-        self.authorize(actor, Action::ManageEngagements, actor.org_id).await?;
+    pub async fn restart_engagement(
+        &self,
+        actor: &Actor,
+        client: OrgId,
+        meta: &RequestMeta,
+    ) -> Result<EngagementView> {
+        self.authorize(actor, Action::ManageEngagements, actor.org_id)
+            .await?;
         if !engagements::has_history(&self.db, actor.org_id, client).await? {
             return Err(ServiceError::NotFound);
         }
@@ -120,53 +188,102 @@ impl Tandem {
     }
 
     /// Assign one of the provider's staff to an active engagement.
-    pub async fn assign_engineer(&self, actor: &Actor, id: EngagementId, engineer: UserId, meta: &RequestMeta) -> Result<EngagementView> {
+    pub async fn assign_engineer(
+        &self,
+        actor: &Actor,
+        id: EngagementId,
+        engineer: UserId,
+        meta: &RequestMeta,
+    ) -> Result<EngagementView> {
         let e = self.managed_engagement(actor, id).await?;
         let u = users::find(&self.db, &actor.scope(), engineer).await?;
         if u.org_id != actor.org_id || !u.active {
-            return Err(tandem_domain::ValidationError::new("user_id", "must be active staff of this provider").into());
+            return Err(tandem_domain::ValidationError::new(
+                "user_id",
+                "must be active staff of this provider",
+            )
+            .into());
         }
         if !e.is_active() {
             return Err(ServiceError::Conflict("the engagement has ended".into()));
         }
         let mut tx = self.db.begin().await?;
         if engagements::assign(&mut tx, id, engineer, now_ms()).await? {
-            audit_engagement(&mut tx, Some(actor), meta, &e, "engagement.assign", json!({ "engineer": u.email, "engineer_id": u.id })).await?;
+            audit_engagement(
+                &mut tx,
+                Some(actor),
+                meta,
+                &e,
+                "engagement.assign",
+                json!({ "engineer": u.email, "engineer_id": u.id }),
+            )
+            .await?;
         }
         tx.commit().await?;
         self.engagement(actor, id).await
     }
 
     /// Take an engineer off an engagement; their access ends at once.
-    pub async fn unassign_engineer(&self, actor: &Actor, id: EngagementId, engineer: UserId, meta: &RequestMeta) -> Result<EngagementView> {
+    pub async fn unassign_engineer(
+        &self,
+        actor: &Actor,
+        id: EngagementId,
+        engineer: UserId,
+        meta: &RequestMeta,
+    ) -> Result<EngagementView> {
         let e = self.managed_engagement(actor, id).await?;
         let mut tx = self.db.begin().await?;
         if !engagements::unassign(&mut tx, id, engineer).await? {
             return Err(ServiceError::NotFound);
         }
-        audit_engagement(&mut tx, Some(actor), meta, &e, "engagement.unassign", json!({ "engineer_id": engineer })).await?;
+        audit_engagement(
+            &mut tx,
+            Some(actor),
+            meta,
+            &e,
+            "engagement.unassign",
+            json!({ "engineer_id": engineer }),
+        )
+        .await?;
         tx.commit().await?;
         self.engagement(actor, id).await
     }
 
     /// End an engagement (the provider admin, or the client admin leaving).
-    pub async fn end_engagement(&self, actor: &Actor, id: EngagementId, meta: &RequestMeta) -> Result<EngagementView> {
+    pub async fn end_engagement(
+        &self,
+        actor: &Actor,
+        id: EngagementId,
+        meta: &RequestMeta,
+    ) -> Result<EngagementView> {
         // Find first: an engagement of another organization is "not found",
         // whatever the actor's role.
         let e = engagements::find(&self.db, &actor.scope(), id).await?;
-        self.authorize(actor, Action::EndEngagement, actor.org_id).await?;
+        self.authorize(actor, Action::EndEngagement, actor.org_id)
+            .await?;
         let mut tx = self.db.begin().await?;
         if !engagements::end(&mut tx, id, now_ms()).await? {
-            return Err(ServiceError::Conflict("the engagement has already ended".into()));
+            return Err(ServiceError::Conflict(
+                "the engagement has already ended".into(),
+            ));
         }
-        audit_engagement(&mut tx, Some(actor), meta, &e, "engagement.end", json!({ "status": { "from": "active", "to": "ended" } })).await?;
+        audit_engagement(
+            &mut tx,
+            Some(actor),
+            meta,
+            &e,
+            "engagement.end",
+            json!({ "status": { "from": "active", "to": "ended" } }),
+        )
+        .await?;
         tx.commit().await?;
         self.engagement(actor, id).await
     }
 
     async fn managed_engagement(&self, actor: &Actor, id: EngagementId) -> Result<Engagement> {
         let e = engagements::find(&self.db, &actor.scope(), id).await?;
-        self.authorize(actor, Action::ManageEngagements, actor.org_id).await?;
+        self.authorize(actor, Action::ManageEngagements, actor.org_id)
+            .await?;
         if e.provider_id != actor.org_id {
             return Err(ServiceError::Forbidden);
         }
@@ -174,16 +291,30 @@ impl Tandem {
     }
 }
 
-async fn start(tx: &mut Tx, actor: Option<&Actor>, meta: &RequestMeta, provider: OrgId, client: &Org) -> Result<EngagementId> {
+async fn start(
+    tx: &mut Tx,
+    actor: Option<&Actor>,
+    meta: &RequestMeta,
+    provider: OrgId,
+    client: &Org,
+) -> Result<EngagementId> {
     if client.kind != Side::Client {
-        return Err(tandem_domain::ValidationError::new("client_id", "is not a client organization").into());
+        return Err(tandem_domain::ValidationError::new(
+            "client_id",
+            "is not a client organization",
+        )
+        .into());
     }
     let id = EngagementId::new();
     let now = now_ms();
-    engagements::insert(tx, id, provider, client.id, now).await.map_err(|e| match e {
-        StoreError::Conflict => ServiceError::Conflict("an active engagement with this client exists".into()),
-        other => other.into(),
-    })?;
+    engagements::insert(tx, id, provider, client.id, now)
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict => {
+                ServiceError::Conflict("an active engagement with this client exists".into())
+            }
+            other => other.into(),
+        })?;
     let e = Engagement {
         id,
         provider_id: provider,
@@ -194,6 +325,14 @@ async fn start(tx: &mut Tx, actor: Option<&Actor>, meta: &RequestMeta, provider:
         started_at: now,
         ended_at: None,
     };
-    audit_engagement(tx, actor, meta, &e, "engagement.start", json!({ "provider_id": provider, "client": client.name })).await?;
+    audit_engagement(
+        tx,
+        actor,
+        meta,
+        &e,
+        "engagement.start",
+        json!({ "provider_id": provider, "client": client.name }),
+    )
+    .await?;
     Ok(id)
 }

@@ -14,7 +14,12 @@ pub const TOKEN_PREFIX: &str = "tdm_";
 
 impl Tandem {
     /// Create a token for the actor. The secret is returned once and never again.
-    pub async fn create_token(&self, actor: &Actor, name: &str, meta: &RequestMeta) -> Result<(ApiToken, String)> {
+    pub async fn create_token(
+        &self,
+        actor: &Actor,
+        name: &str,
+        meta: &RequestMeta,
+    ) -> Result<(ApiToken, String)> {
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
             return Err(ValidationError::new("name", "must be 1-100 printable characters").into());
@@ -31,13 +36,19 @@ impl Tandem {
         };
         let mut tx = self.db.begin().await?;
         tokens::insert(&mut tx, &token, &sha256_hex(&secret)).await?;
-        record(&mut tx, Some(actor), "", meta, Entry {
-            org: Some(actor.org_id),
-            action: "token.create",
-            object_type: "api_token",
-            object_id: token.id.to_string(),
-            change: json!({ "name": token.name, "prefix": token.prefix }),
-        })
+        record(
+            &mut tx,
+            Some(actor),
+            "",
+            meta,
+            Entry {
+                org: Some(actor.org_id),
+                action: "token.create",
+                object_type: "api_token",
+                object_id: token.id.to_string(),
+                change: json!({ "name": token.name, "prefix": token.prefix }),
+            },
+        )
         .await?;
         tx.commit().await?;
         Ok((token, secret))
@@ -49,28 +60,45 @@ impl Tandem {
     }
 
     /// Revoke one of the actor's own tokens; it stops working at once.
-    pub async fn revoke_token(&self, actor: &Actor, id: ApiTokenId, meta: &RequestMeta) -> Result<()> {
+    pub async fn revoke_token(
+        &self,
+        actor: &Actor,
+        id: ApiTokenId,
+        meta: &RequestMeta,
+    ) -> Result<()> {
         let mut tx = self.db.begin().await?;
         tokens::revoke(&mut tx, actor.user_id, id, now_ms()).await?;
-        record(&mut tx, Some(actor), "", meta, Entry {
-            org: Some(actor.org_id),
-            action: "token.revoke",
-            object_type: "api_token",
-            object_id: id.to_string(),
-            change: json!({}),
-        })
+        record(
+            &mut tx,
+            Some(actor),
+            "",
+            meta,
+            Entry {
+                org: Some(actor.org_id),
+                action: "token.revoke",
+                object_type: "api_token",
+                object_id: id.to_string(),
+                change: json!({}),
+            },
+        )
         .await?;
         tx.commit().await?;
         Ok(())
     }
 
     /// Operator command: create a token for the user with this e-mail.
-    pub async fn create_token_for_email(&self, email: &str, name: &str, meta: &RequestMeta) -> Result<(ApiToken, String)> {
+    pub async fn create_token_for_email(
+        &self,
+        email: &str,
+        name: &str,
+        meta: &RequestMeta,
+    ) -> Result<(ApiToken, String)> {
         let email = Email::parse(email)?;
         let u = users::find_by_email_for_sign_in(&self.db, email.as_str())
             .await?
             .filter(|u| u.active)
             .ok_or(ServiceError::NotFound)?;
-        self.create_token(&crate::auth::actor_of(&u), name, meta).await
+        self.create_token(&crate::auth::actor_of(&u), name, meta)
+            .await
     }
 }

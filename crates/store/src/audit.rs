@@ -62,7 +62,9 @@ pub async fn append(tx: &mut Tx, mut record: AuditRecord) -> Result<i64> {
     // PostgreSQL: serialise appenders across processes for the rest of the
     // transaction; SQLite already has a single writer.
     if let Tx::Postgres(t) = tx {
-        sqlx::query("SELECT pg_advisory_xact_lock(7316001)").execute(&mut **t).await?;
+        sqlx::query("SELECT pg_advisory_xact_lock(7316001)")
+            .execute(&mut **t)
+            .await?;
     }
     let tail: Option<(i64, String)> = on_tx!(tx, c => sqlx::query_as(
         "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetch_optional(c).await)?;
@@ -86,7 +88,13 @@ pub async fn append(tx: &mut Tx, mut record: AuditRecord) -> Result<i64> {
 
 /// Entries on one organization's data, newest first, before `before_seq`,
 /// if the organization is within the caller's scope.
-pub async fn list_for_org(db: &Db, scope: &Scope, org: OrgId, before_seq: Option<i64>, limit: i64) -> Result<Vec<AuditRecord>> {
+pub async fn list_for_org(
+    db: &Db,
+    scope: &Scope,
+    org: OrgId,
+    before_seq: Option<i64>,
+    limit: i64,
+) -> Result<Vec<AuditRecord>> {
     let sql = select_audit!(concat!(
         "WHERE org_id = $1 AND seq < $2 AND ",
         scope_filter!("org_id", "$3", "$4"),
@@ -99,7 +107,10 @@ pub async fn list_for_org(db: &Db, scope: &Scope, org: OrgId, before_seq: Option
         .bind(scope.org_id.to_string())
         .bind(limit)
         .fetch_all(c).await)?;
-    Ok(rows.into_iter().map(|r| StoredAudit::from(r).record).collect())
+    Ok(rows
+        .into_iter()
+        .map(|r| StoredAudit::from(r).record)
+        .collect())
 }
 
 /// A page of the whole log in stored order, for verification.

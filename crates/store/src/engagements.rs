@@ -71,11 +71,21 @@ pub async fn relation(db: &Db, scope: &Scope, target: OrgId) -> Result<Relation>
         .bind(scope.org_id.to_string())
         .bind(scope.user_id.to_string())
         .fetch_one(c).await)?;
-    Ok(if engaged > 0 { Relation::Engaged } else { Relation::Foreign })
+    Ok(if engaged > 0 {
+        Relation::Engaged
+    } else {
+        Relation::Foreign
+    })
 }
 
 /// Start an engagement.
-pub async fn insert(tx: &mut Tx, id: EngagementId, provider: OrgId, client: OrgId, now: i64) -> Result<()> {
+pub async fn insert(
+    tx: &mut Tx,
+    id: EngagementId,
+    provider: OrgId,
+    client: OrgId,
+    now: i64,
+) -> Result<()> {
     exec_tx!(tx, c => sqlx::query(
         "INSERT INTO engagements (id, provider_id, client_id, status, started_at) VALUES ($1, $2, $3, 'active', $4)")
         .bind(id.to_string()).bind(provider.to_string()).bind(client.to_string()).bind(now)
@@ -86,9 +96,13 @@ pub async fn insert(tx: &mut Tx, id: EngagementId, provider: OrgId, client: OrgI
 
 /// The engagements the caller's organization is party to (either side).
 pub async fn list_for_org(db: &Db, scope: &Scope) -> Result<Vec<Engagement>> {
-    let sql = format!("{SELECT} WHERE e.provider_id = $1 OR e.client_id = $1 ORDER BY e.status, c.name, e.started_at DESC");
-    Ok(on_db!(db, c => sqlx::query_as::<_, Engagement>(sqlx::AssertSqlSafe(sql.as_str()))
-        .bind(scope.org_id.to_string()).fetch_all(c).await)?)
+    let sql = format!(
+        "{SELECT} WHERE e.provider_id = $1 OR e.client_id = $1 ORDER BY e.status, c.name, e.started_at DESC"
+    );
+    Ok(
+        on_db!(db, c => sqlx::query_as::<_, Engagement>(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(scope.org_id.to_string()).fetch_all(c).await)?,
+    )
 }
 
 /// One engagement the caller's organization is party to.

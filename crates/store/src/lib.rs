@@ -187,7 +187,10 @@ impl Db {
     pub async fn backup_sqlite_to(&self, path: &str) -> Result<()> {
         match self {
             Db::Sqlite { write, .. } => {
-                sqlx::query("VACUUM INTO $1").bind(path).execute(write).await?;
+                sqlx::query("VACUUM INTO $1")
+                    .bind(path)
+                    .execute(write)
+                    .await?;
                 Ok(())
             }
             Db::Postgres(_) => Err(StoreError::UnsupportedUrl("postgres".into())),
@@ -209,7 +212,10 @@ impl Db {
 /// Check a SQLite file with `PRAGMA integrity_check`; true when it says `ok`.
 pub async fn sqlite_file_is_sound(path: &str) -> Result<bool> {
     let opts = SqliteConnectOptions::new().filename(path).read_only(true);
-    let pool = SqlitePoolOptions::new().max_connections(1).connect_with(opts).await?;
+    let pool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(opts)
+        .await?;
     let verdict: String = sqlx::query_scalar("PRAGMA integrity_check")
         .fetch_one(&pool)
         .await?;

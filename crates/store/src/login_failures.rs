@@ -13,7 +13,12 @@ pub async fn record(tx: &mut Tx, account: &str, addr: &str, now: i64) -> Result<
 
 /// Failures for the account and for the address since `since`, with the
 /// oldest of each (to say when the limit lifts).
-pub async fn recent(db: &Db, account: &str, addr: &str, since: i64) -> Result<((i64, Option<i64>), (i64, Option<i64>))> {
+pub async fn recent(
+    db: &Db,
+    account: &str,
+    addr: &str,
+    since: i64,
+) -> Result<((i64, Option<i64>), (i64, Option<i64>))> {
     let by_account: (i64, Option<i64>) = on_db!(db, c => sqlx::query_as(
         "SELECT COUNT(*), MIN(at) FROM login_failures WHERE account = $1 AND at > $2")
         .bind(account).bind(since).fetch_one(c).await)?;
@@ -31,5 +36,7 @@ pub async fn clear_account(tx: &mut Tx, account: &str) -> Result<()> {
 
 /// Drop failures older than the window.
 pub async fn purge_before(tx: &mut Tx, before: i64) -> Result<u64> {
-    Ok(exec_tx!(tx, c => sqlx::query("DELETE FROM login_failures WHERE at <= $1").bind(before).execute(c).await)?)
+    Ok(
+        exec_tx!(tx, c => sqlx::query("DELETE FROM login_failures WHERE at <= $1").bind(before).execute(c).await)?,
+    )
 }

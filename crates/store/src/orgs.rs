@@ -22,7 +22,6 @@ pub struct Org {
     pub created_at: i64,
 }
 
-
 /// Insert an organization.
 pub async fn insert(tx: &mut Tx, org: &Org) -> Result<()> {
     exec_tx!(tx, c => sqlx::query(
@@ -68,14 +67,16 @@ pub async fn list_visible(db: &Db, scope: &Scope) -> Result<Vec<Org>> {
 /// An organization by id, without scope: for resolving the signed-in
 /// actor's own organization and for operator commands.
 pub async fn get_unscoped(db: &Db, id: OrgId) -> Result<Org> {
-    let sql = "SELECT id, kind, name, slug, require_totp, created_at FROM organizations WHERE id = $1";
+    let sql =
+        "SELECT id, kind, name, slug, require_totp, created_at FROM organizations WHERE id = $1";
     on_db!(db, c => sqlx::query_as::<_, Org>(sql).bind(id.to_string()).fetch_optional(c).await)?
         .ok_or(StoreError::NotFound)
 }
 
 /// An organization by slug, without scope (operator commands, the demo).
 pub async fn find_by_slug_unscoped(db: &Db, slug: &str) -> Result<Option<Org>> {
-    let sql = "SELECT id, kind, name, slug, require_totp, created_at FROM organizations WHERE slug = $1";
+    let sql =
+        "SELECT id, kind, name, slug, require_totp, created_at FROM organizations WHERE slug = $1";
     Ok(on_db!(db, c => sqlx::query_as::<_, Org>(sql).bind(slug).fetch_optional(c).await)?)
 }
 
@@ -91,6 +92,7 @@ pub async fn set_require_totp(tx: &mut Tx, id: OrgId, on: bool) -> Result<()> {
 
 /// How many organizations exist (the demo checks for an empty database).
 pub async fn count(db: &Db) -> Result<i64> {
-    Ok(on_db!(db, c => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM organizations").fetch_one(c).await)?)
+    Ok(
+        on_db!(db, c => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM organizations").fetch_one(c).await)?,
+    )
 }
-

@@ -32,7 +32,12 @@ pub async fn insert(tx: &mut Tx, s: &Session) -> Result<()> {
 }
 
 /// A session that has neither idled out nor passed its absolute limit.
-pub async fn find_live(db: &Db, id_hash: &str, idle_since: i64, created_since: i64) -> Result<Option<Session>> {
+pub async fn find_live(
+    db: &Db,
+    id_hash: &str,
+    idle_since: i64,
+    created_since: i64,
+) -> Result<Option<Session>> {
     Ok(on_db!(db, c => sqlx::query_as::<_, Session>(
         "SELECT id_hash, user_id, csrf_token, awaiting_totp, created_at, last_seen_at FROM sessions \
          WHERE id_hash = $1 AND last_seen_at > $2 AND created_at > $3")
@@ -54,12 +59,16 @@ pub async fn delete(tx: &mut Tx, id_hash: &str) -> Result<()> {
 
 /// End every session of a user (password change, deactivation).
 pub async fn delete_for_user(tx: &mut Tx, user: UserId) -> Result<u64> {
-    Ok(exec_tx!(tx, c => sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-        .bind(user.to_string()).execute(c).await)?)
+    Ok(
+        exec_tx!(tx, c => sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        .bind(user.to_string()).execute(c).await)?,
+    )
 }
 
 /// Drop sessions that can no longer be used.
 pub async fn purge_expired(tx: &mut Tx, idle_since: i64, created_since: i64) -> Result<u64> {
-    Ok(exec_tx!(tx, c => sqlx::query("DELETE FROM sessions WHERE last_seen_at <= $1 OR created_at <= $2")
-        .bind(idle_since).bind(created_since).execute(c).await)?)
+    Ok(
+        exec_tx!(tx, c => sqlx::query("DELETE FROM sessions WHERE last_seen_at <= $1 OR created_at <= $2")
+        .bind(idle_since).bind(created_since).execute(c).await)?,
+    )
 }

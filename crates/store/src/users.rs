@@ -69,8 +69,10 @@ pub async fn insert(tx: &mut Tx, u: &User) -> Result<()> {
 
 /// A user by e-mail, for sign-in (no scope: nobody is signed in yet).
 pub async fn find_by_email_for_sign_in(db: &Db, email: &str) -> Result<Option<User>> {
-    Ok(on_db!(db, c => sqlx::query_as::<_, User>(select_users!("WHERE email = $1"))
-        .bind(email).fetch_optional(c).await)?)
+    Ok(
+        on_db!(db, c => sqlx::query_as::<_, User>(select_users!("WHERE email = $1"))
+        .bind(email).fetch_optional(c).await)?,
+    )
 }
 
 /// A user by id, for resolving the actor of a session or token.
@@ -89,7 +91,10 @@ pub async fn get_for_actor_tx(tx: &mut Tx, id: UserId) -> Result<User> {
 
 /// A user within the caller's scope.
 pub async fn find(db: &Db, scope: &Scope, id: UserId) -> Result<User> {
-    let sql = select_users!(concat!("WHERE id = $1 AND ", scope_filter!("org_id", "$2", "$3")));
+    let sql = select_users!(concat!(
+        "WHERE id = $1 AND ",
+        scope_filter!("org_id", "$2", "$3")
+    ));
     on_db!(db, c => sqlx::query_as::<_, User>(sql)
         .bind(id.to_string())
         .bind(scope.user_id.to_string())
@@ -136,7 +141,13 @@ pub async fn set_password_hash(tx: &mut Tx, id: UserId, hash: &str, now: i64) ->
 }
 
 /// Store a TOTP secret and whether it is confirmed.
-pub async fn set_totp(tx: &mut Tx, id: UserId, secret: Option<&str>, enabled: bool, last_step: Option<i64>) -> Result<()> {
+pub async fn set_totp(
+    tx: &mut Tx,
+    id: UserId,
+    secret: Option<&str>,
+    enabled: bool,
+    last_step: Option<i64>,
+) -> Result<()> {
     exec_tx!(tx, c => sqlx::query(
         "UPDATE users SET totp_secret = $1, totp_enabled = $2, totp_last_step = $3 WHERE id = $4")
         .bind(secret).bind(enabled).bind(last_step).bind(id.to_string()).execute(c).await)?;

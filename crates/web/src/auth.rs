@@ -35,14 +35,18 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 /// A `Set-Cookie` value: HttpOnly, SameSite=Lax, Secure over TLS.
 pub fn set_cookie(name: &str, value: &str, tls: bool) -> HeaderValue {
     let secure = if tls { "; Secure" } else { "" };
-    HeaderValue::from_str(&format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax{secure}"))
-        .unwrap_or_else(|_| HeaderValue::from_static(""))
+    HeaderValue::from_str(&format!(
+        "{name}={value}; Path=/; HttpOnly; SameSite=Lax{secure}"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
 /// A `Set-Cookie` value that removes the cookie.
 pub fn clear_cookie(name: &str) -> HeaderValue {
-    HeaderValue::from_str(&format!("{name}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"))
-        .unwrap_or_else(|_| HeaderValue::from_static(""))
+    HeaderValue::from_str(&format!(
+        "{name}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
 fn same_secret(a: &str, b: &str) -> bool {
@@ -55,7 +59,10 @@ pub struct ApiActor(pub Actor);
 impl FromRequestParts<AppState> for ApiActor {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let token = parts
             .headers
             .get(header::AUTHORIZATION)
@@ -88,18 +95,24 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
         }
         let bytes = read_body(req, state).await.map_err(ApiError)?;
         let de = &mut serde_json::Deserializer::from_slice(&bytes);
-        serde_path_to_error::deserialize(de).map(ApiJson).map_err(|e| {
-            let path = e.path().to_string();
-            let field = (path != ".").then_some(path);
-            ApiError(Problem::bad_input(field, e.inner().to_string()))
-        })
+        serde_path_to_error::deserialize(de)
+            .map(ApiJson)
+            .map_err(|e| {
+                let path = e.path().to_string();
+                let field = (path != ".").then_some(path);
+                ApiError(Problem::bad_input(field, e.inner().to_string()))
+            })
     }
 }
 
 async fn read_body(req: Request, _state: &AppState) -> Result<Bytes, Problem> {
     Bytes::from_request(req, &()).await.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "Payload too large", "the request body is larger than allowed")
+            Problem::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Payload too large",
+                "the request body is larger than allowed",
+            )
         } else {
             Problem::bad_input(None, "the request body could not be read")
         }
@@ -114,10 +127,18 @@ pub struct PageSession(pub SessionActor);
 impl FromRequestParts<AppState> for PageSession {
     type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let s = PendingSession::from_request_parts(parts, state).await?.0;
         if s.awaiting_totp {
-            return Err(Redirect::to(if s.totp_enabled { "/login/totp" } else { "/account/totp" }).into_response());
+            return Err(Redirect::to(if s.totp_enabled {
+                "/login/totp"
+            } else {
+                "/account/totp"
+            })
+            .into_response());
         }
         Ok(PageSession(s))
     }
@@ -129,13 +150,18 @@ pub struct PendingSession(pub SessionActor);
 impl FromRequestParts<AppState> for PendingSession {
     type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let Some(cookie) = cookie(&parts.headers, SESSION_COOKIE) else {
             return Err(Redirect::to("/login").into_response());
         };
         match state.tandem.resolve_session(cookie).await {
             Ok(s) => Ok(PendingSession(s)),
-            Err(ServiceError::Unauthenticated | ServiceError::NotFound) => Err(Redirect::to("/login").into_response()),
+            Err(ServiceError::Unauthenticated | ServiceError::NotFound) => {
+                Err(Redirect::to("/login").into_response())
+            }
             Err(e) => Err(PageError::from(e).into_response()),
         }
     }
@@ -157,17 +183,26 @@ impl<T: DeserializeOwned, const PENDING: bool> FromRequest<AppState> for CsrfFor
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let (mut parts, body) = req.into_parts();
         let s = if PENDING {
-            PendingSession::from_request_parts(&mut parts, state).await?.0
+            PendingSession::from_request_parts(&mut parts, state)
+                .await?
+                .0
         } else {
             PageSession::from_request_parts(&mut parts, state).await?.0
         };
-        let bytes = read_body(Request::from_parts(parts, body), state).await.map_err(|p| PageError(p).into_response())?;
+        let bytes = read_body(Request::from_parts(parts, body), state)
+            .await
+            .map_err(|p| PageError(p).into_response())?;
         let token: CsrfField = serde_urlencoded::from_bytes(&bytes).map_err(|_| csrf_refused())?;
         if !same_secret(&token.csrf, &s.csrf_token) {
             return Err(csrf_refused());
         }
-        let form = serde_urlencoded::from_bytes(&bytes)
-            .map_err(|e| PageError(Problem::bad_input(None, format!("the form could not be read: {e}"))).into_response())?;
+        let form = serde_urlencoded::from_bytes(&bytes).map_err(|e| {
+            PageError(Problem::bad_input(
+                None,
+                format!("the form could not be read: {e}"),
+            ))
+            .into_response()
+        })?;
         Ok(CsrfForm(s, form))
     }
 }
@@ -190,7 +225,9 @@ impl<T: DeserializeOwned> FromRequest<AppState> for LoginForm<T> {
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let expected = cookie(req.headers(), LOGIN_CSRF_COOKIE).map(str::to_owned);
-        let bytes = read_body(req, state).await.map_err(|p| PageError(p).into_response())?;
+        let bytes = read_body(req, state)
+            .await
+            .map_err(|p| PageError(p).into_response())?;
         let token: CsrfField = serde_urlencoded::from_bytes(&bytes).map_err(|_| csrf_refused())?;
         match expected {
             Some(e) if !e.is_empty() && same_secret(&e, &token.csrf) => {}
@@ -198,6 +235,12 @@ impl<T: DeserializeOwned> FromRequest<AppState> for LoginForm<T> {
         }
         serde_urlencoded::from_bytes(&bytes)
             .map(LoginForm)
-            .map_err(|e| PageError(Problem::bad_input(None, format!("the form could not be read: {e}"))).into_response())
+            .map_err(|e| {
+                PageError(Problem::bad_input(
+                    None,
+                    format!("the form could not be read: {e}"),
+                ))
+                .into_response()
+            })
     }
 }

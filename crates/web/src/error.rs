@@ -15,7 +15,9 @@ tokio::task_local! {
 
 /// The current request's id, or `-` outside a request.
 pub fn current_request_id() -> String {
-    REQUEST_ID.try_with(Clone::clone).unwrap_or_else(|_| "-".into())
+    REQUEST_ID
+        .try_with(Clone::clone)
+        .unwrap_or_else(|_| "-".into())
 }
 
 /// An error on its way to becoming an HTTP answer.
@@ -36,33 +38,66 @@ pub struct Problem {
 impl Problem {
     /// A problem with a status, title and detail.
     pub fn new(status: StatusCode, title: &'static str, detail: impl Into<String>) -> Self {
-        Self { status, title, detail: detail.into(), field: None, retry_after: None }
+        Self {
+            status,
+            title,
+            detail: detail.into(),
+            field: None,
+            retry_after: None,
+        }
     }
 
     /// A 400 naming the field that could not be read.
     pub fn bad_input(field: Option<String>, detail: impl Into<String>) -> Self {
-        Self { field, ..Self::new(StatusCode::BAD_REQUEST, "Malformed request", detail) }
+        Self {
+            field,
+            ..Self::new(StatusCode::BAD_REQUEST, "Malformed request", detail)
+        }
     }
 }
 
 impl From<ServiceError> for Problem {
     fn from(e: ServiceError) -> Self {
         match e {
-            ServiceError::NotFound => Problem::new(StatusCode::NOT_FOUND, "Not found", "There is nothing here, or it is not yours to see."),
-            ServiceError::Forbidden => Problem::new(StatusCode::FORBIDDEN, "Not permitted", "Your role does not allow this."),
-            ServiceError::Unauthenticated => Problem::new(StatusCode::UNAUTHORIZED, "Not signed in", "Sign in, or check your credentials."),
+            ServiceError::NotFound => Problem::new(
+                StatusCode::NOT_FOUND,
+                "Not found",
+                "There is nothing here, or it is not yours to see.",
+            ),
+            ServiceError::Forbidden => Problem::new(
+                StatusCode::FORBIDDEN,
+                "Not permitted",
+                "Your role does not allow this.",
+            ),
+            ServiceError::Unauthenticated => Problem::new(
+                StatusCode::UNAUTHORIZED,
+                "Not signed in",
+                "Sign in, or check your credentials.",
+            ),
             ServiceError::Invalid(v) => Problem {
                 field: Some(v.field.to_owned()),
-                ..Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "Invalid input", v.to_string())
+                ..Problem::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "Invalid input",
+                    v.to_string(),
+                )
             },
             ServiceError::Conflict(msg) => Problem::new(StatusCode::CONFLICT, "Conflict", msg),
             ServiceError::RateLimited { retry_after_secs } => Problem {
                 retry_after: Some(retry_after_secs),
-                ..Problem::new(StatusCode::TOO_MANY_REQUESTS, "Too many attempts", format!("Try again in {retry_after_secs} seconds."))
+                ..Problem::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "Too many attempts",
+                    format!("Try again in {retry_after_secs} seconds."),
+                )
             },
             ServiceError::Store(_) | ServiceError::Internal(_) => {
                 tracing::error!(error = %e, request_id = %current_request_id(), "internal error");
-                Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal error", "Something went wrong on our side; quote the request id.")
+                Problem::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Internal error",
+                    "Something went wrong on our side; quote the request id.",
+                )
             }
         }
     }
@@ -110,8 +145,14 @@ impl IntoResponse for ApiError {
         };
         let mut res = (p.status, serde_json::to_string(&body).unwrap_or_default()).into_response();
         let h = res.headers_mut();
-        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
-        if let Some(s) = p.retry_after.and_then(|s| HeaderValue::from_str(&s.to_string()).ok()) {
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if let Some(s) = p
+            .retry_after
+            .and_then(|s| HeaderValue::from_str(&s.to_string()).ok())
+        {
             h.insert(header::RETRY_AFTER, s);
         }
         if p.status == StatusCode::UNAUTHORIZED {
@@ -147,10 +188,18 @@ impl IntoResponse for PageError {
         if p.status == StatusCode::UNAUTHORIZED {
             return Redirect::to("/login").into_response();
         }
-        let page = ErrorPage { status: p.status.as_u16(), title: p.title, detail: &p.detail, request_id: current_request_id() };
+        let page = ErrorPage {
+            status: p.status.as_u16(),
+            title: p.title,
+            detail: &p.detail,
+            request_id: current_request_id(),
+        };
         let html = page.render().unwrap_or_else(|_| "error".into());
         let mut res = (p.status, Html(html)).into_response();
-        if let Some(s) = p.retry_after.and_then(|s| HeaderValue::from_str(&s.to_string()).ok()) {
+        if let Some(s) = p
+            .retry_after
+            .and_then(|s| HeaderValue::from_str(&s.to_string()).ok())
+        {
             res.headers_mut().insert(header::RETRY_AFTER, s);
         }
         res
@@ -159,7 +208,11 @@ impl IntoResponse for PageError {
 
 /// Unknown paths: a problem for the API, a page for everything else.
 pub async fn not_found_fallback(uri: axum::http::Uri) -> Response {
-    let p = Problem::new(StatusCode::NOT_FOUND, "Not found", "There is nothing at this address.");
+    let p = Problem::new(
+        StatusCode::NOT_FOUND,
+        "Not found",
+        "There is nothing at this address.",
+    );
     if uri.path().starts_with("/api/") {
         ApiError(p).into_response()
     } else {

@@ -33,7 +33,10 @@ impl WebConfig {
 
 impl Default for WebConfig {
     fn default() -> Self {
-        Self { public_url: "http://127.0.0.1:8080".into(), max_body_bytes: 1024 * 1024 }
+        Self {
+            public_url: "http://127.0.0.1:8080".into(),
+            max_body_bytes: 1024 * 1024,
+        }
     }
 }
 
@@ -51,7 +54,11 @@ pub struct AppState {
 impl AppState {
     /// State over `tandem` with `config`.
     pub fn new(tandem: Tandem, config: WebConfig) -> Self {
-        Self { tandem, config: Arc::new(config), metrics: Arc::new(metrics::Metrics::default()) }
+        Self {
+            tandem,
+            config: Arc::new(config),
+            metrics: Arc::new(metrics::Metrics::default()),
+        }
     }
 }
 
@@ -67,6 +74,9 @@ pub fn make_app(state: AppState) -> Router {
         .merge(metrics::router())
         .fallback(error::not_found_fallback)
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::edge))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::edge,
+        ))
         .with_state(state)
 }

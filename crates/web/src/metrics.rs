@@ -30,23 +30,52 @@ impl Metrics {
 
     fn render(&self) -> String {
         let mut out = String::new();
-        let total: u64 = self.responses.iter().map(|c| c.load(Ordering::Relaxed)).sum();
-        let _ = writeln!(out, "# HELP tandem_http_responses_total HTTP answers by status class.");
+        let total: u64 = self
+            .responses
+            .iter()
+            .map(|c| c.load(Ordering::Relaxed))
+            .sum();
+        let _ = writeln!(
+            out,
+            "# HELP tandem_http_responses_total HTTP answers by status class."
+        );
         let _ = writeln!(out, "# TYPE tandem_http_responses_total counter");
         for (i, c) in self.responses.iter().enumerate() {
-            let _ = writeln!(out, "tandem_http_responses_total{{class=\"{}xx\"}} {}", i + 1, c.load(Ordering::Relaxed));
+            let _ = writeln!(
+                out,
+                "tandem_http_responses_total{{class=\"{}xx\"}} {}",
+                i + 1,
+                c.load(Ordering::Relaxed)
+            );
         }
-        let _ = writeln!(out, "# HELP tandem_http_request_duration_seconds Time spent answering requests.");
+        let _ = writeln!(
+            out,
+            "# HELP tandem_http_request_duration_seconds Time spent answering requests."
+        );
         let _ = writeln!(out, "# TYPE tandem_http_request_duration_seconds summary");
         let secs = self.duration_micros.load(Ordering::Relaxed) as f64 / 1e6;
         let _ = writeln!(out, "tandem_http_request_duration_seconds_sum {secs}");
         let _ = writeln!(out, "tandem_http_request_duration_seconds_count {total}");
-        let _ = writeln!(out, "# HELP tandem_http_requests_in_flight Requests being answered now.");
+        let _ = writeln!(
+            out,
+            "# HELP tandem_http_requests_in_flight Requests being answered now."
+        );
         let _ = writeln!(out, "# TYPE tandem_http_requests_in_flight gauge");
-        let _ = writeln!(out, "tandem_http_requests_in_flight {}", self.in_flight.load(Ordering::Relaxed));
-        let _ = writeln!(out, "# HELP tandem_build_info Version of the running server.");
+        let _ = writeln!(
+            out,
+            "tandem_http_requests_in_flight {}",
+            self.in_flight.load(Ordering::Relaxed)
+        );
+        let _ = writeln!(
+            out,
+            "# HELP tandem_build_info Version of the running server."
+        );
         let _ = writeln!(out, "# TYPE tandem_build_info gauge");
-        let _ = writeln!(out, "tandem_build_info{{version=\"{}\"}} 1", env!("CARGO_PKG_VERSION"));
+        let _ = writeln!(
+            out,
+            "tandem_build_info{{version=\"{}\"}} 1",
+            env!("CARGO_PKG_VERSION")
+        );
         out
     }
 }
@@ -77,5 +106,11 @@ async fn readyz(State(s): State<AppState>) -> impl IntoResponse {
 
 /// Prometheus text exposition.
 async fn metrics(State(s): State<AppState>) -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], s.metrics.render())
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        s.metrics.render(),
+    )
 }

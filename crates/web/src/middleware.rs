@@ -30,7 +30,10 @@ pub async fn edge(State(state): State<AppState>, mut req: Request, next: Next) -
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string());
-    req.extensions_mut().insert(RequestMeta { request_id: request_id.clone(), source_addr });
+    req.extensions_mut().insert(RequestMeta {
+        request_id: request_id.clone(),
+        source_addr,
+    });
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
 
@@ -38,7 +41,9 @@ pub async fn edge(State(state): State<AppState>, mut req: Request, next: Next) -
     let mut res = if is_cross_site_post(&req) {
         (StatusCode::FORBIDDEN, "cross-site form posts are refused").into_response()
     } else {
-        crate::error::REQUEST_ID.scope(request_id.clone(), next.run(req)).await
+        crate::error::REQUEST_ID
+            .scope(request_id.clone(), next.run(req))
+            .await
     };
     state.metrics.in_flight.fetch_sub(1, Ordering::Relaxed);
 
@@ -46,13 +51,29 @@ pub async fn edge(State(state): State<AppState>, mut req: Request, next: Next) -
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         h.insert(REQUEST_ID, v);
     }
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    let csp = if path.starts_with("/api/docs") { CSP_DOCS } else { CSP };
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(csp));
+    let csp = if path.starts_with("/api/docs") {
+        CSP_DOCS
+    } else {
+        CSP
+    };
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(csp),
+    );
     if state.config.tls() {
-        h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000; includeSubDomains"));
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
     }
     if !h.contains_key(header::CACHE_CONTROL) {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -72,7 +93,10 @@ fn is_cross_site_post(req: &Request) -> bool {
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return false;
     }
-    let (Some(origin), Some(host)) = (req.headers().get(header::ORIGIN), req.headers().get(header::HOST)) else {
+    let (Some(origin), Some(host)) = (
+        req.headers().get(header::ORIGIN),
+        req.headers().get(header::HOST),
+    ) else {
         return false;
     };
     let (Ok(origin), Ok(host)) = (origin.to_str(), host.to_str()) else {

@@ -58,7 +58,13 @@ pub struct OrgDto {
 
 impl From<Org> for OrgDto {
     fn from(o: Org) -> Self {
-        Self { id: o.id, kind: o.kind, name: o.name, slug: o.slug, require_totp: o.require_totp }
+        Self {
+            id: o.id,
+            kind: o.kind,
+            name: o.name,
+            slug: o.slug,
+            require_totp: o.require_totp,
+        }
     }
 }
 
@@ -111,13 +117,29 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
 /// The caller.
 #[utoipa::path(get, path = "/api/v1/me", tag = "accounts", responses((status = 200, body = MeDto), (status = 401, body = ProblemBody)))]
 async fn get_me(ApiActor(a): ApiActor) -> Json<MeDto> {
-    Json(MeDto { user_id: a.user_id, org_id: a.org_id, side: a.side(), role: a.role, email: a.email })
+    Json(MeDto {
+        user_id: a.user_id,
+        org_id: a.org_id,
+        side: a.side(),
+        role: a.role,
+        email: a.email,
+    })
 }
 
 /// Organizations the caller can see: their own and engaged clients.
 #[utoipa::path(get, path = "/api/v1/orgs", tag = "accounts", responses((status = 200, body = [OrgDto])))]
-async fn list_orgs(State(s): State<AppState>, ApiActor(a): ApiActor) -> Result<Json<Vec<OrgDto>>, ApiError> {
-    Ok(Json(s.tandem.visible_orgs(&a).await?.into_iter().map(Into::into).collect()))
+async fn list_orgs(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+) -> Result<Json<Vec<OrgDto>>, ApiError> {
+    Ok(Json(
+        s.tandem
+            .visible_orgs(&a)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+    ))
 }
 
 /// Change organization settings (its admin).
@@ -130,15 +152,28 @@ async fn put_org_settings(
     Path(org): Path<OrgId>,
     ApiJson(body): ApiJson<OrgSettingsBody>,
 ) -> Result<Json<OrgDto>, ApiError> {
-    s.tandem.set_require_totp(&a, org, body.require_totp, &meta).await?;
+    s.tandem
+        .set_require_totp(&a, org, body.require_totp, &meta)
+        .await?;
     Ok(Json(s.tandem.org(&a, org).await?.into()))
 }
 
 /// People of an organization.
 #[utoipa::path(get, path = "/api/v1/orgs/{org_id}/users", tag = "accounts", params(("org_id" = OrgId, Path)),
     responses((status = 200, body = [UserDto]), (status = 404, body = ProblemBody)))]
-async fn list_org_users(State(s): State<AppState>, ApiActor(a): ApiActor, Path(org): Path<OrgId>) -> Result<Json<Vec<UserDto>>, ApiError> {
-    Ok(Json(s.tandem.list_users(&a, org).await?.into_iter().map(Into::into).collect()))
+async fn list_org_users(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(org): Path<OrgId>,
+) -> Result<Json<Vec<UserDto>>, ApiError> {
+    Ok(Json(
+        s.tandem
+            .list_users(&a, org)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+    ))
 }
 
 /// Add a person to an organization.
@@ -151,14 +186,26 @@ async fn post_org_user(
     Path(org): Path<OrgId>,
     ApiJson(b): ApiJson<NewUserBody>,
 ) -> Result<(StatusCode, Json<UserDto>), ApiError> {
-    let input = NewUser { email: b.email, name: b.name, role: b.role, password: b.password };
-    Ok((StatusCode::CREATED, Json(s.tandem.create_user(&a, org, &input, &meta).await?.into())))
+    let input = NewUser {
+        email: b.email,
+        name: b.name,
+        role: b.role,
+        password: b.password,
+    };
+    Ok((
+        StatusCode::CREATED,
+        Json(s.tandem.create_user(&a, org, &input, &meta).await?.into()),
+    ))
 }
 
 /// One person.
 #[utoipa::path(get, path = "/api/v1/users/{user_id}", tag = "accounts", params(("user_id" = UserId, Path)),
     responses((status = 200, body = UserDto), (status = 404, body = ProblemBody)))]
-async fn get_user(State(s): State<AppState>, ApiActor(a): ApiActor, Path(id): Path<UserId>) -> Result<Json<UserDto>, ApiError> {
+async fn get_user(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<UserId>,
+) -> Result<Json<UserDto>, ApiError> {
     Ok(Json(s.tandem.user(&a, id).await?.into()))
 }
 
@@ -172,6 +219,12 @@ async fn patch_user(
     Path(id): Path<UserId>,
     ApiJson(b): ApiJson<UserPatchBody>,
 ) -> Result<Json<UserDto>, ApiError> {
-    let patch = UserPatch { name: b.name, role: b.role, active: b.active };
-    Ok(Json(s.tandem.update_user(&a, id, &patch, &meta).await?.into()))
+    let patch = UserPatch {
+        name: b.name,
+        role: b.role,
+        active: b.active,
+    };
+    Ok(Json(
+        s.tandem.update_user(&a, id, &patch, &meta).await?.into(),
+    ))
 }

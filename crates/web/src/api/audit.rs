@@ -44,6 +44,11 @@ async fn list_org_audit(
 ) -> Result<Json<AuditPage>, ApiError> {
     let limit = q.limit.unwrap_or(100).clamp(1, 500);
     let entries = s.tandem.list_audit(&a, org, q.before, limit).await?;
-    let next_before = (entries.len() as i64 == limit).then(|| entries.last().map(|e| e.seq)).flatten();
-    Ok(Json(AuditPage { entries, next_before }))
+    let next_before = (entries.len() as i64 == limit)
+        .then(|| entries.last().map(|e| e.seq))
+        .flatten();
+    Ok(Json(AuditPage {
+        entries,
+        next_before,
+    }))
 }

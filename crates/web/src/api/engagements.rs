@@ -56,7 +56,13 @@ impl From<EngagementView> for EngagementDto {
             engineers: v
                 .engineers
                 .into_iter()
-                .map(|a| EngineerDto { user_id: a.user_id, name: a.name, email: a.email, role: a.role, assigned_at: a.assigned_at })
+                .map(|a| EngineerDto {
+                    user_id: a.user_id,
+                    name: a.name,
+                    email: a.email,
+                    role: a.role,
+                    assigned_at: a.assigned_at,
+                })
                 .collect(),
         }
     }
@@ -99,8 +105,18 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
 
 /// Engagements of the caller's organization.
 #[utoipa::path(get, path = "/api/v1/engagements", tag = "engagements", responses((status = 200, body = [EngagementDto])))]
-async fn list_engagements(State(s): State<AppState>, ApiActor(a): ApiActor) -> Result<Json<Vec<EngagementDto>>, ApiError> {
-    Ok(Json(s.tandem.list_engagements(&a).await?.into_iter().map(Into::into).collect()))
+async fn list_engagements(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+) -> Result<Json<Vec<EngagementDto>>, ApiError> {
+    Ok(Json(
+        s.tandem
+            .list_engagements(&a)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+    ))
 }
 
 /// Bring on a new client (provider admin).
@@ -115,9 +131,17 @@ async fn post_engagement(
     let input = OnboardClient {
         name: b.client_name,
         slug: b.client_slug,
-        admin: NewUser { email: b.admin_email, name: b.admin_name, role: Role::ClientAdmin, password: b.admin_password },
+        admin: NewUser {
+            email: b.admin_email,
+            name: b.admin_name,
+            role: Role::ClientAdmin,
+            password: b.admin_password,
+        },
     };
-    Ok((StatusCode::CREATED, Json(s.tandem.onboard_client(&a, &input, &meta).await?.into())))
+    Ok((
+        StatusCode::CREATED,
+        Json(s.tandem.onboard_client(&a, &input, &meta).await?.into()),
+    ))
 }
 
 /// Start a new engagement with a former client (provider admin).
@@ -129,13 +153,25 @@ async fn post_engagement_restart(
     ApiActor(a): ApiActor,
     ApiJson(b): ApiJson<RestartBody>,
 ) -> Result<(StatusCode, Json<EngagementDto>), ApiError> {
-    Ok((StatusCode::CREATED, Json(s.tandem.restart_engagement(&a, b.client_id, &meta).await?.into())))
+    Ok((
+        StatusCode::CREATED,
+        Json(
+            s.tandem
+                .restart_engagement(&a, b.client_id, &meta)
+                .await?
+                .into(),
+        ),
+    ))
 }
 
 /// One engagement.
 #[utoipa::path(get, path = "/api/v1/engagements/{engagement_id}", tag = "engagements", params(("engagement_id" = EngagementId, Path)),
     responses((status = 200, body = EngagementDto), (status = 404, body = ProblemBody)))]
-async fn get_engagement(State(s): State<AppState>, ApiActor(a): ApiActor, Path(id): Path<EngagementId>) -> Result<Json<EngagementDto>, ApiError> {
+async fn get_engagement(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<EngagementId>,
+) -> Result<Json<EngagementDto>, ApiError> {
     Ok(Json(s.tandem.engagement(&a, id).await?.into()))
 }
 
@@ -149,7 +185,12 @@ async fn post_engagement_engineer(
     Path(id): Path<EngagementId>,
     ApiJson(b): ApiJson<AssignBody>,
 ) -> Result<Json<EngagementDto>, ApiError> {
-    Ok(Json(s.tandem.assign_engineer(&a, id, b.user_id, &meta).await?.into()))
+    Ok(Json(
+        s.tandem
+            .assign_engineer(&a, id, b.user_id, &meta)
+            .await?
+            .into(),
+    ))
 }
 
 /// Take an engineer off (provider admin).
@@ -162,7 +203,12 @@ async fn delete_engagement_engineer(
     ApiActor(a): ApiActor,
     Path((id, user)): Path<(EngagementId, UserId)>,
 ) -> Result<Json<EngagementDto>, ApiError> {
-    Ok(Json(s.tandem.unassign_engineer(&a, id, user, &meta).await?.into()))
+    Ok(Json(
+        s.tandem
+            .unassign_engineer(&a, id, user, &meta)
+            .await?
+            .into(),
+    ))
 }
 
 /// End an engagement (provider admin or client admin). Access ends at once; no data is deleted.

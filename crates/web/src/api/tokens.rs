@@ -27,7 +27,14 @@ pub struct TokenDto {
 
 impl From<ApiToken> for TokenDto {
     fn from(t: ApiToken) -> Self {
-        Self { id: t.id, name: t.name, prefix: t.prefix, created_at: t.created_at, last_used_at: t.last_used_at, revoked_at: t.revoked_at }
+        Self {
+            id: t.id,
+            name: t.name,
+            prefix: t.prefix,
+            created_at: t.created_at,
+            last_used_at: t.last_used_at,
+            revoked_at: t.revoked_at,
+        }
     }
 }
 
@@ -46,13 +53,25 @@ pub struct NewTokenBody {
 }
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list_tokens, post_token)).routes(routes!(delete_token))
+    OpenApiRouter::new()
+        .routes(routes!(list_tokens, post_token))
+        .routes(routes!(delete_token))
 }
 
 /// The caller's tokens.
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens", responses((status = 200, body = [TokenDto])))]
-async fn list_tokens(State(s): State<AppState>, ApiActor(a): ApiActor) -> Result<Json<Vec<TokenDto>>, ApiError> {
-    Ok(Json(s.tandem.list_tokens(&a).await?.into_iter().map(Into::into).collect()))
+async fn list_tokens(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+) -> Result<Json<Vec<TokenDto>>, ApiError> {
+    Ok(Json(
+        s.tandem
+            .list_tokens(&a)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+    ))
 }
 
 /// Create a token acting with the caller's rights.
@@ -65,7 +84,13 @@ async fn post_token(
     ApiJson(b): ApiJson<NewTokenBody>,
 ) -> Result<(StatusCode, Json<NewTokenDto>), ApiError> {
     let (token, secret) = s.tandem.create_token(&a, &b.name, &meta).await?;
-    Ok((StatusCode::CREATED, Json(NewTokenDto { token: token.into(), secret })))
+    Ok((
+        StatusCode::CREATED,
+        Json(NewTokenDto {
+            token: token.into(),
+            secret,
+        }),
+    ))
 }
 
 /// Revoke one of the caller's tokens.

@@ -64,7 +64,13 @@ pub(super) struct TotpInput {
     code: String,
 }
 
-async fn account_page(s: &AppState, session: &SessionActor, new_token: Option<String>, message: Option<String>, error: Option<String>) -> Result<AccountPage, PageError> {
+async fn account_page(
+    s: &AppState,
+    session: &SessionActor,
+    new_token: Option<String>,
+    message: Option<String>,
+    error: Option<String>,
+) -> Result<AccountPage, PageError> {
     let tokens = s
         .tandem
         .list_tokens(&session.actor)
@@ -91,7 +97,10 @@ async fn account_page(s: &AppState, session: &SessionActor, new_token: Option<St
 }
 
 /// The account page.
-pub(super) async fn get_account(State(s): State<AppState>, PageSession(session): PageSession) -> Result<AccountPage, PageError> {
+pub(super) async fn get_account(
+    State(s): State<AppState>,
+    PageSession(session): PageSession,
+) -> Result<AccountPage, PageError> {
     account_page(&s, &session, None, None, None).await
 }
 
@@ -101,16 +110,30 @@ pub(super) async fn post_account_password(
     Extension(meta): Extension<RequestMeta>,
     CsrfForm(session, input): CsrfForm<PasswordInput>,
 ) -> Response {
-    match s.tandem.change_password(&session, &input.current_password, &input.new_password, &meta).await {
+    match s
+        .tandem
+        .change_password(
+            &session,
+            &input.current_password,
+            &input.new_password,
+            &meta,
+        )
+        .await
+    {
         Ok(new) => {
             let mut res = Redirect::to("/account").into_response();
-            res.headers_mut().append(header::SET_COOKIE, set_cookie(SESSION_COOKIE, &new.cookie, s.config.tls()));
+            res.headers_mut().append(
+                header::SET_COOKIE,
+                set_cookie(SESSION_COOKIE, &new.cookie, s.config.tls()),
+            );
             res
         }
-        Err(ServiceError::Invalid(v)) => match account_page(&s, &session, None, None, Some(v.to_string())).await {
-            Ok(p) => (StatusCode::UNPROCESSABLE_ENTITY, p).into_response(),
-            Err(e) => e.into_response(),
-        },
+        Err(ServiceError::Invalid(v)) => {
+            match account_page(&s, &session, None, None, Some(v.to_string())).await {
+                Ok(p) => (StatusCode::UNPROCESSABLE_ENTITY, p).into_response(),
+                Err(e) => e.into_response(),
+            }
+        }
         Err(e) => PageError::from(e).into_response(),
     }
 }
@@ -121,9 +144,19 @@ pub(super) async fn post_account_token(
     Extension(meta): Extension<RequestMeta>,
     CsrfForm(session, input): CsrfForm<TokenInput>,
 ) -> Response {
-    let result = match s.tandem.create_token(&session.actor, &input.name, &meta).await {
-        Ok((_, secret)) => account_page(&s, &session, Some(secret), None, None).await.map(|p| (StatusCode::CREATED, p)),
-        Err(ServiceError::Invalid(v)) => account_page(&s, &session, None, None, Some(v.to_string())).await.map(|p| (StatusCode::UNPROCESSABLE_ENTITY, p)),
+    let result = match s
+        .tandem
+        .create_token(&session.actor, &input.name, &meta)
+        .await
+    {
+        Ok((_, secret)) => account_page(&s, &session, Some(secret), None, None)
+            .await
+            .map(|p| (StatusCode::CREATED, p)),
+        Err(ServiceError::Invalid(v)) => {
+            account_page(&s, &session, None, None, Some(v.to_string()))
+                .await
+                .map(|p| (StatusCode::UNPROCESSABLE_ENTITY, p))
+        }
         Err(e) => Err(e.into()),
     };
     result.map_or_else(IntoResponse::into_response, IntoResponse::into_response)
@@ -145,7 +178,13 @@ pub(super) async fn get_account_totp(PendingSession(session): PendingSession) ->
     if session.totp_enabled {
         return Redirect::to("/account").into_response();
     }
-    TotpPage { csrf: session.csrf_token.clone(), required: session.awaiting_totp, enrolment: None, error: None }.into_response()
+    TotpPage {
+        csrf: session.csrf_token.clone(),
+        required: session.awaiting_totp,
+        enrolment: None,
+        error: None,
+    }
+    .into_response()
 }
 
 /// Start enrolment (shows the secret and its QR code once) or confirm it with a code.
@@ -154,23 +193,43 @@ pub(super) async fn post_account_totp(
     Extension(meta): Extension<RequestMeta>,
     CsrfForm(session, input): CsrfForm<TotpInput, true>,
 ) -> Response {
-    let page = |enrolment, error| TotpPage { csrf: session.csrf_token.clone(), required: session.awaiting_totp, enrolment, error };
+    let page = |enrolment, error| TotpPage {
+        csrf: session.csrf_token.clone(),
+        required: session.awaiting_totp,
+        enrolment,
+        error,
+    };
     match input.step.as_str() {
         "start" => match s.tandem.begin_totp_enrolment(&session).await {
             Ok((secret, uri)) => page(Some((secret, qr_svg(&uri))), None).into_response(),
             Err(e) => PageError::from(e).into_response(),
         },
-        "confirm" => match s.tandem.confirm_totp_enrolment(&session, &input.code, &meta).await {
+        "confirm" => match s
+            .tandem
+            .confirm_totp_enrolment(&session, &input.code, &meta)
+            .await
+        {
             Ok(Some(new)) => {
                 let mut res = Redirect::to("/dashboard").into_response();
-                res.headers_mut().append(header::SET_COOKIE, set_cookie(SESSION_COOKIE, &new.cookie, s.config.tls()));
+                res.headers_mut().append(
+                    header::SET_COOKIE,
+                    set_cookie(SESSION_COOKIE, &new.cookie, s.config.tls()),
+                );
                 res
             }
             Ok(None) => Redirect::to("/account").into_response(),
-            Err(ServiceError::Invalid(v)) => (StatusCode::UNPROCESSABLE_ENTITY, page(None, Some(format!("{v}. Start again to get a new secret.")))).into_response(),
+            Err(ServiceError::Invalid(v)) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                page(None, Some(format!("{v}. Start again to get a new secret."))),
+            )
+                .into_response(),
             Err(e) => PageError::from(e).into_response(),
         },
-        _ => PageError(crate::error::Problem::bad_input(Some("step".into()), "unknown step")).into_response(),
+        _ => PageError(crate::error::Problem::bad_input(
+            Some("step".into()),
+            "unknown step",
+        ))
+        .into_response(),
     }
 }
 

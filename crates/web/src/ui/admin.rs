@@ -28,7 +28,13 @@ struct OrgOption {
 }
 
 fn org_options(orgs: &[Org], selected: OrgId) -> Vec<OrgOption> {
-    orgs.iter().map(|o| OrgOption { id: o.id.to_string(), name: o.name.clone(), selected: o.id == selected }).collect()
+    orgs.iter()
+        .map(|o| OrgOption {
+            id: o.id.to_string(),
+            name: o.name.clone(),
+            selected: o.id == selected,
+        })
+        .collect()
 }
 
 /// A role choice in a form.
@@ -43,7 +49,11 @@ fn role_options(org: &Org, perms: OrgPermissions, current: Option<Role>) -> Vec<
         .into_iter()
         .filter(|r| r.side() == org.kind)
         .filter(|r| perms.manage_users || *r == Role::Requester)
-        .map(|r| RoleOption { value: r.as_str(), label: r.label(), selected: Some(r) == current })
+        .map(|r| RoleOption {
+            value: r.as_str(),
+            label: r.label(),
+            selected: Some(r) == current,
+        })
         .collect()
 }
 
@@ -146,21 +156,39 @@ pub(super) struct RestartInput {
 }
 
 fn parse_role(raw: &str) -> Result<Role, ServiceError> {
-    raw.parse().map_err(|_| tandem_domain::ValidationError::new("role", "is not a role").into())
+    raw.parse()
+        .map_err(|_| tandem_domain::ValidationError::new("role", "is not a role").into())
 }
 
-async fn people_page(s: &AppState, session: &SessionActor, org: OrgId, error: Option<String>) -> Result<PeoplePage, PageError> {
+async fn people_page(
+    s: &AppState,
+    session: &SessionActor,
+    org: OrgId,
+    error: Option<String>,
+) -> Result<PeoplePage, PageError> {
     let a = &session.actor;
     let people = s.tandem.list_users(a, org).await?;
     let org = s.tandem.org(a, org).await?;
     let perms = s.tandem.org_permissions(a, org.id).await?;
     let orgs = org_options(&s.tandem.visible_orgs(a).await?, org.id);
     let roles = role_options(&org, perms, None);
-    Ok(PeoplePage { nav: Nav::of(session, &session.name), org, orgs, people, perms, roles, error })
+    Ok(PeoplePage {
+        nav: Nav::of(session, &session.name),
+        org,
+        orgs,
+        people,
+        perms,
+        roles,
+        error,
+    })
 }
 
 /// The people of an organization.
-pub(super) async fn get_people(State(s): State<AppState>, PageSession(session): PageSession, Query(q): Query<OrgQuery>) -> Result<PeoplePage, PageError> {
+pub(super) async fn get_people(
+    State(s): State<AppState>,
+    PageSession(session): PageSession,
+    Query(q): Query<OrgQuery>,
+) -> Result<PeoplePage, PageError> {
     let org = q.org.unwrap_or(session.actor.org_id);
     people_page(&s, &session, org, None).await
 }
@@ -173,32 +201,58 @@ pub(super) async fn post_people(
 ) -> Response {
     let result = async {
         let role = parse_role(&input.role)?;
-        let new = NewUser { email: input.email, name: input.name, role, password: input.password };
-        s.tandem.create_user(&session.actor, input.org_id, &new, &meta).await
+        let new = NewUser {
+            email: input.email,
+            name: input.name,
+            role,
+            password: input.password,
+        };
+        s.tandem
+            .create_user(&session.actor, input.org_id, &new, &meta)
+            .await
     }
     .await;
     match result {
         Ok(_) => Redirect::to(&format!("/people?org={}", input.org_id)).into_response(),
-        Err(e @ (ServiceError::Invalid(_) | ServiceError::Conflict(_))) => match people_page(&s, &session, input.org_id, Some(e.to_string())).await {
-            Ok(p) => (StatusCode::UNPROCESSABLE_ENTITY, p).into_response(),
-            Err(e) => e.into_response(),
-        },
+        Err(e @ (ServiceError::Invalid(_) | ServiceError::Conflict(_))) => {
+            match people_page(&s, &session, input.org_id, Some(e.to_string())).await {
+                Ok(p) => (StatusCode::UNPROCESSABLE_ENTITY, p).into_response(),
+                Err(e) => e.into_response(),
+            }
+        }
         Err(e) => PageError::from(e).into_response(),
     }
 }
 
-async fn person_page(s: &AppState, session: &SessionActor, id: UserId, error: Option<String>) -> Result<PersonPage, PageError> {
+async fn person_page(
+    s: &AppState,
+    session: &SessionActor,
+    id: UserId,
+    error: Option<String>,
+) -> Result<PersonPage, PageError> {
     let a = &session.actor;
     let person = s.tandem.user(a, id).await?;
     let org = s.tandem.org(a, person.org_id).await?;
     let perms = s.tandem.org_permissions(a, org.id).await?;
-    let editable = perms.manage_users || (perms.manage_requesters && person.role == Role::Requester);
+    let editable =
+        perms.manage_users || (perms.manage_requesters && person.role == Role::Requester);
     let roles = role_options(&org, perms, Some(person.role));
-    Ok(PersonPage { nav: Nav::of(session, &session.name), person, org, roles, editable, error })
+    Ok(PersonPage {
+        nav: Nav::of(session, &session.name),
+        person,
+        org,
+        roles,
+        editable,
+        error,
+    })
 }
 
 /// One person.
-pub(super) async fn get_person(State(s): State<AppState>, PageSession(session): PageSession, Path(id): Path<UserId>) -> Result<PersonPage, PageError> {
+pub(super) async fn get_person(
+    State(s): State<AppState>,
+    PageSession(session): PageSession,
+    Path(id): Path<UserId>,
+) -> Result<PersonPage, PageError> {
     person_page(&s, &session, id, None).await
 }
 
@@ -210,16 +264,24 @@ pub(super) async fn post_person(
     CsrfForm(session, input): CsrfForm<PersonInput>,
 ) -> Response {
     let result = async {
-        let patch = UserPatch { name: Some(input.name), role: Some(parse_role(&input.role)?), active: Some(input.active.is_some()) };
-        s.tandem.update_user(&session.actor, id, &patch, &meta).await
+        let patch = UserPatch {
+            name: Some(input.name),
+            role: Some(parse_role(&input.role)?),
+            active: Some(input.active.is_some()),
+        };
+        s.tandem
+            .update_user(&session.actor, id, &patch, &meta)
+            .await
     }
     .await;
     match result {
         Ok(u) => Redirect::to(&format!("/people?org={}", u.org_id)).into_response(),
-        Err(e @ (ServiceError::Invalid(_) | ServiceError::Conflict(_))) => match person_page(&s, &session, id, Some(e.to_string())).await {
-            Ok(p) => (StatusCode::UNPROCESSABLE_ENTITY, p).into_response(),
-            Err(e) => e.into_response(),
-        },
+        Err(e @ (ServiceError::Invalid(_) | ServiceError::Conflict(_))) => {
+            match person_page(&s, &session, id, Some(e.to_string())).await {
+                Ok(p) => (StatusCode::UNPROCESSABLE_ENTITY, p).into_response(),
+                Err(e) => e.into_response(),
+            }
+        }
         Err(e) => PageError::from(e).into_response(),
     }
 }
@@ -231,41 +293,77 @@ pub(super) async fn post_org_settings(
     Path(org): Path<OrgId>,
     CsrfForm(session, input): CsrfForm<SettingsInput>,
 ) -> Result<Redirect, PageError> {
-    s.tandem.set_require_totp(&session.actor, org, input.require_totp.is_some(), &meta).await?;
+    s.tandem
+        .set_require_totp(&session.actor, org, input.require_totp.is_some(), &meta)
+        .await?;
     Ok(Redirect::to(&format!("/people?org={org}")))
 }
 
-async fn engagements_page(s: &AppState, session: &SessionActor, error: Option<String>) -> Result<EngagementsPage, PageError> {
+async fn engagements_page(
+    s: &AppState,
+    session: &SessionActor,
+    error: Option<String>,
+) -> Result<EngagementsPage, PageError> {
     let a = &session.actor;
     let engagements = s.tandem.list_engagements(a).await?;
     let perms = s.tandem.org_permissions(a, a.org_id).await?;
     let staff = if perms.manage_engagements {
-        s.tandem.list_users(a, a.org_id).await?.into_iter().filter(|u| u.active).collect()
+        s.tandem
+            .list_users(a, a.org_id)
+            .await?
+            .into_iter()
+            .filter(|u| u.active)
+            .collect()
     } else {
         Vec::new()
     };
-    let active: Vec<OrgId> = engagements.iter().filter(|v| v.engagement.is_active()).map(|v| v.engagement.client_id).collect();
+    let active: Vec<OrgId> = engagements
+        .iter()
+        .filter(|v| v.engagement.is_active())
+        .map(|v| v.engagement.client_id)
+        .collect();
     let mut former_clients: Vec<(String, String)> = engagements
         .iter()
         .filter(|v| !active.contains(&v.engagement.client_id))
-        .map(|v| (v.engagement.client_id.to_string(), v.engagement.client_name.clone()))
+        .map(|v| {
+            (
+                v.engagement.client_id.to_string(),
+                v.engagement.client_name.clone(),
+            )
+        })
         .collect();
     former_clients.dedup();
-    Ok(EngagementsPage { nav: Nav::of(session, &session.name), engagements, perms, staff, former_clients, error })
+    Ok(EngagementsPage {
+        nav: Nav::of(session, &session.name),
+        engagements,
+        perms,
+        staff,
+        former_clients,
+        error,
+    })
 }
 
 /// Engagements, and who on the provider side has access.
-pub(super) async fn get_engagements(State(s): State<AppState>, PageSession(session): PageSession) -> Result<EngagementsPage, PageError> {
+pub(super) async fn get_engagements(
+    State(s): State<AppState>,
+    PageSession(session): PageSession,
+) -> Result<EngagementsPage, PageError> {
     engagements_page(&s, &session, None).await
 }
 
-async fn engagement_outcome(s: &AppState, session: &SessionActor, result: Result<EngagementView, ServiceError>) -> Response {
+async fn engagement_outcome(
+    s: &AppState,
+    session: &SessionActor,
+    result: Result<EngagementView, ServiceError>,
+) -> Response {
     match result {
         Ok(_) => Redirect::to("/engagements").into_response(),
-        Err(e @ (ServiceError::Invalid(_) | ServiceError::Conflict(_))) => match engagements_page(s, session, Some(e.to_string())).await {
-            Ok(p) => (StatusCode::UNPROCESSABLE_ENTITY, p).into_response(),
-            Err(e) => e.into_response(),
-        },
+        Err(e @ (ServiceError::Invalid(_) | ServiceError::Conflict(_))) => {
+            match engagements_page(s, session, Some(e.to_string())).await {
+                Ok(p) => (StatusCode::UNPROCESSABLE_ENTITY, p).into_response(),
+                Err(e) => e.into_response(),
+            }
+        }
         Err(e) => PageError::from(e).into_response(),
     }
 }
@@ -279,7 +377,12 @@ pub(super) async fn post_engagements(
     let input = OnboardClient {
         name: i.client_name,
         slug: i.client_slug,
-        admin: NewUser { email: i.admin_email, name: i.admin_name, role: Role::ClientAdmin, password: i.admin_password },
+        admin: NewUser {
+            email: i.admin_email,
+            name: i.admin_name,
+            role: Role::ClientAdmin,
+            password: i.admin_password,
+        },
     };
     let r = s.tandem.onboard_client(&session.actor, &input, &meta).await;
     engagement_outcome(&s, &session, r).await
@@ -291,7 +394,10 @@ pub(super) async fn post_engagement_restart(
     Extension(meta): Extension<RequestMeta>,
     CsrfForm(session, i): CsrfForm<RestartInput>,
 ) -> Response {
-    let r = s.tandem.restart_engagement(&session.actor, i.client_id, &meta).await;
+    let r = s
+        .tandem
+        .restart_engagement(&session.actor, i.client_id, &meta)
+        .await;
     engagement_outcome(&s, &session, r).await
 }
 
@@ -302,7 +408,10 @@ pub(super) async fn post_engagement_assign(
     Path(id): Path<EngagementId>,
     CsrfForm(session, i): CsrfForm<EngineerInput>,
 ) -> Response {
-    let r = s.tandem.assign_engineer(&session.actor, id, i.user_id, &meta).await;
+    let r = s
+        .tandem
+        .assign_engineer(&session.actor, id, i.user_id, &meta)
+        .await;
     engagement_outcome(&s, &session, r).await
 }
 
@@ -313,7 +422,10 @@ pub(super) async fn post_engagement_unassign(
     Path(id): Path<EngagementId>,
     CsrfForm(session, i): CsrfForm<EngineerInput>,
 ) -> Response {
-    let r = s.tandem.unassign_engineer(&session.actor, id, i.user_id, &meta).await;
+    let r = s
+        .tandem
+        .unassign_engineer(&session.actor, id, i.user_id, &meta)
+        .await;
     engagement_outcome(&s, &session, r).await
 }
 
@@ -329,13 +441,25 @@ pub(super) async fn post_engagement_end(
 }
 
 /// The audit log of one organization's data.
-pub(super) async fn get_audit(State(s): State<AppState>, PageSession(session): PageSession, Query(q): Query<OrgQuery>) -> Result<AuditPage, PageError> {
+pub(super) async fn get_audit(
+    State(s): State<AppState>,
+    PageSession(session): PageSession,
+    Query(q): Query<OrgQuery>,
+) -> Result<AuditPage, PageError> {
     let a = &session.actor;
     let org = q.org.unwrap_or(a.org_id);
     const PAGE: i64 = 100;
     let entries = s.tandem.list_audit(a, org, q.before, PAGE).await?;
     let org = s.tandem.org(a, org).await?;
     let orgs = org_options(&s.tandem.visible_orgs(a).await?, org.id);
-    let older = (entries.len() as i64 == PAGE).then(|| entries.last().map(|e| e.seq)).flatten();
-    Ok(AuditPage { nav: Nav::of(&session, &session.name), org, orgs, entries, older })
+    let older = (entries.len() as i64 == PAGE)
+        .then(|| entries.last().map(|e| e.seq))
+        .flatten();
+    Ok(AuditPage {
+        nav: Nav::of(&session, &session.name),
+        org,
+        orgs,
+        entries,
+        older,
+    })
 }

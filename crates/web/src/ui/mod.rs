@@ -51,22 +51,46 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(session::get_root))
         .route("/login", get(session::get_login).post(session::post_login))
-        .route("/login/totp", get(session::get_login_totp).post(session::post_login_totp))
+        .route(
+            "/login/totp",
+            get(session::get_login_totp).post(session::post_login_totp),
+        )
         .route("/logout", post(session::post_logout))
         .route("/dashboard", get(session::get_dashboard))
         .route("/account", get(account::get_account))
         .route("/account/password", post(account::post_account_password))
-        .route("/account/totp", get(account::get_account_totp).post(account::post_account_totp))
+        .route(
+            "/account/totp",
+            get(account::get_account_totp).post(account::post_account_totp),
+        )
         .route("/account/tokens", post(account::post_account_token))
-        .route("/account/tokens/{token_id}/revoke", post(account::post_account_token_revoke))
+        .route(
+            "/account/tokens/{token_id}/revoke",
+            post(account::post_account_token_revoke),
+        )
         .route("/people", get(admin::get_people).post(admin::post_people))
-        .route("/people/{user_id}", get(admin::get_person).post(admin::post_person))
+        .route(
+            "/people/{user_id}",
+            get(admin::get_person).post(admin::post_person),
+        )
         .route("/orgs/{org_id}/settings", post(admin::post_org_settings))
-        .route("/engagements", get(admin::get_engagements).post(admin::post_engagements))
+        .route(
+            "/engagements",
+            get(admin::get_engagements).post(admin::post_engagements),
+        )
         .route("/engagements/restart", post(admin::post_engagement_restart))
-        .route("/engagements/{engagement_id}/assign", post(admin::post_engagement_assign))
-        .route("/engagements/{engagement_id}/unassign", post(admin::post_engagement_unassign))
-        .route("/engagements/{engagement_id}/end", post(admin::post_engagement_end))
+        .route(
+            "/engagements/{engagement_id}/assign",
+            post(admin::post_engagement_assign),
+        )
+        .route(
+            "/engagements/{engagement_id}/unassign",
+            post(admin::post_engagement_unassign),
+        )
+        .route(
+            "/engagements/{engagement_id}/end",
+            post(admin::post_engagement_end),
+        )
         .route("/audit", get(admin::get_audit))
         .route("/static/tandem.css", get(stylesheet))
 }
@@ -75,8 +99,14 @@ pub fn router() -> Router<AppState> {
 async fn stylesheet() -> impl IntoResponse {
     (
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static("text/css; charset=utf-8")),
-            (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600")),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/css; charset=utf-8"),
+            ),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=3600"),
+            ),
         ],
         include_str!("../../static/tandem.css"),
     )

@@ -2,7 +2,10 @@
 
 use super::{Nav, when};
 use crate::AppState;
-use crate::auth::{CsrfForm, LOGIN_CSRF_COOKIE, LoginForm, PageSession, PendingSession, SESSION_COOKIE, clear_cookie, cookie, set_cookie};
+use crate::auth::{
+    CsrfForm, LOGIN_CSRF_COOKIE, LoginForm, PageSession, PendingSession, SESSION_COOKIE,
+    clear_cookie, cookie, set_cookie,
+};
 use crate::error::PageError;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -61,14 +64,30 @@ pub(super) async fn get_root() -> Redirect {
     Redirect::to("/dashboard")
 }
 
-fn login_page(headers: &HeaderMap, error: Option<String>, email: String, status: StatusCode) -> Response {
+fn login_page(
+    headers: &HeaderMap,
+    error: Option<String>,
+    email: String,
+    status: StatusCode,
+) -> Response {
     // Reuse the browser's login CSRF cookie if it has one, so two open tabs
     // do not invalidate each other.
     let csrf = cookie(headers, LOGIN_CSRF_COOKIE)
         .filter(|c| c.len() >= 32)
         .map_or_else(new_login_csrf, str::to_owned);
-    let mut res = (status, LoginPage { csrf: csrf.clone(), error, email }).into_response();
-    res.headers_mut().append(header::SET_COOKIE, set_cookie(LOGIN_CSRF_COOKIE, &csrf, false));
+    let mut res = (
+        status,
+        LoginPage {
+            csrf: csrf.clone(),
+            error,
+            email,
+        },
+    )
+        .into_response();
+    res.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(LOGIN_CSRF_COOKIE, &csrf, false),
+    );
     res
 }
 
@@ -84,7 +103,10 @@ pub(super) async fn get_login(headers: HeaderMap) -> Response {
 /// Set the new session cookie and go on.
 fn with_session(s: &AppState, new: &NewSession, to: &str) -> Response {
     let mut res = Redirect::to(to).into_response();
-    res.headers_mut().append(header::SET_COOKIE, set_cookie(SESSION_COOKIE, &new.cookie, s.config.tls()));
+    res.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(SESSION_COOKIE, &new.cookie, s.config.tls()),
+    );
     res
 }
 
@@ -122,7 +144,11 @@ pub(super) async fn get_login_totp(PendingSession(s): PendingSession) -> Respons
     if !s.awaiting_totp {
         return Redirect::to("/dashboard").into_response();
     }
-    LoginTotpPage { csrf: s.csrf_token, error: None }.into_response()
+    LoginTotpPage {
+        csrf: s.csrf_token,
+        error: None,
+    }
+    .into_response()
 }
 
 /// Check the TOTP code; a code works once.
@@ -138,7 +164,10 @@ pub(super) async fn post_login_totp(
         Ok(new) => with_session(&s, &new, "/dashboard"),
         Err(ServiceError::Unauthenticated) => (
             StatusCode::UNAUTHORIZED,
-            LoginTotpPage { csrf: session.csrf_token, error: Some("That code is not right, or was used already.".into()) },
+            LoginTotpPage {
+                csrf: session.csrf_token,
+                error: Some("That code is not right, or was used already.".into()),
+            },
         )
             .into_response(),
         Err(e) => PageError::from(e).into_response(),
@@ -155,19 +184,27 @@ pub(super) async fn post_logout(
         return PageError::from(e).into_response();
     }
     let mut res = Redirect::to("/login").into_response();
-    res.headers_mut().append(header::SET_COOKIE, clear_cookie(SESSION_COOKIE));
+    res.headers_mut()
+        .append(header::SET_COOKIE, clear_cookie(SESSION_COOKIE));
     res
 }
 
 /// The home page: who you are and which organizations you work with.
-pub(super) async fn get_dashboard(State(s): State<AppState>, PageSession(session): PageSession) -> Result<DashboardPage, PageError> {
+pub(super) async fn get_dashboard(
+    State(s): State<AppState>,
+    PageSession(session): PageSession,
+) -> Result<DashboardPage, PageError> {
     let a = &session.actor;
     let orgs = s
         .tandem
         .visible_orgs(a)
         .await?
         .into_iter()
-        .map(|o| OrgCard { own: o.id == a.org_id, kind: o.kind.as_str(), name: o.name })
+        .map(|o| OrgCard {
+            own: o.id == a.org_id,
+            kind: o.kind.as_str(),
+            name: o.name,
+        })
         .collect();
     let engagements = if a.role.is_staff() {
         s.tandem
@@ -177,11 +214,21 @@ pub(super) async fn get_dashboard(State(s): State<AppState>, PageSession(session
             .filter(|v| v.engagement.is_active())
             .map(|v| {
                 let e = v.engagement;
-                (e.client_name, e.provider_name, when(e.started_at), v.engineers.len())
+                (
+                    e.client_name,
+                    e.provider_name,
+                    when(e.started_at),
+                    v.engineers.len(),
+                )
             })
             .collect()
     } else {
         Vec::new()
     };
-    Ok(DashboardPage { nav: Nav::of(&session, &session.name), email: a.email.clone(), orgs, engagements })
+    Ok(DashboardPage {
+        nav: Nav::of(&session, &session.name),
+        email: a.email.clone(),
+        orgs,
+        engagements,
+    })
 }
