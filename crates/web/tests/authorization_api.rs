@@ -18,21 +18,81 @@ struct Case {
 }
 
 const CASES: [Case; 15] = [
-    Case { label: "PA_own", who: Some(MARA), target: "harborlane" },
-    Case { label: "PA_eng", who: Some(MARA), target: "alder" },
-    Case { label: "PA_not", who: Some(MARA), target: "corvid" },
-    Case { label: "PE_own", who: Some(DEV), target: "harborlane" },
-    Case { label: "PE_eng", who: Some(DEV), target: "alder" },
-    Case { label: "PE_not", who: Some(DEV), target: "corvid" },
-    Case { label: "CA_own", who: Some(PRIYA), target: "alder" },
-    Case { label: "CA_other", who: Some(PRIYA), target: "corvid" },
-    Case { label: "CT_own", who: Some(OWEN), target: "alder" },
-    Case { label: "CT_other", who: Some(OWEN), target: "corvid" },
-    Case { label: "CV_own", who: Some(HELEN), target: "alder" },
-    Case { label: "CV_other", who: Some(HELEN), target: "corvid" },
-    Case { label: "RQ_own", who: Some(LUIS), target: "alder" },
-    Case { label: "RQ_other", who: Some(LUIS), target: "corvid" },
-    Case { label: "ANON", who: None, target: "alder" },
+    Case {
+        label: "PA_own",
+        who: Some(MARA),
+        target: "harborlane",
+    },
+    Case {
+        label: "PA_eng",
+        who: Some(MARA),
+        target: "alder",
+    },
+    Case {
+        label: "PA_not",
+        who: Some(MARA),
+        target: "corvid",
+    },
+    Case {
+        label: "PE_own",
+        who: Some(DEV),
+        target: "harborlane",
+    },
+    Case {
+        label: "PE_eng",
+        who: Some(DEV),
+        target: "alder",
+    },
+    Case {
+        label: "PE_not",
+        who: Some(DEV),
+        target: "corvid",
+    },
+    Case {
+        label: "CA_own",
+        who: Some(PRIYA),
+        target: "alder",
+    },
+    Case {
+        label: "CA_other",
+        who: Some(PRIYA),
+        target: "corvid",
+    },
+    Case {
+        label: "CT_own",
+        who: Some(OWEN),
+        target: "alder",
+    },
+    Case {
+        label: "CT_other",
+        who: Some(OWEN),
+        target: "corvid",
+    },
+    Case {
+        label: "CV_own",
+        who: Some(HELEN),
+        target: "alder",
+    },
+    Case {
+        label: "CV_other",
+        who: Some(HELEN),
+        target: "corvid",
+    },
+    Case {
+        label: "RQ_own",
+        who: Some(LUIS),
+        target: "alder",
+    },
+    Case {
+        label: "RQ_other",
+        who: Some(LUIS),
+        target: "corvid",
+    },
+    Case {
+        label: "ANON",
+        who: None,
+        target: "alder",
+    },
 ];
 
 /// One row: a route (as in the spec), how to fill it for a case, and the
@@ -45,45 +105,121 @@ struct Row {
 }
 
 const TABLE: &[Row] = &[
-    Row { method: "GET", route: "/api/v1/me", variant: "",
-        expect: "PA_own=200 PA_eng=200 PA_not=200 PE_own=200 PE_eng=200 PE_not=200 CA_own=200 CA_other=200 CT_own=200 CT_other=200 CV_own=200 CV_other=200 RQ_own=200 RQ_other=200 ANON=401" },
-    Row { method: "GET", route: "/api/v1/orgs", variant: "",
-        expect: "PA_own=200 PA_eng=200 PA_not=200 PE_own=200 PE_eng=200 PE_not=200 CA_own=200 CA_other=200 CT_own=200 CT_other=200 CV_own=200 CV_other=200 RQ_own=200 RQ_other=200 ANON=401" },
-    Row { method: "GET", route: "/api/v1/orgs/{org_id}/users", variant: "",
-        expect: "PA_own=200 PA_eng=200 PA_not=404 PE_own=200 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=403 RQ_other=404 ANON=401" },
-    Row { method: "POST", route: "/api/v1/orgs/{org_id}/users", variant: "staff",
-        expect: "PA_own=201 PA_eng=403 PA_not=404 PE_own=403 PE_eng=403 PE_not=404 CA_own=201 CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=403 RQ_other=404 ANON=401" },
-    Row { method: "POST", route: "/api/v1/orgs/{org_id}/users", variant: "requester",
-        expect: "PA_own=422 PA_eng=201 PA_not=404 PE_own=403 PE_eng=201 PE_not=404 CA_own=201 CA_other=404 CT_own=201 CT_other=404 CV_own=403 CV_other=404 RQ_own=403 RQ_other=404 ANON=401" },
-    Row { method: "PUT", route: "/api/v1/orgs/{org_id}/settings", variant: "",
-        expect: "PA_own=200 PA_eng=403 PA_not=404 PE_own=403 PE_eng=403 PE_not=404 CA_own=200 CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=403 RQ_other=404 ANON=401" },
-    Row { method: "GET", route: "/api/v1/orgs/{org_id}/audit", variant: "",
-        expect: "PA_own=200 PA_eng=200 PA_not=404 PE_own=200 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=403 RQ_other=404 ANON=401" },
-    Row { method: "GET", route: "/api/v1/users/{user_id}", variant: "",
-        expect: "PA_own=200 PA_eng=200 PA_not=404 PE_own=200 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=403 RQ_other=404 ANON=401" },
-    Row { method: "PATCH", route: "/api/v1/users/{user_id}", variant: "",
-        expect: "PA_own=200 PA_eng=200 PA_not=404 PE_own=403 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=403 CV_other=404 RQ_own=403 RQ_other=404 ANON=401" },
-    Row { method: "GET", route: "/api/v1/engagements", variant: "",
-        expect: "PA_own=200 PA_eng=200 PA_not=200 PE_own=200 PE_eng=200 PE_not=200 CA_own=200 CA_other=200 CT_own=200 CT_other=200 CV_own=200 CV_other=200 RQ_own=403 RQ_other=403 ANON=401" },
-    Row { method: "POST", route: "/api/v1/engagements", variant: "",
-        expect: "PA_own=201 PA_eng=201 PA_not=201 PE_own=403 PE_eng=403 PE_not=403 CA_own=403 CA_other=403 CT_own=403 CT_other=403 CV_own=403 CV_other=403 RQ_own=403 RQ_other=403 ANON=401" },
-    Row { method: "POST", route: "/api/v1/engagements/restart", variant: "",
-        expect: "PA_own=404 PA_eng=409 PA_not=409 PE_own=403 PE_eng=403 PE_not=403 CA_own=403 CA_other=403 CT_own=403 CT_other=403 CV_own=403 CV_other=403 RQ_own=403 RQ_other=403 ANON=401" },
-    Row { method: "GET", route: "/api/v1/engagements/{engagement_id}", variant: "",
-        expect: "PA_own=200 PA_eng=200 PA_not=200 PE_own=200 PE_eng=200 PE_not=200 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=403 RQ_other=404 ANON=401" },
-    Row { method: "POST", route: "/api/v1/engagements/{engagement_id}/engineers", variant: "",
-        expect: "PA_own=200 PA_eng=200 PA_not=200 PE_own=403 PE_eng=403 PE_not=403 CA_own=403 CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=403 RQ_other=404 ANON=401" },
-    Row { method: "DELETE", route: "/api/v1/engagements/{engagement_id}/engineers/{user_id}", variant: "",
-        expect: "PA_own=200 PA_eng=200 PA_not=200 PE_own=403 PE_eng=403 PE_not=403 CA_own=403 CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=403 RQ_other=404 ANON=401" },
-    Row { method: "POST", route: "/api/v1/engagements/{engagement_id}/end", variant: "",
-        expect: "PA_own=200 PA_eng=200 PA_not=200 PE_own=403 PE_eng=403 PE_not=403 CA_own=200 CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=403 RQ_other=404 ANON=401" },
-    Row { method: "GET", route: "/api/v1/tokens", variant: "",
-        expect: "PA_own=200 PA_eng=200 PA_not=200 PE_own=200 PE_eng=200 PE_not=200 CA_own=200 CA_other=200 CT_own=200 CT_other=200 CV_own=200 CV_other=200 RQ_own=200 RQ_other=200 ANON=401" },
-    Row { method: "POST", route: "/api/v1/tokens", variant: "",
-        expect: "PA_own=201 PA_eng=201 PA_not=201 PE_own=201 PE_eng=201 PE_not=201 CA_own=201 CA_other=201 CT_own=201 CT_other=201 CV_own=201 CV_other=201 RQ_own=201 RQ_other=201 ANON=401" },
+    Row {
+        method: "GET",
+        route: "/api/v1/me",
+        variant: "",
+        expect: "PA_own=200 PA_eng=200 PA_not=200 PE_own=200 PE_eng=200 PE_not=200 CA_own=200 CA_other=200 CT_own=200 CT_other=200 CV_own=200 CV_other=200 RQ_own=200 RQ_other=200 ANON=401",
+    },
+    Row {
+        method: "GET",
+        route: "/api/v1/orgs",
+        variant: "",
+        expect: "PA_own=200 PA_eng=200 PA_not=200 PE_own=200 PE_eng=200 PE_not=200 CA_own=200 CA_other=200 CT_own=200 CT_other=200 CV_own=200 CV_other=200 RQ_own=200 RQ_other=200 ANON=401",
+    },
+    Row {
+        method: "GET",
+        route: "/api/v1/orgs/{org_id}/users",
+        variant: "",
+        expect: "PA_own=200 PA_eng=200 PA_not=404 PE_own=200 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=403 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "POST",
+        route: "/api/v1/orgs/{org_id}/users",
+        variant: "staff",
+        expect: "PA_own=201 PA_eng=403 PA_not=404 PE_own=403 PE_eng=403 PE_not=404 CA_own=201 CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=403 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "POST",
+        route: "/api/v1/orgs/{org_id}/users",
+        variant: "requester",
+        expect: "PA_own=422 PA_eng=201 PA_not=404 PE_own=403 PE_eng=201 PE_not=404 CA_own=201 CA_other=404 CT_own=201 CT_other=404 CV_own=403 CV_other=404 RQ_own=403 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "PUT",
+        route: "/api/v1/orgs/{org_id}/settings",
+        variant: "",
+        expect: "PA_own=200 PA_eng=403 PA_not=404 PE_own=403 PE_eng=403 PE_not=404 CA_own=200 CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=403 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "GET",
+        route: "/api/v1/orgs/{org_id}/audit",
+        variant: "",
+        expect: "PA_own=200 PA_eng=200 PA_not=404 PE_own=200 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=403 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "GET",
+        route: "/api/v1/users/{user_id}",
+        variant: "",
+        expect: "PA_own=200 PA_eng=200 PA_not=404 PE_own=200 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=403 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "PATCH",
+        route: "/api/v1/users/{user_id}",
+        variant: "",
+        expect: "PA_own=200 PA_eng=200 PA_not=404 PE_own=403 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=403 CV_other=404 RQ_own=403 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "GET",
+        route: "/api/v1/engagements",
+        variant: "",
+        expect: "PA_own=200 PA_eng=200 PA_not=200 PE_own=200 PE_eng=200 PE_not=200 CA_own=200 CA_other=200 CT_own=200 CT_other=200 CV_own=200 CV_other=200 RQ_own=403 RQ_other=403 ANON=401",
+    },
+    Row {
+        method: "POST",
+        route: "/api/v1/engagements",
+        variant: "",
+        expect: "PA_own=201 PA_eng=201 PA_not=201 PE_own=403 PE_eng=403 PE_not=403 CA_own=403 CA_other=403 CT_own=403 CT_other=403 CV_own=403 CV_other=403 RQ_own=403 RQ_other=403 ANON=401",
+    },
+    Row {
+        method: "POST",
+        route: "/api/v1/engagements/restart",
+        variant: "",
+        expect: "PA_own=404 PA_eng=409 PA_not=409 PE_own=403 PE_eng=403 PE_not=403 CA_own=403 CA_other=403 CT_own=403 CT_other=403 CV_own=403 CV_other=403 RQ_own=403 RQ_other=403 ANON=401",
+    },
+    Row {
+        method: "GET",
+        route: "/api/v1/engagements/{engagement_id}",
+        variant: "",
+        expect: "PA_own=200 PA_eng=200 PA_not=200 PE_own=200 PE_eng=200 PE_not=200 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=403 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "POST",
+        route: "/api/v1/engagements/{engagement_id}/engineers",
+        variant: "",
+        expect: "PA_own=200 PA_eng=200 PA_not=200 PE_own=403 PE_eng=403 PE_not=403 CA_own=403 CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=403 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "DELETE",
+        route: "/api/v1/engagements/{engagement_id}/engineers/{user_id}",
+        variant: "",
+        expect: "PA_own=200 PA_eng=200 PA_not=200 PE_own=403 PE_eng=403 PE_not=403 CA_own=403 CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=403 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "POST",
+        route: "/api/v1/engagements/{engagement_id}/end",
+        variant: "",
+        expect: "PA_own=200 PA_eng=200 PA_not=200 PE_own=403 PE_eng=403 PE_not=403 CA_own=200 CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=403 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "GET",
+        route: "/api/v1/tokens",
+        variant: "",
+        expect: "PA_own=200 PA_eng=200 PA_not=200 PE_own=200 PE_eng=200 PE_not=200 CA_own=200 CA_other=200 CT_own=200 CT_other=200 CV_own=200 CV_other=200 RQ_own=200 RQ_other=200 ANON=401",
+    },
+    Row {
+        method: "POST",
+        route: "/api/v1/tokens",
+        variant: "",
+        expect: "PA_own=201 PA_eng=201 PA_not=201 PE_own=201 PE_eng=201 PE_not=201 CA_own=201 CA_other=201 CT_own=201 CT_other=201 CV_own=201 CV_other=201 RQ_own=201 RQ_other=201 ANON=401",
+    },
     // The target token always belongs to someone else: nobody can revoke it.
-    Row { method: "DELETE", route: "/api/v1/tokens/{token_id}", variant: "",
-        expect: "PA_own=404 PA_eng=404 PA_not=404 PE_own=404 PE_eng=404 PE_not=404 CA_own=404 CA_other=404 CT_own=404 CT_other=404 CV_own=404 CV_other=404 RQ_own=404 RQ_other=404 ANON=401" },
+    Row {
+        method: "DELETE",
+        route: "/api/v1/tokens/{token_id}",
+        variant: "",
+        expect: "PA_own=404 PA_eng=404 PA_not=404 PE_own=404 PE_eng=404 PE_not=404 CA_own=404 CA_other=404 CT_own=404 CT_other=404 CV_own=404 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
 ];
 
 /// Ids the rows are filled with.
@@ -107,10 +243,18 @@ async fn fixture(app: &TestApp) -> Fixture {
     }
     let mara = tokens[MARA].clone();
     // The provider admin works the first client herself, so "engaged" is tested for her too.
-    let (_, engs) = app.api("GET", "/api/v1/engagements", Some(&mara), None).await;
+    let (_, engs) = app
+        .api("GET", "/api/v1/engagements", Some(&mara), None)
+        .await;
     let mut engagement = HashMap::new();
     for e in engs.as_array().unwrap() {
-        let slug = e["client_name"].as_str().unwrap().split_whitespace().next().unwrap().to_lowercase();
+        let slug = e["client_name"]
+            .as_str()
+            .unwrap()
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .to_lowercase();
         let id = e["id"].as_str().unwrap().to_owned();
         let engineer = e["engineers"][0]["user_id"].as_str().unwrap().to_owned();
         engagement.insert(slug, (id, engineer));
@@ -119,19 +263,52 @@ async fn fixture(app: &TestApp) -> Fixture {
     engagement.insert("harborlane".into(), alder_engagement.clone());
     let me: Value = app.api("GET", "/api/v1/me", Some(&mara), None).await.1;
     let (s, _) = app
-        .api("POST", &format!("/api/v1/engagements/{}/engineers", alder_engagement.0), Some(&mara), Some(json!({ "user_id": me["user_id"] })))
+        .api(
+            "POST",
+            &format!("/api/v1/engagements/{}/engineers", alder_engagement.0),
+            Some(&mara),
+            Some(json!({ "user_id": me["user_id"] })),
+        )
         .await;
     assert_eq!(s, 200, "assigning the provider admin");
 
     let mut person = HashMap::new();
     let ben = app.token(BEN).await;
-    for (slug, token, want) in [("alder", &tokens[PRIYA], "requester"), ("corvid", &ben, "requester"), ("harborlane", &mara, "provider_engineer")] {
-        let (_, people) = app.api("GET", &format!("/api/v1/orgs/{}/users", app.org(slug)), Some(token), None).await;
-        let p = people.as_array().unwrap().iter().find(|p| p["role"] == want).unwrap();
+    for (slug, token, want) in [
+        ("alder", &tokens[PRIYA], "requester"),
+        ("corvid", &ben, "requester"),
+        ("harborlane", &mara, "provider_engineer"),
+    ] {
+        let (_, people) = app
+            .api(
+                "GET",
+                &format!("/api/v1/orgs/{}/users", app.org(slug)),
+                Some(token),
+                None,
+            )
+            .await;
+        let p = people
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["role"] == want)
+            .unwrap();
         person.insert(slug.to_owned(), p["id"].as_str().unwrap().to_owned());
     }
-    let (_, t) = app.api("POST", "/api/v1/tokens", Some(&ben), Some(json!({ "name": "ben's own" }))).await;
-    Fixture { tokens, person, engagement, foreign_token_id: t["token"]["id"].as_str().unwrap().to_owned() }
+    let (_, t) = app
+        .api(
+            "POST",
+            "/api/v1/tokens",
+            Some(&ben),
+            Some(json!({ "name": "ben's own" })),
+        )
+        .await;
+    Fixture {
+        tokens,
+        person,
+        engagement,
+        foreign_token_id: t["token"]["id"].as_str().unwrap().to_owned(),
+    }
 }
 
 fn fill(app: &TestApp, fx: &Fixture, row: &Row, case: &Case, n: usize) -> (String, Option<Value>) {
@@ -140,7 +317,14 @@ fn fill(app: &TestApp, fx: &Fixture, row: &Row, case: &Case, n: usize) -> (Strin
     let path = row
         .route
         .replace("{org_id}", &org)
-        .replace("{user_id}", if row.route.contains("engineers") { &engineer } else { &fx.person[case.target] })
+        .replace(
+            "{user_id}",
+            if row.route.contains("engineers") {
+                &engineer
+            } else {
+                &fx.person[case.target]
+            },
+        )
         .replace("{engagement_id}", &eng)
         .replace("{token_id}", &fx.foreign_token_id);
     let client_target = case.target != "harborlane";
@@ -151,7 +335,9 @@ fn fill(app: &TestApp, fx: &Fixture, row: &Row, case: &Case, n: usize) -> (Strin
                 (_, true) => "client_technician",
                 (_, false) => "provider_engineer",
             };
-            Some(json!({ "email": format!("new{n}@example.org"), "name": "New Person", "role": role, "password": "a long enough password" }))
+            Some(
+                json!({ "email": format!("new{n}@example.org"), "name": "New Person", "role": role, "password": "a long enough password" }),
+            )
         }
         ("PUT", _, _) => Some(json!({ "require_totp": true })),
         ("PATCH", _, _) => Some(json!({ "name": "Renamed Person" })),
@@ -188,7 +374,14 @@ async fn every_api_route_answers_every_role_and_relation_as_the_table_says() {
     let mut n = 0;
     for row in TABLE {
         let want = expected(row);
-        assert_eq!(want.len(), CASES.len(), "row {} {} {} must name every case", row.method, row.route, row.variant);
+        assert_eq!(
+            want.len(),
+            CASES.len(),
+            "row {} {} {} must name every case",
+            row.method,
+            row.route,
+            row.variant
+        );
         for case in &CASES {
             n += 1;
             let mutating = row.method != "GET";
@@ -198,27 +391,55 @@ async fn every_api_route_answers_every_role_and_relation_as_the_table_says() {
                 let fx = fixture(&fresh).await;
                 (&fresh, fx)
             } else {
-                (&shared, Fixture {
-                    tokens: shared_fx.tokens.clone(),
-                    person: shared_fx.person.clone(),
-                    engagement: shared_fx.engagement.clone(),
-                    foreign_token_id: shared_fx.foreign_token_id.clone(),
-                })
+                (
+                    &shared,
+                    Fixture {
+                        tokens: shared_fx.tokens.clone(),
+                        person: shared_fx.person.clone(),
+                        engagement: shared_fx.engagement.clone(),
+                        foreign_token_id: shared_fx.foreign_token_id.clone(),
+                    },
+                )
             };
             let (path, body) = fill(app, &fx, row, case, n);
             let token = case.who.map(|w| fx.tokens[w].clone());
             let (status, answer) = app.api(row.method, &path, token.as_deref(), body).await;
             let w = want[case.label];
             if status.as_u16() != w {
-                failures.push(format!("{} {} [{}] as {}: got {} want {w} ({answer})", row.method, row.route, row.variant, case.label, status.as_u16()));
+                failures.push(format!(
+                    "{} {} [{}] as {}: got {} want {w} ({answer})",
+                    row.method,
+                    row.route,
+                    row.variant,
+                    case.label,
+                    status.as_u16()
+                ));
             }
             if status.as_u16() >= 400 {
-                assert_eq!(answer["status"], status.as_u16(), "errors are problem+json: {} {}", row.method, path);
-                assert!(!answer["detail"].as_str().unwrap_or("").to_lowercase().contains("sql"), "database text leaked");
+                assert_eq!(
+                    answer["status"],
+                    status.as_u16(),
+                    "errors are problem+json: {} {}",
+                    row.method,
+                    path
+                );
+                assert!(
+                    !answer["detail"]
+                        .as_str()
+                        .unwrap_or("")
+                        .to_lowercase()
+                        .contains("sql"),
+                    "database text leaked"
+                );
             }
         }
     }
-    assert!(failures.is_empty(), "{} of {n} cases differ:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {n} cases differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[tokio::test]
@@ -234,9 +455,18 @@ async fn every_route_in_the_openapi_spec_is_in_the_table() {
             }
         }
     }
-    let in_table: BTreeSet<String> = TABLE.iter().map(|r| format!("{} {}", r.method, r.route)).collect();
+    let in_table: BTreeSet<String> = TABLE
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.route))
+        .collect();
     let missing: Vec<_> = in_spec.difference(&in_table).collect();
     let stale: Vec<_> = in_table.difference(&in_spec).collect();
-    assert!(missing.is_empty(), "routes without a row in the authorization table: {missing:?}");
-    assert!(stale.is_empty(), "rows for routes that no longer exist: {stale:?}");
+    assert!(
+        missing.is_empty(),
+        "routes without a row in the authorization table: {missing:?}"
+    );
+    assert!(
+        stale.is_empty(),
+        "rows for routes that no longer exist: {stale:?}"
+    );
 }
