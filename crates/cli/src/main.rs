@@ -236,12 +236,23 @@ async fn serve(tandem: Tandem, config: &Config) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", config.bind))?;
     tracing::info!(bind = %config.bind, database = %redact(&config.database_url), "Tandem is listening on http://{}", config.bind);
 
+    let worker_tandem = tandem.clone();
     let housekeeping = tokio::spawn(async move {
         let mut every = tokio::time::interval(Duration::from_secs(600));
         loop {
             every.tick().await;
             if let Err(e) = tandem.purge_expired().await {
                 tracing::warn!(error = %e, "housekeeping failed");
+            }
+        }
+    });
+    // Deliver queued notifications and raise SLA warnings and breaches.
+    let worker = tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(5));
+        loop {
+            every.tick().await;
+            if let Err(e) = worker_tandem.work_once().await {
+                tracing::warn!(error = %e, "background work failed");
             }
         }
     });
@@ -252,6 +263,7 @@ async fn serve(tandem: Tandem, config: &Config) -> anyhow::Result<()> {
     .with_graceful_shutdown(shutdown_signal())
     .await?;
     housekeeping.abort();
+    worker.abort();
     tracing::info!("drained in-flight requests; bye");
     Ok(())
 }

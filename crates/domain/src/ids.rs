@@ -64,3 +64,11 @@ typed_id!(
     /// A personal API token (its secret is never stored, only a hash).
     ApiTokenId
 );
+typed_id!(
+    /// A ticket (its human number, ACME-1042, is a separate per-client sequence).
+    TicketId
+);
+typed_id!(
+    /// An in-app notification.
+    NotificationId
+);

@@ -6,11 +6,12 @@ pub mod actor;
 pub mod audit;
 pub mod ids;
 pub mod policy;
+pub mod sla;
 pub mod split;
 pub mod text;
 pub mod ticket;
 pub mod totp;
 
 pub use actor::{Actor, Role, Scope, Side};
-pub use ids::{ApiTokenId, EngagementId, OrgId, UserId};
+pub use ids::{ApiTokenId, EngagementId, NotificationId, OrgId, TicketId, UserId};
 pub use text::{Email, OrgName, Password, PersonName, Slug, ValidationError};

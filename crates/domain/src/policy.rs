@@ -27,6 +27,16 @@ pub enum Action {
     ViewAudit,
     /// Organization settings such as requiring TOTP for staff.
     ManageOrgSettings,
+    /// See the client's tickets (requesters: only their own, enforced by the store).
+    ViewTickets,
+    /// Open a ticket for the client.
+    OpenTicket,
+    /// Work tickets: status, assignment, hand-off, team notes, fields.
+    WorkTickets,
+    /// Write a public comment (requesters on their own tickets too).
+    CommentTickets,
+    /// Edit the responsibility split, the calendar, SLA policies and categories.
+    ManageServiceDesk,
 }
 
 /// How the target organization relates to the actor.
@@ -65,9 +75,14 @@ pub fn decide(role: Role, action: Action, relation: Relation) -> Decision {
     use Role::*;
     let allow = match (relation, action) {
         (Foreign, _) => return Decision::NotFound,
+        // End users use the portal: their own tickets, nothing else.
+        (Own, ViewTickets | OpenTicket | CommentTickets) if role == Requester => true,
         // Requesters see nothing of the organization beyond their own account.
         (_, _) if role == Requester => false,
-        (Own, ViewUsers | ViewEngagements | ViewAudit) => true,
+        (Own, ViewUsers | ViewEngagements | ViewAudit | ViewTickets) => true,
+        (Own, OpenTicket | WorkTickets | CommentTickets) => role != ClientViewer,
+        // Both admins own the split: the in-house manager and the provider admin.
+        (Own, ManageServiceDesk) => role == ClientAdmin,
         (Own, ManageUsers | ManageOrgSettings) => matches!(role, ProviderAdmin | ClientAdmin),
         (Own, ManageRequesters) => matches!(role, ProviderAdmin | ClientAdmin | ClientTechnician),
         (Own, ManageEngagements) => role == ProviderAdmin,
@@ -76,6 +91,8 @@ pub fn decide(role: Role, action: Action, relation: Relation) -> Decision {
         // Assigned provider staff work with the client's people and read its
         // audit log, but the client's users and settings stay the client's.
         (Engaged, ViewUsers | ViewEngagements | ViewAudit | ManageRequesters) => true,
+        (Engaged, ViewTickets | OpenTicket | WorkTickets | CommentTickets) => true,
+        (Engaged, ManageServiceDesk) => role == ProviderAdmin,
         (Engaged, ManageUsers | ManageOrgSettings | ManageEngagements | EndEngagement) => false,
     };
     if allow {

@@ -10,17 +10,83 @@ use serde::{Deserialize, Serialize};
 /// co-managed split: the in-house team keeps presence and everyday work,
 /// the provider fills the specialist and after-hours gaps.
 pub const DEFAULT_CATEGORIES: [(&str, &str, OwnerSide, OwnerSide, bool); 11] = [
-    ("help-desk", "Help desk", OwnerSide::InHouse, OwnerSide::Provider, true),
-    ("on-site", "On-site", OwnerSide::InHouse, OwnerSide::InHouse, true),
-    ("network", "Network", OwnerSide::Shared, OwnerSide::Provider, true),
-    ("security-operations", "Security operations", OwnerSide::Provider, OwnerSide::Provider, true),
-    ("patching", "Patching", OwnerSide::Provider, OwnerSide::Provider, true),
-    ("backup-monitoring", "Backup monitoring", OwnerSide::Provider, OwnerSide::Provider, true),
-    ("m365-administration", "Microsoft 365 administration", OwnerSide::Shared, OwnerSide::Provider, true),
-    ("vendor-escalation", "Vendor escalation", OwnerSide::Provider, OwnerSide::Provider, true),
-    ("projects", "Projects", OwnerSide::Provider, OwnerSide::Provider, false),
-    ("strategic-planning", "Strategic planning", OwnerSide::Provider, OwnerSide::Provider, true),
-    ("compliance", "Compliance", OwnerSide::Provider, OwnerSide::Provider, false),
+    (
+        "help-desk",
+        "Help desk",
+        OwnerSide::InHouse,
+        OwnerSide::Provider,
+        true,
+    ),
+    (
+        "on-site",
+        "On-site",
+        OwnerSide::InHouse,
+        OwnerSide::InHouse,
+        true,
+    ),
+    (
+        "network",
+        "Network",
+        OwnerSide::Shared,
+        OwnerSide::Provider,
+        true,
+    ),
+    (
+        "security-operations",
+        "Security operations",
+        OwnerSide::Provider,
+        OwnerSide::Provider,
+        true,
+    ),
+    (
+        "patching",
+        "Patching",
+        OwnerSide::Provider,
+        OwnerSide::Provider,
+        true,
+    ),
+    (
+        "backup-monitoring",
+        "Backup monitoring",
+        OwnerSide::Provider,
+        OwnerSide::Provider,
+        true,
+    ),
+    (
+        "m365-administration",
+        "Microsoft 365 administration",
+        OwnerSide::Shared,
+        OwnerSide::Provider,
+        true,
+    ),
+    (
+        "vendor-escalation",
+        "Vendor escalation",
+        OwnerSide::Provider,
+        OwnerSide::Provider,
+        true,
+    ),
+    (
+        "projects",
+        "Projects",
+        OwnerSide::Provider,
+        OwnerSide::Provider,
+        false,
+    ),
+    (
+        "strategic-planning",
+        "Strategic planning",
+        OwnerSide::Provider,
+        OwnerSide::Provider,
+        true,
+    ),
+    (
+        "compliance",
+        "Compliance",
+        OwnerSide::Provider,
+        OwnerSide::Provider,
+        false,
+    ),
 ];
 
 /// One line of the split.
@@ -52,7 +118,12 @@ pub struct Routing {
 impl SplitLine {
     /// Route a new ticket of this category opened in or out of business hours.
     pub fn route(&self, in_business_hours: bool) -> Routing {
-        let owner = if in_business_hours { self.business_hours } else { self.after_hours }.routed();
+        let owner = if in_business_hours {
+            self.business_hours
+        } else {
+            self.after_hours
+        }
+        .routed();
         let assignee = match owner {
             OwnerSide::Provider => self.provider_assignee,
             _ => self.in_house_assignee,
@@ -85,8 +156,20 @@ mod tests {
             in_house_assignee: Some(tech),
             in_scope: true,
         };
-        assert_eq!(line.route(true), Routing { owner: OwnerSide::InHouse, assignee: Some(tech) });
-        assert_eq!(line.route(false), Routing { owner: OwnerSide::Provider, assignee: Some(eng) });
+        assert_eq!(
+            line.route(true),
+            Routing {
+                owner: OwnerSide::InHouse,
+                assignee: Some(tech)
+            }
+        );
+        assert_eq!(
+            line.route(false),
+            Routing {
+                owner: OwnerSide::Provider,
+                assignee: Some(eng)
+            }
+        );
         assert_eq!(line.assignee_for(OwnerSide::Provider), Some(eng));
     }
 

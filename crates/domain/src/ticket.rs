@@ -162,7 +162,9 @@ pub struct PriorityMatrix {
 impl Default for PriorityMatrix {
     fn default() -> Self {
         use Priority::*;
-        Self { grid: [[P1, P2, P3], [P2, P3, P4], [P3, P4, P4]] }
+        Self {
+            grid: [[P1, P2, P3], [P2, P3, P4], [P3, P4, P4]],
+        }
     }
 }
 

@@ -48,6 +48,7 @@ pub(crate) async fn insert_org(
         slug: Slug::parse(slug)?.as_str().to_owned(),
         require_totp: false,
         created_at: now_ms(),
+        ticket_prefix: slug.trim().to_uppercase(),
     };
     orgs::insert(tx, &org).await.map_err(|e| match e {
         StoreError::Conflict => {

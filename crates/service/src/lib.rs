@@ -6,10 +6,17 @@
 pub mod accounts;
 pub mod audit;
 pub mod auth;
+mod calendar_support;
 pub mod demo;
+pub mod desk;
+pub mod desk_setup;
 pub mod engagements;
+mod idempotency;
+pub mod notifications;
+pub mod queue;
 mod secrets;
 pub mod tokens;
+pub mod worker;
 
 use tandem_domain::policy::{self, Action, Decision};
 use tandem_domain::{Actor, OrgId, ValidationError};
@@ -33,6 +40,12 @@ pub enum ServiceError {
     /// The change clashes with existing data (409).
     #[error("{0}")]
     Conflict(String),
+    /// The object changed since the caller read it (412 in the API).
+    #[error("changed by someone else since you loaded it (now at version {current_version})")]
+    Stale {
+        /// The version the object is at now.
+        current_version: i64,
+    },
     /// Too many attempts; try again after this many seconds (429).
     #[error("too many attempts")]
     RateLimited {
@@ -162,7 +175,10 @@ pub fn now_ms() -> i64 {
 /// The records use cases hand back, for the web edge to show.
 pub mod model {
     pub use tandem_store::engagements::{Assignment, Engagement};
+    pub use tandem_store::jobs::Notification;
     pub use tandem_store::orgs::Org;
+    pub use tandem_store::split::{Category, SplitChange, SplitRow};
+    pub use tandem_store::tickets::{Event as TicketEvent, QueueRow as QueueItem, Ticket};
     pub use tandem_store::tokens::ApiToken;
     pub use tandem_store::users::User;
 }

@@ -1,6 +1,6 @@
 //! Engagements between a provider and a client, and the engineers assigned.
 
-use crate::{Db, Result, StoreError, Tx, exec_tx, on_db};
+use crate::{Db, Result, StoreError, Tx, exec_tx, on_db, on_tx};
 use tandem_domain::policy::Relation;
 use tandem_domain::{EngagementId, OrgId, Scope, Side, UserId};
 
@@ -153,4 +153,30 @@ pub async fn end(tx: &mut Tx, id: EngagementId, now: i64) -> Result<bool> {
         "UPDATE engagements SET status = 'ended', ended_at = $1 WHERE id = $2 AND status = 'active'")
         .bind(now).bind(id.to_string()).execute(c).await)?;
     Ok(n == 1)
+}
+
+/// An engagement's priority matrix as stored (JSON list of nine priorities,
+/// rows by impact high to low, columns by urgency high to low).
+pub async fn priority_matrix_tx(tx: &mut Tx, id: EngagementId) -> Result<String> {
+    on_tx!(tx, c => sqlx::query_scalar::<_, String>("SELECT priority_matrix FROM engagements WHERE id = $1")
+        .bind(id.to_string()).fetch_optional(c).await)?
+    .ok_or(StoreError::NotFound)
+}
+
+/// Replace an engagement's priority matrix.
+pub async fn set_priority_matrix(tx: &mut Tx, id: EngagementId, matrix: &str) -> Result<()> {
+    exec_tx!(tx, c => sqlx::query("UPDATE engagements SET priority_matrix = $1 WHERE id = $2")
+        .bind(matrix).bind(id.to_string()).execute(c).await)?;
+    Ok(())
+}
+
+/// The active engagement of a client (callers check the actor may see the client).
+pub async fn active_for_client(db: &Db, client: OrgId) -> Result<Option<Engagement>> {
+    let sql = format!(
+        "{SELECT} WHERE e.client_id = $1 AND e.status = 'active' ORDER BY e.started_at DESC LIMIT 1"
+    );
+    Ok(
+        on_db!(db, c => sqlx::query_as::<_, Engagement>(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(client.to_string()).fetch_optional(c).await)?,
+    )
 }

@@ -7,10 +7,15 @@
 //! [`on_db!`] and [`on_tx!`] macros expand a query for each backend.
 
 pub mod audit;
+pub mod calendars;
 pub mod engagements;
+pub mod idempotency;
+pub mod jobs;
 pub mod login_failures;
 pub mod orgs;
 pub mod sessions;
+pub mod split;
+pub mod tickets;
 pub mod tokens;
 pub mod users;
 

@@ -237,6 +237,7 @@ fn org(kind: Side, name: &str, slug: &str) -> Org {
         slug: slug.to_owned(),
         require_totp: false,
         created_at: T0,
+        ticket_prefix: slug.to_uppercase(),
     }
 }
 

@@ -83,6 +83,13 @@ impl From<ServiceError> for Problem {
                 )
             },
             ServiceError::Conflict(msg) => Problem::new(StatusCode::CONFLICT, "Conflict", msg),
+            ServiceError::Stale { current_version } => Problem::new(
+                StatusCode::PRECONDITION_FAILED,
+                "Changed by someone else",
+                format!(
+                    "It changed since you loaded it; it is now at version {current_version}. Reload and apply your change again."
+                ),
+            ),
             ServiceError::RateLimited { retry_after_secs } => Problem {
                 retry_after: Some(retry_after_secs),
                 ..Problem::new(

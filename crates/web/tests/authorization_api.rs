@@ -220,6 +220,104 @@ const TABLE: &[Row] = &[
         variant: "",
         expect: "PA_own=404 PA_eng=404 PA_not=404 PE_own=404 PE_eng=404 PE_not=404 CA_own=404 CA_other=404 CT_own=404 CT_other=404 CV_own=404 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
     },
+    Row {
+        method: "GET",
+        route: "/api/v1/tickets",
+        variant: "",
+        expect: "PA_own=200 PA_eng=200 PA_not=200 PE_own=200 PE_eng=200 PE_not=200 CA_own=200 CA_other=200 CT_own=200 CT_other=200 CV_own=200 CV_other=200 RQ_own=200 RQ_other=200 ANON=401",
+    },
+    Row {
+        method: "POST",
+        route: "/api/v1/tickets",
+        variant: "",
+        expect: "PA_own=422 PA_eng=201 PA_not=404 PE_own=422 PE_eng=201 PE_not=404 CA_own=201 CA_other=404 CT_own=201 CT_other=404 CV_own=403 CV_other=404 RQ_own=201 RQ_other=404 ANON=401",
+    },
+    // The target ticket was opened by the client admin: a requester does not see it.
+    Row {
+        method: "GET",
+        route: "/api/v1/tickets/{ticket_id}",
+        variant: "",
+        expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "PATCH",
+        route: "/api/v1/tickets/{ticket_id}",
+        variant: "",
+        expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "POST",
+        route: "/api/v1/tickets/{ticket_id}/handoff",
+        variant: "",
+        expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "POST",
+        route: "/api/v1/tickets/{ticket_id}/comments",
+        variant: "",
+        expect: "PA_own=404 PA_eng=201 PA_not=404 PE_own=404 PE_eng=201 PE_not=404 CA_own=201 CA_other=404 CT_own=201 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "GET",
+        route: "/api/v1/clients/{client_id}/desk",
+        variant: "",
+        expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=403 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "GET",
+        route: "/api/v1/clients/{client_id}/split/history",
+        variant: "",
+        expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=403 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "GET",
+        route: "/api/v1/clients/{client_id}/sla/preview",
+        variant: "",
+        expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=403 RQ_other=404 ANON=401",
+    },
+    // Both admins own the desk's set-up; everyone else reads it.
+    Row {
+        method: "PUT",
+        route: "/api/v1/clients/{client_id}/split/{category}",
+        variant: "",
+        expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=403 PE_not=404 CA_own=200 CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=403 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "POST",
+        route: "/api/v1/clients/{client_id}/categories",
+        variant: "",
+        expect: "PA_own=404 PA_eng=201 PA_not=404 PE_own=404 PE_eng=403 PE_not=404 CA_own=201 CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=403 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "PUT",
+        route: "/api/v1/clients/{client_id}/calendar",
+        variant: "",
+        expect: "PA_own=404 PA_eng=204 PA_not=404 PE_own=404 PE_eng=403 PE_not=404 CA_own=204 CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=403 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "PUT",
+        route: "/api/v1/clients/{client_id}/sla/{priority}",
+        variant: "",
+        expect: "PA_own=404 PA_eng=204 PA_not=404 PE_own=404 PE_eng=403 PE_not=404 CA_own=204 CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=403 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "PUT",
+        route: "/api/v1/clients/{client_id}/priority-matrix",
+        variant: "",
+        expect: "PA_own=404 PA_eng=204 PA_not=404 PE_own=404 PE_eng=403 PE_not=404 CA_own=204 CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=403 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "GET",
+        route: "/api/v1/notifications",
+        variant: "",
+        expect: "PA_own=200 PA_eng=200 PA_not=200 PE_own=200 PE_eng=200 PE_not=200 CA_own=200 CA_other=200 CT_own=200 CT_other=200 CV_own=200 CV_other=200 RQ_own=200 RQ_other=200 ANON=401",
+    },
+    Row {
+        method: "POST",
+        route: "/api/v1/notifications/read",
+        variant: "",
+        expect: "PA_own=204 PA_eng=204 PA_not=204 PE_own=204 PE_eng=204 PE_not=204 CA_own=204 CA_other=204 CT_own=204 CT_other=204 CV_own=204 CV_other=204 RQ_own=204 RQ_other=204 ANON=401",
+    },
 ];
 
 /// Ids the rows are filled with.
@@ -230,6 +328,8 @@ struct Fixture {
     /// An engagement and one of its engineers, per target organization.
     engagement: HashMap<String, (String, String)>,
     foreign_token_id: String,
+    /// A ticket (id, version) per target organization, opened by the client's admin.
+    ticket: HashMap<String, (String, i64)>,
 }
 
 async fn fixture(app: &TestApp) -> Fixture {
@@ -303,11 +403,30 @@ async fn fixture(app: &TestApp) -> Fixture {
             Some(json!({ "name": "ben's own" })),
         )
         .await;
+    let mut ticket = HashMap::new();
+    for (slug, token) in [("alder", &tokens[PRIYA]), ("corvid", &ben)] {
+        let body = json!({ "client_id": app.org(slug), "title": "Printer on 2nd floor offline", "category": "help-desk", "impact": "low", "urgency": "medium" });
+        let (s, t) = app
+            .api("POST", "/api/v1/tickets", Some(token), Some(body))
+            .await;
+        assert_eq!(s, 201, "opening the fixture ticket: {t}");
+        ticket.insert(
+            slug.to_owned(),
+            (
+                t["id"].as_str().unwrap().to_owned(),
+                t["version"].as_i64().unwrap(),
+            ),
+        );
+    }
+    // The provider has no tickets of its own: its rows aim at a client it is not engaged with.
+    let corvid = ticket["corvid"].clone();
+    ticket.insert("harborlane".into(), corvid);
     Fixture {
         tokens,
         person,
         engagement,
         foreign_token_id: t["token"]["id"].as_str().unwrap().to_owned(),
+        ticket,
     }
 }
 
@@ -326,7 +445,16 @@ fn fill(app: &TestApp, fx: &Fixture, row: &Row, case: &Case, n: usize) -> (Strin
             },
         )
         .replace("{engagement_id}", &eng)
-        .replace("{token_id}", &fx.foreign_token_id);
+        .replace("{token_id}", &fx.foreign_token_id)
+        .replace("{client_id}", &org)
+        .replace("{ticket_id}", &fx.ticket[case.target].0)
+        .replace("{category}", "network")
+        .replace("{priority}", "p2");
+    let path = if row.route.ends_with("/sla/preview") {
+        format!("{path}?priority=p2&opened_at=2026-12-24T16:30:00Z")
+    } else {
+        path
+    };
     let client_target = case.target != "harborlane";
     let body = match (row.method, row.route, row.variant) {
         ("POST", "/api/v1/orgs/{org_id}/users", v) => {
@@ -339,8 +467,8 @@ fn fill(app: &TestApp, fx: &Fixture, row: &Row, case: &Case, n: usize) -> (Strin
                 json!({ "email": format!("new{n}@example.org"), "name": "New Person", "role": role, "password": "a long enough password" }),
             )
         }
-        ("PUT", _, _) => Some(json!({ "require_totp": true })),
-        ("PATCH", _, _) => Some(json!({ "name": "Renamed Person" })),
+        ("PUT", "/api/v1/orgs/{org_id}/settings", _) => Some(json!({ "require_totp": true })),
+        ("PATCH", "/api/v1/users/{user_id}", _) => Some(json!({ "name": "Renamed Person" })),
         ("POST", "/api/v1/engagements", _) => Some(json!({
             "client_name": "Newco", "client_slug": format!("newco{n}"), "admin_name": "Nia Admin",
             "admin_email": format!("admin{n}@newco.example"), "admin_password": "a long enough password" })),
@@ -349,6 +477,31 @@ fn fill(app: &TestApp, fx: &Fixture, row: &Row, case: &Case, n: usize) -> (Strin
             Some(json!({ "user_id": fx.person["harborlane"] }))
         }
         ("POST", "/api/v1/tokens", _) => Some(json!({ "name": "table" })),
+        ("POST", "/api/v1/tickets", _) => Some(
+            json!({ "client_id": org, "title": "VPN drops every hour", "category": "network", "impact": "medium", "urgency": "high" }),
+        ),
+        ("PATCH", "/api/v1/tickets/{ticket_id}", _) => Some(json!({ "status": "in_progress" })),
+        ("POST", "/api/v1/tickets/{ticket_id}/handoff", _) => {
+            Some(json!({ "reason": "needs the firewall vendor" }))
+        }
+        ("POST", "/api/v1/tickets/{ticket_id}/comments", _) => {
+            Some(json!({ "body": "Looking into it", "visibility": "public" }))
+        }
+        ("PUT", "/api/v1/clients/{client_id}/split/{category}", _) => Some(
+            json!({ "business_hours": "provider", "after_hours": "provider", "provider_assignee": null, "in_house_assignee": null, "in_scope": true }),
+        ),
+        ("POST", "/api/v1/clients/{client_id}/categories", _) => {
+            Some(json!({ "key": format!("cad{n}"), "name": "CAD workstations" }))
+        }
+        ("PUT", "/api/v1/clients/{client_id}/calendar", _) => Some(
+            json!({ "time_zone": "Europe/London", "windows": [{ "day": "mon", "start": "08:00", "end": "18:00" }], "holidays": ["2026-12-25"], "yearly_holidays": ["01-01"] }),
+        ),
+        ("PUT", "/api/v1/clients/{client_id}/sla/{priority}", _) => Some(
+            json!({ "response_minutes": 30, "resolution_minutes": 300, "around_the_clock": false, "pause_statuses": ["waiting_on_customer"], "warn_percent": 80 }),
+        ),
+        ("PUT", "/api/v1/clients/{client_id}/priority-matrix", _) => {
+            Some(json!({ "grid": [["p1", "p1", "p2"], ["p2", "p3", "p3"], ["p3", "p4", "p4"]] }))
+        }
         _ => None,
     };
     (path, body)
@@ -398,12 +551,22 @@ async fn every_api_route_answers_every_role_and_relation_as_the_table_says() {
                         person: shared_fx.person.clone(),
                         engagement: shared_fx.engagement.clone(),
                         foreign_token_id: shared_fx.foreign_token_id.clone(),
+                        ticket: shared_fx.ticket.clone(),
                     },
                 )
             };
             let (path, body) = fill(app, &fx, row, case, n);
             let token = case.who.map(|w| fx.tokens[w].clone());
-            let (status, answer) = app.api(row.method, &path, token.as_deref(), body).await;
+            let version = fx.ticket[case.target].1.to_string();
+            let headers: Vec<(&str, &str)> = if row.route.starts_with("/api/v1/tickets/{ticket_id}")
+            {
+                vec![("if-match", version.as_str())]
+            } else {
+                vec![]
+            };
+            let (status, answer) = app
+                .api_with(row.method, &path, token.as_deref(), body, &headers)
+                .await;
             let w = want[case.label];
             if status.as_u16() != w {
                 failures.push(format!(

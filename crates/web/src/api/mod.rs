@@ -3,7 +3,9 @@
 
 mod accounts;
 mod audit;
+mod desk;
 mod engagements;
+mod tickets;
 mod tokens;
 
 use crate::AppState;
@@ -50,6 +52,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(engagements::router())
         .merge(audit::router())
         .merge(tokens::router())
+        .merge(tickets::router())
+        .merge(desk::router())
 }
 
 /// The spec as JSON and the vendored Swagger UI that browses it.

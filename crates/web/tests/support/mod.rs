@@ -33,23 +33,40 @@ pub async fn fresh_db_url() -> String {
     match std::env::var("TANDEM_TEST_PG_URL") {
         Ok(server) if !server.is_empty() => {
             let name = format!("tandem_t_{}", uuid::Uuid::now_v7().simple());
-            let pool = sqlx::PgPool::connect(&server).await.expect("connect to TANDEM_TEST_PG_URL");
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&pool).await.expect("create database");
+            let pool = sqlx::PgPool::connect(&server)
+                .await
+                .expect("connect to TANDEM_TEST_PG_URL");
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(&pool)
+                .await
+                .expect("create database");
             pool.close().await;
-            let base = server.rsplit_once('/').map_or(server.as_str(), |(b, _)| b).to_owned();
+            let base = server
+                .rsplit_once('/')
+                .map_or(server.as_str(), |(b, _)| b)
+                .to_owned();
             format!("{base}/{name}")
         }
         _ => {
             let dir = std::env::temp_dir().join("tandem-tests");
             std::fs::create_dir_all(&dir).unwrap();
-            format!("sqlite://{}", dir.join(format!("{}.db", uuid::Uuid::now_v7())).display())
+            format!(
+                "sqlite://{}",
+                dir.join(format!("{}.db", uuid::Uuid::now_v7())).display()
+            )
         }
     }
 }
 
 /// Settings for tests: cheap password hashing, otherwise the defaults.
 pub fn test_settings() -> Settings {
-    Settings { password_cost: PasswordCost { memory_kib: 8, iterations: 1 }, ..Settings::default() }
+    Settings {
+        password_cost: PasswordCost {
+            memory_kib: 8,
+            iterations: 1,
+        },
+        ..Settings::default()
+    }
 }
 
 /// The app over a fresh, demo-seeded database.
@@ -73,18 +90,28 @@ impl TestApp {
         let tandem = Tandem::new(db, settings);
         tandem.seed_demo().await.unwrap();
         let app = make_app(AppState::new(tandem.clone(), web));
-        let mut t = TestApp { app, tandem, orgs: HashMap::new() };
+        let mut t = TestApp {
+            app,
+            tandem,
+            orgs: HashMap::new(),
+        };
         let token = t.token(MARA).await;
         let (_, body) = t.api("GET", "/api/v1/orgs", Some(&token), None).await;
         // The provider admin sees only its own organization; clients come from engagements.
         for o in body.as_array().unwrap() {
-            t.orgs.insert(o["slug"].as_str().unwrap().to_owned(), o["id"].as_str().unwrap().to_owned());
+            t.orgs.insert(
+                o["slug"].as_str().unwrap().to_owned(),
+                o["id"].as_str().unwrap().to_owned(),
+            );
         }
-        let (_, engs) = t.api("GET", "/api/v1/engagements", Some(&token), None).await;
+        let (_, engs) = t
+            .api("GET", "/api/v1/engagements", Some(&token), None)
+            .await;
         for e in engs.as_array().unwrap() {
             let name = e["client_name"].as_str().unwrap();
             let slug = name.split_whitespace().next().unwrap().to_lowercase();
-            t.orgs.insert(slug, e["client_id"].as_str().unwrap().to_owned());
+            t.orgs
+                .insert(slug, e["client_id"].as_str().unwrap().to_owned());
         }
         t
     }
@@ -96,7 +123,11 @@ impl TestApp {
 
     /// A fresh API token for a demo user.
     pub async fn token(&self, email: &str) -> String {
-        self.tandem.create_token_for_email(email, "test", &RequestMeta::cli("test")).await.unwrap().1
+        self.tandem
+            .create_token_for_email(email, "test", &RequestMeta::cli("test"))
+            .await
+            .unwrap()
+            .1
     }
 
     /// Send a request to the app.
@@ -104,33 +135,87 @@ impl TestApp {
         self.app.clone().oneshot(req).await.unwrap()
     }
 
-    /// Call the JSON API; returns the status and the parsed body (Null when empty or not JSON).
-    pub async fn api(&self, method: &str, path: &str, token: Option<&str>, body: Option<serde_json::Value>) -> (StatusCode, serde_json::Value) {
+    /// Call the JSON API with extra headers.
+    pub async fn api_with(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<serde_json::Value>,
+        headers: &[(&str, &str)],
+    ) -> (StatusCode, serde_json::Value) {
         let mut b = Request::builder().method(method).uri(path);
         if let Some(t) = token {
             b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
         }
+        for (k, v) in headers {
+            b = b.header(*k, *v);
+        }
         let req = match body {
-            Some(v) => b.header(header::CONTENT_TYPE, "application/json").body(Body::from(v.to_string())).unwrap(),
+            Some(v) => b
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(v.to_string()))
+                .unwrap(),
             None => b.body(Body::empty()).unwrap(),
         };
         let res = self.send(req).await;
         let status = res.status();
         let bytes = res.into_body().collect().await.unwrap().to_bytes();
-        (status, serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null))
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
+        )
+    }
+
+    /// Call the JSON API; returns the status and the parsed body (Null when empty or not JSON).
+    pub async fn api(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<serde_json::Value>,
+    ) -> (StatusCode, serde_json::Value) {
+        let mut b = Request::builder().method(method).uri(path);
+        if let Some(t) = token {
+            b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        let req = match body {
+            Some(v) => b
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(v.to_string()))
+                .unwrap(),
+            None => b.body(Body::empty()).unwrap(),
+        };
+        let res = self.send(req).await;
+        let status = res.status();
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
+        )
     }
 
     /// A browser signed in as `email`.
     pub async fn browser(&self, email: &str) -> Browser<'_> {
-        let mut b = Browser { app: self, cookies: HashMap::new() };
+        let mut b = Browser {
+            app: self,
+            cookies: HashMap::new(),
+        };
         let res = b.sign_in(email, PASSWORD).await;
-        assert_eq!(res.status(), StatusCode::SEE_OTHER, "sign-in of {email} failed");
+        assert_eq!(
+            res.status(),
+            StatusCode::SEE_OTHER,
+            "sign-in of {email} failed"
+        );
         b
     }
 
     /// A browser with no session.
     pub fn anonymous(&self) -> Browser<'_> {
-        Browser { app: self, cookies: HashMap::new() }
+        Browser {
+            app: self,
+            cookies: HashMap::new(),
+        }
     }
 }
 
@@ -147,13 +232,20 @@ pub async fn text(res: Response<Body>) -> String {
 
 /// The value of the first `name="csrf"` hidden field on a page.
 pub fn csrf_of(html: &str) -> String {
-    let at = html.find("name=\"csrf\" value=\"").expect("page has a csrf field") + "name=\"csrf\" value=\"".len();
+    let at = html
+        .find("name=\"csrf\" value=\"")
+        .expect("page has a csrf field")
+        + "name=\"csrf\" value=\"".len();
     html[at..].split('"').next().unwrap().to_owned()
 }
 
 impl Browser<'_> {
     fn cookie_header(&self) -> String {
-        self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
     }
 
     fn keep_cookies(&mut self, res: &Response<Body>) {
@@ -171,7 +263,11 @@ impl Browser<'_> {
 
     /// GET a page.
     pub async fn get(&mut self, path: &str) -> Response<Body> {
-        let req = Request::builder().uri(path).header(header::COOKIE, self.cookie_header()).body(Body::empty()).unwrap();
+        let req = Request::builder()
+            .uri(path)
+            .header(header::COOKIE, self.cookie_header())
+            .body(Body::empty())
+            .unwrap();
         let res = self.app.send(req).await;
         self.keep_cookies(&res);
         res
@@ -201,7 +297,11 @@ impl Browser<'_> {
     /// Sign in through the form.
     pub async fn sign_in(&mut self, email: &str, password: &str) -> Response<Body> {
         let csrf = self.csrf("/login").await;
-        self.post("/login", &[("csrf", &csrf), ("email", email), ("password", password)]).await
+        self.post(
+            "/login",
+            &[("csrf", &csrf), ("email", email), ("password", password)],
+        )
+        .await
     }
 
     /// POST a form with the session's CSRF token added.

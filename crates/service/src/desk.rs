@@ -1,0 +1,1119 @@
+//! The shared service desk: each engagement's split, calendar and SLA
+//! policies, and the life of a ticket — opened, routed by the split,
+//! handed between the sides, commented on, resolved — with SLA clocks
+//! that keep every second of consumed and paused time.
+
+use crate::audit::{Entry, record};
+use crate::{RequestMeta, Result, ServiceError, Tandem, now_ms};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use tandem_domain::policy::Action;
+use tandem_domain::sla::{AroundTheClock, SlaClock, SlaEvent, WorkingTime};
+use tandem_domain::split::{DEFAULT_CATEGORIES, SplitLine};
+use tandem_domain::ticket::{Impact, OwnerSide, Priority, PriorityMatrix, TicketStatus, Urgency};
+use tandem_domain::{Actor, EngagementId, OrgId, Role, TicketId, UserId, ValidationError};
+use tandem_store::calendars::{self, PolicyRow};
+use tandem_store::split::{self, Category, SplitRow};
+use tandem_store::tickets::{self, Event, Ticket};
+use tandem_store::{Tx, jobs, orgs, users};
+
+pub use crate::calendar_support::{CalendarSpec, WindowSpec, working_time};
+
+/// Statuses that pause the clocks unless a policy says otherwise.
+pub const DEFAULT_PAUSE: [TicketStatus; 3] = [
+    TicketStatus::WaitingOnCustomer,
+    TicketStatus::WaitingOnVendor,
+    TicketStatus::OnHold,
+];
+
+/// Default SLA targets per priority: (response, resolution) minutes, 24x7.
+const DEFAULT_POLICIES: [(Priority, i64, i64, bool); 4] = [
+    (Priority::P1, 15, 240, true),
+    (Priority::P2, 60, 480, false),
+    (Priority::P3, 240, 1440, false),
+    (Priority::P4, 480, 2400, false),
+];
+
+/// Where a ticket came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// The web UI or portal.
+    Web,
+    /// The API.
+    Api,
+    /// An e-mail.
+    Email,
+    /// A monitoring alert.
+    Alert,
+}
+
+impl Source {
+    fn as_str(self) -> &'static str {
+        match self {
+            Source::Web => "web",
+            Source::Api => "api",
+            Source::Email => "email",
+            Source::Alert => "alert",
+        }
+    }
+}
+
+/// A new ticket.
+#[derive(Clone, Debug)]
+pub struct NewTicket {
+    /// The client it is for.
+    pub client_id: OrgId,
+    /// Title.
+    pub title: String,
+    /// Description.
+    pub description: String,
+    /// Category key (e.g. `network`).
+    pub category: String,
+    /// Impact.
+    pub impact: Impact,
+    /// Urgency.
+    pub urgency: Urgency,
+    /// On whose behalf; the actor when absent (requesters always themselves).
+    pub requester_id: Option<UserId>,
+    /// Where it came from.
+    pub source: Source,
+}
+
+/// A change to a ticket; absent fields stay.
+#[derive(Clone, Debug, Default)]
+pub struct TicketChange {
+    /// New status.
+    pub status: Option<TicketStatus>,
+    /// New assignee (`Some(None)` unassigns).
+    pub assignee: Option<Option<UserId>>,
+    /// New title.
+    pub title: Option<String>,
+    /// New category key.
+    pub category: Option<String>,
+    /// New impact.
+    pub impact: Option<Impact>,
+    /// New urgency.
+    pub urgency: Option<Urgency>,
+    /// A priority set by hand, with the reason (required).
+    pub priority_override: Option<(Priority, String)>,
+}
+
+/// Who may see a comment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Visibility {
+    /// The requester sees it too.
+    Public,
+    /// Both IT teams only.
+    Team,
+}
+
+fn title_of(raw: &str) -> Result<String> {
+    let t = raw.trim();
+    if t.is_empty() || t.chars().count() > 200 || t.chars().any(char::is_control) {
+        return Err(ValidationError::new("title", "must be 1-200 printable characters").into());
+    }
+    Ok(t.to_owned())
+}
+
+fn body_of(field: &'static str, raw: &str, max: usize) -> Result<String> {
+    if raw.chars().count() > max {
+        return Err(
+            ValidationError::new(field, format!("must be at most {max} characters")).into(),
+        );
+    }
+    Ok(raw.trim().to_owned())
+}
+
+/// The label of a ticket, e.g. `ALDER-12`.
+pub fn ticket_label(prefix: &str, number: i64) -> String {
+    format!("{prefix}-{number}")
+}
+
+fn owner_text(side: OwnerSide) -> &'static str {
+    side.as_str()
+}
+
+fn parse<T: std::str::FromStr>(field: &'static str, raw: &str) -> Result<T> {
+    raw.parse()
+        .map_err(|_| ValidationError::new(field, format!("{raw:?} is not valid")).into())
+}
+
+/// The SLA policy that applies to a priority, with defaults.
+#[derive(Clone, Debug)]
+pub struct Policy {
+    /// First-response target (minutes).
+    pub response_minutes: i64,
+    /// Resolution target (minutes).
+    pub resolution_minutes: i64,
+    /// 24x7 instead of business hours.
+    pub around_the_clock: bool,
+    /// Statuses that pause the clocks.
+    pub pause_statuses: Vec<TicketStatus>,
+    /// Warning threshold, percent of the target.
+    pub warn_percent: i64,
+}
+
+impl Policy {
+    pub(crate) fn from_row(r: &PolicyRow) -> Self {
+        Self {
+            response_minutes: r.response_minutes,
+            resolution_minutes: r.resolution_minutes,
+            around_the_clock: r.around_the_clock,
+            pause_statuses: serde_json::from_str::<Vec<String>>(&r.pause_statuses)
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|s| s.parse().ok())
+                .collect(),
+            warn_percent: r.warn_percent,
+        }
+    }
+
+    fn default_for(p: Priority) -> Self {
+        let (_, response, resolution, always) = DEFAULT_POLICIES
+            .iter()
+            .copied()
+            .find(|d| d.0 == p)
+            .unwrap_or(DEFAULT_POLICIES[3]);
+        Self {
+            response_minutes: response,
+            resolution_minutes: resolution,
+            around_the_clock: always,
+            pause_statuses: DEFAULT_PAUSE.to_vec(),
+            warn_percent: 75,
+        }
+    }
+
+    fn pauses(&self, s: TicketStatus) -> bool {
+        self.pause_statuses.contains(&s)
+    }
+}
+
+/// Everything a ticket's clocks run on, loaded once per change.
+struct ClockContext {
+    business: Box<dyn WorkingTime + Send + Sync>,
+    policy: Policy,
+}
+
+impl ClockContext {
+    fn time(&self) -> &dyn WorkingTime {
+        if self.policy.around_the_clock {
+            &AroundTheClock
+        } else {
+            self.business.as_ref()
+        }
+    }
+}
+
+fn clocks_of(t: &Ticket) -> (SlaClock, SlaClock) {
+    let response = SlaClock {
+        target_minutes: t.response_target,
+        consumed_secs: t.response_consumed,
+        since: t.response_since,
+        due: t.response_due,
+        warn_at: t.response_warn_at,
+        done_at: t.response_met_at,
+        warned: t.response_warned,
+        breached: t.response_breached,
+    };
+    let resolution = SlaClock {
+        target_minutes: t.resolution_target,
+        consumed_secs: t.resolution_consumed,
+        since: t.resolution_since,
+        due: t.resolution_due,
+        warn_at: t.resolution_warn_at,
+        done_at: t.resolved_at,
+        warned: t.resolution_warned,
+        breached: t.resolution_breached,
+    };
+    (response, resolution)
+}
+
+fn store_clocks(t: &mut Ticket, response: &SlaClock, resolution: &SlaClock) {
+    t.response_target = response.target_minutes;
+    t.response_consumed = response.consumed_secs;
+    t.response_since = response.since;
+    t.response_due = response.due;
+    t.response_warn_at = response.warn_at;
+    t.response_met_at = response.done_at;
+    t.response_warned = response.warned;
+    t.response_breached = response.breached;
+    t.resolution_target = resolution.target_minutes;
+    t.resolution_consumed = resolution.consumed_secs;
+    t.resolution_since = resolution.since;
+    t.resolution_due = resolution.due;
+    t.resolution_warn_at = resolution.warn_at;
+    t.resolved_at = resolution.done_at;
+    t.resolution_warned = resolution.warned;
+    t.resolution_breached = resolution.breached;
+    let dues = [
+        response.due.filter(|_| response.running()),
+        resolution.due.filter(|_| resolution.running()),
+    ];
+    t.next_due = dues.into_iter().flatten().min();
+    t.next_sla_event_at = [response.next_event_at(), resolution.next_event_at()]
+        .into_iter()
+        .flatten()
+        .min();
+}
+
+/// Set up a client's categories, an engagement's default split and SLA
+/// policies, and the client's calendar, where they do not exist yet.
+pub(crate) async fn ensure_desk(
+    tx: &mut Tx,
+    client: OrgId,
+    engagement: Option<EngagementId>,
+) -> Result<()> {
+    let scope_free: Vec<Category> = category_rows_tx(tx, client).await?;
+    let categories = if scope_free.is_empty() {
+        let mut out = Vec::new();
+        for (i, (key, name, ..)) in DEFAULT_CATEGORIES.iter().enumerate() {
+            let c = Category {
+                id: uuid::Uuid::now_v7().to_string(),
+                client_id: client,
+                key: (*key).into(),
+                name: (*name).into(),
+                position: i as i64 + 1,
+            };
+            split::insert_category(tx, &c).await?;
+            out.push(c);
+        }
+        out
+    } else {
+        scope_free
+    };
+    if calendars::calendar_tx(tx, client).await?.is_none() {
+        let spec = CalendarSpec::weekdays("UTC", "09:00", "17:00");
+        calendars::upsert_calendar(tx, &spec.to_row(client, now_ms())?).await?;
+    }
+    let Some(engagement) = engagement else {
+        return Ok(());
+    };
+    for c in &categories {
+        if split::line_tx(tx, engagement, &c.id).await?.is_none() {
+            let (bh, ah, scope) = DEFAULT_CATEGORIES
+                .iter()
+                .find(|d| d.0 == c.key)
+                .map_or((OwnerSide::InHouse, OwnerSide::Provider, true), |d| {
+                    (d.2, d.3, d.4)
+                });
+            split::upsert_line(
+                tx,
+                &SplitRow {
+                    engagement_id: engagement,
+                    category_id: c.id.clone(),
+                    category_key: c.key.clone(),
+                    category_name: c.name.clone(),
+                    business_hours: bh.as_str().into(),
+                    after_hours: ah.as_str().into(),
+                    provider_assignee: None,
+                    in_house_assignee: None,
+                    in_scope: scope,
+                },
+            )
+            .await?;
+        }
+    }
+    for (p, ..) in DEFAULT_POLICIES {
+        if calendars::policy_tx(tx, engagement, p.as_str())
+            .await?
+            .is_none()
+        {
+            let d = Policy::default_for(p);
+            calendars::upsert_policy(
+                tx,
+                &PolicyRow {
+                    engagement_id: engagement,
+                    priority: p.as_str().into(),
+                    response_minutes: d.response_minutes,
+                    resolution_minutes: d.resolution_minutes,
+                    around_the_clock: d.around_the_clock,
+                    pause_statuses: json!(
+                        d.pause_statuses
+                            .iter()
+                            .map(|s| s.as_str())
+                            .collect::<Vec<_>>()
+                    )
+                    .to_string(),
+                    warn_percent: d.warn_percent,
+                },
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+async fn category_rows_tx(tx: &mut Tx, client: OrgId) -> Result<Vec<Category>> {
+    Ok(tandem_store::split::categories_tx(tx, client).await?)
+}
+
+/// A ticket with the names a page or an API answer shows.
+#[derive(Clone, Debug)]
+pub struct TicketView {
+    /// The ticket.
+    pub ticket: Ticket,
+    /// e.g. `ALDER-12`.
+    pub label: String,
+    /// The client's name.
+    pub client_name: String,
+    /// Category key and name.
+    pub category: (String, String),
+    /// Requester's name.
+    pub requester_name: String,
+    /// Assignee's name.
+    pub assignee_name: Option<String>,
+}
+
+impl Tandem {
+    async fn clock_context(&self, tx: &mut Tx, t: &Ticket) -> Result<ClockContext> {
+        let business = working_time(calendars::calendar_tx(tx, t.client_id).await?.as_ref())?;
+        let policy = match t
+            .engagement_id
+            .as_deref()
+            .and_then(|e| e.parse::<EngagementId>().ok())
+        {
+            Some(e) => calendars::policy_tx(tx, e, &t.priority)
+                .await?
+                .map(|r| Policy::from_row(&r)),
+            None => None,
+        }
+        .unwrap_or_else(|| Policy::default_for(t.priority.parse().unwrap_or(Priority::P3)));
+        Ok(ClockContext { business, policy })
+    }
+
+    /// Open a ticket: route it by the split (category and whether the
+    /// client's business hours are running), start its SLA clocks, and
+    /// notify whoever it lands with.
+    pub async fn open_ticket(
+        &self,
+        actor: &Actor,
+        input: &NewTicket,
+        meta: &RequestMeta,
+    ) -> Result<TicketView> {
+        self.authorize(actor, Action::OpenTicket, input.client_id)
+            .await?;
+        if orgs::find(&self.db, &actor.scope(), input.client_id)
+            .await?
+            .kind
+            != tandem_domain::Side::Client
+        {
+            return Err(ValidationError::new(
+                "client_id",
+                "tickets belong to a client organization",
+            )
+            .into());
+        }
+        let title = title_of(&input.title)?;
+        let description = body_of("description", &input.description, 100_000)?;
+        let requester = match (actor.role, input.requester_id) {
+            (Role::Requester, _) | (_, None) => actor.user_id,
+            (_, Some(r)) => r,
+        };
+        let req_user = users::find(&self.db, &actor.scope(), requester)
+            .await
+            .map_err(|_| ValidationError::new("requester_id", "is not a person of this client"))?;
+        if req_user.org_id != input.client_id && requester != actor.user_id {
+            return Err(
+                ValidationError::new("requester_id", "is not a person of this client").into(),
+            );
+        }
+        let now = now_ms();
+        let mut tx = self.db.begin().await?;
+        let engagement = tickets::active_engagement_tx(&mut tx, input.client_id).await?;
+        ensure_desk(&mut tx, input.client_id, engagement).await?;
+        let categories = category_rows_tx(&mut tx, input.client_id).await?;
+        let category = categories
+            .iter()
+            .find(|c| c.key == input.category)
+            .ok_or_else(|| {
+                ValidationError::new(
+                    "category",
+                    format!("{:?} is not a category of this client", input.category),
+                )
+            })?;
+        let matrix = match engagement {
+            Some(e) => priority_matrix(&mut tx, e).await?,
+            None => PriorityMatrix::default(),
+        };
+        let priority = matrix.priority(input.impact, input.urgency);
+        let business = working_time(
+            calendars::calendar_tx(&mut tx, input.client_id)
+                .await?
+                .as_ref(),
+        )?;
+        let in_hours = business.add_seconds(now, 0) == now;
+        let routing = match engagement {
+            Some(e) => split::line_tx(&mut tx, e, &category.id)
+                .await?
+                .map(|l| split_line(&l).route(in_hours)),
+            None => None,
+        };
+        let (owner, assignee) =
+            routing.map_or((OwnerSide::InHouse, None), |r| (r.owner, r.assignee));
+        let policy = match engagement {
+            Some(e) => calendars::policy_tx(&mut tx, e, priority.as_str())
+                .await?
+                .map(|r| Policy::from_row(&r)),
+            None => None,
+        }
+        .unwrap_or_else(|| Policy::default_for(priority));
+        let ctx = ClockContext { business, policy };
+        let response = SlaClock::start(
+            ctx.policy.response_minutes,
+            now,
+            ctx.time(),
+            ctx.policy.warn_percent,
+        );
+        let resolution = SlaClock::start(
+            ctx.policy.resolution_minutes,
+            now,
+            ctx.time(),
+            ctx.policy.warn_percent,
+        );
+        let number = tickets::take_number(&mut tx, input.client_id).await?;
+        let mut t = Ticket {
+            id: TicketId::new(),
+            client_id: input.client_id,
+            engagement_id: engagement.map(|e| e.to_string()),
+            number,
+            title,
+            description,
+            requester_id: requester,
+            category_id: category.id.clone(),
+            impact: input.impact.as_str().into(),
+            urgency: input.urgency.as_str().into(),
+            priority: priority.as_str().into(),
+            priority_reason: None,
+            status: TicketStatus::New.as_str().into(),
+            owner_side: owner_text(owner).into(),
+            assignee_id: assignee.map(|a| a.to_string()),
+            source: input.source.as_str().into(),
+            version: 0,
+            created_at: now,
+            updated_at: now,
+            resolved_at: None,
+            response_target: 0,
+            response_consumed: 0,
+            response_since: None,
+            response_due: None,
+            response_warn_at: None,
+            response_met_at: None,
+            response_warned: false,
+            response_breached: false,
+            resolution_target: 0,
+            resolution_consumed: 0,
+            resolution_since: None,
+            resolution_due: None,
+            resolution_warn_at: None,
+            resolution_warned: false,
+            resolution_breached: false,
+            next_due: None,
+            next_sla_event_at: None,
+        };
+        store_clocks(&mut t, &response, &resolution);
+        tickets::insert(&mut tx, &t).await?;
+        tickets::watch(&mut tx, t.id, requester).await?;
+        event(&mut tx, &t, Some(actor), "created", Visibility::Public, &format!("Opened via {}", input.source.as_str()),
+            json!({ "priority": t.priority, "owner_side": t.owner_side, "in_business_hours": in_hours, "assignee": t.assignee_id })).await?;
+        record(&mut tx, Some(actor), "", meta, Entry {
+            org: Some(t.client_id),
+            action: "ticket.create",
+            object_type: "ticket",
+            object_id: t.id.to_string(),
+            change: json!({ "number": number, "title": t.title, "category": category.key, "priority": t.priority, "owner_side": t.owner_side, "assignee": t.assignee_id }),
+        })
+        .await?;
+        if let Some(a) = assignee.filter(|a| *a != actor.user_id) {
+            notify(
+                &mut tx,
+                a,
+                &t,
+                "assigned",
+                &format!("#{number} {} was assigned to you", t.title),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        self.ticket_view(actor, t).await
+    }
+
+    /// A ticket with names, if the actor may see it.
+    pub async fn ticket(&self, actor: &Actor, id: TicketId) -> Result<(TicketView, Vec<Event>)> {
+        let t = tickets::find(&self.db, &actor.scope(), actor.role == Role::Requester, id).await?;
+        self.authorize(actor, Action::ViewTickets, t.client_id)
+            .await?;
+        let timeline = tickets::timeline(&self.db, id, actor.role == Role::Requester).await?;
+        Ok((self.ticket_view(actor, t).await?, timeline))
+    }
+
+    pub(crate) async fn ticket_view(&self, actor: &Actor, t: Ticket) -> Result<TicketView> {
+        let client = orgs::find(&self.db, &actor.scope(), t.client_id).await?;
+        let prefix = if client.ticket_prefix.is_empty() {
+            client.slug.to_uppercase()
+        } else {
+            client.ticket_prefix.clone()
+        };
+        let category = split::categories(&self.db, &actor.scope(), t.client_id)
+            .await?
+            .into_iter()
+            .find(|c| c.id == t.category_id)
+            .map_or_else(|| (String::new(), String::new()), |c| (c.key, c.name));
+        let requester_name = users::get_for_actor(&self.db, t.requester_id)
+            .await
+            .map(|u| u.name)
+            .unwrap_or_default();
+        let assignee_name = match t.assignee_id.as_deref().and_then(|a| a.parse().ok()) {
+            Some(a) => users::get_for_actor(&self.db, a).await.ok().map(|u| u.name),
+            None => None,
+        };
+        Ok(TicketView {
+            label: ticket_label(&prefix, t.number),
+            client_name: client.name,
+            category,
+            requester_name,
+            assignee_name,
+            ticket: t,
+        })
+    }
+
+    /// Change status, assignment or fields, if nobody changed the ticket
+    /// since `version` (a stale version is [`ServiceError::Stale`]).
+    pub async fn change_ticket(
+        &self,
+        actor: &Actor,
+        id: TicketId,
+        version: i64,
+        change: &TicketChange,
+        meta: &RequestMeta,
+    ) -> Result<TicketView> {
+        let now = now_ms();
+        let mut tx = self.db.begin().await?;
+        let before =
+            tickets::find_tx(&mut tx, &actor.scope(), actor.role == Role::Requester, id).await?;
+        self.authorize(actor, Action::WorkTickets, before.client_id)
+            .await?;
+        if before.version != version {
+            return Err(ServiceError::Stale {
+                current_version: before.version,
+            });
+        }
+        let mut t = before.clone();
+        let mut diff = serde_json::Map::new();
+        let mut ctx = self.clock_context(&mut tx, &t).await?;
+        let (mut response, mut resolution) = clocks_of(&t);
+
+        if let Some(title) = &change.title {
+            t.title = title_of(title)?;
+        }
+        if let Some(key) = &change.category {
+            let c = category_rows_tx(&mut tx, t.client_id)
+                .await?
+                .into_iter()
+                .find(|c| &c.key == key)
+                .ok_or_else(|| {
+                    ValidationError::new(
+                        "category",
+                        format!("{key:?} is not a category of this client"),
+                    )
+                })?;
+            t.category_id = c.id;
+        }
+        if let Some(i) = change.impact {
+            t.impact = i.as_str().into();
+        }
+        if let Some(u) = change.urgency {
+            t.urgency = u.as_str().into();
+        }
+        let new_priority = match &change.priority_override {
+            Some((p, reason)) => {
+                if reason.trim().is_empty() {
+                    return Err(ValidationError::new(
+                        "priority_reason",
+                        "a priority set by hand needs a reason",
+                    )
+                    .into());
+                }
+                t.priority_reason = Some(reason.trim().to_owned());
+                *p
+            }
+            None if change.impact.is_some() || change.urgency.is_some() => {
+                let matrix = match t.engagement_id.as_deref().and_then(|e| e.parse().ok()) {
+                    Some(e) => priority_matrix(&mut tx, e).await?,
+                    None => PriorityMatrix::default(),
+                };
+                t.priority_reason = None;
+                matrix.priority(parse("impact", &t.impact)?, parse("urgency", &t.urgency)?)
+            }
+            None => parse("priority", &t.priority)?,
+        };
+        if new_priority.as_str() != before.priority {
+            t.priority = new_priority.as_str().into();
+            let old_ctx = ctx;
+            ctx = self.clock_context(&mut tx, &t).await?;
+            response.retarget(
+                now,
+                old_ctx.time(),
+                ctx.time(),
+                ctx.policy.response_minutes,
+                ctx.policy.warn_percent,
+            );
+            resolution.retarget(
+                now,
+                old_ctx.time(),
+                ctx.time(),
+                ctx.policy.resolution_minutes,
+                ctx.policy.warn_percent,
+            );
+            event(&mut tx, &t, Some(actor), "sla", Visibility::Team, "Priority changed; deadlines recomputed with the time already used",
+                json!({ "priority": { "from": before.priority, "to": t.priority }, "reason": t.priority_reason })).await?;
+        }
+        if let Some(status) = change.status {
+            let old: TicketStatus = parse("status", &before.status)?;
+            if status != old {
+                let wt = ctx.time();
+                let pause_now = ctx.policy.pauses(status) || status.is_done();
+                let paused_before = ctx.policy.pauses(old) || old.is_done();
+                if pause_now && !paused_before {
+                    response.pause(now, wt);
+                    if status.is_done() {
+                        resolution.stop(now, wt);
+                    } else {
+                        resolution.pause(now, wt);
+                    }
+                } else if !pause_now && paused_before {
+                    if response.done_at.is_none() {
+                        response.resume(now, wt, ctx.policy.warn_percent);
+                    }
+                    resolution.resume(now, wt, ctx.policy.warn_percent);
+                } else if status.is_done() && !old.is_done() {
+                    resolution.stop(now, wt);
+                }
+                t.status = status.as_str().into();
+                event(
+                    &mut tx,
+                    &t,
+                    Some(actor),
+                    "status",
+                    Visibility::Public,
+                    &format!("Status: {} → {}", old.as_str(), status.as_str()),
+                    json!({ "from": old.as_str(), "to": status.as_str() }),
+                )
+                .await?;
+            }
+        }
+        if let Some(assignee) = change.assignee {
+            let new = assignee.map(|a| a.to_string());
+            if new != t.assignee_id {
+                if let Some(a) = assignee {
+                    let u = users::find(&self.db, &actor.scope(), a)
+                        .await
+                        .map_err(|_| {
+                            ValidationError::new(
+                                "assignee_id",
+                                "is not someone who works this client",
+                            )
+                        })?;
+                    if !u.role.is_staff() || !u.active {
+                        return Err(
+                            ValidationError::new("assignee_id", "must be active IT staff").into(),
+                        );
+                    }
+                    if a != actor.user_id {
+                        notify(
+                            &mut tx,
+                            a,
+                            &t,
+                            "assigned",
+                            &format!("#{} {} was assigned to you", t.number, t.title),
+                        )
+                        .await?;
+                    }
+                }
+                event(
+                    &mut tx,
+                    &t,
+                    Some(actor),
+                    "field",
+                    Visibility::Team,
+                    "Assignee changed",
+                    json!({ "from": t.assignee_id, "to": new }),
+                )
+                .await?;
+                t.assignee_id = new;
+            }
+        }
+        for (k, a, b) in [
+            ("title", &before.title, &t.title),
+            ("category_id", &before.category_id, &t.category_id),
+            ("impact", &before.impact, &t.impact),
+            ("urgency", &before.urgency, &t.urgency),
+            ("priority", &before.priority, &t.priority),
+            ("status", &before.status, &t.status),
+        ] {
+            if a != b {
+                diff.insert(k.into(), json!({ "from": a, "to": b }));
+            }
+        }
+        if before.assignee_id != t.assignee_id {
+            diff.insert(
+                "assignee_id".into(),
+                json!({ "from": before.assignee_id, "to": t.assignee_id }),
+            );
+        }
+        store_clocks(&mut t, &response, &resolution);
+        t.updated_at = now;
+        tickets::update(&mut tx, &t, version)
+            .await
+            .map_err(|e| match e {
+                tandem_store::StoreError::Conflict => ServiceError::Stale {
+                    current_version: version + 1,
+                },
+                other => other.into(),
+            })?;
+        if !diff.is_empty() {
+            record(
+                &mut tx,
+                Some(actor),
+                "",
+                meta,
+                Entry {
+                    org: Some(t.client_id),
+                    action: "ticket.update",
+                    object_type: "ticket",
+                    object_id: t.id.to_string(),
+                    change: diff.into(),
+                },
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        let (view, _) = self.ticket(actor, id).await?;
+        Ok(view)
+    }
+
+    /// Hand a ticket to the other side, with a reason. The default assignee
+    /// of that side for the category takes it.
+    pub async fn hand_off(
+        &self,
+        actor: &Actor,
+        id: TicketId,
+        version: i64,
+        reason: &str,
+        meta: &RequestMeta,
+    ) -> Result<TicketView> {
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(
+                ValidationError::new("reason", "say why the other side should take it").into(),
+            );
+        }
+        let reason = body_of("reason", reason, 2000)?;
+        let now = now_ms();
+        let mut tx = self.db.begin().await?;
+        let mut t =
+            tickets::find_tx(&mut tx, &actor.scope(), actor.role == Role::Requester, id).await?;
+        self.authorize(actor, Action::WorkTickets, t.client_id)
+            .await?;
+        if t.version != version {
+            return Err(ServiceError::Stale {
+                current_version: t.version,
+            });
+        }
+        let from: OwnerSide = parse("owner_side", &t.owner_side)?;
+        let to = from.other();
+        let assignee = match t.engagement_id.as_deref().and_then(|e| e.parse().ok()) {
+            Some(e) => split::line_tx(&mut tx, e, &t.category_id)
+                .await?
+                .and_then(|l| split_line(&l).assignee_for(to)),
+            None => None,
+        };
+        if to == OwnerSide::Provider && t.engagement_id.is_none() {
+            return Err(ServiceError::Conflict(
+                "this client has no active engagement with a provider".into(),
+            ));
+        }
+        let direction = format!("{}->{}", from.as_str(), to.as_str());
+        t.owner_side = to.as_str().into();
+        t.assignee_id = assignee.map(|a| a.to_string());
+        t.updated_at = now;
+        tickets::update(&mut tx, &t, version)
+            .await
+            .map_err(|e| match e {
+                tandem_store::StoreError::Conflict => ServiceError::Stale {
+                    current_version: version + 1,
+                },
+                other => other.into(),
+            })?;
+        event(&mut tx, &t, Some(actor), "handoff", Visibility::Team, &direction, json!({ "from": from.as_str(), "to": to.as_str(), "reason": reason, "assignee": t.assignee_id })).await?;
+        record(&mut tx, Some(actor), "", meta, Entry {
+            org: Some(t.client_id),
+            action: "ticket.handoff",
+            object_type: "ticket",
+            object_id: t.id.to_string(),
+            change: json!({ "owner_side": { "from": from.as_str(), "to": to.as_str() }, "reason": reason }),
+        })
+        .await?;
+        if let Some(a) = assignee {
+            notify(
+                &mut tx,
+                a,
+                &t,
+                "handoff",
+                &format!(
+                    "#{} {} was handed to your side: {reason}",
+                    t.number, t.title
+                ),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        let (view, _) = self.ticket(actor, id).await?;
+        Ok(view)
+    }
+
+    /// Comment on a ticket. A public comment by IT staff of either side is
+    /// the first response; requesters write public comments on their own.
+    pub async fn comment(
+        &self,
+        actor: &Actor,
+        id: TicketId,
+        body: &str,
+        visibility: Visibility,
+        meta: &RequestMeta,
+    ) -> Result<Event> {
+        let body = body_of("body", body, 100_000)?;
+        if body.is_empty() {
+            return Err(ValidationError::new("body", "must not be empty").into());
+        }
+        let now = now_ms();
+        let mut tx = self.db.begin().await?;
+        let mut t =
+            tickets::find_tx(&mut tx, &actor.scope(), actor.role == Role::Requester, id).await?;
+        self.authorize(actor, Action::CommentTickets, t.client_id)
+            .await?;
+        if visibility == Visibility::Team && !actor.role.is_staff() {
+            return Err(ServiceError::Forbidden);
+        }
+        let staff = actor.role.is_staff();
+        if staff && visibility == Visibility::Public && t.response_met_at.is_none() {
+            let ctx = self.clock_context(&mut tx, &t).await?;
+            let (mut response, resolution) = clocks_of(&t);
+            response.stop(now, ctx.time());
+            store_clocks(&mut t, &response, &resolution);
+            event(
+                &mut tx,
+                &t,
+                Some(actor),
+                "sla",
+                Visibility::Team,
+                "First response given",
+                json!({ "breached": t.response_breached }),
+            )
+            .await?;
+        }
+        t.updated_at = now;
+        tickets::update_clocks(&mut tx, &t).await?;
+        let e = event(
+            &mut tx,
+            &t,
+            Some(actor),
+            "comment",
+            visibility,
+            &body,
+            json!({}),
+        )
+        .await?;
+        record(
+            &mut tx,
+            Some(actor),
+            "",
+            meta,
+            Entry {
+                org: Some(t.client_id),
+                action: "ticket.comment",
+                object_type: "ticket",
+                object_id: t.id.to_string(),
+                change: json!({ "visibility": visibility, "event_id": e.id }),
+            },
+        )
+        .await?;
+        if visibility == Visibility::Public {
+            let mut to: Vec<UserId> = vec![t.requester_id];
+            if let Some(a) = t.assignee_id.as_deref().and_then(|a| a.parse().ok()) {
+                to.push(a);
+            }
+            to.retain(|u| *u != actor.user_id);
+            to.dedup();
+            for u in to {
+                notify(
+                    &mut tx,
+                    u,
+                    &t,
+                    "public_comment",
+                    &format!("New reply on #{} {}", t.number, t.title),
+                )
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(e)
+    }
+
+    /// Raise every SLA warning and breach that has fallen due by `now`:
+    /// a timeline event, an audit entry and notifications for the owner
+    /// side and the assignee. Returns how many were raised.
+    pub async fn raise_sla_events(&self, now: i64) -> Result<usize> {
+        let mut raised = 0;
+        for due in tickets::due_sla_events(&self.db, now, 200).await? {
+            let mut tx = self.db.begin().await?;
+            let mut t = tickets::get_for_worker(&mut tx, due.id).await?;
+            let (mut response, mut resolution) = clocks_of(&t);
+            let mut events = Vec::new();
+            for (name, clock) in [("response", &mut response), ("resolution", &mut resolution)] {
+                while let Some(ev) = clock.check(now) {
+                    events.push((name, ev));
+                }
+            }
+            store_clocks(&mut t, &response, &resolution);
+            tickets::update_clocks(&mut tx, &t).await?;
+            if events.is_empty() {
+                tx.commit().await?;
+                continue;
+            }
+            for (name, ev) in &events {
+                let what = match ev {
+                    SlaEvent::Warning => "warning",
+                    SlaEvent::Breach => "breach",
+                };
+                let text = format!("SLA {what}: {name} target of #{} {}", t.number, t.title);
+                event(
+                    &mut tx,
+                    &t,
+                    None,
+                    "sla",
+                    Visibility::Team,
+                    &text,
+                    json!({ "clock": name, "event": what }),
+                )
+                .await?;
+                record(
+                    &mut tx,
+                    None,
+                    "sla-clock",
+                    &RequestMeta {
+                        request_id: "sla-worker".into(),
+                        source_addr: "local".into(),
+                    },
+                    Entry {
+                        org: Some(t.client_id),
+                        action: if *ev == SlaEvent::Breach {
+                            "ticket.sla_breach"
+                        } else {
+                            "ticket.sla_warning"
+                        },
+                        object_type: "ticket",
+                        object_id: t.id.to_string(),
+                        change: json!({ "clock": name }),
+                    },
+                )
+                .await?;
+                for u in self.side_recipients(&mut tx, &t).await? {
+                    notify(
+                        &mut tx,
+                        u,
+                        &t,
+                        if *ev == SlaEvent::Breach {
+                            "sla_breach"
+                        } else {
+                            "sla_warning"
+                        },
+                        &text,
+                    )
+                    .await?;
+                }
+                raised += 1;
+            }
+            tx.commit().await?;
+        }
+        Ok(raised)
+    }
+
+    /// Who hears about SLA events: the assignee, or when there is none the
+    /// owner side's admins and assigned engineers.
+    async fn side_recipients(&self, tx: &mut Tx, t: &Ticket) -> Result<Vec<UserId>> {
+        if let Some(a) = t.assignee_id.as_deref().and_then(|a| a.parse().ok()) {
+            return Ok(vec![a]);
+        }
+        Ok(tandem_store::tickets::side_staff_tx(tx, t.client_id, &t.owner_side).await?)
+    }
+}
+
+/// The split line as the domain routes by it.
+pub fn split_line(l: &SplitRow) -> SplitLine {
+    SplitLine {
+        category: l.category_key.clone(),
+        business_hours: l.business_hours.parse().unwrap_or(OwnerSide::InHouse),
+        after_hours: l.after_hours.parse().unwrap_or(OwnerSide::InHouse),
+        provider_assignee: l.provider_assignee.as_deref().and_then(|a| a.parse().ok()),
+        in_house_assignee: l.in_house_assignee.as_deref().and_then(|a| a.parse().ok()),
+        in_scope: l.in_scope,
+    }
+}
+
+/// An engagement's priority matrix (the default one when unset or damaged).
+pub(crate) async fn priority_matrix(tx: &mut Tx, e: EngagementId) -> Result<PriorityMatrix> {
+    let raw = tandem_store::engagements::priority_matrix_tx(tx, e).await?;
+    let cells: Vec<Priority> = serde_json::from_str::<Vec<String>>(&raw)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|p| p.parse().ok())
+        .collect();
+    if cells.len() != 9 {
+        return Ok(PriorityMatrix::default());
+    }
+    Ok(PriorityMatrix {
+        grid: [
+            [cells[0], cells[1], cells[2]],
+            [cells[3], cells[4], cells[5]],
+            [cells[6], cells[7], cells[8]],
+        ],
+    })
+}
+
+async fn event(
+    tx: &mut Tx,
+    t: &Ticket,
+    actor: Option<&Actor>,
+    kind: &str,
+    visibility: Visibility,
+    body: &str,
+    data: serde_json::Value,
+) -> Result<Event> {
+    let mut e = Event {
+        id: 0,
+        ticket_id: t.id.to_string(),
+        client_id: t.client_id.to_string(),
+        at: now_ms(),
+        actor_user_id: actor.map(|a| a.user_id.to_string()),
+        actor_label: actor.map_or_else(|| "SLA clock".to_owned(), |a| a.email.clone()),
+        actor_side: actor.map(|a| a.side().as_str().to_owned()),
+        kind: kind.into(),
+        visibility: match visibility {
+            Visibility::Public => "public".into(),
+            Visibility::Team => "team".into(),
+        },
+        body: body.into(),
+        data: data.to_string(),
+    };
+    e.id = tickets::insert_event(tx, &e).await?;
+    Ok(e)
+}
+
+/// Queue an in-app notification through the job table.
+async fn notify(tx: &mut Tx, user: UserId, t: &Ticket, kind: &str, text: &str) -> Result<()> {
+    let payload = json!({ "user_id": user, "client_id": t.client_id, "ticket_id": t.id, "kind": kind, "text": text });
+    jobs::enqueue(tx, "notify", &payload.to_string(), now_ms()).await?;
+    Ok(())
+}

@@ -1,0 +1,446 @@
+//! Tickets, their timeline and their watchers.
+
+use crate::{Db, Result, StoreError, Tx, exec_tx, on_db, on_tx};
+use tandem_domain::{EngagementId, OrgId, Scope, Side, TicketId, UserId};
+
+/// A ticket with its SLA clocks, as stored.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Ticket {
+    /// Its id.
+    #[sqlx(try_from = "String")]
+    pub id: TicketId,
+    /// The client it belongs to.
+    #[sqlx(try_from = "String")]
+    pub client_id: OrgId,
+    /// The engagement whose split and SLA applied when it was opened.
+    pub engagement_id: Option<String>,
+    /// Per-client number.
+    pub number: i64,
+    /// Title.
+    pub title: String,
+    /// Description.
+    pub description: String,
+    /// Who asked.
+    #[sqlx(try_from = "String")]
+    pub requester_id: UserId,
+    /// Work category id.
+    pub category_id: String,
+    /// `high`/`medium`/`low`.
+    pub impact: String,
+    /// `high`/`medium`/`low`.
+    pub urgency: String,
+    /// `p1`..`p4`.
+    pub priority: String,
+    /// Why the priority was overridden, if it was.
+    pub priority_reason: Option<String>,
+    /// Status text.
+    pub status: String,
+    /// `in_house` or `provider`.
+    pub owner_side: String,
+    /// Assignee.
+    pub assignee_id: Option<String>,
+    /// `web`, `api`, `email`, `alert`.
+    pub source: String,
+    /// Optimistic-concurrency version.
+    pub version: i64,
+    /// Opened (epoch ms).
+    pub created_at: i64,
+    /// Last change (epoch ms).
+    pub updated_at: i64,
+    /// Resolved (epoch ms).
+    pub resolved_at: Option<i64>,
+    /// Response target (minutes).
+    pub response_target: i64,
+    /// Response minutes consumed before `response_since`.
+    pub response_consumed: i64,
+    /// When the response clock last started running.
+    pub response_since: Option<i64>,
+    /// Response deadline while running.
+    pub response_due: Option<i64>,
+    /// Response warning instant while running.
+    pub response_warn_at: Option<i64>,
+    /// First public staff reply.
+    pub response_met_at: Option<i64>,
+    /// Warning sent.
+    pub response_warned: bool,
+    /// Breached.
+    pub response_breached: bool,
+    /// Resolution target (minutes).
+    pub resolution_target: i64,
+    /// Resolution minutes consumed before `resolution_since`.
+    pub resolution_consumed: i64,
+    /// When the resolution clock last started running.
+    pub resolution_since: Option<i64>,
+    /// Resolution deadline while running.
+    pub resolution_due: Option<i64>,
+    /// Resolution warning instant while running.
+    pub resolution_warn_at: Option<i64>,
+    /// Warning sent.
+    pub resolution_warned: bool,
+    /// Breached.
+    pub resolution_breached: bool,
+    /// The earliest running deadline, for "breaching soon".
+    pub next_due: Option<i64>,
+    /// The earliest pending warning or breach, for the SLA worker.
+    pub next_sla_event_at: Option<i64>,
+}
+
+const COLS: &str = "id, client_id, engagement_id, number, title, description, requester_id, category_id, impact, urgency, priority, \
+    priority_reason, status, owner_side, assignee_id, source, version, created_at, updated_at, resolved_at, response_target, \
+    response_consumed, response_since, response_due, response_warn_at, response_met_at, response_warned, response_breached, \
+    resolution_target, resolution_consumed, resolution_since, resolution_due, resolution_warn_at, resolution_warned, \
+    resolution_breached, next_due, next_sla_event_at";
+
+/// Take the next ticket number of a client.
+pub async fn take_number(tx: &mut Tx, client: OrgId) -> Result<i64> {
+    let n: Option<i64> = on_tx!(tx, c => sqlx::query_scalar(
+        "UPDATE organizations SET next_ticket_number = next_ticket_number + 1 WHERE id = $1 RETURNING next_ticket_number - 1")
+        .bind(client.to_string()).fetch_optional(c).await)?;
+    n.ok_or(StoreError::NotFound)
+}
+
+/// Insert a new ticket.
+pub async fn insert(tx: &mut Tx, t: &Ticket) -> Result<()> {
+    let sql = format!(
+        "INSERT INTO tickets ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, \
+         $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37)"
+    );
+    exec_tx!(tx, c => bind_all(sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).bind(t.id.to_string()), t, t.version).execute(c).await)
+        .map_err(StoreError::from_write)?;
+    Ok(())
+}
+
+/// Write back a changed ticket if nobody changed it since `expected_version`;
+/// [`StoreError::Conflict`] otherwise. The version is bumped here.
+pub async fn update(tx: &mut Tx, t: &Ticket, expected_version: i64) -> Result<()> {
+    let sets: Vec<String> = COLS
+        .split(", ")
+        .skip(1)
+        .enumerate()
+        .map(|(i, c)| format!("{} = ${}", c.trim(), i + 2))
+        .collect();
+    let sql = format!(
+        "UPDATE tickets SET {} WHERE id = $1 AND version = $38",
+        sets.join(", ")
+    );
+    let n = exec_tx!(tx, c => bind_all(sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).bind(t.id.to_string()), t, expected_version + 1)
+        .bind(expected_version).execute(c).await)?;
+    if n == 0 {
+        return Err(StoreError::Conflict);
+    }
+    Ok(())
+}
+
+/// Write back what the clocks and the timeline change (SLA state and
+/// `updated_at`) without bumping the version: a comment or an SLA event
+/// must not make someone's open edit form stale.
+pub async fn update_clocks(tx: &mut Tx, t: &Ticket) -> Result<()> {
+    exec_tx!(tx, c => sqlx::query(
+        "UPDATE tickets SET updated_at = $2, resolved_at = $3, response_consumed = $4, response_since = $5, response_due = $6, \
+         response_warn_at = $7, response_met_at = $8, response_warned = $9, response_breached = $10, resolution_consumed = $11, \
+         resolution_since = $12, resolution_due = $13, resolution_warn_at = $14, resolution_warned = $15, resolution_breached = $16, \
+         next_due = $17, next_sla_event_at = $18 WHERE id = $1")
+        .bind(t.id.to_string()).bind(t.updated_at).bind(t.resolved_at).bind(t.response_consumed).bind(t.response_since)
+        .bind(t.response_due).bind(t.response_warn_at).bind(t.response_met_at).bind(t.response_warned).bind(t.response_breached)
+        .bind(t.resolution_consumed).bind(t.resolution_since).bind(t.resolution_due).bind(t.resolution_warn_at)
+        .bind(t.resolution_warned).bind(t.resolution_breached).bind(t.next_due).bind(t.next_sla_event_at)
+        .execute(c).await)?;
+    Ok(())
+}
+
+/// Bind every column after `id`, in `COLS` order, with `version`.
+fn bind_all<'q, DB: sqlx::Database>(
+    q: sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments>,
+    t: &Ticket,
+    version: i64,
+) -> sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments>
+where
+    String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<String>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<i64>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    bool: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    q.bind(t.client_id.to_string())
+        .bind(t.engagement_id.clone())
+        .bind(t.number)
+        .bind(t.title.clone())
+        .bind(t.description.clone())
+        .bind(t.requester_id.to_string())
+        .bind(t.category_id.clone())
+        .bind(t.impact.clone())
+        .bind(t.urgency.clone())
+        .bind(t.priority.clone())
+        .bind(t.priority_reason.clone())
+        .bind(t.status.clone())
+        .bind(t.owner_side.clone())
+        .bind(t.assignee_id.clone())
+        .bind(t.source.clone())
+        .bind(version)
+        .bind(t.created_at)
+        .bind(t.updated_at)
+        .bind(t.resolved_at)
+        .bind(t.response_target)
+        .bind(t.response_consumed)
+        .bind(t.response_since)
+        .bind(t.response_due)
+        .bind(t.response_warn_at)
+        .bind(t.response_met_at)
+        .bind(t.response_warned)
+        .bind(t.response_breached)
+        .bind(t.resolution_target)
+        .bind(t.resolution_consumed)
+        .bind(t.resolution_since)
+        .bind(t.resolution_due)
+        .bind(t.resolution_warn_at)
+        .bind(t.resolution_warned)
+        .bind(t.resolution_breached)
+        .bind(t.next_due)
+        .bind(t.next_sla_event_at)
+}
+
+/// The visibility rule for tickets, on a query whose ticket table is `t`:
+/// the actor's own client, a client they are engaged with, and for
+/// requesters only their own tickets. `$1` is the actor's user id, `$2`
+/// their organization, `$3` 1 when the actor is a requester.
+const VISIBLE: &str = "(t.client_id = $2 OR t.client_id IN (SELECT e.client_id FROM engagements e JOIN engagement_engineers a \
+     ON a.engagement_id = e.id WHERE a.user_id = $1 AND e.provider_id = $2 AND e.status = 'active')) \
+     AND ($3 = 0 OR t.requester_id = $1)";
+
+/// A value bound to a dynamically assembled query.
+#[derive(Clone, Debug)]
+pub enum Arg {
+    /// Text.
+    Text(String),
+    /// Integer.
+    Int(i64),
+}
+
+/// One ticket the actor may see.
+pub async fn find(db: &Db, scope: &Scope, requester_only: bool, id: TicketId) -> Result<Ticket> {
+    let sql = format!("SELECT {COLS} FROM tickets t WHERE {VISIBLE} AND t.id = $4");
+    on_db!(db, c => sqlx::query_as::<_, Ticket>(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(scope.user_id.to_string()).bind(scope.org_id.to_string()).bind(i64::from(requester_only))
+        .bind(id.to_string()).fetch_optional(c).await)?
+    .ok_or(StoreError::NotFound)
+}
+
+/// A ticket by id inside a write transaction, with the same visibility rule.
+pub async fn find_tx(
+    tx: &mut Tx,
+    scope: &Scope,
+    requester_only: bool,
+    id: TicketId,
+) -> Result<Ticket> {
+    let sql = format!("SELECT {COLS} FROM tickets t WHERE {VISIBLE} AND t.id = $4");
+    on_tx!(tx, c => sqlx::query_as::<_, Ticket>(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(scope.user_id.to_string()).bind(scope.org_id.to_string()).bind(i64::from(requester_only))
+        .bind(id.to_string()).fetch_optional(c).await)?
+    .ok_or(StoreError::NotFound)
+}
+
+/// A list query: extra conditions (numbered from `$4`) with their values,
+/// an allowlisted order, and a page size.
+#[derive(Clone, Debug, Default)]
+pub struct ListQuery {
+    /// SQL conditions over `t`, joined with AND; placeholders from `$4` up.
+    pub conditions: Vec<String>,
+    /// Their values, in placeholder order.
+    pub args: Vec<Arg>,
+    /// An ORDER BY clause chosen from a fixed list by the caller.
+    pub order: &'static str,
+    /// Page size.
+    pub limit: i64,
+}
+
+impl ListQuery {
+    /// Add a condition with one value; `?` in it becomes the next placeholder.
+    pub fn filter(&mut self, cond: &str, arg: Arg) {
+        let n = self.args.len() + 4;
+        self.conditions.push(cond.replace('?', &format!("${n}")));
+        self.args.push(arg);
+    }
+
+    /// Add a condition without values.
+    pub fn condition(&mut self, cond: &str) {
+        self.conditions.push(cond.to_owned());
+    }
+}
+
+/// A ticket in a list, with the names a queue shows.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct QueueRow {
+    /// The ticket.
+    #[sqlx(flatten)]
+    pub ticket: Ticket,
+    /// Its client's name.
+    pub client_name: String,
+    /// Its client's ticket prefix.
+    pub client_prefix: String,
+    /// Category key.
+    pub category_key: String,
+    /// Category name.
+    pub category_name: String,
+    /// Requester's name.
+    pub requester_name: String,
+    /// Assignee's name.
+    pub assignee_name: Option<String>,
+}
+
+/// Tickets the actor may see, filtered and ordered, with names.
+pub async fn list(
+    db: &Db,
+    scope: &Scope,
+    requester_only: bool,
+    q: &ListQuery,
+) -> Result<Vec<QueueRow>> {
+    let cols: Vec<String> = COLS
+        .split(", ")
+        .map(|c| format!("t.{}", c.trim()))
+        .collect();
+    let mut sql = format!(
+        "SELECT {}, o.name AS client_name, o.ticket_prefix AS client_prefix, k.key AS category_key, k.name AS category_name, \
+         r.name AS requester_name, a.name AS assignee_name FROM tickets t JOIN organizations o ON o.id = t.client_id \
+         JOIN work_categories k ON k.id = t.category_id JOIN users r ON r.id = t.requester_id LEFT JOIN users a ON a.id = t.assignee_id \
+         WHERE {VISIBLE}",
+        cols.join(", ")
+    );
+    for c in &q.conditions {
+        sql.push_str(" AND ");
+        sql.push_str(c);
+    }
+    sql.push_str(&format!(
+        " ORDER BY {} LIMIT {}",
+        q.order,
+        q.limit.clamp(1, 500)
+    ));
+    Ok(on_db!(db, c => {
+        let mut query = sqlx::query_as::<_, QueueRow>(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(scope.user_id.to_string()).bind(scope.org_id.to_string()).bind(i64::from(requester_only));
+        for a in &q.args {
+            query = match a {
+                Arg::Text(s) => query.bind(s.clone()),
+                Arg::Int(i) => query.bind(*i),
+            };
+        }
+        query.fetch_all(c).await
+    })?)
+}
+
+/// Tickets whose next SLA warning or breach is due, for the worker.
+pub async fn due_sla_events(db: &Db, now: i64, limit: i64) -> Result<Vec<Ticket>> {
+    let sql = format!(
+        "SELECT {COLS} FROM tickets t WHERE t.next_sla_event_at <= $1 ORDER BY t.next_sla_event_at LIMIT $2"
+    );
+    Ok(
+        on_db!(db, c => sqlx::query_as::<_, Ticket>(sqlx::AssertSqlSafe(sql.as_str())).bind(now).bind(limit).fetch_all(c).await)?,
+    )
+}
+
+/// A ticket by id for the worker (no actor).
+pub async fn get_for_worker(tx: &mut Tx, id: TicketId) -> Result<Ticket> {
+    let sql = format!("SELECT {COLS} FROM tickets t WHERE t.id = $1");
+    on_tx!(tx, c => sqlx::query_as::<_, Ticket>(sqlx::AssertSqlSafe(sql.as_str())).bind(id.to_string()).fetch_optional(c).await)?
+        .ok_or(StoreError::NotFound)
+}
+
+/// One entry of a ticket's timeline.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Event {
+    /// Order.
+    pub id: i64,
+    /// The ticket.
+    pub ticket_id: String,
+    /// Its client.
+    pub client_id: String,
+    /// When (epoch ms).
+    pub at: i64,
+    /// Who.
+    pub actor_user_id: Option<String>,
+    /// Their e-mail or name.
+    pub actor_label: String,
+    /// Their side.
+    pub actor_side: Option<String>,
+    /// `comment`, `status`, `field`, `handoff`, `sla`, `created`.
+    pub kind: String,
+    /// `public` or `team`.
+    pub visibility: String,
+    /// Text.
+    pub body: String,
+    /// Details as JSON.
+    pub data: String,
+}
+
+/// Append to a ticket's timeline.
+pub async fn insert_event(tx: &mut Tx, e: &Event) -> Result<i64> {
+    let id: i64 = on_tx!(tx, c => sqlx::query_scalar(
+        "INSERT INTO ticket_events (ticket_id, client_id, at, actor_user_id, actor_label, actor_side, kind, visibility, body, data) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id")
+        .bind(&e.ticket_id).bind(&e.client_id).bind(e.at).bind(&e.actor_user_id).bind(&e.actor_label)
+        .bind(&e.actor_side).bind(&e.kind).bind(&e.visibility).bind(&e.body).bind(&e.data)
+        .fetch_one(c).await)?;
+    Ok(id)
+}
+
+/// A ticket's timeline in order; `public_only` for requesters.
+pub async fn timeline(db: &Db, ticket: TicketId, public_only: bool) -> Result<Vec<Event>> {
+    Ok(on_db!(db, c => sqlx::query_as::<_, Event>(
+        "SELECT id, ticket_id, client_id, at, actor_user_id, actor_label, actor_side, kind, visibility, body, data FROM ticket_events \
+         WHERE ticket_id = $1 AND ($2 = 0 OR visibility = 'public') ORDER BY id")
+        .bind(ticket.to_string()).bind(i64::from(public_only)).fetch_all(c).await)?)
+}
+
+/// Hand-offs of a client's tickets by direction, for reports.
+pub async fn handoff_counts(db: &Db, client: OrgId) -> Result<Vec<(String, i64)>> {
+    Ok(on_db!(db, c => sqlx::query_as::<_, (String, i64)>(
+        "SELECT body, COUNT(*) FROM ticket_events WHERE client_id = $1 AND kind = 'handoff' GROUP BY body ORDER BY body")
+        .bind(client.to_string()).fetch_all(c).await)?)
+}
+
+/// Add a watcher (idempotent).
+pub async fn watch(tx: &mut Tx, ticket: TicketId, user: UserId) -> Result<()> {
+    exec_tx!(tx, c => sqlx::query("INSERT INTO ticket_watchers (ticket_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+        .bind(ticket.to_string()).bind(user.to_string()).execute(c).await)?;
+    Ok(())
+}
+
+/// A ticket's watchers.
+pub async fn watchers(db: &Db, ticket: TicketId) -> Result<Vec<String>> {
+    Ok(
+        on_db!(db, c => sqlx::query_scalar::<_, String>("SELECT user_id FROM ticket_watchers WHERE ticket_id = $1 ORDER BY user_id")
+        .bind(ticket.to_string()).fetch_all(c).await)?,
+    )
+}
+
+/// The active engagement of a client, if any (tickets route by its split).
+pub async fn active_engagement_tx(tx: &mut Tx, client: OrgId) -> Result<Option<EngagementId>> {
+    let id: Option<String> = on_tx!(tx, c => sqlx::query_scalar(
+        "SELECT id FROM engagements WHERE client_id = $1 AND status = 'active' ORDER BY started_at DESC LIMIT 1")
+        .bind(client.to_string()).fetch_optional(c).await)?;
+    Ok(id.and_then(|s| s.parse().ok()))
+}
+
+/// The side a ticket owner text means for an actor's side.
+pub fn side_text(side: Side) -> &'static str {
+    match side {
+        Side::Provider => "provider",
+        Side::Client => "in_house",
+    }
+}
+
+/// The staff who hear about a ticket with no assignee: for the in-house
+/// side the client's admins and technicians, for the provider side the
+/// engineers assigned to the client's active engagement.
+pub async fn side_staff_tx(tx: &mut Tx, client: OrgId, owner_side: &str) -> Result<Vec<UserId>> {
+    let ids: Vec<String> = if owner_side == "provider" {
+        on_tx!(tx, c => sqlx::query_scalar(
+            "SELECT a.user_id FROM engagement_engineers a JOIN engagements e ON e.id = a.engagement_id \
+             WHERE e.client_id = $1 AND e.status = 'active' ORDER BY a.user_id")
+            .bind(client.to_string()).fetch_all(c).await)?
+    } else {
+        on_tx!(tx, c => sqlx::query_scalar(
+            "SELECT id FROM users WHERE org_id = $1 AND active = TRUE AND role IN ('client_admin', 'client_technician') ORDER BY id")
+            .bind(client.to_string()).fetch_all(c).await)?
+    };
+    Ok(ids.into_iter().filter_map(|s| s.parse().ok()).collect())
+}
