@@ -13,6 +13,10 @@ pub trait WorkingTime {
     fn add_seconds(&self, start_ms: i64, seconds: i64) -> i64;
     /// Working seconds in `[from_ms, to_ms)`.
     fn seconds_between(&self, from_ms: i64, to_ms: i64) -> i64;
+    /// Whether working time is running at `at_ms`.
+    fn is_open(&self, at_ms: i64) -> bool {
+        self.add_seconds(at_ms, 0) == at_ms
+    }
 }
 
 /// Around the clock: every second counts.

@@ -3,21 +3,11 @@
 
 use crate::Result;
 use serde::{Deserialize, Serialize};
+use tandem_domain::calendar::BusinessCalendar;
+pub use tandem_domain::calendar::WindowSpec;
 use tandem_domain::sla::WorkingTime;
 use tandem_domain::{OrgId, ValidationError};
 use tandem_store::calendars::CalendarRow;
-
-/// An opening window on one weekday, in local wall-clock time. An end at
-/// or before the start crosses midnight into the next day.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct WindowSpec {
-    /// `mon`, `tue`, `wed`, `thu`, `fri`, `sat`, `sun`.
-    pub day: String,
-    /// `HH:MM`.
-    pub start: String,
-    /// `HH:MM` (`24:00` for the end of the day).
-    pub end: String,
-}
 
 /// A business-hours calendar.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -88,6 +78,27 @@ pub fn working_time(row: Option<&CalendarRow>) -> Result<Box<dyn WorkingTime + S
 }
 
 fn business(spec: &CalendarSpec) -> Result<Box<dyn WorkingTime + Send + Sync>> {
-    let _ = spec;
-    Ok(Box::new(tandem_domain::sla::AroundTheClock))
+    let cal = BusinessCalendar::parse(&spec.time_zone, &spec.windows, &spec.holidays, &spec.yearly_holidays)?;
+    Ok(Box::new(Business(cal)))
+}
+
+/// A client's business hours as an SLA clock counts them.
+struct Business(BusinessCalendar);
+
+fn ts(ms: i64) -> jiff::Timestamp {
+    jiff::Timestamp::from_millisecond(ms).unwrap_or(jiff::Timestamp::MAX)
+}
+
+impl WorkingTime for Business {
+    fn add_seconds(&self, start_ms: i64, seconds: i64) -> i64 {
+        self.0.add_business_seconds(ts(start_ms), seconds).as_millisecond()
+    }
+
+    fn seconds_between(&self, from_ms: i64, to_ms: i64) -> i64 {
+        self.0.business_seconds_between(ts(from_ms), ts(to_ms))
+    }
+
+    fn is_open(&self, at_ms: i64) -> bool {
+        self.0.is_open(ts(at_ms))
+    }
 }

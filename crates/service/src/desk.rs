@@ -443,7 +443,7 @@ impl Tandem {
                 .await?
                 .as_ref(),
         )?;
-        let in_hours = business.add_seconds(now, 0) == now;
+        let in_hours = business.is_open(now);
         let routing = match engagement {
             Some(e) => split::line_tx(&mut tx, e, &category.id)
                 .await?

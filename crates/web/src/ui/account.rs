@@ -86,7 +86,7 @@ async fn account_page(
         })
         .collect();
     Ok(AccountPage {
-        nav: Nav::of(session, &session.name),
+        nav: Nav::load(s, session).await,
         email: session.actor.email.clone(),
         totp_enabled: session.totp_enabled,
         tokens,

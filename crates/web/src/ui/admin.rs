@@ -173,7 +173,7 @@ async fn people_page(
     let orgs = org_options(&s.tandem.visible_orgs(a).await?, org.id);
     let roles = role_options(&org, perms, None);
     Ok(PeoplePage {
-        nav: Nav::of(session, &session.name),
+        nav: Nav::load(s, session).await,
         org,
         orgs,
         people,
@@ -238,7 +238,7 @@ async fn person_page(
         perms.manage_users || (perms.manage_requesters && person.role == Role::Requester);
     let roles = role_options(&org, perms, Some(person.role));
     Ok(PersonPage {
-        nav: Nav::of(session, &session.name),
+        nav: Nav::load(s, session).await,
         person,
         org,
         roles,
@@ -334,7 +334,7 @@ async fn engagements_page(
         .collect();
     former_clients.dedup();
     Ok(EngagementsPage {
-        nav: Nav::of(session, &session.name),
+        nav: Nav::load(s, session).await,
         engagements,
         perms,
         staff,
@@ -456,7 +456,7 @@ pub(super) async fn get_audit(
         .then(|| entries.last().map(|e| e.seq))
         .flatten();
     Ok(AuditPage {
-        nav: Nav::of(&session, &session.name),
+        nav: Nav::load(&s, &session).await,
         org,
         orgs,
         entries,

@@ -2,6 +2,8 @@
 
 mod account;
 mod admin;
+mod desk;
+mod tickets;
 mod session;
 
 use crate::AppState;
@@ -24,17 +26,21 @@ pub struct Nav {
     pub staff: bool,
     /// The CSRF token every form of the page carries.
     pub csrf: String,
+    /// Unread notifications.
+    pub unread: i64,
 }
 
 impl Nav {
-    /// The navigation for a session.
-    pub fn of(s: &SessionActor, name: &str) -> Self {
+    /// The navigation for a session, with its unread count.
+    pub async fn load(state: &AppState, s: &SessionActor) -> Self {
+        let unread = state.tandem.unread_notifications(&s.actor).await.unwrap_or(0);
         Self {
-            name: name.to_owned(),
+            name: s.name.clone(),
             role_label: s.actor.role.label(),
             side: s.actor.side().as_str(),
             staff: s.actor.role != Role::Requester,
             csrf: s.csrf_token.clone(),
+            unread,
         }
     }
 }
@@ -92,6 +98,17 @@ pub fn router() -> Router<AppState> {
             post(admin::post_engagement_end),
         )
         .route("/audit", get(admin::get_audit))
+        .route("/tickets", get(tickets::get_tickets).post(tickets::post_tickets))
+        .route("/tickets/new", get(tickets::get_ticket_new))
+        .route("/tickets/{ticket_id}", get(tickets::get_ticket).post(tickets::post_ticket))
+        .route("/tickets/{ticket_id}/comments", post(tickets::post_ticket_comment))
+        .route("/tickets/{ticket_id}/handoff", post(tickets::post_ticket_handoff))
+        .route("/notifications", get(tickets::get_notifications).post(tickets::post_notifications))
+        .route("/desk", get(desk::get_desk))
+        .route("/desk/split", post(desk::post_desk_split))
+        .route("/desk/categories", post(desk::post_desk_category))
+        .route("/desk/calendar", post(desk::post_desk_calendar))
+        .route("/desk/sla", post(desk::post_desk_sla))
         .route("/static/tandem.css", get(stylesheet))
 }
 

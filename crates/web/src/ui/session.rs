@@ -226,7 +226,7 @@ pub(super) async fn get_dashboard(
         Vec::new()
     };
     Ok(DashboardPage {
-        nav: Nav::of(&session, &session.name),
+        nav: Nav::load(&s, &session).await,
         email: a.email.clone(),
         orgs,
         engagements,

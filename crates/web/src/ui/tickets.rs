@@ -1,0 +1,336 @@
+//! Ticket pages: the queue, a new ticket, one ticket with its timeline and
+//! the forms that work it, and the notification list. Requesters see the
+//! same pages as a simple portal: their own tickets, public entries only.
+
+use super::{Nav, when};
+use crate::AppState;
+use crate::auth::{CsrfForm, PageSession};
+use crate::error::PageError;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Extension;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use tandem_domain::ticket::{Impact, OwnerSide, Priority, TicketStatus, Urgency};
+use tandem_domain::{OrgId, Side, TicketId, UserId};
+use tandem_service::auth::SessionActor;
+use tandem_service::desk::{NewTicket, Source, TicketChange, TicketView, Visibility, ticket_label};
+use tandem_service::model::{Notification, QueueItem, TicketEvent, User};
+use tandem_service::queue::{QueueFilter, QueueView};
+use tandem_service::{RequestMeta, ServiceError};
+
+/// A clock as a page shows it.
+pub(super) struct ClockLine {
+    name: &'static str,
+    state: String,
+    class: &'static str,
+}
+
+fn clock_line(name: &'static str, target: i64, running: bool, due: Option<i64>, done: Option<i64>, breached: bool, warned: bool, now: i64) -> ClockLine {
+    let left = |d: i64| {
+        let mins = (d - now) / 60_000;
+        if mins < 0 { format!("overdue by {}", span(-mins)) } else { format!("{} left", span(mins)) }
+    };
+    let (state, class) = match (running, due, done) {
+        (_, _, Some(at)) => (format!("done {}", when(at)), if breached { "breached" } else { "met" }),
+        (true, Some(d), None) => (format!("due {} ({})", when(d), left(d)), if breached { "breached" } else if warned { "warning" } else { "running" }),
+        _ => ("paused".to_owned(), if breached { "breached" } else { "paused" }),
+    };
+    ClockLine { name, state: format!("{state} · target {}", span(target)), class }
+}
+
+fn span(minutes: i64) -> String {
+    match minutes {
+        m if m >= 1440 && m % 1440 == 0 => format!("{}d", m / 1440),
+        m if m >= 60 => format!("{}h {:02}m", m / 60, m % 60),
+        m => format!("{m}m"),
+    }
+}
+
+/// A queue row.
+pub(super) struct Row {
+    id: String,
+    label: String,
+    title: String,
+    client: String,
+    category: String,
+    priority: String,
+    status: String,
+    side: String,
+    assignee: String,
+    due: String,
+    due_class: &'static str,
+}
+
+fn row(q: QueueItem, now: i64) -> Row {
+    let t = &q.ticket;
+    let (due, due_class) = match t.next_due {
+        Some(d) if d <= now => (format!("overdue {}", when(d)), "breached"),
+        Some(d) => (when(d), if t.response_warned || t.resolution_warned { "warning" } else { "running" }),
+        None if t.status == "resolved" || t.status == "closed" => ("done".into(), "met"),
+        None => ("paused".into(), "paused"),
+    };
+    Row {
+        id: t.id.to_string(),
+        label: ticket_label(&q.client_prefix, t.number),
+        title: t.title.clone(),
+        client: q.client_name.clone(),
+        category: q.category_name.clone(),
+        priority: t.priority.to_uppercase(),
+        status: t.status.replace('_', " "),
+        side: t.owner_side.replace('_', "-"),
+        assignee: q.assignee_name.clone().unwrap_or_else(|| "unassigned".into()),
+        due,
+        due_class,
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "tickets.html")]
+pub(super) struct QueuePage {
+    nav: Nav,
+    views: Vec<(&'static str, &'static str, bool)>,
+    rows: Vec<Row>,
+    portal: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "ticket_new.html")]
+pub(super) struct NewTicketPage {
+    nav: Nav,
+    clients: Vec<(String, String)>,
+    categories: Vec<(String, String)>,
+    error: Option<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "ticket.html")]
+pub(super) struct TicketPage {
+    nav: Nav,
+    v: TicketView,
+    clocks: Vec<ClockLine>,
+    timeline: Vec<TicketEvent>,
+    staff: Vec<User>,
+    statuses: Vec<(&'static str, bool)>,
+    portal: bool,
+    can_work: bool,
+    other_side: &'static str,
+    error: Option<String>,
+}
+
+impl TicketPage {
+    fn at(&self, ms: &i64) -> String {
+        when(*ms)
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "notifications.html")]
+pub(super) struct NotificationsPage {
+    nav: Nav,
+    items: Vec<Notification>,
+}
+
+impl NotificationsPage {
+    fn at(&self, ms: &i64) -> String {
+        when(*ms)
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct QueueQuery {
+    view: Option<QueueView>,
+    client: Option<OrgId>,
+    status: Option<TicketStatus>,
+    priority: Option<Priority>,
+    side: Option<OwnerSide>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct NewTicketInput {
+    client_id: OrgId,
+    title: String,
+    #[serde(default)]
+    description: String,
+    category: String,
+    impact: Impact,
+    urgency: Urgency,
+}
+
+#[derive(Deserialize)]
+pub(super) struct TicketInput {
+    version: i64,
+    status: TicketStatus,
+    #[serde(default)]
+    assignee_id: String,
+    #[serde(default)]
+    priority: String,
+    #[serde(default)]
+    priority_reason: String,
+}
+
+#[derive(Deserialize)]
+pub(super) struct CommentInput {
+    body: String,
+    #[serde(default)]
+    visibility: Option<Visibility>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct HandOffInput {
+    version: i64,
+    reason: String,
+}
+
+const VIEWS: [(QueueView, &str, &str); 6] = [
+    (QueueView::MySide, "my_side", "My side"),
+    (QueueView::Mine, "mine", "Mine"),
+    (QueueView::Unassigned, "unassigned", "Unassigned"),
+    (QueueView::BreachingSoon, "breaching_soon", "Breaching soon"),
+    (QueueView::Waiting, "waiting", "Waiting"),
+    (QueueView::All, "all", "All"),
+];
+
+/// The queue (or, for a requester, their own tickets).
+pub(super) async fn get_tickets(State(s): State<AppState>, PageSession(session): PageSession, Query(q): Query<QueueQuery>) -> Result<QueuePage, PageError> {
+    let portal = !session.actor.role.is_staff();
+    let view = if portal { QueueView::All } else { q.view.unwrap_or(QueueView::MySide) };
+    let f = QueueFilter { client: q.client, status: q.status, priority: q.priority, side: q.side, ..QueueFilter::default() };
+    let now = tandem_service::now_ms();
+    let rows = s.tandem.queue(&session.actor, view, &f).await?.into_iter().map(|r| row(r, now)).collect();
+    Ok(QueuePage {
+        nav: Nav::load(&s, &session).await,
+        views: VIEWS.iter().map(|(v, k, label)| (*k, *label, *v == view)).collect(),
+        rows,
+        portal,
+    })
+}
+
+async fn new_page(s: &AppState, session: &SessionActor, error: Option<String>) -> Result<NewTicketPage, PageError> {
+    let clients: Vec<(String, String)> = s
+        .tandem
+        .visible_orgs(&session.actor)
+        .await?
+        .into_iter()
+        .filter(|o| o.kind == Side::Client)
+        .map(|o| (o.id.to_string(), o.name))
+        .collect();
+    let categories = tandem_domain::split::DEFAULT_CATEGORIES.iter().map(|c| (c.0.to_owned(), c.1.to_owned())).collect();
+    Ok(NewTicketPage { nav: Nav::load(s, session).await, clients, categories, error })
+}
+
+/// The form for a new ticket.
+pub(super) async fn get_ticket_new(State(s): State<AppState>, PageSession(session): PageSession) -> Result<NewTicketPage, PageError> {
+    new_page(&s, &session, None).await
+}
+
+/// Open a ticket.
+pub(super) async fn post_tickets(State(s): State<AppState>, Extension(meta): Extension<RequestMeta>, CsrfForm(session, i): CsrfForm<NewTicketInput>) -> Response {
+    let input = NewTicket { client_id: i.client_id, title: i.title, description: i.description, category: i.category, impact: i.impact, urgency: i.urgency, requester_id: None, source: Source::Web };
+    match s.tandem.open_ticket(&session.actor, &input, &meta).await {
+        Ok(v) => Redirect::to(&format!("/tickets/{}", v.ticket.id)).into_response(),
+        Err(e @ (ServiceError::Invalid(_) | ServiceError::Conflict(_))) => match new_page(&s, &session, Some(e.to_string())).await {
+            Ok(p) => (StatusCode::UNPROCESSABLE_ENTITY, p).into_response(),
+            Err(e) => e.into_response(),
+        },
+        Err(e) => PageError::from(e).into_response(),
+    }
+}
+
+async fn ticket_page(s: &AppState, session: &SessionActor, id: TicketId, error: Option<String>) -> Result<TicketPage, PageError> {
+    let a = &session.actor;
+    let (v, timeline) = s.tandem.ticket(a, id).await?;
+    let t = &v.ticket;
+    let now = tandem_service::now_ms();
+    let clocks = vec![
+        clock_line("First response", t.response_target, t.response_since.is_some(), t.response_due, t.response_met_at, t.response_breached, t.response_warned, now),
+        clock_line("Resolution", t.resolution_target, t.resolution_since.is_some(), t.resolution_due, t.resolved_at, t.resolution_breached, t.resolution_warned, now),
+    ];
+    let perms = s.tandem.org_permissions(a, t.client_id).await?;
+    let can_work = a.role.is_staff() && perms.view_audit && a.role != tandem_domain::Role::ClientViewer;
+    let staff = if can_work {
+        let mut people = s.tandem.list_users(a, t.client_id).await?;
+        if let Some(e) = s.tandem.list_engagements(a).await.ok().and_then(|l| l.into_iter().find(|v| v.engagement.client_id == t.client_id && v.engagement.is_active())) {
+            for eng in e.engineers {
+                if let Ok(u) = s.tandem.user(a, eng.user_id).await {
+                    people.push(u);
+                }
+            }
+        }
+        people.retain(|u| u.active && u.role.is_staff() && u.role != tandem_domain::Role::ClientViewer);
+        people
+    } else {
+        Vec::new()
+    };
+    let statuses = TicketStatus::ALL.iter().map(|st| (st.as_str(), st.as_str() == t.status)).collect();
+    let other_side = if t.owner_side == "provider" { "the in-house team" } else { "the provider" };
+    Ok(TicketPage { nav: Nav::load(s, session).await, clocks, timeline, staff, statuses, portal: !a.role.is_staff(), can_work, other_side, error, v })
+}
+
+/// One ticket with its timeline.
+pub(super) async fn get_ticket(State(s): State<AppState>, PageSession(session): PageSession, Path(id): Path<TicketId>) -> Result<TicketPage, PageError> {
+    ticket_page(&s, &session, id, None).await
+}
+
+async fn after_change(s: &AppState, session: &SessionActor, id: TicketId, r: Result<(), ServiceError>) -> Response {
+    match r {
+        Ok(()) => Redirect::to(&format!("/tickets/{id}")).into_response(),
+        Err(e @ (ServiceError::Invalid(_) | ServiceError::Conflict(_) | ServiceError::Stale { .. })) => {
+            let status = if matches!(e, ServiceError::Stale { .. }) { StatusCode::CONFLICT } else { StatusCode::UNPROCESSABLE_ENTITY };
+            let msg = match &e {
+                ServiceError::Stale { .. } => "Someone changed this ticket while you were looking at it. Nothing was saved; the current values are shown below.".to_owned(),
+                other => other.to_string(),
+            };
+            match ticket_page(s, session, id, Some(msg)).await {
+                Ok(p) => (status, p).into_response(),
+                Err(e) => e.into_response(),
+            }
+        }
+        Err(e) => PageError::from(e).into_response(),
+    }
+}
+
+/// Change status, assignee or priority (the form carries the version it showed).
+pub(super) async fn post_ticket(State(s): State<AppState>, Extension(meta): Extension<RequestMeta>, Path(id): Path<TicketId>, CsrfForm(session, i): CsrfForm<TicketInput>) -> Response {
+    let r = async {
+        let assignee = match i.assignee_id.trim() {
+            "" => None,
+            raw => Some(raw.parse::<UserId>().map_err(|_| tandem_domain::ValidationError::new("assignee_id", "unknown person"))?),
+        };
+        let priority_override = match i.priority.trim() {
+            "" => None,
+            raw => Some((raw.parse::<Priority>().map_err(|_| tandem_domain::ValidationError::new("priority", "unknown priority"))?, i.priority_reason)),
+        };
+        let change = TicketChange { status: Some(i.status), assignee: Some(assignee), priority_override, ..TicketChange::default() };
+        s.tandem.change_ticket(&session.actor, id, i.version, &change, &meta).await.map(|_| ())
+    }
+    .await;
+    after_change(&s, &session, id, r).await
+}
+
+/// Comment on a ticket.
+pub(super) async fn post_ticket_comment(State(s): State<AppState>, Extension(meta): Extension<RequestMeta>, Path(id): Path<TicketId>, CsrfForm(session, i): CsrfForm<CommentInput>) -> Response {
+    let r = s.tandem.comment(&session.actor, id, &i.body, i.visibility.unwrap_or(Visibility::Public), &meta).await.map(|_| ());
+    after_change(&s, &session, id, r).await
+}
+
+/// Hand a ticket to the other side.
+pub(super) async fn post_ticket_handoff(State(s): State<AppState>, Extension(meta): Extension<RequestMeta>, Path(id): Path<TicketId>, CsrfForm(session, i): CsrfForm<HandOffInput>) -> Response {
+    let r = s.tandem.hand_off(&session.actor, id, i.version, &i.reason, &meta).await.map(|_| ());
+    after_change(&s, &session, id, r).await
+}
+
+/// The notification list.
+pub(super) async fn get_notifications(State(s): State<AppState>, PageSession(session): PageSession) -> Result<NotificationsPage, PageError> {
+    let items = s.tandem.notifications(&session.actor, 100).await?;
+    Ok(NotificationsPage { nav: Nav::load(&s, &session).await, items })
+}
+
+/// Mark all read.
+pub(super) async fn post_notifications(State(s): State<AppState>, CsrfForm(session, _): CsrfForm<serde::de::IgnoredAny>) -> Result<Redirect, PageError> {
+    s.tandem.mark_notifications_read(&session.actor).await?;
+    Ok(Redirect::to("/notifications"))
+}
+
