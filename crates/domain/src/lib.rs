@@ -4,6 +4,7 @@
 
 pub mod actor;
 pub mod audit;
+pub mod calendar;
 pub mod ids;
 pub mod policy;
 pub mod sla;
