@@ -309,6 +309,18 @@ impl BusinessCalendar {
                 format!("{name:?} is not a known IANA time zone"),
             )
         })?;
+        Self::with_zone(name, tz, windows, holidays, yearly_holidays)
+    }
+
+    // The checks and precomputation, for any jiff zone (tests use POSIX
+    // rules to reach DST changes no IANA zone has today).
+    fn with_zone(
+        name: &str,
+        tz: TimeZone,
+        windows: Vec<Window>,
+        holidays: Vec<Date>,
+        yearly_holidays: Vec<YearlyHoliday>,
+    ) -> Result<Self, ValidationError> {
         let mut windows = windows;
         windows.sort();
         check_windows(&windows)?;
@@ -1839,8 +1851,15 @@ mod tests {
         target: i64,
     }
 
+    fn zone(name: &str) -> TimeZone {
+        match name.strip_prefix("posix:") {
+            Some(rule) => TimeZone::posix(rule).expect("posix rule"),
+            None => TimeZone::get(name).expect("zone"),
+        }
+    }
+
     fn build(c: &Case) -> Built {
-        let tz = TimeZone::get(c.zone).expect("zone");
+        let tz = zone(c.zone);
         let base = Timestamp::from_second(1_577_836_800 + c.start_minute * 60).expect("instant");
         let start = match (c.near_transition, tz.following(base).next()) {
             (Some(off), Some(tr)) => tr
@@ -1890,8 +1909,22 @@ mod tests {
             .iter()
             .map(|(m, d)| format!("{m:02}-{d:02}"))
             .collect();
-        let fast = BusinessCalendar::parse(c.zone, &specs, &single_text, &yearly_text)
-            .expect("generated calendar is valid");
+        let fast = if c.zone.starts_with("posix:") {
+            let ws = specs
+                .iter()
+                .map(|w| Window::parse(&w.day, &w.start, &w.end))
+                .collect::<Result<Vec<_>, _>>()
+                .expect("windows");
+            let ys = yearly
+                .iter()
+                .map(|&(m, d)| YearlyHoliday::new(m, d))
+                .collect::<Result<Vec<_>, _>>()
+                .expect("yearly");
+            BusinessCalendar::with_zone(c.zone, tz.clone(), ws, singles.iter().copied().collect(), ys)
+        } else {
+            BusinessCalendar::parse(c.zone, &specs, &single_text, &yearly_text)
+        }
+        .expect("generated calendar is valid");
         let weekly: i64 = windows.iter().map(|&(_, s, e)| i64::from(e - s)).sum();
         Built {
             fast,
@@ -1904,6 +1937,38 @@ mod tests {
             },
             start,
             target: c.target.min(2 * weekly),
+        }
+    }
+
+    #[test]
+    fn samoa_skipped_a_whole_day() {
+        // Pacific/Apia went from UTC-10 to UTC+14 after 2011-12-29: the 30th
+        // never happened, so its windows land on the 31st's instants, and
+        // windows of consecutive dates come out of order in real time.
+        let case = Case {
+            zone: "Pacific/Apia",
+            windows: (0..7)
+                .flat_map(|d| [(d, 540, 480), (d, 1320, 240), (d, 150, 30)])
+                .collect(),
+            single_runs: Vec::new(),
+            yearly_runs: Vec::new(),
+            start_minute: 0,
+            near_transition: None,
+            target: 0,
+            span: 1,
+            fraction_ns: 1,
+        };
+        let Built { fast, mut oracle, .. } = build(&case);
+        let first = at("2011-12-28T00:00Z");
+        for i in 0..40 {
+            let start = first.checked_add(jiff::SignedDuration::from_hours(5 * i)).expect("instant");
+            for target in [0, 1, 45, 480, 1500] {
+                let due = fast.add_business_minutes(start, target);
+                assert_eq!(due, oracle.add(start, target), "{start} + {target}");
+                assert_eq!(fast.business_minutes_between(start, due), target);
+            }
+            let end = start.checked_add(jiff::SignedDuration::from_hours(30)).expect("instant");
+            assert_eq!(fast.business_minutes_between(start, end), oracle.minutes_between(start, end));
         }
     }
 
@@ -1941,6 +2006,43 @@ mod tests {
             )
     }
 
+    // DST changes around midnight: Havana's (00:00 -> 01:00, 01:00 ->
+    // 00:00) and two rule-made zones whose gaps and folds span midnight
+    // (23:30 -> 01:30 and back 01:00 -> 23:00; 22:45 -> 01:45), with windows
+    // around midnight, some crossing it. Windows of consecutive dates then
+    // come out of order in real time.
+    fn midnight_case() -> impl Strategy<Value = Case> {
+        (
+            prop::sample::select(vec![
+                "America/Havana",
+                "posix:AAA3BBB1,M3.2.0/23:30,M11.1.0/1",
+                "posix:CCC-9DDD-12,M10.1.0/22:45,M4.1.0/3",
+            ]),
+            prop::collection::vec(
+                (prop_oneof![(252i32..288).prop_map(|q| q * 5), (0i32..36).prop_map(|q| q * 5)], 5i32..=150),
+                1..6,
+            ),
+            0i64..(11 * 365 * 1440),
+            -2880i64..360,
+            0i64..=400,
+            1i64..=2880,
+            1i64..60_000_000_000,
+        )
+            .prop_map(|(zone, pattern, start_minute, off, target, span, fraction_ns)| Case {
+                zone,
+                windows: (0..7)
+                    .flat_map(|d| pattern.iter().map(move |&(s, len)| (d, s, len)))
+                    .collect(),
+                single_runs: Vec::new(),
+                yearly_runs: Vec::new(),
+                start_minute,
+                near_transition: Some(off),
+                target,
+                span,
+                fraction_ns,
+            })
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
@@ -1951,6 +2053,11 @@ mod tests {
 
         #[test]
         fn deadlines_match_the_oracle_around_dst_changes(c in small_hours_case()) {
+            check_against_oracle(&c)?;
+        }
+
+        #[test]
+        fn deadlines_match_the_oracle_when_dst_changes_span_midnight(c in midnight_case()) {
             check_against_oracle(&c)?;
         }
     }

@@ -185,8 +185,13 @@ impl Tandem {
         };
         self.create_user(&engineer, alder.id, &new_starter, &meta)
             .await?;
+        crate::demo_desk::seed(self, &provider_staff_actors(&staff), &requesters_by_client).await?;
         Ok(logins)
     }
+}
+
+fn provider_staff_actors(staff: &[tandem_store::users::User]) -> Vec<Actor> {
+    staff.iter().map(actor_of).collect()
 }
 
 fn new_user(name: &str, role: Role, domain: &str) -> NewUser {

@@ -392,6 +392,15 @@ impl Tandem {
         input: &NewTicket,
         meta: &RequestMeta,
     ) -> Result<TicketView> {
+        self.open_ticket_at(actor, input, meta, now_ms()).await
+    }
+
+    /// [`Tandem::open_ticket`] dated `now` (the demo back-dates its history).
+    pub(crate) async fn open_ticket_at(
+        &self,
+        actor: &Actor,
+        input: &NewTicket,
+        meta: &RequestMeta, now: i64) -> Result<TicketView> {
         self.authorize(actor, Action::OpenTicket, input.client_id)
             .await?;
         if orgs::find(&self.db, &actor.scope(), input.client_id)
@@ -419,7 +428,6 @@ impl Tandem {
                 ValidationError::new("requester_id", "is not a person of this client").into(),
             );
         }
-        let now = now_ms();
         let mut tx = self.db.begin().await?;
         let engagement = tickets::active_engagement_tx(&mut tx, input.client_id).await?;
         ensure_desk(&mut tx, input.client_id, engagement).await?;
@@ -515,7 +523,7 @@ impl Tandem {
         store_clocks(&mut t, &response, &resolution);
         tickets::insert(&mut tx, &t).await?;
         tickets::watch(&mut tx, t.id, requester).await?;
-        event(&mut tx, &t, Some(actor), "created", Visibility::Public, &format!("Opened via {}", input.source.as_str()),
+        event(&mut tx, now, &t, Some(actor), "created", Visibility::Public, &format!("Opened via {}", input.source.as_str()),
             json!({ "priority": t.priority, "owner_side": t.owner_side, "in_business_hours": in_hours, "assignee": t.assignee_id })).await?;
         record(&mut tx, Some(actor), "", meta, Entry {
             org: Some(t.client_id),
@@ -588,7 +596,17 @@ impl Tandem {
         change: &TicketChange,
         meta: &RequestMeta,
     ) -> Result<TicketView> {
-        let now = now_ms();
+        self.change_ticket_at(actor, id, version, change, meta, now_ms()).await
+    }
+
+    /// [`Tandem::change_ticket`] dated `now` (the demo back-dates its history).
+    pub(crate) async fn change_ticket_at(
+        &self,
+        actor: &Actor,
+        id: TicketId,
+        version: i64,
+        change: &TicketChange,
+        meta: &RequestMeta, now: i64) -> Result<TicketView> {
         let mut tx = self.db.begin().await?;
         let before =
             tickets::find_tx(&mut tx, &actor.scope(), actor.role == Role::Requester, id).await?;
@@ -666,7 +684,7 @@ impl Tandem {
                 ctx.policy.resolution_minutes,
                 ctx.policy.warn_percent,
             );
-            event(&mut tx, &t, Some(actor), "sla", Visibility::Team, "Priority changed; deadlines recomputed with the time already used",
+            event(&mut tx, now, &t, Some(actor), "sla", Visibility::Team, "Priority changed; deadlines recomputed with the time already used",
                 json!({ "priority": { "from": before.priority, "to": t.priority }, "reason": t.priority_reason })).await?;
         }
         if let Some(status) = change.status {
@@ -691,9 +709,7 @@ impl Tandem {
                     resolution.stop(now, wt);
                 }
                 t.status = status.as_str().into();
-                event(
-                    &mut tx,
-                    &t,
+                event(&mut tx, now, &t,
                     Some(actor),
                     "status",
                     Visibility::Public,
@@ -731,9 +747,7 @@ impl Tandem {
                         .await?;
                     }
                 }
-                event(
-                    &mut tx,
-                    &t,
+                event(&mut tx, now, &t,
                     Some(actor),
                     "field",
                     Visibility::Team,
@@ -803,6 +817,17 @@ impl Tandem {
         reason: &str,
         meta: &RequestMeta,
     ) -> Result<TicketView> {
+        self.hand_off_at(actor, id, version, reason, meta, now_ms()).await
+    }
+
+    /// [`Tandem::hand_off`] dated `now` (the demo back-dates its history).
+    pub(crate) async fn hand_off_at(
+        &self,
+        actor: &Actor,
+        id: TicketId,
+        version: i64,
+        reason: &str,
+        meta: &RequestMeta, now: i64) -> Result<TicketView> {
         let reason = reason.trim();
         if reason.is_empty() {
             return Err(
@@ -810,7 +835,6 @@ impl Tandem {
             );
         }
         let reason = body_of("reason", reason, 2000)?;
-        let now = now_ms();
         let mut tx = self.db.begin().await?;
         let mut t =
             tickets::find_tx(&mut tx, &actor.scope(), actor.role == Role::Requester, id).await?;
@@ -846,7 +870,7 @@ impl Tandem {
                 },
                 other => other.into(),
             })?;
-        event(&mut tx, &t, Some(actor), "handoff", Visibility::Team, &direction, json!({ "from": from.as_str(), "to": to.as_str(), "reason": reason, "assignee": t.assignee_id })).await?;
+        event(&mut tx, now, &t, Some(actor), "handoff", Visibility::Team, &direction, json!({ "from": from.as_str(), "to": to.as_str(), "reason": reason, "assignee": t.assignee_id })).await?;
         record(&mut tx, Some(actor), "", meta, Entry {
             org: Some(t.client_id),
             action: "ticket.handoff",
@@ -883,11 +907,21 @@ impl Tandem {
         visibility: Visibility,
         meta: &RequestMeta,
     ) -> Result<Event> {
+        self.comment_at(actor, id, body, visibility, meta, now_ms()).await
+    }
+
+    /// [`Tandem::comment`] dated `now` (the demo back-dates its history).
+    pub(crate) async fn comment_at(
+        &self,
+        actor: &Actor,
+        id: TicketId,
+        body: &str,
+        visibility: Visibility,
+        meta: &RequestMeta, now: i64) -> Result<Event> {
         let body = body_of("body", body, 100_000)?;
         if body.is_empty() {
             return Err(ValidationError::new("body", "must not be empty").into());
         }
-        let now = now_ms();
         let mut tx = self.db.begin().await?;
         let mut t =
             tickets::find_tx(&mut tx, &actor.scope(), actor.role == Role::Requester, id).await?;
@@ -902,9 +936,7 @@ impl Tandem {
             let (mut response, resolution) = clocks_of(&t);
             response.stop(now, ctx.time());
             store_clocks(&mut t, &response, &resolution);
-            event(
-                &mut tx,
-                &t,
+            event(&mut tx, now, &t,
                 Some(actor),
                 "sla",
                 Visibility::Team,
@@ -915,9 +947,7 @@ impl Tandem {
         }
         t.updated_at = now;
         tickets::update_clocks(&mut tx, &t).await?;
-        let e = event(
-            &mut tx,
-            &t,
+        let e = event(&mut tx, now, &t,
             Some(actor),
             "comment",
             visibility,
@@ -988,9 +1018,7 @@ impl Tandem {
                     SlaEvent::Breach => "breach",
                 };
                 let text = format!("SLA {what}: {name} target of #{} {}", t.number, t.title);
-                event(
-                    &mut tx,
-                    &t,
+                event(&mut tx, now, &t,
                     None,
                     "sla",
                     Visibility::Team,
@@ -1082,8 +1110,10 @@ pub(crate) async fn priority_matrix(tx: &mut Tx, e: EngagementId) -> Result<Prio
     })
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn event(
     tx: &mut Tx,
+    at: i64,
     t: &Ticket,
     actor: Option<&Actor>,
     kind: &str,
@@ -1095,7 +1125,7 @@ async fn event(
         id: 0,
         ticket_id: t.id.to_string(),
         client_id: t.client_id.to_string(),
-        at: now_ms(),
+        at,
         actor_user_id: actor.map(|a| a.user_id.to_string()),
         actor_label: actor.map_or_else(|| "SLA clock".to_owned(), |a| a.email.clone()),
         actor_side: actor.map(|a| a.side().as_str().to_owned()),
@@ -1114,6 +1144,7 @@ async fn event(
 /// Queue an in-app notification through the job table.
 async fn notify(tx: &mut Tx, user: UserId, t: &Ticket, kind: &str, text: &str) -> Result<()> {
     let payload = json!({ "user_id": user, "client_id": t.client_id, "ticket_id": t.id, "kind": kind, "text": text });
+    // Due at once, whatever instant the change itself is dated.
     jobs::enqueue(tx, "notify", &payload.to_string(), now_ms()).await?;
     Ok(())
 }

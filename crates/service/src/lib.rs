@@ -8,6 +8,7 @@ pub mod audit;
 pub mod auth;
 mod calendar_support;
 pub mod demo;
+mod demo_desk;
 pub mod desk;
 pub mod desk_setup;
 pub mod engagements;
