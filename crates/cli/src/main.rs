@@ -102,7 +102,7 @@ impl Default for Config {
             max_body_bytes: 1024 * 1024,
             session_idle_minutes: s.session_idle_minutes,
             session_absolute_hours: s.session_absolute_hours,
-            log: "info".into(),
+            log: "info,sqlx=warn".into(),
         }
     }
 }
@@ -140,7 +140,9 @@ async fn main() -> anyhow::Result<()> {
             tracing_subscriber::EnvFilter::try_new(&config.log).context("invalid log filter")?,
         )
         .with_target(false)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        // Logs go to stderr: stdout carries command output (a new token, say).
+        .with_writer(std::io::stderr)
         .init();
 
     let db = Db::connect(&config.database_url)

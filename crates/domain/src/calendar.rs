@@ -1920,7 +1920,13 @@ mod tests {
                 .map(|&(m, d)| YearlyHoliday::new(m, d))
                 .collect::<Result<Vec<_>, _>>()
                 .expect("yearly");
-            BusinessCalendar::with_zone(c.zone, tz.clone(), ws, singles.iter().copied().collect(), ys)
+            BusinessCalendar::with_zone(
+                c.zone,
+                tz.clone(),
+                ws,
+                singles.iter().copied().collect(),
+                ys,
+            )
         } else {
             BusinessCalendar::parse(c.zone, &specs, &single_text, &yearly_text)
         }
@@ -1958,17 +1964,90 @@ mod tests {
             span: 1,
             fraction_ns: 1,
         };
-        let Built { fast, mut oracle, .. } = build(&case);
+        let Built {
+            fast, mut oracle, ..
+        } = build(&case);
         let first = at("2011-12-28T00:00Z");
         for i in 0..40 {
-            let start = first.checked_add(jiff::SignedDuration::from_hours(5 * i)).expect("instant");
+            let start = first
+                .checked_add(jiff::SignedDuration::from_hours(5 * i))
+                .expect("instant");
             for target in [0, 1, 45, 480, 1500] {
                 let due = fast.add_business_minutes(start, target);
                 assert_eq!(due, oracle.add(start, target), "{start} + {target}");
                 assert_eq!(fast.business_minutes_between(start, due), target);
             }
-            let end = start.checked_add(jiff::SignedDuration::from_hours(30)).expect("instant");
-            assert_eq!(fast.business_minutes_between(start, end), oracle.minutes_between(start, end));
+            let end = start
+                .checked_add(jiff::SignedDuration::from_hours(30))
+                .expect("instant");
+            assert_eq!(
+                fast.business_minutes_between(start, end),
+                oracle.minutes_between(start, end)
+            );
+        }
+    }
+
+    #[test]
+    fn dst_gaps_spanning_midnight_reorder_windows_across_dates() {
+        // +09 -> +12 at 22:45 on the first Sunday of October: 22:45-01:45
+        // never happens. Sunday's 22:50 window is read as Monday 01:50 (+12),
+        // after Monday's own 01:45 window.
+        // The last: nearly day-long windows; Saturday 23:40 - Sunday 23:35
+        // ends in Sunday night's gap, so it is open until Monday 01:35, two
+        // local dates after it began.
+        for (zone, pattern) in [
+            (
+                "posix:CCC-9DDD-12,M10.1.0/22:45,M4.1.0/3",
+                vec![(1370, 10), (105, 15)],
+            ),
+            (
+                "posix:AAA3BBB1,M3.2.0/23:30,M11.1.0/1",
+                vec![(1415, 10), (95, 20)],
+            ),
+            ("posix:AAA3BBB1,M3.2.0/23:30,M11.1.0/1", vec![(1420, 1435)]),
+        ] {
+            let case = Case {
+                zone,
+                windows: (0..7)
+                    .flat_map(|d| pattern.iter().map(move |&(s, len)| (d, s, len)))
+                    .collect(),
+                single_runs: Vec::new(),
+                yearly_runs: Vec::new(),
+                start_minute: 0,
+                near_transition: None,
+                target: 0,
+                span: 1,
+                fraction_ns: 1,
+            };
+            let Built {
+                fast, mut oracle, ..
+            } = build(&case);
+            let tz = self::zone(zone);
+            for year in [2026, 2027] {
+                let from = date(year, 1, 1)
+                    .to_zoned_datetime(tz.clone())
+                    .expect("zoned")
+                    .timestamp();
+                for tr in tz.following(from).take(2) {
+                    for h in (-60..12).step_by(4).chain([2]) {
+                        let start = tr
+                            .timestamp()
+                            .checked_add(jiff::SignedDuration::from_hours(h))
+                            .expect("instant");
+                        for target in [0, 5, 10, 20, 35, 60] {
+                            let due = fast.add_business_minutes(start, target);
+                            assert_eq!(due, oracle.add(start, target), "{zone} {start} + {target}");
+                        }
+                        let end = start
+                            .checked_add(jiff::SignedDuration::from_hours(72))
+                            .expect("instant");
+                        assert_eq!(
+                            fast.business_minutes_between(start, end),
+                            oracle.minutes_between(start, end)
+                        );
+                    }
+                }
+            }
         }
     }
 
@@ -2019,7 +2098,13 @@ mod tests {
                 "posix:CCC-9DDD-12,M10.1.0/22:45,M4.1.0/3",
             ]),
             prop::collection::vec(
-                (prop_oneof![(252i32..288).prop_map(|q| q * 5), (0i32..36).prop_map(|q| q * 5)], 5i32..=150),
+                (
+                    prop_oneof![
+                        (252i32..288).prop_map(|q| q * 5),
+                        (0i32..36).prop_map(|q| q * 5)
+                    ],
+                    5i32..=150,
+                ),
                 1..6,
             ),
             0i64..(11 * 365 * 1440),
@@ -2028,19 +2113,21 @@ mod tests {
             1i64..=2880,
             1i64..60_000_000_000,
         )
-            .prop_map(|(zone, pattern, start_minute, off, target, span, fraction_ns)| Case {
-                zone,
-                windows: (0..7)
-                    .flat_map(|d| pattern.iter().map(move |&(s, len)| (d, s, len)))
-                    .collect(),
-                single_runs: Vec::new(),
-                yearly_runs: Vec::new(),
-                start_minute,
-                near_transition: Some(off),
-                target,
-                span,
-                fraction_ns,
-            })
+            .prop_map(
+                |(zone, pattern, start_minute, off, target, span, fraction_ns)| Case {
+                    zone,
+                    windows: (0..7)
+                        .flat_map(|d| pattern.iter().map(move |&(s, len)| (d, s, len)))
+                        .collect(),
+                    single_runs: Vec::new(),
+                    yearly_runs: Vec::new(),
+                    start_minute,
+                    near_transition: Some(off),
+                    target,
+                    span,
+                    fraction_ns,
+                },
+            )
     }
 
     proptest! {

@@ -78,7 +78,12 @@ pub fn working_time(row: Option<&CalendarRow>) -> Result<Box<dyn WorkingTime + S
 }
 
 fn business(spec: &CalendarSpec) -> Result<Box<dyn WorkingTime + Send + Sync>> {
-    let cal = BusinessCalendar::parse(&spec.time_zone, &spec.windows, &spec.holidays, &spec.yearly_holidays)?;
+    let cal = BusinessCalendar::parse(
+        &spec.time_zone,
+        &spec.windows,
+        &spec.holidays,
+        &spec.yearly_holidays,
+    )?;
     Ok(Box::new(Business(cal)))
 }
 
@@ -91,7 +96,9 @@ fn ts(ms: i64) -> jiff::Timestamp {
 
 impl WorkingTime for Business {
     fn add_seconds(&self, start_ms: i64, seconds: i64) -> i64 {
-        self.0.add_business_seconds(ts(start_ms), seconds).as_millisecond()
+        self.0
+            .add_business_seconds(ts(start_ms), seconds)
+            .as_millisecond()
     }
 
     fn seconds_between(&self, from_ms: i64, to_ms: i64) -> i64 {

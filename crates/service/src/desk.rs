@@ -400,7 +400,9 @@ impl Tandem {
         &self,
         actor: &Actor,
         input: &NewTicket,
-        meta: &RequestMeta, now: i64) -> Result<TicketView> {
+        meta: &RequestMeta,
+        now: i64,
+    ) -> Result<TicketView> {
         self.authorize(actor, Action::OpenTicket, input.client_id)
             .await?;
         if orgs::find(&self.db, &actor.scope(), input.client_id)
@@ -596,7 +598,8 @@ impl Tandem {
         change: &TicketChange,
         meta: &RequestMeta,
     ) -> Result<TicketView> {
-        self.change_ticket_at(actor, id, version, change, meta, now_ms()).await
+        self.change_ticket_at(actor, id, version, change, meta, now_ms())
+            .await
     }
 
     /// [`Tandem::change_ticket`] dated `now` (the demo back-dates its history).
@@ -606,7 +609,9 @@ impl Tandem {
         id: TicketId,
         version: i64,
         change: &TicketChange,
-        meta: &RequestMeta, now: i64) -> Result<TicketView> {
+        meta: &RequestMeta,
+        now: i64,
+    ) -> Result<TicketView> {
         let mut tx = self.db.begin().await?;
         let before =
             tickets::find_tx(&mut tx, &actor.scope(), actor.role == Role::Requester, id).await?;
@@ -709,7 +714,10 @@ impl Tandem {
                     resolution.stop(now, wt);
                 }
                 t.status = status.as_str().into();
-                event(&mut tx, now, &t,
+                event(
+                    &mut tx,
+                    now,
+                    &t,
                     Some(actor),
                     "status",
                     Visibility::Public,
@@ -747,7 +755,10 @@ impl Tandem {
                         .await?;
                     }
                 }
-                event(&mut tx, now, &t,
+                event(
+                    &mut tx,
+                    now,
+                    &t,
                     Some(actor),
                     "field",
                     Visibility::Team,
@@ -817,7 +828,8 @@ impl Tandem {
         reason: &str,
         meta: &RequestMeta,
     ) -> Result<TicketView> {
-        self.hand_off_at(actor, id, version, reason, meta, now_ms()).await
+        self.hand_off_at(actor, id, version, reason, meta, now_ms())
+            .await
     }
 
     /// [`Tandem::hand_off`] dated `now` (the demo back-dates its history).
@@ -827,7 +839,9 @@ impl Tandem {
         id: TicketId,
         version: i64,
         reason: &str,
-        meta: &RequestMeta, now: i64) -> Result<TicketView> {
+        meta: &RequestMeta,
+        now: i64,
+    ) -> Result<TicketView> {
         let reason = reason.trim();
         if reason.is_empty() {
             return Err(
@@ -907,7 +921,8 @@ impl Tandem {
         visibility: Visibility,
         meta: &RequestMeta,
     ) -> Result<Event> {
-        self.comment_at(actor, id, body, visibility, meta, now_ms()).await
+        self.comment_at(actor, id, body, visibility, meta, now_ms())
+            .await
     }
 
     /// [`Tandem::comment`] dated `now` (the demo back-dates its history).
@@ -917,7 +932,9 @@ impl Tandem {
         id: TicketId,
         body: &str,
         visibility: Visibility,
-        meta: &RequestMeta, now: i64) -> Result<Event> {
+        meta: &RequestMeta,
+        now: i64,
+    ) -> Result<Event> {
         let body = body_of("body", body, 100_000)?;
         if body.is_empty() {
             return Err(ValidationError::new("body", "must not be empty").into());
@@ -936,7 +953,10 @@ impl Tandem {
             let (mut response, resolution) = clocks_of(&t);
             response.stop(now, ctx.time());
             store_clocks(&mut t, &response, &resolution);
-            event(&mut tx, now, &t,
+            event(
+                &mut tx,
+                now,
+                &t,
                 Some(actor),
                 "sla",
                 Visibility::Team,
@@ -947,7 +967,10 @@ impl Tandem {
         }
         t.updated_at = now;
         tickets::update_clocks(&mut tx, &t).await?;
-        let e = event(&mut tx, now, &t,
+        let e = event(
+            &mut tx,
+            now,
+            &t,
             Some(actor),
             "comment",
             visibility,
@@ -1018,7 +1041,10 @@ impl Tandem {
                     SlaEvent::Breach => "breach",
                 };
                 let text = format!("SLA {what}: {name} target of #{} {}", t.number, t.title);
-                event(&mut tx, now, &t,
+                event(
+                    &mut tx,
+                    now,
+                    &t,
                     None,
                     "sla",
                     Visibility::Team,

@@ -43,6 +43,8 @@ pub struct QueueFilter {
     pub assignee: Option<UserId>,
     /// Page size (1-500, default 50).
     pub limit: Option<i64>,
+    /// Words to find in titles, descriptions and comments.
+    pub search: Option<String>,
 }
 
 /// A queue line.
@@ -112,6 +114,12 @@ impl Tandem {
         if let Some(a) = f.assignee {
             q.filter("t.assignee_id = ?", Arg::Text(a.to_string()));
         }
+        q.search = f
+            .search
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| s.chars().take(200).collect());
         Ok(tickets::list(&self.db, &actor.scope(), actor.role == Role::Requester, &q).await?)
     }
 }

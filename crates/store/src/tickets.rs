@@ -251,6 +251,8 @@ pub struct ListQuery {
     pub order: &'static str,
     /// Page size.
     pub limit: i64,
+    /// Full-text search over titles, descriptions and comments.
+    pub search: Option<String>,
 }
 
 impl ListQuery {
@@ -309,6 +311,28 @@ pub async fn list(
         sql.push_str(" AND ");
         sql.push_str(c);
     }
+    // The search text is always bound, never spliced; requesters ($3 = 1)
+    // match public text only.
+    let search_arg = q.search.as_deref().map(|raw| match db {
+        Db::Sqlite { .. } => fts5_query(raw),
+        Db::Postgres(_) => raw.to_owned(),
+    });
+    if let Some(s) = &search_arg {
+        let n = q.args.len() + 4;
+        if s.is_empty() {
+            sql.push_str(" AND 1 = 0");
+        } else {
+            sql.push_str(&match db {
+                Db::Sqlite { .. } => format!(
+                    " AND t.id IN (SELECT ticket_id FROM ticket_search WHERE ticket_search MATCH ${n} AND ($3 = 0 OR visibility = 'public'))"
+                ),
+                Db::Postgres(_) => format!(
+                    " AND (t.search @@ websearch_to_tsquery('simple', ${n}) OR EXISTS (SELECT 1 FROM ticket_events e WHERE e.ticket_id = t.id \
+                     AND e.search @@ websearch_to_tsquery('simple', ${n}) AND ($3 = 0 OR e.visibility = 'public')))"
+                ),
+            });
+        }
+    }
     sql.push_str(&format!(
         " ORDER BY {} LIMIT {}",
         q.order,
@@ -323,8 +347,31 @@ pub async fn list(
                 Arg::Int(i) => query.bind(*i),
             };
         }
+        if let Some(s) = search_arg.as_ref().filter(|s| !s.is_empty()) {
+            query = query.bind(s.clone());
+        }
         query.fetch_all(c).await
     })?)
+}
+
+/// An FTS5 query for what a person typed: every word quoted (so no
+/// operator or syntax error can come from input), all required, the last
+/// one as a prefix so results follow typing.
+pub fn fts5_query(raw: &str) -> String {
+    let words: Vec<String> = raw
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(16)
+        .map(|w| format!("\"{w}\""))
+        .collect();
+    match words.split_last() {
+        Some((last, rest)) => {
+            let mut q: Vec<String> = rest.to_vec();
+            q.push(format!("{last}*"));
+            q.join(" ")
+        }
+        None => String::new(),
+    }
 }
 
 /// Tickets whose next SLA warning or breach is due, for the worker.

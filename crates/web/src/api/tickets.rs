@@ -244,6 +244,8 @@ pub struct QueueQuery {
     assignee_id: Option<UserId>,
     /// 1-500, default 50.
     limit: Option<i64>,
+    /// Full-text search over titles, descriptions and comments.
+    q: Option<String>,
 }
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
@@ -304,6 +306,7 @@ async fn list_tickets(
         side: q.side,
         assignee: q.assignee_id,
         limit: q.limit,
+        search: q.q,
     };
     Ok(Json(
         s.tandem

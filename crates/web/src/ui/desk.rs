@@ -43,7 +43,11 @@ impl DeskPage {
 
     fn name_of(&self, id: &Option<String>) -> String {
         let Some(id) = id else { return "—".into() };
-        self.provider_staff.iter().chain(self.client_staff.iter()).find(|u| &u.0 == id).map_or_else(|| "—".into(), |u| u.1.clone())
+        self.provider_staff
+            .iter()
+            .chain(self.client_staff.iter())
+            .find(|u| &u.0 == id)
+            .map_or_else(|| "—".into(), |u| u.1.clone())
     }
 }
 
@@ -96,11 +100,20 @@ pub(super) struct SlaInput {
 }
 
 fn windows_text(c: &CalendarSpec) -> String {
-    c.windows.iter().map(|w| format!("{} {}-{}", w.day, w.start, w.end)).collect::<Vec<_>>().join("\n")
+    c.windows
+        .iter()
+        .map(|w| format!("{} {}-{}", w.day, w.start, w.end))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn holidays_text(c: &CalendarSpec) -> String {
-    c.holidays.iter().chain(c.yearly_holidays.iter()).cloned().collect::<Vec<_>>().join("\n")
+    c.holidays
+        .iter()
+        .chain(c.yearly_holidays.iter())
+        .cloned()
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Read "mon 09:00-17:00" lines.
@@ -109,27 +122,57 @@ fn parse_windows(text: &str) -> Result<Vec<WindowSpec>, ServiceError> {
         .map(str::trim)
         .filter(|l| !l.is_empty())
         .map(|l| {
-            let (day, span) = l.split_once(char::is_whitespace).ok_or_else(|| ValidationError::new("windows", format!("{l:?}: write e.g. mon 09:00-17:00")))?;
-            let (start, end) = span.trim().split_once('-').ok_or_else(|| ValidationError::new("windows", format!("{l:?}: write e.g. mon 09:00-17:00")))?;
-            Ok(WindowSpec { day: day.trim().to_lowercase(), start: start.trim().into(), end: end.trim().into() })
+            let (day, span) = l.split_once(char::is_whitespace).ok_or_else(|| {
+                ValidationError::new("windows", format!("{l:?}: write e.g. mon 09:00-17:00"))
+            })?;
+            let (start, end) = span.trim().split_once('-').ok_or_else(|| {
+                ValidationError::new("windows", format!("{l:?}: write e.g. mon 09:00-17:00"))
+            })?;
+            Ok(WindowSpec {
+                day: day.trim().to_lowercase(),
+                start: start.trim().into(),
+                end: end.trim().into(),
+            })
         })
         .collect()
 }
 
 /// Holidays: `YYYY-MM-DD` once, `MM-DD` every year.
 fn parse_holidays(text: &str) -> (Vec<String>, Vec<String>) {
-    let all: Vec<String> = text.split(|c: char| c == ',' || c.is_whitespace()).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect();
+    let all: Vec<String> = text
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
     all.into_iter().partition(|h| h.len() == 10)
 }
 
-async fn desk_page(s: &AppState, session: &SessionActor, client: Option<OrgId>, preview: Option<(Priority, String)>, error: Option<String>) -> Result<DeskPage, PageError> {
+async fn desk_page(
+    s: &AppState,
+    session: &SessionActor,
+    client: Option<OrgId>,
+    preview: Option<(Priority, String)>,
+    error: Option<String>,
+) -> Result<DeskPage, PageError> {
     let a = &session.actor;
-    let orgs: Vec<_> = s.tandem.visible_orgs(a).await?.into_iter().filter(|o| o.kind == Side::Client).collect();
-    let client = client.or_else(|| orgs.first().map(|o| o.id)).ok_or(ServiceError::NotFound)?;
+    let orgs: Vec<_> = s
+        .tandem
+        .visible_orgs(a)
+        .await?
+        .into_iter()
+        .filter(|o| o.kind == Side::Client)
+        .collect();
+    let client = client
+        .or_else(|| orgs.first().map(|o| o.id))
+        .ok_or(ServiceError::NotFound)?;
     let desk = s.tandem.desk_setup(a, client).await?;
     let history = s.tandem.split_history(a, client).await?;
     let perms = s.tandem.org_permissions(a, client).await?;
-    let can_edit = matches!(a.role, tandem_domain::Role::ClientAdmin | tandem_domain::Role::ProviderAdmin) && (perms.manage_settings || perms.manage_requesters);
+    let can_edit = matches!(
+        a.role,
+        tandem_domain::Role::ClientAdmin | tandem_domain::Role::ProviderAdmin
+    ) && (perms.manage_settings || perms.manage_requesters);
     let client_staff = s
         .tandem
         .list_users(a, client)
@@ -138,19 +181,45 @@ async fn desk_page(s: &AppState, session: &SessionActor, client: Option<OrgId>, 
         .filter(|u| u.active && u.role.is_staff() && u.role != tandem_domain::Role::ClientViewer)
         .map(|u| (u.id.to_string(), u.name))
         .collect();
-    let provider_staff = s.tandem.engagement(a, desk.engagement.id).await?.engineers.into_iter().map(|e| (e.user_id.to_string(), e.name)).collect();
+    let provider_staff = s
+        .tandem
+        .engagement(a, desk.engagement.id)
+        .await?
+        .engineers
+        .into_iter()
+        .map(|e| (e.user_id.to_string(), e.name))
+        .collect();
     let preview = match preview {
         Some((p, at)) => {
-            let opened: jiff::Timestamp = at.parse().map_err(|_| ServiceError::from(ValidationError::new("preview_at", "use e.g. 2026-12-24T16:30:00Z")))?;
-            let (r, res) = s.tandem.preview_deadlines(a, client, p, opened.as_millisecond()).await?;
-            Some((format!("{} opened {}", p.as_str().to_uppercase(), when(opened.as_millisecond())), when(r), when(res)))
+            let opened: jiff::Timestamp = at.parse().map_err(|_| {
+                ServiceError::from(ValidationError::new(
+                    "preview_at",
+                    "use e.g. 2026-12-24T16:30:00Z",
+                ))
+            })?;
+            let (r, res) = s
+                .tandem
+                .preview_deadlines(a, client, p, opened.as_millisecond())
+                .await?;
+            Some((
+                format!(
+                    "{} opened {}",
+                    p.as_str().to_uppercase(),
+                    when(opened.as_millisecond())
+                ),
+                when(r),
+                when(res),
+            ))
         }
         None => None,
     };
     Ok(DeskPage {
         nav: Nav::load(s, session).await,
         client,
-        clients: orgs.iter().map(|o| (o.id.to_string(), o.name.clone(), o.id == client)).collect(),
+        clients: orgs
+            .iter()
+            .map(|o| (o.id.to_string(), o.name.clone(), o.id == client))
+            .collect(),
         windows_text: windows_text(&desk.calendar),
         holidays_text: holidays_text(&desk.calendar),
         desk,
@@ -164,18 +233,29 @@ async fn desk_page(s: &AppState, session: &SessionActor, client: Option<OrgId>, 
 }
 
 /// The desk page.
-pub(super) async fn get_desk(State(s): State<AppState>, PageSession(session): PageSession, Query(q): Query<DeskQuery>) -> Result<DeskPage, PageError> {
+pub(super) async fn get_desk(
+    State(s): State<AppState>,
+    PageSession(session): PageSession,
+    Query(q): Query<DeskQuery>,
+) -> Result<DeskPage, PageError> {
     let preview = q.preview_priority.zip(q.preview_at);
     desk_page(&s, &session, q.client, preview, None).await
 }
 
-async fn outcome(s: &AppState, session: &SessionActor, client: OrgId, r: Result<(), ServiceError>) -> Response {
+async fn outcome(
+    s: &AppState,
+    session: &SessionActor,
+    client: OrgId,
+    r: Result<(), ServiceError>,
+) -> Response {
     match r {
         Ok(()) => Redirect::to(&format!("/desk?client={client}")).into_response(),
-        Err(e @ (ServiceError::Invalid(_) | ServiceError::Conflict(_))) => match desk_page(s, session, Some(client), None, Some(e.to_string())).await {
-            Ok(p) => (axum::http::StatusCode::UNPROCESSABLE_ENTITY, p).into_response(),
-            Err(e) => e.into_response(),
-        },
+        Err(e @ (ServiceError::Invalid(_) | ServiceError::Conflict(_))) => {
+            match desk_page(s, session, Some(client), None, Some(e.to_string())).await {
+                Ok(p) => (axum::http::StatusCode::UNPROCESSABLE_ENTITY, p).into_response(),
+                Err(e) => e.into_response(),
+            }
+        }
         Err(e) => PageError::from(e).into_response(),
     }
 }
@@ -183,12 +263,19 @@ async fn outcome(s: &AppState, session: &SessionActor, client: OrgId, r: Result<
 fn user_or_none(raw: &str, field: &'static str) -> Result<Option<UserId>, ServiceError> {
     match raw.trim() {
         "" => Ok(None),
-        r => r.parse().map(Some).map_err(|_| ValidationError::new(field, "unknown person").into()),
+        r => r
+            .parse()
+            .map(Some)
+            .map_err(|_| ValidationError::new(field, "unknown person").into()),
     }
 }
 
 /// Change a line of the split.
-pub(super) async fn post_desk_split(State(s): State<AppState>, Extension(meta): Extension<RequestMeta>, CsrfForm(session, i): CsrfForm<SplitInput>) -> Response {
+pub(super) async fn post_desk_split(
+    State(s): State<AppState>,
+    Extension(meta): Extension<RequestMeta>,
+    CsrfForm(session, i): CsrfForm<SplitInput>,
+) -> Response {
     let r = async {
         let edit = SplitEdit {
             category: i.category,
@@ -198,31 +285,57 @@ pub(super) async fn post_desk_split(State(s): State<AppState>, Extension(meta): 
             in_house_assignee: user_or_none(&i.in_house_assignee, "in_house_assignee")?,
             in_scope: i.in_scope.is_some(),
         };
-        s.tandem.edit_split(&session.actor, i.client_id, &edit, &meta).await.map(|_| ())
+        s.tandem
+            .edit_split(&session.actor, i.client_id, &edit, &meta)
+            .await
+            .map(|_| ())
     }
     .await;
     outcome(&s, &session, i.client_id, r).await
 }
 
 /// Add a category.
-pub(super) async fn post_desk_category(State(s): State<AppState>, Extension(meta): Extension<RequestMeta>, CsrfForm(session, i): CsrfForm<CategoryInput>) -> Response {
-    let r = s.tandem.add_category(&session.actor, i.client_id, &i.key, &i.name, &meta).await.map(|_| ());
+pub(super) async fn post_desk_category(
+    State(s): State<AppState>,
+    Extension(meta): Extension<RequestMeta>,
+    CsrfForm(session, i): CsrfForm<CategoryInput>,
+) -> Response {
+    let r = s
+        .tandem
+        .add_category(&session.actor, i.client_id, &i.key, &i.name, &meta)
+        .await
+        .map(|_| ());
     outcome(&s, &session, i.client_id, r).await
 }
 
 /// Replace the calendar.
-pub(super) async fn post_desk_calendar(State(s): State<AppState>, Extension(meta): Extension<RequestMeta>, CsrfForm(session, i): CsrfForm<CalendarInput>) -> Response {
+pub(super) async fn post_desk_calendar(
+    State(s): State<AppState>,
+    Extension(meta): Extension<RequestMeta>,
+    CsrfForm(session, i): CsrfForm<CalendarInput>,
+) -> Response {
     let r = async {
         let (holidays, yearly_holidays) = parse_holidays(&i.holidays);
-        let spec = CalendarSpec { time_zone: i.time_zone.trim().into(), windows: parse_windows(&i.windows)?, holidays, yearly_holidays };
-        s.tandem.set_calendar(&session.actor, i.client_id, &spec, &meta).await
+        let spec = CalendarSpec {
+            time_zone: i.time_zone.trim().into(),
+            windows: parse_windows(&i.windows)?,
+            holidays,
+            yearly_holidays,
+        };
+        s.tandem
+            .set_calendar(&session.actor, i.client_id, &spec, &meta)
+            .await
     }
     .await;
     outcome(&s, &session, i.client_id, r).await
 }
 
 /// Replace one SLA policy.
-pub(super) async fn post_desk_sla(State(s): State<AppState>, Extension(meta): Extension<RequestMeta>, CsrfForm(session, i): CsrfForm<SlaInput>) -> Response {
+pub(super) async fn post_desk_sla(
+    State(s): State<AppState>,
+    Extension(meta): Extension<RequestMeta>,
+    CsrfForm(session, i): CsrfForm<SlaInput>,
+) -> Response {
     let r = async {
         // The form edits targets and clock; the pausing statuses stay as they are.
         let current = s.tandem.desk_setup(&session.actor, i.client_id).await?;
@@ -230,7 +343,10 @@ pub(super) async fn post_desk_sla(State(s): State<AppState>, Extension(meta): Ex
             .policies
             .iter()
             .find(|(p, _)| *p == i.priority)
-            .map_or_else(|| tandem_service::desk::DEFAULT_PAUSE.to_vec(), |(_, p)| p.pause_statuses.clone());
+            .map_or_else(
+                || tandem_service::desk::DEFAULT_PAUSE.to_vec(),
+                |(_, p)| p.pause_statuses.clone(),
+            );
         let p = Policy {
             response_minutes: i.response_minutes,
             resolution_minutes: i.resolution_minutes,
@@ -238,7 +354,9 @@ pub(super) async fn post_desk_sla(State(s): State<AppState>, Extension(meta): Ex
             pause_statuses,
             warn_percent: i.warn_percent,
         };
-        s.tandem.set_policy(&session.actor, i.client_id, i.priority, &p, &meta).await
+        s.tandem
+            .set_policy(&session.actor, i.client_id, i.priority, &p, &meta)
+            .await
     }
     .await;
     outcome(&s, &session, i.client_id, r).await

@@ -3,8 +3,8 @@
 mod account;
 mod admin;
 mod desk;
-mod tickets;
 mod session;
+mod tickets;
 
 use crate::AppState;
 use axum::Router;
@@ -33,7 +33,11 @@ pub struct Nav {
 impl Nav {
     /// The navigation for a session, with its unread count.
     pub async fn load(state: &AppState, s: &SessionActor) -> Self {
-        let unread = state.tandem.unread_notifications(&s.actor).await.unwrap_or(0);
+        let unread = state
+            .tandem
+            .unread_notifications(&s.actor)
+            .await
+            .unwrap_or(0);
         Self {
             name: s.name.clone(),
             role_label: s.actor.role.label(),
@@ -98,12 +102,27 @@ pub fn router() -> Router<AppState> {
             post(admin::post_engagement_end),
         )
         .route("/audit", get(admin::get_audit))
-        .route("/tickets", get(tickets::get_tickets).post(tickets::post_tickets))
+        .route(
+            "/tickets",
+            get(tickets::get_tickets).post(tickets::post_tickets),
+        )
         .route("/tickets/new", get(tickets::get_ticket_new))
-        .route("/tickets/{ticket_id}", get(tickets::get_ticket).post(tickets::post_ticket))
-        .route("/tickets/{ticket_id}/comments", post(tickets::post_ticket_comment))
-        .route("/tickets/{ticket_id}/handoff", post(tickets::post_ticket_handoff))
-        .route("/notifications", get(tickets::get_notifications).post(tickets::post_notifications))
+        .route(
+            "/tickets/{ticket_id}",
+            get(tickets::get_ticket).post(tickets::post_ticket),
+        )
+        .route(
+            "/tickets/{ticket_id}/comments",
+            post(tickets::post_ticket_comment),
+        )
+        .route(
+            "/tickets/{ticket_id}/handoff",
+            post(tickets::post_ticket_handoff),
+        )
+        .route(
+            "/notifications",
+            get(tickets::get_notifications).post(tickets::post_notifications),
+        )
         .route("/desk", get(desk::get_desk))
         .route("/desk/split", post(desk::post_desk_split))
         .route("/desk/categories", post(desk::post_desk_category))

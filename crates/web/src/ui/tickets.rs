@@ -28,17 +28,49 @@ pub(super) struct ClockLine {
     class: &'static str,
 }
 
-fn clock_line(name: &'static str, target: i64, running: bool, due: Option<i64>, done: Option<i64>, breached: bool, warned: bool, now: i64) -> ClockLine {
+fn clock_line(
+    name: &'static str,
+    target: i64,
+    running: bool,
+    due: Option<i64>,
+    done: Option<i64>,
+    breached: bool,
+    warned: bool,
+    now: i64,
+) -> ClockLine {
     let left = |d: i64| {
         let mins = (d - now) / 60_000;
-        if mins < 0 { format!("overdue by {}", span(-mins)) } else { format!("{} left", span(mins)) }
+        if mins < 0 {
+            format!("overdue by {}", span(-mins))
+        } else {
+            format!("{} left", span(mins))
+        }
     };
     let (state, class) = match (running, due, done) {
-        (_, _, Some(at)) => (format!("done {}", when(at)), if breached { "breached" } else { "met" }),
-        (true, Some(d), None) => (format!("due {} ({})", when(d), left(d)), if breached { "breached" } else if warned { "warning" } else { "running" }),
-        _ => ("paused".to_owned(), if breached { "breached" } else { "paused" }),
+        (_, _, Some(at)) => (
+            format!("done {}", when(at)),
+            if breached { "breached" } else { "met" },
+        ),
+        (true, Some(d), None) => (
+            format!("due {} ({})", when(d), left(d)),
+            if breached {
+                "breached"
+            } else if warned {
+                "warning"
+            } else {
+                "running"
+            },
+        ),
+        _ => (
+            "paused".to_owned(),
+            if breached { "breached" } else { "paused" },
+        ),
     };
-    ClockLine { name, state: format!("{state} · target {}", span(target)), class }
+    ClockLine {
+        name,
+        state: format!("{state} · target {}", span(target)),
+        class,
+    }
 }
 
 fn span(minutes: i64) -> String {
@@ -68,7 +100,14 @@ fn row(q: QueueItem, now: i64) -> Row {
     let t = &q.ticket;
     let (due, due_class) = match t.next_due {
         Some(d) if d <= now => (format!("overdue {}", when(d)), "breached"),
-        Some(d) => (when(d), if t.response_warned || t.resolution_warned { "warning" } else { "running" }),
+        Some(d) => (
+            when(d),
+            if t.response_warned || t.resolution_warned {
+                "warning"
+            } else {
+                "running"
+            },
+        ),
         None if t.status == "resolved" || t.status == "closed" => ("done".into(), "met"),
         None => ("paused".into(), "paused"),
     };
@@ -81,7 +120,10 @@ fn row(q: QueueItem, now: i64) -> Row {
         priority: t.priority.to_uppercase(),
         status: t.status.replace('_', " "),
         side: t.owner_side.replace('_', "-"),
-        assignee: q.assignee_name.clone().unwrap_or_else(|| "unassigned".into()),
+        assignee: q
+            .assignee_name
+            .clone()
+            .unwrap_or_else(|| "unassigned".into()),
         due,
         due_class,
     }
@@ -94,6 +136,7 @@ pub(super) struct QueuePage {
     views: Vec<(&'static str, &'static str, bool)>,
     rows: Vec<Row>,
     portal: bool,
+    search: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -146,6 +189,7 @@ pub(super) struct QueueQuery {
     status: Option<TicketStatus>,
     priority: Option<Priority>,
     side: Option<OwnerSide>,
+    q: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -194,21 +238,51 @@ const VIEWS: [(QueueView, &str, &str); 6] = [
 ];
 
 /// The queue (or, for a requester, their own tickets).
-pub(super) async fn get_tickets(State(s): State<AppState>, PageSession(session): PageSession, Query(q): Query<QueueQuery>) -> Result<QueuePage, PageError> {
+pub(super) async fn get_tickets(
+    State(s): State<AppState>,
+    PageSession(session): PageSession,
+    Query(q): Query<QueueQuery>,
+) -> Result<QueuePage, PageError> {
     let portal = !session.actor.role.is_staff();
-    let view = if portal { QueueView::All } else { q.view.unwrap_or(QueueView::MySide) };
-    let f = QueueFilter { client: q.client, status: q.status, priority: q.priority, side: q.side, ..QueueFilter::default() };
+    let view = if portal {
+        QueueView::All
+    } else {
+        q.view.unwrap_or(QueueView::MySide)
+    };
+    let search = q.q.clone().unwrap_or_default();
+    let f = QueueFilter {
+        client: q.client,
+        status: q.status,
+        priority: q.priority,
+        side: q.side,
+        search: q.q,
+        ..QueueFilter::default()
+    };
     let now = tandem_service::now_ms();
-    let rows = s.tandem.queue(&session.actor, view, &f).await?.into_iter().map(|r| row(r, now)).collect();
+    let rows = s
+        .tandem
+        .queue(&session.actor, view, &f)
+        .await?
+        .into_iter()
+        .map(|r| row(r, now))
+        .collect();
     Ok(QueuePage {
         nav: Nav::load(&s, &session).await,
-        views: VIEWS.iter().map(|(v, k, label)| (*k, *label, *v == view)).collect(),
+        views: VIEWS
+            .iter()
+            .map(|(v, k, label)| (*k, *label, *v == view))
+            .collect(),
         rows,
         portal,
+        search,
     })
 }
 
-async fn new_page(s: &AppState, session: &SessionActor, error: Option<String>) -> Result<NewTicketPage, PageError> {
+async fn new_page(
+    s: &AppState,
+    session: &SessionActor,
+    error: Option<String>,
+) -> Result<NewTicketPage, PageError> {
     let clients: Vec<(String, String)> = s
         .tandem
         .visible_orgs(&session.actor)
@@ -217,68 +291,156 @@ async fn new_page(s: &AppState, session: &SessionActor, error: Option<String>) -
         .filter(|o| o.kind == Side::Client)
         .map(|o| (o.id.to_string(), o.name))
         .collect();
-    let categories = tandem_domain::split::DEFAULT_CATEGORIES.iter().map(|c| (c.0.to_owned(), c.1.to_owned())).collect();
-    Ok(NewTicketPage { nav: Nav::load(s, session).await, clients, categories, error })
+    let categories = tandem_domain::split::DEFAULT_CATEGORIES
+        .iter()
+        .map(|c| (c.0.to_owned(), c.1.to_owned()))
+        .collect();
+    Ok(NewTicketPage {
+        nav: Nav::load(s, session).await,
+        clients,
+        categories,
+        error,
+    })
 }
 
 /// The form for a new ticket.
-pub(super) async fn get_ticket_new(State(s): State<AppState>, PageSession(session): PageSession) -> Result<NewTicketPage, PageError> {
+pub(super) async fn get_ticket_new(
+    State(s): State<AppState>,
+    PageSession(session): PageSession,
+) -> Result<NewTicketPage, PageError> {
     new_page(&s, &session, None).await
 }
 
 /// Open a ticket.
-pub(super) async fn post_tickets(State(s): State<AppState>, Extension(meta): Extension<RequestMeta>, CsrfForm(session, i): CsrfForm<NewTicketInput>) -> Response {
-    let input = NewTicket { client_id: i.client_id, title: i.title, description: i.description, category: i.category, impact: i.impact, urgency: i.urgency, requester_id: None, source: Source::Web };
+pub(super) async fn post_tickets(
+    State(s): State<AppState>,
+    Extension(meta): Extension<RequestMeta>,
+    CsrfForm(session, i): CsrfForm<NewTicketInput>,
+) -> Response {
+    let input = NewTicket {
+        client_id: i.client_id,
+        title: i.title,
+        description: i.description,
+        category: i.category,
+        impact: i.impact,
+        urgency: i.urgency,
+        requester_id: None,
+        source: Source::Web,
+    };
     match s.tandem.open_ticket(&session.actor, &input, &meta).await {
         Ok(v) => Redirect::to(&format!("/tickets/{}", v.ticket.id)).into_response(),
-        Err(e @ (ServiceError::Invalid(_) | ServiceError::Conflict(_))) => match new_page(&s, &session, Some(e.to_string())).await {
-            Ok(p) => (StatusCode::UNPROCESSABLE_ENTITY, p).into_response(),
-            Err(e) => e.into_response(),
-        },
+        Err(e @ (ServiceError::Invalid(_) | ServiceError::Conflict(_))) => {
+            match new_page(&s, &session, Some(e.to_string())).await {
+                Ok(p) => (StatusCode::UNPROCESSABLE_ENTITY, p).into_response(),
+                Err(e) => e.into_response(),
+            }
+        }
         Err(e) => PageError::from(e).into_response(),
     }
 }
 
-async fn ticket_page(s: &AppState, session: &SessionActor, id: TicketId, error: Option<String>) -> Result<TicketPage, PageError> {
+async fn ticket_page(
+    s: &AppState,
+    session: &SessionActor,
+    id: TicketId,
+    error: Option<String>,
+) -> Result<TicketPage, PageError> {
     let a = &session.actor;
     let (v, timeline) = s.tandem.ticket(a, id).await?;
     let t = &v.ticket;
     let now = tandem_service::now_ms();
     let clocks = vec![
-        clock_line("First response", t.response_target, t.response_since.is_some(), t.response_due, t.response_met_at, t.response_breached, t.response_warned, now),
-        clock_line("Resolution", t.resolution_target, t.resolution_since.is_some(), t.resolution_due, t.resolved_at, t.resolution_breached, t.resolution_warned, now),
+        clock_line(
+            "First response",
+            t.response_target,
+            t.response_since.is_some(),
+            t.response_due,
+            t.response_met_at,
+            t.response_breached,
+            t.response_warned,
+            now,
+        ),
+        clock_line(
+            "Resolution",
+            t.resolution_target,
+            t.resolution_since.is_some(),
+            t.resolution_due,
+            t.resolved_at,
+            t.resolution_breached,
+            t.resolution_warned,
+            now,
+        ),
     ];
     let perms = s.tandem.org_permissions(a, t.client_id).await?;
-    let can_work = a.role.is_staff() && perms.view_audit && a.role != tandem_domain::Role::ClientViewer;
+    let can_work =
+        a.role.is_staff() && perms.view_audit && a.role != tandem_domain::Role::ClientViewer;
     let staff = if can_work {
         let mut people = s.tandem.list_users(a, t.client_id).await?;
-        if let Some(e) = s.tandem.list_engagements(a).await.ok().and_then(|l| l.into_iter().find(|v| v.engagement.client_id == t.client_id && v.engagement.is_active())) {
+        if let Some(e) = s.tandem.list_engagements(a).await.ok().and_then(|l| {
+            l.into_iter()
+                .find(|v| v.engagement.client_id == t.client_id && v.engagement.is_active())
+        }) {
             for eng in e.engineers {
                 if let Ok(u) = s.tandem.user(a, eng.user_id).await {
                     people.push(u);
                 }
             }
         }
-        people.retain(|u| u.active && u.role.is_staff() && u.role != tandem_domain::Role::ClientViewer);
+        people.retain(|u| {
+            u.active && u.role.is_staff() && u.role != tandem_domain::Role::ClientViewer
+        });
         people
     } else {
         Vec::new()
     };
-    let statuses = TicketStatus::ALL.iter().map(|st| (st.as_str(), st.as_str() == t.status)).collect();
-    let other_side = if t.owner_side == "provider" { "the in-house team" } else { "the provider" };
-    Ok(TicketPage { nav: Nav::load(s, session).await, clocks, timeline, staff, statuses, portal: !a.role.is_staff(), can_work, other_side, error, v })
+    let statuses = TicketStatus::ALL
+        .iter()
+        .map(|st| (st.as_str(), st.as_str() == t.status))
+        .collect();
+    let other_side = if t.owner_side == "provider" {
+        "the in-house team"
+    } else {
+        "the provider"
+    };
+    Ok(TicketPage {
+        nav: Nav::load(s, session).await,
+        clocks,
+        timeline,
+        staff,
+        statuses,
+        portal: !a.role.is_staff(),
+        can_work,
+        other_side,
+        error,
+        v,
+    })
 }
 
 /// One ticket with its timeline.
-pub(super) async fn get_ticket(State(s): State<AppState>, PageSession(session): PageSession, Path(id): Path<TicketId>) -> Result<TicketPage, PageError> {
+pub(super) async fn get_ticket(
+    State(s): State<AppState>,
+    PageSession(session): PageSession,
+    Path(id): Path<TicketId>,
+) -> Result<TicketPage, PageError> {
     ticket_page(&s, &session, id, None).await
 }
 
-async fn after_change(s: &AppState, session: &SessionActor, id: TicketId, r: Result<(), ServiceError>) -> Response {
+async fn after_change(
+    s: &AppState,
+    session: &SessionActor,
+    id: TicketId,
+    r: Result<(), ServiceError>,
+) -> Response {
     match r {
         Ok(()) => Redirect::to(&format!("/tickets/{id}")).into_response(),
-        Err(e @ (ServiceError::Invalid(_) | ServiceError::Conflict(_) | ServiceError::Stale { .. })) => {
-            let status = if matches!(e, ServiceError::Stale { .. }) { StatusCode::CONFLICT } else { StatusCode::UNPROCESSABLE_ENTITY };
+        Err(
+            e @ (ServiceError::Invalid(_) | ServiceError::Conflict(_) | ServiceError::Stale { .. }),
+        ) => {
+            let status = if matches!(e, ServiceError::Stale { .. }) {
+                StatusCode::CONFLICT
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
             let msg = match &e {
                 ServiceError::Stale { .. } => "Someone changed this ticket while you were looking at it. Nothing was saved; the current values are shown below.".to_owned(),
                 other => other.to_string(),
@@ -293,44 +455,96 @@ async fn after_change(s: &AppState, session: &SessionActor, id: TicketId, r: Res
 }
 
 /// Change status, assignee or priority (the form carries the version it showed).
-pub(super) async fn post_ticket(State(s): State<AppState>, Extension(meta): Extension<RequestMeta>, Path(id): Path<TicketId>, CsrfForm(session, i): CsrfForm<TicketInput>) -> Response {
+pub(super) async fn post_ticket(
+    State(s): State<AppState>,
+    Extension(meta): Extension<RequestMeta>,
+    Path(id): Path<TicketId>,
+    CsrfForm(session, i): CsrfForm<TicketInput>,
+) -> Response {
     let r = async {
         let assignee = match i.assignee_id.trim() {
             "" => None,
-            raw => Some(raw.parse::<UserId>().map_err(|_| tandem_domain::ValidationError::new("assignee_id", "unknown person"))?),
+            raw => Some(raw.parse::<UserId>().map_err(|_| {
+                tandem_domain::ValidationError::new("assignee_id", "unknown person")
+            })?),
         };
         let priority_override = match i.priority.trim() {
             "" => None,
-            raw => Some((raw.parse::<Priority>().map_err(|_| tandem_domain::ValidationError::new("priority", "unknown priority"))?, i.priority_reason)),
+            raw => Some((
+                raw.parse::<Priority>().map_err(|_| {
+                    tandem_domain::ValidationError::new("priority", "unknown priority")
+                })?,
+                i.priority_reason,
+            )),
         };
-        let change = TicketChange { status: Some(i.status), assignee: Some(assignee), priority_override, ..TicketChange::default() };
-        s.tandem.change_ticket(&session.actor, id, i.version, &change, &meta).await.map(|_| ())
+        let change = TicketChange {
+            status: Some(i.status),
+            assignee: Some(assignee),
+            priority_override,
+            ..TicketChange::default()
+        };
+        s.tandem
+            .change_ticket(&session.actor, id, i.version, &change, &meta)
+            .await
+            .map(|_| ())
     }
     .await;
     after_change(&s, &session, id, r).await
 }
 
 /// Comment on a ticket.
-pub(super) async fn post_ticket_comment(State(s): State<AppState>, Extension(meta): Extension<RequestMeta>, Path(id): Path<TicketId>, CsrfForm(session, i): CsrfForm<CommentInput>) -> Response {
-    let r = s.tandem.comment(&session.actor, id, &i.body, i.visibility.unwrap_or(Visibility::Public), &meta).await.map(|_| ());
+pub(super) async fn post_ticket_comment(
+    State(s): State<AppState>,
+    Extension(meta): Extension<RequestMeta>,
+    Path(id): Path<TicketId>,
+    CsrfForm(session, i): CsrfForm<CommentInput>,
+) -> Response {
+    let r = s
+        .tandem
+        .comment(
+            &session.actor,
+            id,
+            &i.body,
+            i.visibility.unwrap_or(Visibility::Public),
+            &meta,
+        )
+        .await
+        .map(|_| ());
     after_change(&s, &session, id, r).await
 }
 
 /// Hand a ticket to the other side.
-pub(super) async fn post_ticket_handoff(State(s): State<AppState>, Extension(meta): Extension<RequestMeta>, Path(id): Path<TicketId>, CsrfForm(session, i): CsrfForm<HandOffInput>) -> Response {
-    let r = s.tandem.hand_off(&session.actor, id, i.version, &i.reason, &meta).await.map(|_| ());
+pub(super) async fn post_ticket_handoff(
+    State(s): State<AppState>,
+    Extension(meta): Extension<RequestMeta>,
+    Path(id): Path<TicketId>,
+    CsrfForm(session, i): CsrfForm<HandOffInput>,
+) -> Response {
+    let r = s
+        .tandem
+        .hand_off(&session.actor, id, i.version, &i.reason, &meta)
+        .await
+        .map(|_| ());
     after_change(&s, &session, id, r).await
 }
 
 /// The notification list.
-pub(super) async fn get_notifications(State(s): State<AppState>, PageSession(session): PageSession) -> Result<NotificationsPage, PageError> {
+pub(super) async fn get_notifications(
+    State(s): State<AppState>,
+    PageSession(session): PageSession,
+) -> Result<NotificationsPage, PageError> {
     let items = s.tandem.notifications(&session.actor, 100).await?;
-    Ok(NotificationsPage { nav: Nav::load(&s, &session).await, items })
+    Ok(NotificationsPage {
+        nav: Nav::load(&s, &session).await,
+        items,
+    })
 }
 
 /// Mark all read.
-pub(super) async fn post_notifications(State(s): State<AppState>, CsrfForm(session, _): CsrfForm<serde::de::IgnoredAny>) -> Result<Redirect, PageError> {
+pub(super) async fn post_notifications(
+    State(s): State<AppState>,
+    CsrfForm(session, _): CsrfForm<serde::de::IgnoredAny>,
+) -> Result<Redirect, PageError> {
     s.tandem.mark_notifications_read(&session.actor).await?;
     Ok(Redirect::to("/notifications"))
 }
-
