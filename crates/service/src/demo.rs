@@ -106,6 +106,12 @@ impl Tandem {
     /// Seed the demo unless the database already holds it. Returns every
     /// demo sign-in either way.
     pub async fn seed_demo(&self) -> Result<Vec<DemoLogin>> {
+        self.seed_demo_with(true).await
+    }
+
+    /// Seed the demo's organizations and people, and with `tickets` also
+    /// its service desk history (tests leave that out to stay fast).
+    pub async fn seed_demo_with(&self, tickets: bool) -> Result<Vec<DemoLogin>> {
         let meta = RequestMeta::cli("demo");
         let mut logins = Vec::new();
         let mut plan_logins = |org: &str, people: &[(&str, Role)], domain: &str| {
@@ -185,7 +191,10 @@ impl Tandem {
         };
         self.create_user(&engineer, alder.id, &new_starter, &meta)
             .await?;
-        crate::demo_desk::seed(self, &provider_staff_actors(&staff), &requesters_by_client).await?;
+        if tickets {
+            crate::demo_desk::seed(self, &provider_staff_actors(&staff), &requesters_by_client)
+                .await?;
+        }
         Ok(logins)
     }
 }

@@ -391,7 +391,7 @@ pub(crate) async fn seed(
                 )
                 .await?;
             }
-            3 | 4 | 5 => {
+            3..=5 => {
                 t.comment_at(
                     &worker,
                     id,

@@ -88,7 +88,7 @@ impl TestApp {
         let db = Db::connect(&fresh_db_url().await).await.unwrap();
         db.migrate().await.unwrap();
         let tandem = Tandem::new(db, settings);
-        tandem.seed_demo().await.unwrap();
+        tandem.seed_demo_with(false).await.unwrap();
         let app = make_app(AppState::new(tandem.clone(), web));
         let mut t = TestApp {
             app,
