@@ -335,10 +335,8 @@ struct Fixture {
 async fn fixture(app: &TestApp) -> Fixture {
     let mut tokens = HashMap::new();
     for c in &CASES {
-        if let Some(w) = c.who {
-            if !tokens.contains_key(w) {
-                tokens.insert(w, app.token(w).await);
-            }
+        if let Some(w) = c.who.filter(|w| !tokens.contains_key(w)) {
+            tokens.insert(w, app.token(w).await);
         }
     }
     let mara = tokens[MARA].clone();

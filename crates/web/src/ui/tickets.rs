@@ -28,16 +28,25 @@ pub(super) struct ClockLine {
     class: &'static str,
 }
 
-fn clock_line(
-    name: &'static str,
+/// One clock's facts, as stored on the ticket.
+struct Clock {
     target: i64,
     running: bool,
     due: Option<i64>,
     done: Option<i64>,
     breached: bool,
     warned: bool,
-    now: i64,
-) -> ClockLine {
+}
+
+fn clock_line(name: &'static str, c: Clock, now: i64) -> ClockLine {
+    let Clock {
+        target,
+        running,
+        due,
+        done,
+        breached,
+        warned,
+    } = c;
     let left = |d: i64| {
         let mins = (d - now) / 60_000;
         if mins < 0 {
@@ -352,22 +361,26 @@ async fn ticket_page(
     let clocks = vec![
         clock_line(
             "First response",
-            t.response_target,
-            t.response_since.is_some(),
-            t.response_due,
-            t.response_met_at,
-            t.response_breached,
-            t.response_warned,
+            Clock {
+                target: t.response_target,
+                running: t.response_since.is_some(),
+                due: t.response_due,
+                done: t.response_met_at,
+                breached: t.response_breached,
+                warned: t.response_warned,
+            },
             now,
         ),
         clock_line(
             "Resolution",
-            t.resolution_target,
-            t.resolution_since.is_some(),
-            t.resolution_due,
-            t.resolved_at,
-            t.resolution_breached,
-            t.resolution_warned,
+            Clock {
+                target: t.resolution_target,
+                running: t.resolution_since.is_some(),
+                due: t.resolution_due,
+                done: t.resolved_at,
+                breached: t.resolution_breached,
+                warned: t.resolution_warned,
+            },
             now,
         ),
     ];
