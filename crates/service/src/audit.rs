@@ -3,7 +3,7 @@
 use crate::{RequestMeta, Result, Tandem, now_ms};
 use tandem_domain::audit::{AuditRecord, ChainBreak, ChainVerifier};
 use tandem_domain::policy::Action;
-use tandem_domain::{Actor, OrgId};
+use tandem_domain::{Actor, OrgId, Side};
 use tandem_store::Tx;
 
 /// What an audit entry records about its object.
@@ -56,13 +56,19 @@ impl Tandem {
         org: OrgId,
         before_seq: Option<i64>,
         limit: i64,
+        actor_side: Option<Side>,
     ) -> Result<Vec<AuditRecord>> {
         self.authorize(actor, Action::ViewAudit, org).await?;
         let limit = limit.clamp(1, 500);
-        Ok(
-            tandem_store::audit::list_for_org(&self.db, &actor.scope(), org, before_seq, limit)
-                .await?,
+        Ok(tandem_store::audit::list_for_org(
+            &self.db,
+            &actor.scope(),
+            org,
+            before_seq,
+            limit,
+            actor_side,
         )
+        .await?)
     }
 
     /// Walk the whole chain; the number of entries, or the first break.

@@ -744,6 +744,15 @@ impl Tandem {
                             ValidationError::new("assignee_id", "must be active IT staff").into(),
                         );
                     }
+                    // The actor's scope spans every client they work, so a
+                    // person found there may still be a stranger to this one.
+                    if !self.works_client(&u, t.client_id).await? {
+                        return Err(ValidationError::new(
+                            "assignee_id",
+                            "is not someone who works this client",
+                        )
+                        .into());
+                    }
                     if a != actor.user_id {
                         notify(
                             &mut tx,
@@ -1092,6 +1101,21 @@ impl Tandem {
             tx.commit().await?;
         }
         Ok(raised)
+    }
+
+    /// Whether a person works this client: its own people, or provider
+    /// staff assigned to its active engagement (principle 1: nobody else
+    /// may be handed its tickets or hear about them).
+    pub(crate) async fn works_client(
+        &self,
+        u: &tandem_store::users::User,
+        client: OrgId,
+    ) -> Result<bool> {
+        let scope = crate::auth::actor_of(u).scope();
+        Ok(
+            tandem_store::engagements::relation(&self.db, &scope, client).await?
+                != tandem_domain::policy::Relation::Foreign,
+        )
     }
 
     /// Who hears about SLA events: the assignee, or when there is none the

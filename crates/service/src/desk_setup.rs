@@ -125,13 +125,19 @@ impl Tandem {
             ("in_house_assignee", edit.in_house_assignee, client),
         ] {
             if let Some(u) = who {
-                let ok = users::get_for_actor(&self.db, u)
-                    .await
-                    .is_ok_and(|u| u.org_id == side_org && u.active && u.role.is_staff());
+                let ok = match users::get_for_actor(&self.db, u).await {
+                    // Provider staff only once assigned to this engagement:
+                    // new tickets would otherwise land with someone who
+                    // cannot open them, and their titles with them.
+                    Ok(u) if u.org_id == side_org && u.active && u.role.is_staff() => {
+                        self.works_client(&u, client).await?
+                    }
+                    _ => false,
+                };
                 if !ok {
                     return Err(ValidationError::new(
                         field,
-                        "must be active IT staff of that side",
+                        "must be active IT staff of that side who works this client",
                     )
                     .into());
                 }

@@ -2,7 +2,7 @@
 
 use crate::{Db, Result, Tx, exec_tx, on_db, on_tx, scope_filter};
 use tandem_domain::audit::{AuditRecord, GENESIS, StoredAudit};
-use tandem_domain::{OrgId, Scope};
+use tandem_domain::{OrgId, Scope, Side};
 
 #[derive(sqlx::FromRow)]
 struct Row {
@@ -87,16 +87,18 @@ pub async fn append(tx: &mut Tx, mut record: AuditRecord) -> Result<i64> {
 }
 
 /// Entries on one organization's data, newest first, before `before_seq`,
-/// if the organization is within the caller's scope.
+/// if the organization is within the caller's scope; with `actor_side`
+/// only what that side did.
 pub async fn list_for_org(
     db: &Db,
     scope: &Scope,
     org: OrgId,
     before_seq: Option<i64>,
     limit: i64,
+    actor_side: Option<Side>,
 ) -> Result<Vec<AuditRecord>> {
     let sql = select_audit!(concat!(
-        "WHERE org_id = $1 AND seq < $2 AND ",
+        "WHERE org_id = $1 AND seq < $2 AND ($6 = '' OR actor_side = $6) AND ",
         scope_filter!("org_id", "$3", "$4"),
         " ORDER BY seq DESC LIMIT $5"
     ));
@@ -106,6 +108,7 @@ pub async fn list_for_org(
         .bind(scope.user_id.to_string())
         .bind(scope.org_id.to_string())
         .bind(limit)
+        .bind(actor_side.map_or("", Side::as_str))
         .fetch_all(c).await)?;
     Ok(rows
         .into_iter()

@@ -1865,7 +1865,7 @@ async fn check_audit_list_for_org_scope(db: &Db) {
         append_one(db, audit_record(org, "user.update", id, T0)).await;
     }
     let list = |s: Scope, org: OrgId, before: Option<i64>, limit: i64| async move {
-        audit::list_for_org(db, &s, org, before, limit)
+        audit::list_for_org(db, &s, org, before, limit, None)
             .await
             .expect("list")
             .into_iter()
@@ -1874,7 +1874,7 @@ async fn check_audit_list_for_org_scope(db: &Db) {
     };
 
     let cs = scope(&w.client_admin);
-    let all = audit::list_for_org(db, &cs, w.client.id, None, 100)
+    let all = audit::list_for_org(db, &cs, w.client.id, None, 100, None)
         .await
         .expect("list");
     assert_eq!(

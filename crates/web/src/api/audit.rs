@@ -6,8 +6,8 @@ use crate::error::{ApiError, ProblemBody};
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use serde::{Deserialize, Serialize};
-use tandem_domain::OrgId;
 use tandem_domain::audit::AuditRecord;
+use tandem_domain::{OrgId, Side};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -19,6 +19,8 @@ pub struct AuditQuery {
     before: Option<i64>,
     /// Page size, 1-500 (default 100).
     limit: Option<i64>,
+    /// Only what one side did: `provider` or `client`.
+    side: Option<Side>,
 }
 
 /// A page of entries, newest first.
@@ -43,7 +45,10 @@ async fn list_org_audit(
     Query(q): Query<AuditQuery>,
 ) -> Result<Json<AuditPage>, ApiError> {
     let limit = q.limit.unwrap_or(100).clamp(1, 500);
-    let entries = s.tandem.list_audit(&a, org, q.before, limit).await?;
+    let entries = s
+        .tandem
+        .list_audit(&a, org, q.before, limit, q.side)
+        .await?;
     let next_before = (entries.len() as i64 == limit)
         .then(|| entries.last().map(|e| e.seq))
         .flatten();

@@ -99,6 +99,7 @@ pub(super) struct AuditPage {
     orgs: Vec<OrgOption>,
     entries: Vec<AuditRecord>,
     older: Option<i64>,
+    side: &'static str,
 }
 
 impl AuditPage {
@@ -111,6 +112,7 @@ impl AuditPage {
 pub(super) struct OrgQuery {
     org: Option<OrgId>,
     before: Option<i64>,
+    side: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -449,7 +451,8 @@ pub(super) async fn get_audit(
     let a = &session.actor;
     let org = q.org.unwrap_or(a.org_id);
     const PAGE: i64 = 100;
-    let entries = s.tandem.list_audit(a, org, q.before, PAGE).await?;
+    let side: Option<tandem_domain::Side> = q.side.as_deref().and_then(|v| v.parse().ok());
+    let entries = s.tandem.list_audit(a, org, q.before, PAGE, side).await?;
     let org = s.tandem.org(a, org).await?;
     let orgs = org_options(&s.tandem.visible_orgs(a).await?, org.id);
     let older = (entries.len() as i64 == PAGE)
@@ -461,5 +464,6 @@ pub(super) async fn get_audit(
         orgs,
         entries,
         older,
+        side: side.map_or("", tandem_domain::Side::as_str),
     })
 }
