@@ -1161,7 +1161,7 @@ pub(crate) async fn priority_matrix(tx: &mut Tx, e: EngagementId) -> Result<Prio
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn event(
+pub(crate) async fn event(
     tx: &mut Tx,
     at: i64,
     t: &Ticket,

@@ -4,6 +4,7 @@
 //! together or not at all.
 
 pub mod accounts;
+pub mod attachments;
 pub mod audit;
 pub mod auth;
 mod calendar_support;
@@ -52,6 +53,12 @@ pub enum ServiceError {
     RateLimited {
         /// Seconds until the limit lifts.
         retry_after_secs: u64,
+    },
+    /// The upload is larger than allowed (413).
+    #[error("larger than the limit of {limit} bytes")]
+    TooLarge {
+        /// The limit in bytes.
+        limit: usize,
     },
     /// The store failed; its text is logged, never shown.
     #[error("store: {0}")]
@@ -107,6 +114,8 @@ pub struct Settings {
     pub login_window_minutes: i64,
     /// argon2id cost for new password hashes.
     pub password_cost: PasswordCost,
+    /// Largest attachment accepted, in bytes.
+    pub attachment_max_bytes: usize,
 }
 
 /// argon2id cost parameters. The default follows OWASP's recommendation
@@ -137,6 +146,7 @@ impl Default for Settings {
             login_max_failures_per_addr: 30,
             login_window_minutes: 15,
             password_cost: PasswordCost::default(),
+            attachment_max_bytes: 25 * 1024 * 1024,
         }
     }
 }
@@ -175,6 +185,7 @@ pub fn now_ms() -> i64 {
 
 /// The records use cases hand back, for the web edge to show.
 pub mod model {
+    pub use tandem_store::attachments::Attachment;
     pub use tandem_store::engagements::{Assignment, Engagement};
     pub use tandem_store::jobs::Notification;
     pub use tandem_store::orgs::Org;

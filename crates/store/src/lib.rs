@@ -6,6 +6,7 @@
 //! both backends share (`$1` placeholders, `RETURNING`, `ON CONFLICT`); the
 //! [`on_db!`] and [`on_tx!`] macros expand a query for each backend.
 
+pub mod attachments;
 pub mod audit;
 pub mod calendars;
 pub mod engagements;

@@ -49,7 +49,8 @@ pub fn clear_cookie(name: &str) -> HeaderValue {
     .unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
-fn same_secret(a: &str, b: &str) -> bool {
+/// Compare two secrets in constant time.
+pub(crate) fn same_secret(a: &str, b: &str) -> bool {
     a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
 }
 

@@ -83,6 +83,14 @@ impl From<ServiceError> for Problem {
                 )
             },
             ServiceError::Conflict(msg) => Problem::new(StatusCode::CONFLICT, "Conflict", msg),
+            ServiceError::TooLarge { limit } => Problem::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Payload too large",
+                format!(
+                    "The file is larger than the limit of {} MiB.",
+                    limit / (1024 * 1024)
+                ),
+            ),
             ServiceError::Stale { current_version } => Problem::new(
                 StatusCode::PRECONDITION_FAILED,
                 "Changed by someone else",

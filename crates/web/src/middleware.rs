@@ -60,15 +60,18 @@ pub async fn edge(State(state): State<AppState>, mut req: Request, next: Next) -
         HeaderValue::from_static("same-origin"),
     );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    let csp = if path.starts_with("/api/docs") {
-        CSP_DOCS
-    } else {
-        CSP
-    };
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(csp),
-    );
+    // Downloads carry their own, stricter policy.
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        let csp = if path.starts_with("/api/docs") {
+            CSP_DOCS
+        } else {
+            CSP
+        };
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(csp),
+        );
+    }
     if state.config.tls() {
         h.insert(
             header::STRICT_TRANSPORT_SECURITY,

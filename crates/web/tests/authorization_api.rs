@@ -259,6 +259,24 @@ const TABLE: &[Row] = &[
     },
     Row {
         method: "GET",
+        route: "/api/v1/tickets/{ticket_id}/attachments",
+        variant: "",
+        expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "POST",
+        route: "/api/v1/tickets/{ticket_id}/attachments",
+        variant: "",
+        expect: "PA_own=404 PA_eng=201 PA_not=404 PE_own=404 PE_eng=201 PE_not=404 CA_own=201 CA_other=404 CT_own=201 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "GET",
+        route: "/api/v1/attachments/{attachment_id}",
+        variant: "",
+        expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "GET",
         route: "/api/v1/clients/{client_id}/desk",
         variant: "",
         expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=403 RQ_other=404 ANON=401",
@@ -330,6 +348,8 @@ struct Fixture {
     foreign_token_id: String,
     /// A ticket (id, version) per target organization, opened by the client's admin.
     ticket: HashMap<String, (String, i64)>,
+    /// A public attachment on that ticket.
+    attachment: HashMap<String, String>,
 }
 
 async fn fixture(app: &TestApp) -> Fixture {
@@ -416,15 +436,35 @@ async fn fixture(app: &TestApp) -> Fixture {
             ),
         );
     }
+    let mut attachment = HashMap::new();
+    for (slug, token) in [("alder", &tokens[PRIYA]), ("corvid", &ben)] {
+        let path = format!(
+            "/api/v1/tickets/{}/attachments?filename=notes.txt",
+            ticket[slug].0
+        );
+        let (s, a) = app
+            .api(
+                "POST",
+                &path,
+                Some(token),
+                Some(json!("the printer's error log")),
+            )
+            .await;
+        assert_eq!(s, 201, "attaching the fixture file: {a}");
+        attachment.insert(slug.to_owned(), a["id"].as_str().unwrap().to_owned());
+    }
     // The provider has no tickets of its own: its rows aim at a client it is not engaged with.
     let corvid = ticket["corvid"].clone();
     ticket.insert("harborlane".into(), corvid);
+    let corvid = attachment["corvid"].clone();
+    attachment.insert("harborlane".into(), corvid);
     Fixture {
         tokens,
         person,
         engagement,
         foreign_token_id: t["token"]["id"].as_str().unwrap().to_owned(),
         ticket,
+        attachment,
     }
 }
 
@@ -448,6 +488,12 @@ fn fill(app: &TestApp, fx: &Fixture, row: &Row, case: &Case, n: usize) -> (Strin
         .replace("{ticket_id}", &fx.ticket[case.target].0)
         .replace("{category}", "network")
         .replace("{priority}", "p2");
+    let path = path.replace("{attachment_id}", &fx.attachment[case.target]);
+    let path = if row.route.ends_with("/attachments") && row.method == "POST" {
+        format!("{path}?filename=screenshot.png")
+    } else {
+        path
+    };
     let path = if row.route.ends_with("/sla/preview") {
         format!("{path}?priority=p2&opened_at=2026-12-24T16:30:00Z")
     } else {
@@ -485,6 +531,7 @@ fn fill(app: &TestApp, fx: &Fixture, row: &Row, case: &Case, n: usize) -> (Strin
         ("POST", "/api/v1/tickets/{ticket_id}/comments", _) => {
             Some(json!({ "body": "Looking into it", "visibility": "public" }))
         }
+        ("POST", "/api/v1/tickets/{ticket_id}/attachments", _) => Some(json!("a screenshot")),
         ("PUT", "/api/v1/clients/{client_id}/split/{category}", _) => Some(
             json!({ "business_hours": "provider", "after_hours": "provider", "provider_assignee": null, "in_house_assignee": null, "in_scope": true }),
         ),
@@ -550,6 +597,7 @@ async fn every_api_route_answers_every_role_and_relation_as_the_table_says() {
                         engagement: shared_fx.engagement.clone(),
                         foreign_token_id: shared_fx.foreign_token_id.clone(),
                         ticket: shared_fx.ticket.clone(),
+                        attachment: shared_fx.attachment.clone(),
                     },
                 )
             };

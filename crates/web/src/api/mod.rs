@@ -2,6 +2,7 @@
 //! as the owner of the bearer token, with exactly that person's rights.
 
 mod accounts;
+pub(crate) mod attachments;
 mod audit;
 mod desk;
 mod engagements;
@@ -54,6 +55,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(tokens::router())
         .merge(tickets::router())
         .merge(desk::router())
+        .merge(attachments::router())
 }
 
 /// The spec as JSON and the vendored Swagger UI that browses it.

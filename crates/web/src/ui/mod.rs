@@ -120,6 +120,12 @@ pub fn router() -> Router<AppState> {
             post(tickets::post_ticket_handoff),
         )
         .route(
+            "/tickets/{ticket_id}/attachments",
+            // The upload limit is enforced while the form is read.
+            post(tickets::post_ticket_attachment).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route("/attachments/{attachment_id}", get(tickets::get_attachment))
+        .route(
             "/notifications",
             get(tickets::get_notifications).post(tickets::post_notifications),
         )

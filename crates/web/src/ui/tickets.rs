@@ -169,6 +169,7 @@ pub(super) struct TicketPage {
     portal: bool,
     can_work: bool,
     other_side: &'static str,
+    attachments: Vec<tandem_service::model::Attachment>,
     error: Option<String>,
 }
 
@@ -415,6 +416,7 @@ async fn ticket_page(
     } else {
         "the provider"
     };
+    let attachments = s.tandem.attachments(a, id).await?;
     Ok(TicketPage {
         nav: Nav::load(s, session).await,
         clocks,
@@ -424,6 +426,7 @@ async fn ticket_page(
         portal: !a.role.is_staff(),
         can_work,
         other_side,
+        attachments,
         error,
         v,
     })
@@ -560,4 +563,113 @@ pub(super) async fn post_notifications(
 ) -> Result<Redirect, PageError> {
     s.tandem.mark_notifications_read(&session.actor).await?;
     Ok(Redirect::to("/notifications"))
+}
+
+/// Attach a file (a multipart form: `csrf`, `visibility`, `file`). The
+/// size limit is enforced while reading, before anything is stored.
+pub(super) async fn post_ticket_attachment(
+    State(s): State<AppState>,
+    Extension(meta): Extension<RequestMeta>,
+    Path(id): Path<TicketId>,
+    PageSession(session): PageSession,
+    mut form: axum::extract::Multipart,
+) -> Response {
+    let limit = s.tandem.settings.attachment_max_bytes;
+    let mut csrf = String::new();
+    let mut visibility = Visibility::Public;
+    let mut file: Option<(String, String, Vec<u8>)> = None;
+    loop {
+        let field = match form.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(_) => {
+                return PageError(crate::error::Problem::bad_input(
+                    None,
+                    "the upload could not be read",
+                ))
+                .into_response();
+            }
+        };
+        match field.name().unwrap_or("") {
+            "csrf" => csrf = field.text().await.unwrap_or_default(),
+            "visibility" => {
+                visibility = if field.text().await.unwrap_or_default() == "team" {
+                    Visibility::Team
+                } else {
+                    Visibility::Public
+                };
+            }
+            "file" => {
+                let name = field.file_name().unwrap_or("").to_owned();
+                let ctype = field
+                    .content_type()
+                    .unwrap_or("application/octet-stream")
+                    .to_owned();
+                let mut field = field;
+                let mut bytes = Vec::new();
+                loop {
+                    match field.chunk().await {
+                        Ok(Some(chunk)) => {
+                            if bytes.len() + chunk.len() > limit {
+                                return PageError::from(ServiceError::TooLarge { limit })
+                                    .into_response();
+                            }
+                            bytes.extend_from_slice(&chunk);
+                        }
+                        Ok(None) => break,
+                        Err(_) => {
+                            return PageError(crate::error::Problem::bad_input(
+                                Some("file".into()),
+                                "the upload was cut off",
+                            ))
+                            .into_response();
+                        }
+                    }
+                }
+                file = Some((name, ctype, bytes));
+            }
+            _ => {}
+        }
+    }
+    if !crate::auth::same_secret(&csrf, &session.csrf_token) {
+        return PageError(crate::error::Problem::new(
+            StatusCode::FORBIDDEN,
+            "Form expired",
+            "Reload the page and try again.",
+        ))
+        .into_response();
+    }
+    let Some((filename, content_type, bytes)) = file else {
+        return after_change(
+            &s,
+            &session,
+            id,
+            Err(tandem_domain::ValidationError::new("file", "choose a file").into()),
+        )
+        .await;
+    };
+    let up = tandem_service::attachments::Upload {
+        filename,
+        content_type,
+        bytes,
+        visibility,
+    };
+    let r = s
+        .tandem
+        .attach(&session.actor, id, up, &meta)
+        .await
+        .map(|_| ());
+    after_change(&s, &session, id, r).await
+}
+
+/// Download an attachment.
+pub(super) async fn get_attachment(
+    State(s): State<AppState>,
+    PageSession(session): PageSession,
+    Path(id): Path<String>,
+) -> Response {
+    match s.tandem.attachment(&session.actor, &id).await {
+        Ok((att, bytes)) => crate::api::attachments::download(&att, bytes),
+        Err(e) => PageError::from(e).into_response(),
+    }
 }
