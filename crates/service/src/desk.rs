@@ -462,6 +462,7 @@ impl Tandem {
         };
         let (owner, assignee) =
             routing.map_or((OwnerSide::InHouse, None), |r| (r.owner, r.assignee));
+        let assignee = self.still_works(assignee, input.client_id).await?;
         let policy = match engagement {
             Some(e) => calendars::policy_tx(&mut tx, e, priority.as_str())
                 .await?
@@ -698,20 +699,28 @@ impl Tandem {
                 let wt = ctx.time();
                 let pause_now = ctx.policy.pauses(status) || status.is_done();
                 let paused_before = ctx.policy.pauses(old) || old.is_done();
-                if pause_now && !paused_before {
+                if status.is_done() && !old.is_done() {
+                    // Resolved or closed: the resolution clock stops for good.
                     response.pause(now, wt);
-                    if status.is_done() {
-                        resolution.stop(now, wt);
-                    } else {
-                        resolution.pause(now, wt);
+                    resolution.stop(now, wt);
+                } else if old.is_done() && !status.is_done() {
+                    // Reopened, perhaps straight into a waiting state: no
+                    // longer resolved, and counting again unless it waits.
+                    resolution.done_at = None;
+                    if !pause_now {
+                        if response.done_at.is_none() {
+                            response.resume(now, wt, ctx.policy.warn_percent);
+                        }
+                        resolution.resume(now, wt, ctx.policy.warn_percent);
                     }
+                } else if pause_now && !paused_before {
+                    response.pause(now, wt);
+                    resolution.pause(now, wt);
                 } else if !pause_now && paused_before {
                     if response.done_at.is_none() {
                         response.resume(now, wt, ctx.policy.warn_percent);
                     }
                     resolution.resume(now, wt, ctx.policy.warn_percent);
-                } else if status.is_done() && !old.is_done() {
-                    resolution.stop(now, wt);
                 }
                 t.status = status.as_str().into();
                 event(
@@ -731,14 +740,13 @@ impl Tandem {
             let new = assignee.map(|a| a.to_string());
             if new != t.assignee_id {
                 if let Some(a) = assignee {
-                    let u = users::find(&self.db, &actor.scope(), a)
-                        .await
-                        .map_err(|_| {
-                            ValidationError::new(
-                                "assignee_id",
-                                "is not someone who works this client",
-                            )
-                        })?;
+                    // Looked up without the actor's scope: a client admin may
+                    // give work to an engaged engineer. Whether the person
+                    // works this client is checked below, with one answer for
+                    // "no such person" and "not here", so nothing leaks.
+                    let u = users::get_for_actor(&self.db, a).await.map_err(|_| {
+                        ValidationError::new("assignee_id", "is not someone who works this client")
+                    })?;
                     if !u.role.is_staff() || !u.active {
                         return Err(
                             ValidationError::new("assignee_id", "must be active IT staff").into(),
@@ -876,6 +884,7 @@ impl Tandem {
                 .and_then(|l| split_line(&l).assignee_for(to)),
             None => None,
         };
+        let assignee = self.still_works(assignee, t.client_id).await?;
         if to == OwnerSide::Provider && t.engagement_id.is_none() {
             return Err(ServiceError::Conflict(
                 "this client has no active engagement with a provider".into(),
@@ -1106,6 +1115,16 @@ impl Tandem {
     /// Whether a person works this client: its own people, or provider
     /// staff assigned to its active engagement (principle 1: nobody else
     /// may be handed its tickets or hear about them).
+    /// A default pick-up from the split, if that person still works the
+    /// client (an engineer taken off the engagement no longer gets work).
+    async fn still_works(&self, who: Option<UserId>, client: OrgId) -> Result<Option<UserId>> {
+        let Some(u) = who else { return Ok(None) };
+        match users::get_for_actor(&self.db, u).await {
+            Ok(user) if user.active && self.works_client(&user, client).await? => Ok(Some(u)),
+            _ => Ok(None),
+        }
+    }
+
     pub(crate) async fn works_client(
         &self,
         u: &tandem_store::users::User,

@@ -1,31 +1,57 @@
-//! `Idempotency-Key` support for creates.
+//! `Idempotency-Key` support for creates: a key is claimed before the work
+//! starts, so two requests with the same key never both do it.
 
 use crate::{Result, Tandem, now_ms};
 use tandem_domain::{Actor, ValidationError};
 use tandem_store::idempotency;
 
+/// Where a request with a key stands.
+#[derive(Debug)]
+pub enum Idempotent {
+    /// The work was done before: answer this (status, body) again.
+    Replay(i64, String),
+    /// Another request with this key is doing the work right now.
+    InProgress,
+    /// This request holds the key: do the work, then finish or abandon.
+    Fresh,
+}
+
 impl Tandem {
-    /// The first answer given to this actor for this key, if there was one.
-    pub async fn idempotent_replay(
-        &self,
-        actor: &Actor,
-        key: &str,
-    ) -> Result<Option<(i64, String)>> {
+    /// Claim `key` for the actor, or say why not.
+    pub async fn idempotent_begin(&self, actor: &Actor, key: &str) -> Result<Idempotent> {
         check_key(key)?;
-        Ok(idempotency::get(&self.db, actor.user_id, key).await?)
+        let mut tx = self.db.begin().await?;
+        let fresh = idempotency::reserve(&mut tx, actor.user_id, key, now_ms()).await?;
+        tx.commit().await?;
+        if fresh {
+            return Ok(Idempotent::Fresh);
+        }
+        Ok(
+            match idempotency::get(&self.db, actor.user_id, key).await? {
+                Some((status, body)) if status > 0 => Idempotent::Replay(status, body),
+                _ => Idempotent::InProgress,
+            },
+        )
     }
 
-    /// Remember the answer given for this key.
-    pub async fn remember_idempotent(
+    /// Remember the answer given for a claimed key.
+    pub async fn idempotent_finish(
         &self,
         actor: &Actor,
         key: &str,
         status: i64,
         body: &str,
     ) -> Result<()> {
-        check_key(key)?;
         let mut tx = self.db.begin().await?;
-        idempotency::put(&mut tx, actor.user_id, key, status, body, now_ms()).await?;
+        idempotency::complete(&mut tx, actor.user_id, key, status, body).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Give the key back after the work failed.
+    pub async fn idempotent_abandon(&self, actor: &Actor, key: &str) -> Result<()> {
+        let mut tx = self.db.begin().await?;
+        idempotency::release(&mut tx, actor.user_id, key).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -13,7 +13,7 @@ mod demo_desk;
 pub mod desk;
 pub mod desk_setup;
 pub mod engagements;
-mod idempotency;
+pub mod idempotency;
 pub mod notifications;
 pub mod queue;
 mod secrets;

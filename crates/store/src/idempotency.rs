@@ -12,18 +12,35 @@ pub async fn get(db: &Db, user: UserId, key: &str) -> Result<Option<(i64, String
     )
 }
 
-/// Remember an answer (the first one wins).
-pub async fn put(
+/// Claim a key before doing the work (status 0 means "in progress").
+/// True when this caller holds it now; a claim left by a request that died
+/// more than a minute ago is taken over.
+pub async fn reserve(tx: &mut Tx, user: UserId, key: &str, now: i64) -> Result<bool> {
+    let n = exec_tx!(tx, c => sqlx::query(
+        "INSERT INTO idempotency_keys (user_id, key, status, response, created_at) VALUES ($1, $2, 0, '', $3) \
+         ON CONFLICT (user_id, key) DO UPDATE SET created_at = excluded.created_at \
+         WHERE idempotency_keys.status = 0 AND idempotency_keys.created_at < $4")
+        .bind(user.to_string()).bind(key).bind(now).bind(now - 60_000).execute(c).await)?;
+    Ok(n == 1)
+}
+
+/// Record the answer for a claimed key.
+pub async fn complete(
     tx: &mut Tx,
     user: UserId,
     key: &str,
     status: i64,
     response: &str,
-    now: i64,
 ) -> Result<()> {
-    exec_tx!(tx, c => sqlx::query(
-        "INSERT INTO idempotency_keys (user_id, key, status, response, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING")
-        .bind(user.to_string()).bind(key).bind(status).bind(response).bind(now).execute(c).await)?;
+    exec_tx!(tx, c => sqlx::query("UPDATE idempotency_keys SET status = $1, response = $2 WHERE user_id = $3 AND key = $4")
+        .bind(status).bind(response).bind(user.to_string()).bind(key).execute(c).await)?;
+    Ok(())
+}
+
+/// Give a claim back after the work failed, so a retry can run.
+pub async fn release(tx: &mut Tx, user: UserId, key: &str) -> Result<()> {
+    exec_tx!(tx, c => sqlx::query("DELETE FROM idempotency_keys WHERE user_id = $1 AND key = $2 AND status = 0")
+        .bind(user.to_string()).bind(key).execute(c).await)?;
     Ok(())
 }
 

@@ -1437,6 +1437,60 @@ async fn a_repeated_idempotency_key_answers_the_first_ticket() {
     assert_eq!(count(queue(&app, &priya, "view=all").await), 3);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_requests_with_one_key_create_one_ticket() {
+    let app = TestApp::demo().await;
+    let priya = app.token(PRIYA).await;
+    let alder = app.org("alder");
+    let title = "Scanner on the loading dock";
+    let body = json!({ "client_id": alder, "title": title, "category": "help-desk", "impact": "low", "urgency": "low" });
+    let attempts = (0..6).map(|_| post_keyed(&app, &priya, &body, "dock-scanner-1"));
+    let answers = futures_join_all(attempts).await;
+    let created: Vec<&Value> = answers
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::CREATED)
+        .map(|(_, v)| v)
+        .collect();
+    assert!(!created.is_empty(), "{answers:?}");
+    assert!(
+        created.iter().all(|v| v["id"] == created[0]["id"]),
+        "{answers:?}"
+    );
+    for (s, v) in &answers {
+        assert!(
+            *s == StatusCode::CREATED || *s == StatusCode::CONFLICT,
+            "{s} {v}"
+        );
+    }
+    let count = queue(&app, &priya, "view=all")
+        .await
+        .iter()
+        .filter(|t| t["title"] == title)
+        .count();
+    assert_eq!(count, 1, "one key, one ticket");
+}
+
+/// Run futures side by side (the test runtime interleaves them).
+async fn futures_join_all<F: std::future::Future>(fs: impl Iterator<Item = F>) -> Vec<F::Output> {
+    let mut set = Vec::new();
+    for f in fs {
+        set.push(Box::pin(f));
+    }
+    let mut out = Vec::new();
+    // Poll all of them together by joining pairwise through tokio::join!.
+    while let Some(a) = set.pop() {
+        match set.pop() {
+            Some(b) => {
+                let (x, y) = tokio::join!(a, b);
+                out.push(x);
+                out.push(y);
+            }
+            None => out.push(a.await),
+        }
+    }
+    out
+}
+
 // ---- 7. deadline preview -------------------------------------------------
 
 #[tokio::test]

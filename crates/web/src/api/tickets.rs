@@ -12,6 +12,7 @@ use tandem_domain::ticket::{Impact, OwnerSide, Priority, TicketStatus, Urgency};
 use tandem_domain::{OrgId, TicketId, UserId};
 use tandem_service::RequestMeta;
 use tandem_service::desk::{NewTicket, Source, TicketChange, TicketView, Visibility};
+use tandem_service::idempotency::Idempotent;
 use tandem_service::model::{QueueItem, TicketEvent};
 use tandem_service::queue::{QueueFilter, QueueView};
 use utoipa::{IntoParams, ToSchema};
@@ -333,11 +334,18 @@ async fn post_ticket(
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let replay = match &key {
-        Some(k) => s.tandem.idempotent_replay(&a, k).await?,
+    let start = match &key {
+        Some(k) => Some(s.tandem.idempotent_begin(&a, k).await?),
         None => None,
     };
-    if let Some((status, body)) = replay {
+    if let Some(Idempotent::InProgress) = start {
+        return Err(ApiError(Problem::new(
+            StatusCode::CONFLICT,
+            "In progress",
+            "a request with this Idempotency-Key is still being handled; retry shortly",
+        )));
+    }
+    if let Some(Idempotent::Replay(status, body)) = start {
         let status = u16::try_from(status)
             .ok()
             .and_then(|s| StatusCode::from_u16(s).ok())
@@ -359,10 +367,18 @@ async fn post_ticket(
         requester_id: b.requester_id,
         source: Source::Api,
     };
-    let dto: TicketDto = s.tandem.open_ticket(&a, &input, &meta).await?.into();
+    let opened = s.tandem.open_ticket(&a, &input, &meta).await;
+    let dto: TicketDto = match (opened, &key) {
+        (Ok(v), _) => v.into(),
+        (Err(e), Some(k)) => {
+            s.tandem.idempotent_abandon(&a, k).await?;
+            return Err(e.into());
+        }
+        (Err(e), None) => return Err(e.into()),
+    };
     if let Some(k) = &key {
         let body = serde_json::to_string(&dto).unwrap_or_default();
-        s.tandem.remember_idempotent(&a, k, 201, &body).await?;
+        s.tandem.idempotent_finish(&a, k, 201, &body).await?;
     }
     Ok(with_etag(dto, StatusCode::CREATED))
 }
