@@ -100,8 +100,19 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
             .map(ApiJson)
             .map_err(|e| {
                 let path = e.path().to_string();
-                let field = (path != ".").then_some(path);
-                ApiError(Problem::bad_input(field, e.inner().to_string()))
+                let detail = e.inner().to_string();
+                // A missing field is reported at its parent's path; name the field itself.
+                let missing = detail
+                    .strip_prefix("missing field `")
+                    .and_then(|rest| rest.split_once('`'))
+                    .map(|(name, _)| name);
+                let field = match (path.as_str(), missing) {
+                    (".", None) => None,
+                    (".", Some(name)) => Some(name.to_owned()),
+                    (_, Some(name)) => Some(format!("{path}.{name}")),
+                    (_, None) => Some(path),
+                };
+                ApiError(Problem::bad_input(field, detail))
             })
     }
 }

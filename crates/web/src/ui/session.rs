@@ -65,6 +65,7 @@ pub(super) async fn get_root() -> Redirect {
 }
 
 fn login_page(
+    s: &AppState,
     headers: &HeaderMap,
     error: Option<String>,
     email: String,
@@ -86,7 +87,7 @@ fn login_page(
         .into_response();
     res.headers_mut().append(
         header::SET_COOKIE,
-        set_cookie(LOGIN_CSRF_COOKIE, &csrf, false),
+        set_cookie(LOGIN_CSRF_COOKIE, &csrf, s.config.tls()),
     );
     res
 }
@@ -96,8 +97,8 @@ fn new_login_csrf() -> String {
 }
 
 /// The sign-in form.
-pub(super) async fn get_login(headers: HeaderMap) -> Response {
-    login_page(&headers, None, String::new(), StatusCode::OK)
+pub(super) async fn get_login(State(s): State<AppState>, headers: HeaderMap) -> Response {
+    login_page(&s, &headers, None, String::new(), StatusCode::OK)
 }
 
 /// Set the new session cookie and go on.
@@ -129,6 +130,7 @@ pub(super) async fn post_login(
             with_session(&s, &new, to)
         }
         Err(ServiceError::Unauthenticated) => login_page(
+            &s,
             &headers,
             Some("The e-mail or password is not right.".into()),
             input.email,

@@ -75,6 +75,20 @@ pub struct TestApp {
     pub tandem: Tandem,
     /// Organization ids by slug.
     pub orgs: HashMap<String, String>,
+    /// The SQLite file behind the app, removed when the app is dropped.
+    sqlite_file: Option<std::path::PathBuf>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // Unlinking an open file is fine on Unix; the space comes back when
+        // the pool closes. PostgreSQL scratch databases are dropped by CI.
+        if let Some(f) = &self.sqlite_file {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", f.display()));
+            }
+        }
+    }
 }
 
 impl TestApp {
@@ -85,7 +99,9 @@ impl TestApp {
 
     /// A new app with the demo data and the given settings.
     pub async fn demo_with(settings: Settings, web: WebConfig) -> Self {
-        let db = Db::connect(&fresh_db_url().await).await.unwrap();
+        let url = fresh_db_url().await;
+        let sqlite_file = url.strip_prefix("sqlite://").map(std::path::PathBuf::from);
+        let db = Db::connect(&url).await.unwrap();
         db.migrate().await.unwrap();
         let tandem = Tandem::new(db, settings);
         tandem.seed_demo_with(false).await.unwrap();
@@ -94,6 +110,7 @@ impl TestApp {
             app,
             tandem,
             orgs: HashMap::new(),
+            sqlite_file,
         };
         let token = t.token(MARA).await;
         let (_, body) = t.api("GET", "/api/v1/orgs", Some(&token), None).await;
@@ -310,5 +327,171 @@ impl Browser<'_> {
         let mut all = vec![("csrf", csrf.as_str())];
         all.extend_from_slice(fields);
         self.post(path, &all).await
+    }
+}
+
+/// Where a redirect points (empty when there is no `Location`).
+pub fn location(res: &Response<Body>) -> String {
+    res.headers()
+        .get(header::LOCATION)
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default()
+}
+
+/// The `Set-Cookie` values of an answer.
+pub fn set_cookies(res: &Response<Body>) -> Vec<String> {
+    res.headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect()
+}
+
+/// The `(METHOD, path)` pairs a router module declares with
+/// `.route("PATH", get(..).post(..))`, read from its source text so that a
+/// test can insist every route is covered.
+pub fn declared_routes(source: &str) -> std::collections::BTreeSet<(String, String)> {
+    for unsupported in [".nest(", ".nest_service(", ".route_service("] {
+        assert!(
+            !source.contains(unsupported),
+            "the route parser does not understand `{unsupported}`; teach it"
+        );
+    }
+    let mut out = std::collections::BTreeSet::new();
+    let mut rest = source;
+    while let Some(at) = rest.find(".route(") {
+        let after = &rest[at + ".route(".len()..];
+        let mut depth = 1;
+        let mut end = after.len();
+        for (i, c) in after.char_indices() {
+            match c {
+                '(' => depth += 1,
+                ')' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        end = i;
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        let args = &after[..end];
+        let path = args.split('"').nth(1).expect("a route path literal");
+        let handlers = &args[args.find(',').expect("a method router")..];
+        for method in ["get", "post", "put", "patch", "delete", "any"] {
+            let call = format!("{method}(");
+            let mut from = 0;
+            while let Some(i) = handlers[from..].find(&call) {
+                let abs = from + i;
+                let word_start = handlers[..abs]
+                    .chars()
+                    .last()
+                    .is_none_or(|c| !(c.is_alphanumeric() || c == '_'));
+                if word_start {
+                    out.insert((method.to_uppercase(), path.to_owned()));
+                }
+                from = abs + call.len();
+            }
+        }
+        rest = &after[end..];
+    }
+    out
+}
+
+impl Browser<'_> {
+    /// The current session cookie, if any.
+    pub fn session(&self) -> Option<String> {
+        self.cookies.get("tandem_session").cloned()
+    }
+
+    /// POST a form with extra request headers (e.g. `Origin` and `Host`).
+    pub async fn post_with_headers(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        headers: &[(&str, &str)],
+    ) -> Response<Body> {
+        let body = serde_urlencoded::to_string(fields).unwrap();
+        let mut b = Request::builder()
+            .method("POST")
+            .uri(path)
+            .header(header::COOKIE, self.cookie_header())
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        for (k, v) in headers {
+            b = b.header(*k, *v);
+        }
+        let res = self.app.send(b.body(Body::from(body)).unwrap()).await;
+        self.keep_cookies(&res);
+        res
+    }
+}
+
+impl Browser<'_> {
+    /// POST a `multipart/form-data` form: text fields and, optionally, one
+    /// file as `file` (file name, content type, bytes).
+    pub async fn post_multipart(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        file: Option<(&str, &str, &[u8])>,
+    ) -> Response<Body> {
+        let boundary = "tandem-test-boundary-5f1c0a9e";
+        let mut body = Vec::new();
+        for (k, v) in fields {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+                )
+                .as_bytes(),
+            );
+        }
+        if let Some((name, content_type, bytes)) = file {
+            body.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: {content_type}\r\n\r\n").as_bytes(),
+            );
+            body.extend_from_slice(bytes);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let req = Request::builder()
+            .method("POST")
+            .uri(path)
+            .header(header::COOKIE, self.cookie_header())
+            .header(
+                header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(Body::from(body))
+            .unwrap();
+        let res = self.app.send(req).await;
+        self.keep_cookies(&res);
+        res
+    }
+}
+
+impl TestApp {
+    /// Attach a small file to a ticket through the API; returns the attachment id.
+    pub async fn attach(
+        &self,
+        token: &str,
+        ticket_id: &str,
+        filename: &str,
+        content_type: &str,
+        bytes: &[u8],
+    ) -> String {
+        let req = Request::builder()
+            .method("POST")
+            .uri(format!(
+                "/api/v1/tickets/{ticket_id}/attachments?filename={filename}"
+            ))
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::CONTENT_TYPE, content_type)
+            .body(Body::from(bytes.to_vec()))
+            .unwrap();
+        let res = self.send(req).await;
+        assert_eq!(res.status(), StatusCode::CREATED, "attaching {filename}");
+        let v: serde_json::Value = serde_json::from_str(&text(res).await).unwrap();
+        v["id"].as_str().unwrap().to_owned()
     }
 }

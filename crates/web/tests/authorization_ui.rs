@@ -1,0 +1,952 @@
+//! The authorization table for the web UI, the other half of
+//! `authorization_api.rs`: every page and form post x role x tenant
+//! relation with the answer it must give. Pages answer a stranger with a
+//! redirect to the sign-in page, a foreign organization, person or
+//! engagement with 404 (the same as a missing one), a forbidden action with
+//! 403, and a form post that worked with 303. A route declared in
+//! `src/ui/mod.rs` or `src/metrics.rs` that is missing from the table fails
+//! the test, so new pages cannot slip in unreviewed.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use axum::body::Body;
+use axum::http::Response;
+use std::collections::{BTreeSet, HashMap};
+use support::*;
+use tandem_service::RequestMeta;
+
+/// Who asks, and which organization the request targets.
+struct Case {
+    label: &'static str,
+    who: Option<&'static str>,
+    target: &'static str,
+}
+
+const CASES: [Case; 15] = [
+    Case {
+        label: "PA_own",
+        who: Some(MARA),
+        target: "harborlane",
+    },
+    Case {
+        label: "PA_eng",
+        who: Some(MARA),
+        target: "alder",
+    },
+    Case {
+        label: "PA_not",
+        who: Some(MARA),
+        target: "corvid",
+    },
+    Case {
+        label: "PE_own",
+        who: Some(DEV),
+        target: "harborlane",
+    },
+    Case {
+        label: "PE_eng",
+        who: Some(DEV),
+        target: "alder",
+    },
+    Case {
+        label: "PE_not",
+        who: Some(DEV),
+        target: "corvid",
+    },
+    Case {
+        label: "CA_own",
+        who: Some(PRIYA),
+        target: "alder",
+    },
+    Case {
+        label: "CA_other",
+        who: Some(PRIYA),
+        target: "corvid",
+    },
+    Case {
+        label: "CT_own",
+        who: Some(OWEN),
+        target: "alder",
+    },
+    Case {
+        label: "CT_other",
+        who: Some(OWEN),
+        target: "corvid",
+    },
+    Case {
+        label: "CV_own",
+        who: Some(HELEN),
+        target: "alder",
+    },
+    Case {
+        label: "CV_other",
+        who: Some(HELEN),
+        target: "corvid",
+    },
+    Case {
+        label: "RQ_own",
+        who: Some(LUIS),
+        target: "alder",
+    },
+    Case {
+        label: "RQ_other",
+        who: Some(LUIS),
+        target: "corvid",
+    },
+    Case {
+        label: "ANON",
+        who: None,
+        target: "alder",
+    },
+];
+
+/// One row: a route (as declared in the router), how to fill it for a case
+/// (`variant`, see [`fill`]), and the expected answer per case label:
+/// a status, and for a redirect `>` and the start of its `Location`.
+struct Row {
+    method: &'static str,
+    route: &'static str,
+    variant: &'static str,
+    expect: &'static str,
+}
+
+const TABLE: &[Row] = &[
+    Row {
+        method: "GET",
+        route: "/",
+        variant: "",
+        expect: "PA_own=303>/dashboard PA_eng=303>/dashboard PA_not=303>/dashboard PE_own=303>/dashboard PE_eng=303>/dashboard PE_not=303>/dashboard CA_own=303>/dashboard CA_other=303>/dashboard CT_own=303>/dashboard CT_other=303>/dashboard CV_own=303>/dashboard CV_other=303>/dashboard RQ_own=303>/dashboard RQ_other=303>/dashboard ANON=303>/dashboard",
+    },
+    Row {
+        method: "GET",
+        route: "/login",
+        variant: "",
+        expect: "PA_own=200 PA_eng=200 PA_not=200 PE_own=200 PE_eng=200 PE_not=200 CA_own=200 CA_other=200 CT_own=200 CT_other=200 CV_own=200 CV_other=200 RQ_own=200 RQ_other=200 ANON=200",
+    },
+    // Each person signs in (again) with their own password; the stranger
+    // tries an account that does not exist.
+    Row {
+        method: "POST",
+        route: "/login",
+        variant: "",
+        expect: "PA_own=303>/dashboard PA_eng=303>/dashboard PA_not=303>/dashboard PE_own=303>/dashboard PE_eng=303>/dashboard PE_not=303>/dashboard CA_own=303>/dashboard CA_other=303>/dashboard CT_own=303>/dashboard CT_other=303>/dashboard CV_own=303>/dashboard CV_other=303>/dashboard RQ_own=303>/dashboard RQ_other=303>/dashboard ANON=401",
+    },
+    // Nobody here awaits a second factor: the TOTP step sends them on.
+    Row {
+        method: "GET",
+        route: "/login/totp",
+        variant: "",
+        expect: "PA_own=303>/dashboard PA_eng=303>/dashboard PA_not=303>/dashboard PE_own=303>/dashboard PE_eng=303>/dashboard PE_not=303>/dashboard CA_own=303>/dashboard CA_other=303>/dashboard CT_own=303>/dashboard CT_other=303>/dashboard CV_own=303>/dashboard CV_other=303>/dashboard RQ_own=303>/dashboard RQ_other=303>/dashboard ANON=303>/login",
+    },
+    Row {
+        method: "POST",
+        route: "/login/totp",
+        variant: "",
+        expect: "PA_own=303>/dashboard PA_eng=303>/dashboard PA_not=303>/dashboard PE_own=303>/dashboard PE_eng=303>/dashboard PE_not=303>/dashboard CA_own=303>/dashboard CA_other=303>/dashboard CT_own=303>/dashboard CT_other=303>/dashboard CV_own=303>/dashboard CV_other=303>/dashboard RQ_own=303>/dashboard RQ_other=303>/dashboard ANON=303>/login",
+    },
+    Row {
+        method: "POST",
+        route: "/logout",
+        variant: "",
+        expect: "PA_own=303>/login PA_eng=303>/login PA_not=303>/login PE_own=303>/login PE_eng=303>/login PE_not=303>/login CA_own=303>/login CA_other=303>/login CT_own=303>/login CT_other=303>/login CV_own=303>/login CV_other=303>/login RQ_own=303>/login RQ_other=303>/login ANON=303>/login",
+    },
+    Row {
+        method: "GET",
+        route: "/dashboard",
+        variant: "",
+        expect: "PA_own=200 PA_eng=200 PA_not=200 PE_own=200 PE_eng=200 PE_not=200 CA_own=200 CA_other=200 CT_own=200 CT_other=200 CV_own=200 CV_other=200 RQ_own=200 RQ_other=200 ANON=303>/login",
+    },
+    Row {
+        method: "GET",
+        route: "/account",
+        variant: "",
+        expect: "PA_own=200 PA_eng=200 PA_not=200 PE_own=200 PE_eng=200 PE_not=200 CA_own=200 CA_other=200 CT_own=200 CT_other=200 CV_own=200 CV_other=200 RQ_own=200 RQ_other=200 ANON=303>/login",
+    },
+    Row {
+        method: "POST",
+        route: "/account/password",
+        variant: "",
+        expect: "PA_own=303>/account PA_eng=303>/account PA_not=303>/account PE_own=303>/account PE_eng=303>/account PE_not=303>/account CA_own=303>/account CA_other=303>/account CT_own=303>/account CT_other=303>/account CV_own=303>/account CV_other=303>/account RQ_own=303>/account RQ_other=303>/account ANON=303>/login",
+    },
+    Row {
+        method: "GET",
+        route: "/account/totp",
+        variant: "",
+        expect: "PA_own=200 PA_eng=200 PA_not=200 PE_own=200 PE_eng=200 PE_not=200 CA_own=200 CA_other=200 CT_own=200 CT_other=200 CV_own=200 CV_other=200 RQ_own=200 RQ_other=200 ANON=303>/login",
+    },
+    Row {
+        method: "POST",
+        route: "/account/totp",
+        variant: "start",
+        expect: "PA_own=200 PA_eng=200 PA_not=200 PE_own=200 PE_eng=200 PE_not=200 CA_own=200 CA_other=200 CT_own=200 CT_other=200 CV_own=200 CV_other=200 RQ_own=200 RQ_other=200 ANON=303>/login",
+    },
+    Row {
+        method: "POST",
+        route: "/account/tokens",
+        variant: "",
+        expect: "PA_own=201 PA_eng=201 PA_not=201 PE_own=201 PE_eng=201 PE_not=201 CA_own=201 CA_other=201 CT_own=201 CT_other=201 CV_own=201 CV_other=201 RQ_own=201 RQ_other=201 ANON=303>/login",
+    },
+    Row {
+        method: "POST",
+        route: "/account/tokens/{token_id}/revoke",
+        variant: "own",
+        expect: "PA_own=303>/account PA_eng=303>/account PA_not=303>/account PE_own=303>/account PE_eng=303>/account PE_not=303>/account CA_own=303>/account CA_other=303>/account CT_own=303>/account CT_other=303>/account CV_own=303>/account CV_other=303>/account RQ_own=303>/account RQ_other=303>/account ANON=303>/login",
+    },
+    // Someone else's token: nobody can revoke it, and nobody learns it exists.
+    Row {
+        method: "POST",
+        route: "/account/tokens/{token_id}/revoke",
+        variant: "foreign",
+        expect: "PA_own=404 PA_eng=404 PA_not=404 PE_own=404 PE_eng=404 PE_not=404 CA_own=404 CA_other=404 CT_own=404 CT_other=404 CV_own=404 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
+    },
+    // Without `?org=` the page shows the person's own organization.
+    Row {
+        method: "GET",
+        route: "/people",
+        variant: "own_default",
+        expect: "PA_own=200 PA_eng=200 PA_not=200 PE_own=200 PE_eng=200 PE_not=200 CA_own=200 CA_other=200 CT_own=200 CT_other=200 CV_own=200 CV_other=200 RQ_own=403 RQ_other=403 ANON=303>/login",
+    },
+    Row {
+        method: "GET",
+        route: "/people",
+        variant: "org",
+        expect: "PA_own=200 PA_eng=200 PA_not=404 PE_own=200 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=403 RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "GET",
+        route: "/people",
+        variant: "missing_org",
+        expect: "PA_own=404 PA_eng=404 PA_not=404 PE_own=404 PE_eng=404 PE_not=404 CA_own=404 CA_other=404 CT_own=404 CT_other=404 CV_own=404 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "POST",
+        route: "/people",
+        variant: "staff",
+        expect: "PA_own=303>/people?org= PA_eng=403 PA_not=404 PE_own=403 PE_eng=403 PE_not=404 CA_own=303>/people?org= CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=403 RQ_other=404 ANON=303>/login",
+    },
+    // A provider has no requesters: its admin gets the form back (422).
+    Row {
+        method: "POST",
+        route: "/people",
+        variant: "requester",
+        expect: "PA_own=422 PA_eng=303>/people?org= PA_not=404 PE_own=403 PE_eng=303>/people?org= PE_not=404 CA_own=303>/people?org= CA_other=404 CT_own=303>/people?org= CT_other=404 CV_own=403 CV_other=404 RQ_own=403 RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "GET",
+        route: "/people/{user_id}",
+        variant: "",
+        expect: "PA_own=200 PA_eng=200 PA_not=404 PE_own=200 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=403 RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "GET",
+        route: "/people/{user_id}",
+        variant: "missing",
+        expect: "PA_own=404 PA_eng=404 PA_not=404 PE_own=404 PE_eng=404 PE_not=404 CA_own=404 CA_other=404 CT_own=404 CT_other=404 CV_own=404 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
+    },
+    // The person is a requester of a client, or a provider engineer.
+    Row {
+        method: "POST",
+        route: "/people/{user_id}",
+        variant: "",
+        expect: "PA_own=303>/people?org= PA_eng=303>/people?org= PA_not=404 PE_own=403 PE_eng=303>/people?org= PE_not=404 CA_own=303>/people?org= CA_other=404 CT_own=303>/people?org= CT_other=404 CV_own=403 CV_other=404 RQ_own=403 RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "POST",
+        route: "/orgs/{org_id}/settings",
+        variant: "",
+        expect: "PA_own=303>/people?org= PA_eng=403 PA_not=404 PE_own=403 PE_eng=403 PE_not=404 CA_own=303>/people?org= CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=403 RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "GET",
+        route: "/engagements",
+        variant: "",
+        expect: "PA_own=200 PA_eng=200 PA_not=200 PE_own=200 PE_eng=200 PE_not=200 CA_own=200 CA_other=200 CT_own=200 CT_other=200 CV_own=200 CV_other=200 RQ_own=403 RQ_other=403 ANON=303>/login",
+    },
+    Row {
+        method: "POST",
+        route: "/engagements",
+        variant: "",
+        expect: "PA_own=303>/engagements PA_eng=303>/engagements PA_not=303>/engagements PE_own=403 PE_eng=403 PE_not=403 CA_own=403 CA_other=403 CT_own=403 CT_other=403 CV_own=403 CV_other=403 RQ_own=403 RQ_other=403 ANON=303>/login",
+    },
+    // The target's engagement is still active: nothing to restart (422), and
+    // the provider itself was never its own client (404).
+    Row {
+        method: "POST",
+        route: "/engagements/restart",
+        variant: "active",
+        expect: "PA_own=404 PA_eng=422 PA_not=422 PE_own=403 PE_eng=403 PE_not=403 CA_own=403 CA_other=403 CT_own=403 CT_other=403 CV_own=403 CV_other=403 RQ_own=403 RQ_other=403 ANON=303>/login",
+    },
+    // The target's engagement was ended first.
+    Row {
+        method: "POST",
+        route: "/engagements/restart",
+        variant: "ended",
+        expect: "PA_own=404 PA_eng=303>/engagements PA_not=303>/engagements PE_own=403 PE_eng=403 PE_not=403 CA_own=403 CA_other=403 CT_own=403 CT_other=403 CV_own=403 CV_other=403 RQ_own=403 RQ_other=403 ANON=303>/login",
+    },
+    Row {
+        method: "POST",
+        route: "/engagements/{engagement_id}/assign",
+        variant: "",
+        expect: "PA_own=303>/engagements PA_eng=303>/engagements PA_not=303>/engagements PE_own=403 PE_eng=403 PE_not=403 CA_own=403 CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=403 RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "POST",
+        route: "/engagements/{engagement_id}/unassign",
+        variant: "",
+        expect: "PA_own=303>/engagements PA_eng=303>/engagements PA_not=303>/engagements PE_own=403 PE_eng=403 PE_not=403 CA_own=403 CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=403 RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "POST",
+        route: "/engagements/{engagement_id}/end",
+        variant: "",
+        expect: "PA_own=303>/engagements PA_eng=303>/engagements PA_not=303>/engagements PE_own=403 PE_eng=403 PE_not=403 CA_own=303>/engagements CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=403 RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "GET",
+        route: "/audit",
+        variant: "own_default",
+        expect: "PA_own=200 PA_eng=200 PA_not=200 PE_own=200 PE_eng=200 PE_not=200 CA_own=200 CA_other=200 CT_own=200 CT_other=200 CV_own=200 CV_other=200 RQ_own=403 RQ_other=403 ANON=303>/login",
+    },
+    Row {
+        method: "GET",
+        route: "/audit",
+        variant: "org",
+        expect: "PA_own=200 PA_eng=200 PA_not=404 PE_own=200 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=403 RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "GET",
+        route: "/audit",
+        variant: "missing_org",
+        expect: "PA_own=404 PA_eng=404 PA_not=404 PE_own=404 PE_eng=404 PE_not=404 CA_own=404 CA_other=404 CT_own=404 CT_other=404 CV_own=404 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
+    },
+    // The service desk. Tickets of the target client were opened by its
+    // admin; the provider has no tickets of its own, so its "own" rows aim
+    // at a client it is not engaged with (as in the API table).
+    Row {
+        method: "GET",
+        route: "/tickets",
+        variant: "",
+        expect: "PA_own=200 PA_eng=200 PA_not=200 PE_own=200 PE_eng=200 PE_not=200 CA_own=200 CA_other=200 CT_own=200 CT_other=200 CV_own=200 CV_other=200 RQ_own=200 RQ_other=200 ANON=303>/login",
+    },
+    Row {
+        method: "POST",
+        route: "/tickets",
+        variant: "",
+        expect: "PA_own=422 PA_eng=303>/tickets/ PA_not=404 PE_own=422 PE_eng=303>/tickets/ PE_not=404 CA_own=303>/tickets/ CA_other=404 CT_own=303>/tickets/ CT_other=404 CV_own=403 CV_other=404 RQ_own=303>/tickets/ RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "GET",
+        route: "/tickets/new",
+        variant: "",
+        expect: "PA_own=200 PA_eng=200 PA_not=200 PE_own=200 PE_eng=200 PE_not=200 CA_own=200 CA_other=200 CT_own=200 CT_other=200 CV_own=200 CV_other=200 RQ_own=200 RQ_other=200 ANON=303>/login",
+    },
+    // A requester sees only their own tickets: the admin's is not there for them.
+    Row {
+        method: "GET",
+        route: "/tickets/{ticket_id}",
+        variant: "",
+        expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "GET",
+        route: "/tickets/{ticket_id}",
+        variant: "missing",
+        expect: "PA_own=404 PA_eng=404 PA_not=404 PE_own=404 PE_eng=404 PE_not=404 CA_own=404 CA_other=404 CT_own=404 CT_other=404 CV_own=404 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "POST",
+        route: "/tickets/{ticket_id}",
+        variant: "",
+        expect: "PA_own=404 PA_eng=303>/tickets/ PA_not=404 PE_own=404 PE_eng=303>/tickets/ PE_not=404 CA_own=303>/tickets/ CA_other=404 CT_own=303>/tickets/ CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "POST",
+        route: "/tickets/{ticket_id}/comments",
+        variant: "",
+        expect: "PA_own=404 PA_eng=303>/tickets/ PA_not=404 PE_own=404 PE_eng=303>/tickets/ PE_not=404 CA_own=303>/tickets/ CA_other=404 CT_own=303>/tickets/ CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "POST",
+        route: "/tickets/{ticket_id}/handoff",
+        variant: "",
+        expect: "PA_own=404 PA_eng=303>/tickets/ PA_not=404 PE_own=404 PE_eng=303>/tickets/ PE_not=404 CA_own=303>/tickets/ CA_other=404 CT_own=303>/tickets/ CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "POST",
+        route: "/tickets/{ticket_id}/attachments",
+        variant: "",
+        expect: "PA_own=404 PA_eng=303>/tickets/ PA_not=404 PE_own=404 PE_eng=303>/tickets/ PE_not=404 CA_own=303>/tickets/ CA_other=404 CT_own=303>/tickets/ CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
+    },
+    // The file is on the admin's ticket: a requester does not see it.
+    Row {
+        method: "GET",
+        route: "/attachments/{attachment_id}",
+        variant: "",
+        expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "GET",
+        route: "/attachments/{attachment_id}",
+        variant: "missing",
+        expect: "PA_own=404 PA_eng=404 PA_not=404 PE_own=404 PE_eng=404 PE_not=404 CA_own=404 CA_other=404 CT_own=404 CT_other=404 CV_own=404 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "GET",
+        route: "/notifications",
+        variant: "",
+        expect: "PA_own=200 PA_eng=200 PA_not=200 PE_own=200 PE_eng=200 PE_not=200 CA_own=200 CA_other=200 CT_own=200 CT_other=200 CV_own=200 CV_other=200 RQ_own=200 RQ_other=200 ANON=303>/login",
+    },
+    Row {
+        method: "POST",
+        route: "/notifications",
+        variant: "",
+        expect: "PA_own=303>/notifications PA_eng=303>/notifications PA_not=303>/notifications PE_own=303>/notifications PE_eng=303>/notifications PE_not=303>/notifications CA_own=303>/notifications CA_other=303>/notifications CT_own=303>/notifications CT_other=303>/notifications CV_own=303>/notifications CV_other=303>/notifications RQ_own=303>/notifications RQ_other=303>/notifications ANON=303>/login",
+    },
+    Row {
+        method: "GET",
+        route: "/desk",
+        variant: "client",
+        expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=403 RQ_other=404 ANON=303>/login",
+    },
+    // Both admins own the desk's set-up; everyone else reads it.
+    Row {
+        method: "POST",
+        route: "/desk/split",
+        variant: "",
+        expect: "PA_own=404 PA_eng=303>/desk?client= PA_not=404 PE_own=404 PE_eng=403 PE_not=404 CA_own=303>/desk?client= CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=403 RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "POST",
+        route: "/desk/categories",
+        variant: "",
+        expect: "PA_own=404 PA_eng=303>/desk?client= PA_not=404 PE_own=404 PE_eng=403 PE_not=404 CA_own=303>/desk?client= CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=403 RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "POST",
+        route: "/desk/calendar",
+        variant: "",
+        expect: "PA_own=404 PA_eng=303>/desk?client= PA_not=404 PE_own=404 PE_eng=403 PE_not=404 CA_own=303>/desk?client= CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=403 RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "POST",
+        route: "/desk/sla",
+        variant: "",
+        expect: "PA_own=404 PA_eng=303>/desk?client= PA_not=404 PE_own=404 PE_eng=403 PE_not=404 CA_own=303>/desk?client= CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=403 RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "GET",
+        route: "/static/tandem.css",
+        variant: "",
+        expect: "PA_own=200 PA_eng=200 PA_not=200 PE_own=200 PE_eng=200 PE_not=200 CA_own=200 CA_other=200 CT_own=200 CT_other=200 CV_own=200 CV_other=200 RQ_own=200 RQ_other=200 ANON=200",
+    },
+    // Operational endpoints are public (a probe or Prometheus has no session).
+    Row {
+        method: "GET",
+        route: "/healthz",
+        variant: "",
+        expect: "PA_own=200 PA_eng=200 PA_not=200 PE_own=200 PE_eng=200 PE_not=200 CA_own=200 CA_other=200 CT_own=200 CT_other=200 CV_own=200 CV_other=200 RQ_own=200 RQ_other=200 ANON=200",
+    },
+    Row {
+        method: "GET",
+        route: "/readyz",
+        variant: "",
+        expect: "PA_own=200 PA_eng=200 PA_not=200 PE_own=200 PE_eng=200 PE_not=200 CA_own=200 CA_other=200 CT_own=200 CT_other=200 CV_own=200 CV_other=200 RQ_own=200 RQ_other=200 ANON=200",
+    },
+    Row {
+        method: "GET",
+        route: "/metrics",
+        variant: "",
+        expect: "PA_own=200 PA_eng=200 PA_not=200 PE_own=200 PE_eng=200 PE_not=200 CA_own=200 CA_other=200 CT_own=200 CT_other=200 CV_own=200 CV_other=200 RQ_own=200 RQ_other=200 ANON=200",
+    },
+];
+
+/// Ids the rows are filled with.
+#[derive(Clone)]
+struct Fixture {
+    /// A person to look at or change, per target organization.
+    person: HashMap<String, String>,
+    /// An engagement and one of its engineers, per target organization.
+    engagement: HashMap<String, (String, String)>,
+    /// A token of a person who is none of the cases.
+    foreign_token_id: String,
+    /// A ticket (id, version) per target organization, opened by the client's admin.
+    ticket: HashMap<String, (String, i64)>,
+    /// A file the client's admin attached to that ticket.
+    attachment: HashMap<String, String>,
+}
+
+async fn fixture(app: &TestApp) -> Fixture {
+    let mara = app.token(MARA).await;
+    // The provider admin works the first client herself, so "engaged" is tested for her too.
+    let (_, engs) = app
+        .api("GET", "/api/v1/engagements", Some(&mara), None)
+        .await;
+    let mut engagement = HashMap::new();
+    for e in engs.as_array().unwrap() {
+        let slug = e["client_name"]
+            .as_str()
+            .unwrap()
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .to_lowercase();
+        let id = e["id"].as_str().unwrap().to_owned();
+        let engineer = e["engineers"][0]["user_id"].as_str().unwrap().to_owned();
+        engagement.insert(slug, (id, engineer));
+    }
+    let alder_engagement = engagement["alder"].clone();
+    engagement.insert("harborlane".into(), alder_engagement.clone());
+    let me = app.api("GET", "/api/v1/me", Some(&mara), None).await.1;
+    let (s, _) = app
+        .api(
+            "POST",
+            &format!("/api/v1/engagements/{}/engineers", alder_engagement.0),
+            Some(&mara),
+            Some(serde_json::json!({ "user_id": me["user_id"] })),
+        )
+        .await;
+    assert_eq!(s, 200, "assigning the provider admin");
+
+    let mut person = HashMap::new();
+    let priya = app.token(PRIYA).await;
+    let ben = app.token(BEN).await;
+    for (slug, token, want) in [
+        ("alder", &priya, "requester"),
+        ("corvid", &ben, "requester"),
+        ("harborlane", &mara, "provider_engineer"),
+    ] {
+        let (_, people) = app
+            .api(
+                "GET",
+                &format!("/api/v1/orgs/{}/users", app.org(slug)),
+                Some(token),
+                None,
+            )
+            .await;
+        let p = people
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["role"] == want)
+            .unwrap();
+        person.insert(slug.to_owned(), p["id"].as_str().unwrap().to_owned());
+    }
+    let (t, _) = app
+        .tandem
+        .create_token_for_email(BEN, "ben's own", &RequestMeta::cli("test"))
+        .await
+        .unwrap();
+    let mut ticket = HashMap::new();
+    let mut attachment = HashMap::new();
+    for (slug, token) in [("alder", &priya), ("corvid", &ben)] {
+        let body = serde_json::json!({ "client_id": app.org(slug), "title": "Printer on 2nd floor offline",
+            "category": "help-desk", "impact": "low", "urgency": "medium" });
+        let (s, t) = app
+            .api("POST", "/api/v1/tickets", Some(token), Some(body))
+            .await;
+        assert_eq!(s, 201, "opening the fixture ticket: {t}");
+        let id = t["id"].as_str().unwrap();
+        attachment.insert(
+            slug.to_owned(),
+            app.attach(token, id, "notes.txt", "text/plain", b"printer notes")
+                .await,
+        );
+        ticket.insert(
+            slug.to_owned(),
+            (
+                t["id"].as_str().unwrap().to_owned(),
+                t["version"].as_i64().unwrap(),
+            ),
+        );
+    }
+    let corvid = ticket["corvid"].clone();
+    ticket.insert("harborlane".into(), corvid);
+    let corvid = attachment["corvid"].clone();
+    attachment.insert("harborlane".into(), corvid);
+    Fixture {
+        person,
+        engagement,
+        foreign_token_id: t.id.to_string(),
+        ticket,
+        attachment,
+    }
+}
+
+/// A request ready to send: path with query, form fields (without the CSRF
+/// token), and whether it is the sign-in form.
+struct Filled {
+    path: String,
+    fields: Vec<(String, String)>,
+}
+
+/// Fill a row for a case. May prepare the database first (a token of the
+/// person's own, an ended engagement), so mutating rows call it on their
+/// own fresh app.
+async fn fill(app: &TestApp, fx: &Fixture, row: &Row, case: &Case, n: usize) -> Filled {
+    let org = app.org(case.target);
+    let (eng, engineer) = fx.engagement[case.target].clone();
+    let missing = uuid::Uuid::now_v7().to_string();
+    let client_target = case.target != "harborlane";
+    let token_id = match (row.variant, case.who) {
+        ("own", Some(who)) => {
+            let (t, _) = app
+                .tandem
+                .create_token_for_email(who, "mine", &RequestMeta::cli("test"))
+                .await
+                .unwrap();
+            t.id.to_string()
+        }
+        _ => fx.foreign_token_id.clone(),
+    };
+    let (ticket_id, version) = if row.variant == "missing" {
+        (missing.clone(), 1)
+    } else {
+        fx.ticket[case.target].clone()
+    };
+    let version = version.to_string();
+    let attachment_id = if row.variant == "missing" {
+        missing.clone()
+    } else {
+        fx.attachment[case.target].clone()
+    };
+    let user_id = if row.variant == "missing" {
+        missing.clone()
+    } else {
+        fx.person[case.target].clone()
+    };
+    let mut path = row
+        .route
+        .replace("{org_id}", &org)
+        .replace("{user_id}", &user_id)
+        .replace("{engagement_id}", &eng)
+        .replace("{token_id}", &token_id)
+        .replace("{ticket_id}", &ticket_id)
+        .replace("{attachment_id}", &attachment_id);
+    match row.variant {
+        "org" => path.push_str(&format!("?org={org}")),
+        "missing_org" => path.push_str(&format!("?org={missing}")),
+        "client" => path.push_str(&format!("?client={org}")),
+        _ => {}
+    }
+    if (row.route, row.variant) == ("/engagements/restart", "ended") {
+        let mara = app.token(MARA).await;
+        let (s, _) = app
+            .api(
+                "POST",
+                &format!("/api/v1/engagements/{eng}/end"),
+                Some(&mara),
+                None,
+            )
+            .await;
+        assert_eq!(s, 200, "ending the engagement before restarting it");
+    }
+    let f = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    };
+    let fields = match (row.method, row.route, row.variant) {
+        ("POST", "/login/totp", _) => f(&[("code", "123456")]),
+        ("POST", "/account/password", _) => f(&[
+            ("current_password", PASSWORD),
+            ("new_password", "a brand new long password"),
+        ]),
+        ("POST", "/account/totp", _) => f(&[("step", "start")]),
+        ("POST", "/account/tokens", _) => f(&[("name", "from the table")]),
+        ("POST", "/people", v) => {
+            let role = match (v, client_target) {
+                ("requester", _) => "requester",
+                (_, true) => "client_technician",
+                (_, false) => "provider_engineer",
+            };
+            f(&[
+                ("org_id", &org),
+                ("email", &format!("new{n}@example.org")),
+                ("name", "New Person"),
+                ("role", role),
+                ("password", "a long enough password"),
+            ])
+        }
+        ("POST", "/people/{user_id}", _) => {
+            let role = if client_target {
+                "requester"
+            } else {
+                "provider_engineer"
+            };
+            f(&[("name", "Renamed Person"), ("role", role), ("active", "on")])
+        }
+        ("POST", "/orgs/{org_id}/settings", _) => f(&[("require_totp", "on")]),
+        ("POST", "/engagements", _) => f(&[
+            ("client_name", "Newco"),
+            ("client_slug", &format!("newco{n}")),
+            ("admin_name", "Nia Admin"),
+            ("admin_email", &format!("admin{n}@newco.example")),
+            ("admin_password", "a long enough password"),
+        ]),
+        ("POST", "/engagements/restart", _) => f(&[("client_id", &org)]),
+        ("POST", "/engagements/{engagement_id}/assign", _) => {
+            f(&[("user_id", &fx.person["harborlane"])])
+        }
+        ("POST", "/engagements/{engagement_id}/unassign", _) => f(&[("user_id", &engineer)]),
+        ("POST", "/tickets", _) => f(&[
+            ("client_id", &org),
+            ("title", "VPN drops every hour"),
+            ("description", "Since this morning"),
+            ("category", "network"),
+            ("impact", "medium"),
+            ("urgency", "high"),
+        ]),
+        ("POST", "/tickets/{ticket_id}", _) => {
+            f(&[("version", &version), ("status", "in_progress")])
+        }
+        ("POST", "/tickets/{ticket_id}/attachments", _) => f(&[("visibility", "public")]),
+        ("POST", "/tickets/{ticket_id}/comments", _) => {
+            f(&[("body", "Looking into it"), ("visibility", "public")])
+        }
+        ("POST", "/tickets/{ticket_id}/handoff", _) => f(&[
+            ("version", &version),
+            ("reason", "needs the firewall vendor"),
+        ]),
+        ("POST", "/desk/split", _) => f(&[
+            ("client_id", &org),
+            ("category", "network"),
+            ("business_hours", "provider"),
+            ("after_hours", "provider"),
+            ("in_scope", "on"),
+        ]),
+        ("POST", "/desk/categories", _) => f(&[
+            ("client_id", &org),
+            ("key", &format!("cad{n}")),
+            ("name", "CAD workstations"),
+        ]),
+        ("POST", "/desk/calendar", _) => f(&[
+            ("client_id", &org),
+            ("time_zone", "Europe/London"),
+            ("windows", "mon 08:00-18:00\ntue 08:00-18:00"),
+            ("holidays", "2026-12-25 01-01"),
+        ]),
+        ("POST", "/desk/sla", _) => f(&[
+            ("client_id", &org),
+            ("priority", "p2"),
+            ("response_minutes", "30"),
+            ("resolution_minutes", "300"),
+            ("warn_percent", "80"),
+        ]),
+        _ => Vec::new(),
+    };
+    Filled { path, fields }
+}
+
+/// Send a filled row as the case's browser would.
+async fn send(b: &mut Browser<'_>, row: &Row, case: &Case, filled: &Filled) -> Response<Body> {
+    if row.method == "GET" {
+        return b.get(&filled.path).await;
+    }
+    if row.route == "/login" {
+        return match case.who {
+            Some(who) => b.sign_in(who, PASSWORD).await,
+            None => b.sign_in("nobody@alder.example", PASSWORD).await,
+        };
+    }
+    // A stranger has no session, so no token to send; the session check
+    // comes first and sends them to the sign-in page.
+    let csrf = match case.who {
+        Some(_) => b.csrf("/account").await,
+        None => "no-session-no-token".to_owned(),
+    };
+    let mut fields: Vec<(&str, &str)> = vec![("csrf", &csrf)];
+    fields.extend(filled.fields.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    if row.route == "/tickets/{ticket_id}/attachments" {
+        let file = ("screenshot.png", "image/png", &b"\x89PNG not really"[..]);
+        return b.post_multipart(&filled.path, &fields, Some(file)).await;
+    }
+    b.post(&filled.path, &fields).await
+}
+
+/// Expected status and redirect target per case label.
+fn expected(row: &Row) -> HashMap<&'static str, (u16, Option<&'static str>)> {
+    row.expect
+        .split_whitespace()
+        .map(|kv| {
+            let (k, v) = kv.split_once('=').unwrap();
+            let (status, to) = match v.split_once('>') {
+                Some((s, to)) => (s, Some(to)),
+                None => (v, None),
+            };
+            (k, (status.parse().unwrap(), to))
+        })
+        .collect()
+}
+
+/// What came back for one case.
+struct Outcome {
+    status: u16,
+    to: String,
+    request_id: String,
+    body: String,
+    path: String,
+}
+
+async fn outcome(res: Response<Body>, path: String) -> Outcome {
+    let (status, to, request_id) = (res.status().as_u16(), location(&res), request_id_of(&res));
+    Outcome {
+        status,
+        to,
+        request_id,
+        body: text(res).await,
+        path,
+    }
+}
+
+/// A mutating row for one case, on its own fresh copy of the demo.
+async fn run_on_fresh_app(row: &'static Row, case_ix: usize, n: usize) -> Outcome {
+    let case = &CASES[case_ix];
+    let fresh = TestApp::demo().await;
+    let fx = fixture(&fresh).await;
+    let filled = fill(&fresh, &fx, row, case, n).await;
+    let mut b = match case.who {
+        Some(w) => fresh.browser(w).await,
+        None => fresh.anonymous(),
+    };
+    let res = send(&mut b, row, case, &filled).await;
+    outcome(res, filled.path).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_ui_route_answers_every_role_and_relation_as_the_table_says() {
+    // Reads run against one database with one browser per person; each
+    // change runs against its own fresh copy of the demo (the cases of a
+    // row side by side) so earlier rows cannot affect later ones.
+    let shared = TestApp::demo().await;
+    let shared_fx = fixture(&shared).await;
+    let mut browsers: HashMap<&str, Browser<'_>> = HashMap::new();
+    for c in &CASES {
+        let key = c.who.unwrap_or("");
+        if !browsers.contains_key(key) {
+            let b = match c.who {
+                Some(w) => shared.browser(w).await,
+                None => shared.anonymous(),
+            };
+            browsers.insert(key, b);
+        }
+    }
+
+    let mut failures = Vec::new();
+    let mut n = 0;
+    for row in TABLE {
+        let want = expected(row);
+        assert_eq!(
+            want.len(),
+            CASES.len(),
+            "row {} {} {} must name every case",
+            row.method,
+            row.route,
+            row.variant
+        );
+        let mut outcomes = Vec::new();
+        if row.method == "GET" {
+            for case in &CASES {
+                n += 1;
+                let filled = fill(&shared, &shared_fx, row, case, n).await;
+                let b = browsers.get_mut(case.who.unwrap_or("")).unwrap();
+                let res = send(b, row, case, &filled).await;
+                outcomes.push(outcome(res, filled.path).await);
+            }
+        } else {
+            let mut tasks = Vec::new();
+            for case_ix in 0..CASES.len() {
+                n += 1;
+                tasks.push(tokio::spawn(run_on_fresh_app(row, case_ix, n)));
+            }
+            for t in tasks {
+                outcomes.push(t.await.unwrap());
+            }
+        }
+        for (case, o) in CASES.iter().zip(outcomes) {
+            let (w, want_to) = want[case.label];
+            let redirect_ok = want_to.is_none_or(|p| o.to.starts_with(p));
+            if o.status != w || !redirect_ok {
+                failures.push(format!(
+                    "{} {} [{}] as {}: got {}{} want {w}{}",
+                    row.method,
+                    row.route,
+                    row.variant,
+                    case.label,
+                    o.status,
+                    if o.to.is_empty() {
+                        String::new()
+                    } else {
+                        format!(">{}", o.to)
+                    },
+                    want_to.map(|t| format!(">{t}")).unwrap_or_default(),
+                ));
+            }
+            // Refusals are error pages that quote the request id and never
+            // show database text.
+            if matches!(o.status, 403 | 404) {
+                assert!(
+                    o.body
+                        .contains(&format!("<code id=\"request-id\">{}</code>", o.request_id)),
+                    "{} {} as {}: the error page does not show request id {}",
+                    row.method,
+                    o.path,
+                    case.label,
+                    o.request_id
+                );
+            }
+            if o.status >= 400 {
+                let lower = o.body.to_lowercase();
+                assert!(
+                    !lower.contains("sql") && !lower.contains("database"),
+                    "{} {} as {}: database text leaked",
+                    row.method,
+                    o.path,
+                    case.label
+                );
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {n} cases differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+fn request_id_of(res: &Response<Body>) -> String {
+    res.headers()
+        .get("x-request-id")
+        .expect("every answer carries x-request-id")
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn every_ui_route_in_the_router_is_in_the_table() {
+    let mut declared = declared_routes(include_str!("../src/ui/mod.rs"));
+    // A broken parser must not pass vacuously.
+    assert!(
+        declared.len() >= 20,
+        "only {} routes found in src/ui/mod.rs: {declared:?}",
+        declared.len()
+    );
+    declared.extend(declared_routes(include_str!("../src/metrics.rs")));
+    let in_table: BTreeSet<(String, String)> = TABLE
+        .iter()
+        .map(|r| (r.method.to_owned(), r.route.to_owned()))
+        .collect();
+    let missing: Vec<_> = declared.difference(&in_table).collect();
+    let stale: Vec<_> = in_table.difference(&declared).collect();
+    assert!(
+        missing.is_empty(),
+        "UI routes without a row in the authorization table: {missing:?}"
+    );
+    assert!(
+        stale.is_empty(),
+        "rows for routes that no longer exist: {stale:?}"
+    );
+}
