@@ -3,6 +3,7 @@
 //! metrics and a trace line.
 
 use crate::AppState;
+use crate::error::{ApiError, PageError, Problem};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
@@ -38,13 +39,24 @@ pub async fn edge(State(state): State<AppState>, mut req: Request, next: Next) -
     let path = req.uri().path().to_owned();
 
     state.metrics.in_flight.fetch_add(1, Ordering::Relaxed);
-    let mut res = if is_cross_site_post(&req) {
-        (StatusCode::FORBIDDEN, "cross-site form posts are refused").into_response()
-    } else {
-        crate::error::REQUEST_ID
-            .scope(request_id.clone(), next.run(req))
-            .await
-    };
+    let api = path.starts_with("/api/");
+    let mut res = crate::error::REQUEST_ID
+        .scope(request_id.clone(), async move {
+            if is_cross_site_post(&req) {
+                let p = Problem::new(
+                    StatusCode::FORBIDDEN,
+                    "Cross-site request",
+                    "Form posts from other sites are refused.",
+                );
+                return if api {
+                    ApiError(p).into_response()
+                } else {
+                    PageError(p).into_response()
+                };
+            }
+            as_problem(next.run(req).await, api).await
+        })
+        .await;
     state.metrics.in_flight.fetch_sub(1, Ordering::Relaxed);
 
     let h = res.headers_mut();
@@ -87,6 +99,35 @@ pub async fn edge(State(state): State<AppState>, mut req: Request, next: Next) -
     state.metrics.observe(status, micros);
     tracing::info!(%method, %path, status, micros, request_id, "request");
     res
+}
+
+/// Rejections from the framework (a malformed id in a path, a bad query
+/// string) come as plain text; answer them like every other error: a
+/// problem for the API, an error page with the request id for the UI.
+async fn as_problem(res: Response, api: bool) -> Response {
+    let plain = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/plain"));
+    let status = res.status();
+    if !plain || !status.is_client_error() {
+        return res;
+    }
+    let detail = match axum::body::to_bytes(res.into_body(), 16 * 1024).await {
+        Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+        Err(_) => String::new(),
+    };
+    let p = Problem::new(
+        status,
+        status.canonical_reason().unwrap_or("Bad request"),
+        detail,
+    );
+    if api {
+        ApiError(p).into_response()
+    } else {
+        PageError(p).into_response()
+    }
 }
 
 /// A state-changing browser request whose Origin names another site.

@@ -1879,3 +1879,37 @@ async fn uploads_over_the_limit_are_refused_and_nothing_is_stored() {
         .await;
     assert!(!ok.is_empty());
 }
+
+#[tokio::test]
+async fn malformed_ids_are_problems_in_the_api_and_error_pages_in_the_ui() {
+    let app = TestApp::demo().await;
+    let token = app.token(PRIYA).await;
+    let res = app
+        .send(
+            axum::http::Request::builder()
+                .uri("/api/v1/users/not-a-uuid")
+                .header("authorization", format!("Bearer {token}"))
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(res.status(), 400);
+    let id = res.headers()["x-request-id"].to_str().unwrap().to_owned();
+    assert_eq!(res.headers()["content-type"], "application/problem+json");
+    let body: serde_json::Value = serde_json::from_str(&text(res).await).unwrap();
+    assert_eq!(body["status"], 400);
+    assert_eq!(body["request_id"], id.as_str());
+
+    let mut b = app.browser(PRIYA).await;
+    let res = b.get("/people?org=zzz").await;
+    assert_eq!(res.status(), 400);
+    let id = res.headers()["x-request-id"].to_str().unwrap().to_owned();
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let page = text(res).await;
+    assert!(page.contains(&id), "the error page shows the request id");
+}
