@@ -265,6 +265,11 @@ pub(crate) async fn ensure_desk(
     client: OrgId,
     engagement: Option<EngagementId>,
 ) -> Result<()> {
+    if let Some(e) = engagement
+        && split::desk_ready_tx(tx, e, client).await?
+    {
+        return Ok(());
+    }
     let scope_free: Vec<Category> = category_rows_tx(tx, client).await?;
     let categories = if scope_free.is_empty() {
         let mut out = Vec::new();

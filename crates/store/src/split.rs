@@ -163,3 +163,16 @@ pub async fn history(db: &Db, engagement: EngagementId, limit: i64) -> Result<Ve
         "SELECT id, category_key, at, actor_label, actor_side, change FROM split_history WHERE engagement_id = $1 ORDER BY id DESC LIMIT $2")
         .bind(engagement.to_string()).bind(limit).fetch_all(c).await)?)
 }
+
+/// Whether a client's desk is set up for an engagement: a calendar, a split
+/// line for every category, and all four SLA policies. One query, so that
+/// opening a ticket need not check line by line.
+pub async fn desk_ready_tx(tx: &mut Tx, engagement: EngagementId, client: OrgId) -> Result<bool> {
+    let (calendars, categories, lines, policies): (i64, i64, i64, i64) = on_tx!(tx, c => sqlx::query_as(
+        "SELECT (SELECT COUNT(*) FROM calendars WHERE client_id = $2), \
+                (SELECT COUNT(*) FROM work_categories WHERE client_id = $2), \
+                (SELECT COUNT(*) FROM split_lines WHERE engagement_id = $1), \
+                (SELECT COUNT(*) FROM sla_policies WHERE engagement_id = $1)")
+        .bind(engagement.to_string()).bind(client.to_string()).fetch_one(c).await)?;
+    Ok(calendars == 1 && categories > 0 && lines == categories && policies == 4)
+}
