@@ -522,6 +522,17 @@ impl BusinessCalendar {
         clamp_i64(self.open_nanos_between(from, to) / NANOS)
     }
 
+    /// Open time in `[from, to)` in whole milliseconds (SLA clocks count in
+    /// milliseconds so that short pauses lose nothing).
+    pub fn business_millis_between(&self, from: Timestamp, to: Timestamp) -> i64 {
+        clamp_i64(self.open_nanos_between(from, to) / 1_000_000)
+    }
+
+    /// The instant at which `millis` of open time have passed since `start`.
+    pub fn add_business_millis(&self, start: Timestamp, millis: i64) -> Timestamp {
+        self.add_nanos(start, i128::from(millis.max(0)) * 1_000_000)
+    }
+
     /// The deadline of a clock that has already used `consumed_minutes` of a
     /// `target_minutes` target and runs again from `now`: after a pause, or
     /// when a new priority or calendar keeps the time already used. Nothing

@@ -1,21 +1,21 @@
 //! SLA clocks. A clock counts working time (by a calendar, or 24x7) toward
 //! a target; it pauses in waiting states, stops when met, and when its
 //! target or calendar changes it keeps the time already consumed. Time is
-//! counted in seconds so that many short pauses lose nothing.
+//! counted in milliseconds so that many short pauses lose nothing.
 
 use serde::{Deserialize, Serialize};
 
 /// Working time as a clock sees it. Implemented by business calendars and
 /// by the 24x7 clock; instants are epoch milliseconds.
 pub trait WorkingTime {
-    /// The instant at which `seconds` of working time have passed since
+    /// The instant at which `millis` of working time have passed since
     /// `start` (a start in closed time waits for the next opening).
-    fn add_seconds(&self, start_ms: i64, seconds: i64) -> i64;
-    /// Working seconds in `[from_ms, to_ms)`.
-    fn seconds_between(&self, from_ms: i64, to_ms: i64) -> i64;
+    fn add_millis(&self, start_ms: i64, millis: i64) -> i64;
+    /// Working milliseconds in `[from_ms, to_ms)`.
+    fn millis_between(&self, from_ms: i64, to_ms: i64) -> i64;
     /// Whether working time is running at `at_ms`.
     fn is_open(&self, at_ms: i64) -> bool {
-        self.add_seconds(at_ms, 0) == at_ms
+        self.add_millis(at_ms, 0) == at_ms
     }
 }
 
@@ -24,11 +24,11 @@ pub trait WorkingTime {
 pub struct AroundTheClock;
 
 impl WorkingTime for AroundTheClock {
-    fn add_seconds(&self, start_ms: i64, seconds: i64) -> i64 {
-        start_ms + seconds.max(0) * 1000
+    fn add_millis(&self, start_ms: i64, millis: i64) -> i64 {
+        start_ms + millis.max(0)
     }
-    fn seconds_between(&self, from_ms: i64, to_ms: i64) -> i64 {
-        ((to_ms - from_ms) / 1000).max(0)
+    fn millis_between(&self, from_ms: i64, to_ms: i64) -> i64 {
+        (to_ms - from_ms).max(0)
     }
 }
 
@@ -47,8 +47,8 @@ pub enum SlaEvent {
 pub struct SlaClock {
     /// Target in minutes of working time.
     pub target_minutes: i64,
-    /// Working seconds consumed before `since`.
-    pub consumed_secs: i64,
+    /// Working milliseconds consumed before `since`.
+    pub consumed_ms: i64,
     /// When it last started running; `None` while paused or stopped.
     pub since: Option<i64>,
     /// The deadline while running.
@@ -75,14 +75,14 @@ impl SlaClock {
     }
 
     fn run_from(&mut self, now: i64, wt: &dyn WorkingTime, warn_percent: i64) {
-        let target = self.target_minutes * 60;
+        let target = self.target_minutes * 60_000;
         self.since = Some(now);
-        self.due = Some(wt.add_seconds(now, (target - self.consumed_secs).max(0)));
+        self.due = Some(wt.add_millis(now, (target - self.consumed_ms).max(0)));
         self.warn_at = if self.warned || self.breached {
             None
         } else {
             let warn_point = target * warn_percent.clamp(0, 100) / 100;
-            Some(wt.add_seconds(now, (warn_point - self.consumed_secs).max(0)))
+            Some(wt.add_millis(now, (warn_point - self.consumed_ms).max(0)))
         };
     }
 
@@ -91,15 +91,15 @@ impl SlaClock {
         self.since.is_some()
     }
 
-    /// Working seconds consumed up to `now`.
+    /// Working milliseconds consumed up to `now`.
     pub fn consumed_at(&self, now: i64, wt: &dyn WorkingTime) -> i64 {
-        self.consumed_secs + self.since.map_or(0, |s| wt.seconds_between(s, now))
+        self.consumed_ms + self.since.map_or(0, |s| wt.millis_between(s, now))
     }
 
     /// Stop counting (a waiting status); the time used so far is kept.
     pub fn pause(&mut self, now: i64, wt: &dyn WorkingTime) {
         if let Some(s) = self.since.take() {
-            self.consumed_secs += wt.seconds_between(s, now);
+            self.consumed_ms += wt.millis_between(s, now);
             self.due = None;
             self.warn_at = None;
         }
@@ -135,7 +135,7 @@ impl SlaClock {
         let was_running = self.running();
         self.pause(now, old);
         self.target_minutes = target_minutes;
-        if self.consumed_secs < target_minutes * 60 {
+        if self.consumed_ms < target_minutes * 60_000 {
             self.breached = false;
         }
         if was_running {
@@ -190,7 +190,7 @@ mod tests {
         assert_eq!(c.due, Some(60 * MIN));
         assert_eq!(c.warn_at, Some(45 * MIN));
         c.pause(20 * MIN, &wt);
-        assert_eq!(c.consumed_secs, 20 * 60);
+        assert_eq!(c.consumed_ms, 20 * MIN);
         assert_eq!(c.check(100 * MIN), None, "a paused clock never breaches");
         c.resume(100 * MIN, &wt, 75);
         assert_eq!(c.due, Some(140 * MIN));
@@ -208,11 +208,24 @@ mod tests {
             c.pause(i * MIN + 30_000, &wt);
             c.resume((i + 1) * MIN, &wt, 75);
         }
-        assert_eq!(c.consumed_secs, 10 * 30);
+        assert_eq!(c.consumed_ms, 10 * 30_000);
         c.retarget(20 * MIN, &wt, &wt, 60, 75);
         // 5 minutes ran before the pauses ended plus 10 since: 15 of 60 used.
-        assert_eq!(c.consumed_secs, 15 * 60);
+        assert_eq!(c.consumed_ms, 15 * MIN);
         assert_eq!(c.due, Some(20 * MIN + 45 * MIN));
+    }
+
+    #[test]
+    fn sub_second_pauses_lose_nothing() {
+        let wt = AroundTheClock;
+        let mut c = SlaClock::start(60, 0, &wt, 75);
+        for i in 0..1000 {
+            c.pause(i * 1000 + 300, &wt);
+            c.resume(i * 1000 + 1000, &wt, 75);
+        }
+        // 1000 runs of 300 ms each, not 1000 runs rounded down to nothing.
+        assert_eq!(c.consumed_ms, 300_000);
+        assert_eq!(c.due, Some(1_000_000 + 60 * MIN - 300_000));
     }
 
     #[test]

@@ -95,14 +95,14 @@ fn ts(ms: i64) -> jiff::Timestamp {
 }
 
 impl WorkingTime for Business {
-    fn add_seconds(&self, start_ms: i64, seconds: i64) -> i64 {
+    fn add_millis(&self, start_ms: i64, millis: i64) -> i64 {
         self.0
-            .add_business_seconds(ts(start_ms), seconds)
+            .add_business_millis(ts(start_ms), millis)
             .as_millisecond()
     }
 
-    fn seconds_between(&self, from_ms: i64, to_ms: i64) -> i64 {
-        self.0.business_seconds_between(ts(from_ms), ts(to_ms))
+    fn millis_between(&self, from_ms: i64, to_ms: i64) -> i64 {
+        self.0.business_millis_between(ts(from_ms), ts(to_ms))
     }
 
     fn is_open(&self, at_ms: i64) -> bool {

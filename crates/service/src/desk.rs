@@ -209,7 +209,7 @@ impl ClockContext {
 fn clocks_of(t: &Ticket) -> (SlaClock, SlaClock) {
     let response = SlaClock {
         target_minutes: t.response_target,
-        consumed_secs: t.response_consumed,
+        consumed_ms: t.response_consumed,
         since: t.response_since,
         due: t.response_due,
         warn_at: t.response_warn_at,
@@ -219,7 +219,7 @@ fn clocks_of(t: &Ticket) -> (SlaClock, SlaClock) {
     };
     let resolution = SlaClock {
         target_minutes: t.resolution_target,
-        consumed_secs: t.resolution_consumed,
+        consumed_ms: t.resolution_consumed,
         since: t.resolution_since,
         due: t.resolution_due,
         warn_at: t.resolution_warn_at,
@@ -232,7 +232,7 @@ fn clocks_of(t: &Ticket) -> (SlaClock, SlaClock) {
 
 fn store_clocks(t: &mut Ticket, response: &SlaClock, resolution: &SlaClock) {
     t.response_target = response.target_minutes;
-    t.response_consumed = response.consumed_secs;
+    t.response_consumed = response.consumed_ms;
     t.response_since = response.since;
     t.response_due = response.due;
     t.response_warn_at = response.warn_at;
@@ -240,7 +240,7 @@ fn store_clocks(t: &mut Ticket, response: &SlaClock, resolution: &SlaClock) {
     t.response_warned = response.warned;
     t.response_breached = response.breached;
     t.resolution_target = resolution.target_minutes;
-    t.resolution_consumed = resolution.consumed_secs;
+    t.resolution_consumed = resolution.consumed_ms;
     t.resolution_since = resolution.since;
     t.resolution_due = resolution.due;
     t.resolution_warn_at = resolution.warn_at;

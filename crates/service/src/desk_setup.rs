@@ -393,8 +393,8 @@ impl Tandem {
             business.as_ref()
         };
         Ok((
-            wt.add_seconds(opened_ms, policy.response_minutes * 60),
-            wt.add_seconds(opened_ms, policy.resolution_minutes * 60),
+            wt.add_millis(opened_ms, policy.response_minutes * 60_000),
+            wt.add_millis(opened_ms, policy.resolution_minutes * 60_000),
         ))
     }
 

@@ -62,7 +62,7 @@ CREATE TABLE sla_policies (
     PRIMARY KEY (engagement_id, priority)
 );
 
--- SLA clocks: for each of response and resolution, the seconds of clock time consumed
+-- SLA clocks: for each of response and resolution, the milliseconds of clock time consumed
 -- while paused or before the last change, the instant it last started
 -- running (NULL while paused or stopped), its due and warning instants,
 -- and when it was met, warned and breached.
