@@ -1020,7 +1020,14 @@ impl Tandem {
             if let Some(a) = t.assignee_id.as_deref().and_then(|a| a.parse().ok()) {
                 to.push(a);
             }
+            to.extend(
+                tickets::watchers(&self.db, t.id)
+                    .await?
+                    .iter()
+                    .filter_map(|w| w.parse::<UserId>().ok()),
+            );
             to.retain(|u| *u != actor.user_id);
+            to.sort_unstable();
             to.dedup();
             for u in to {
                 notify(

@@ -18,6 +18,7 @@ pub mod notifications;
 pub mod queue;
 mod secrets;
 pub mod tokens;
+pub mod watchers;
 pub mod worker;
 
 use tandem_domain::policy::{self, Action, Decision};

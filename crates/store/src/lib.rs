@@ -8,6 +8,7 @@
 
 pub mod attachments;
 pub mod audit;
+pub mod bulk;
 pub mod calendars;
 pub mod engagements;
 pub mod idempotency;
@@ -16,6 +17,7 @@ pub mod login_failures;
 pub mod orgs;
 pub mod sessions;
 pub mod split;
+pub mod ticket_links;
 pub mod tickets;
 pub mod tokens;
 pub mod users;

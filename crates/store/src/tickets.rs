@@ -85,7 +85,7 @@ pub struct Ticket {
     pub next_sla_event_at: Option<i64>,
 }
 
-const COLS: &str = "id, client_id, engagement_id, number, title, description, requester_id, category_id, impact, urgency, priority, \
+pub(crate) const COLS: &str = "id, client_id, engagement_id, number, title, description, requester_id, category_id, impact, urgency, priority, \
     priority_reason, status, owner_side, assignee_id, source, version, created_at, updated_at, resolved_at, response_target, \
     response_consumed, response_since, response_due, response_warn_at, response_met_at, response_warned, response_breached, \
     resolution_target, resolution_consumed, resolution_since, resolution_due, resolution_warn_at, resolution_warned, \
@@ -149,7 +149,7 @@ pub async fn update_clocks(tx: &mut Tx, t: &Ticket) -> Result<()> {
 }
 
 /// Bind every column after `id`, in `COLS` order, with `version`.
-fn bind_all<'q, DB: sqlx::Database>(
+pub(crate) fn bind_all<'q, DB: sqlx::Database>(
     q: sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments>,
     t: &Ticket,
     version: i64,

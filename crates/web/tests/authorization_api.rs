@@ -276,6 +276,24 @@ const TABLE: &[Row] = &[
         expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
     },
     Row {
+        method: "POST",
+        route: "/api/v1/tickets/{ticket_id}/watchers",
+        variant: "",
+        expect: "PA_own=404 PA_eng=204 PA_not=404 PE_own=404 PE_eng=204 PE_not=404 CA_own=204 CA_other=404 CT_own=204 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "DELETE",
+        route: "/api/v1/tickets/{ticket_id}/watchers/{user_id}",
+        variant: "",
+        expect: "PA_own=404 PA_eng=204 PA_not=404 PE_own=404 PE_eng=204 PE_not=404 CA_own=204 CA_other=404 CT_own=204 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "POST",
+        route: "/api/v1/tickets/{ticket_id}/links",
+        variant: "",
+        expect: "PA_own=404 PA_eng=204 PA_not=404 PE_own=404 PE_eng=204 PE_not=404 CA_own=204 CA_other=404 CT_own=204 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
+    Row {
         method: "GET",
         route: "/api/v1/clients/{client_id}/desk",
         variant: "",
@@ -350,6 +368,8 @@ struct Fixture {
     ticket: HashMap<String, (String, i64)>,
     /// A public attachment on that ticket.
     attachment: HashMap<String, String>,
+    /// A second ticket of the same client, to link to.
+    other_ticket: HashMap<String, String>,
 }
 
 async fn fixture(app: &TestApp) -> Fixture {
@@ -436,6 +456,17 @@ async fn fixture(app: &TestApp) -> Fixture {
             ),
         );
     }
+    let mut other_ticket = HashMap::new();
+    for (slug, token) in [("alder", &tokens[PRIYA]), ("corvid", &ben)] {
+        let body = json!({ "client_id": app.org(slug), "title": "Second printer offline", "category": "help-desk", "impact": "low", "urgency": "low" });
+        let (s, t) = app
+            .api("POST", "/api/v1/tickets", Some(token), Some(body))
+            .await;
+        assert_eq!(s, 201, "opening the second fixture ticket: {t}");
+        other_ticket.insert(slug.to_owned(), t["id"].as_str().unwrap().to_owned());
+    }
+    let corvid = other_ticket["corvid"].clone();
+    other_ticket.insert("harborlane".into(), corvid);
     let mut attachment = HashMap::new();
     for (slug, token) in [("alder", &tokens[PRIYA]), ("corvid", &ben)] {
         let path = format!(
@@ -465,6 +496,7 @@ async fn fixture(app: &TestApp) -> Fixture {
         foreign_token_id: t["token"]["id"].as_str().unwrap().to_owned(),
         ticket,
         attachment,
+        other_ticket,
     }
 }
 
@@ -532,6 +564,12 @@ fn fill(app: &TestApp, fx: &Fixture, row: &Row, case: &Case, n: usize) -> (Strin
             Some(json!({ "body": "Looking into it", "visibility": "public" }))
         }
         ("POST", "/api/v1/tickets/{ticket_id}/attachments", _) => Some(json!("a screenshot")),
+        ("POST", "/api/v1/tickets/{ticket_id}/watchers", _) => {
+            Some(json!({ "user_id": fx.person[case.target] }))
+        }
+        ("POST", "/api/v1/tickets/{ticket_id}/links", _) => {
+            Some(json!({ "ticket_id": fx.other_ticket[case.target] }))
+        }
         ("PUT", "/api/v1/clients/{client_id}/split/{category}", _) => Some(
             json!({ "business_hours": "provider", "after_hours": "provider", "provider_assignee": null, "in_house_assignee": null, "in_scope": true }),
         ),
@@ -598,6 +636,7 @@ async fn every_api_route_answers_every_role_and_relation_as_the_table_says() {
                         foreign_token_id: shared_fx.foreign_token_id.clone(),
                         ticket: shared_fx.ticket.clone(),
                         attachment: shared_fx.attachment.clone(),
+                        other_ticket: shared_fx.other_ticket.clone(),
                     },
                 )
             };

@@ -374,6 +374,18 @@ const TABLE: &[Row] = &[
     },
     Row {
         method: "POST",
+        route: "/tickets/{ticket_id}/watch",
+        variant: "",
+        expect: "PA_own=404 PA_eng=303>/tickets/ PA_not=404 PE_own=404 PE_eng=303>/tickets/ PE_not=404 CA_own=303>/tickets/ CA_other=404 CT_own=303>/tickets/ CT_other=404 CV_own=303>/tickets/ CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "POST",
+        route: "/tickets/{ticket_id}/links",
+        variant: "",
+        expect: "PA_own=404 PA_eng=422 PA_not=404 PE_own=404 PE_eng=422 PE_not=404 CA_own=422 CA_other=404 CT_own=422 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "POST",
         route: "/tickets/{ticket_id}/attachments",
         variant: "",
         expect: "PA_own=404 PA_eng=303>/tickets/ PA_not=404 PE_own=404 PE_eng=303>/tickets/ PE_not=404 CA_own=303>/tickets/ CA_other=404 CT_own=303>/tickets/ CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
@@ -702,6 +714,9 @@ async fn fill(app: &TestApp, fx: &Fixture, row: &Row, case: &Case, n: usize) -> 
             f(&[("version", &version), ("status", "in_progress")])
         }
         ("POST", "/tickets/{ticket_id}/attachments", _) => f(&[("visibility", "public")]),
+        ("POST", "/tickets/{ticket_id}/watch", _) => f(&[("on", "yes")]),
+        // Number 9999 does not exist: allowed roles get the form back with an error.
+        ("POST", "/tickets/{ticket_id}/links", _) => f(&[("number", "9999")]),
         ("POST", "/tickets/{ticket_id}/comments", _) => {
             f(&[("body", "Looking into it"), ("visibility", "public")])
         }

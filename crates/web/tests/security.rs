@@ -511,6 +511,18 @@ async fn form_post_for(app: &TestApp, route: &str) -> FormPost {
             vec![("visibility", s("public"))],
             303,
         ),
+        "/tickets/{ticket_id}/watch" => (
+            PRIYA,
+            route.replace("{ticket_id}", &ticket_id),
+            vec![("on", s("yes"))],
+            303,
+        ),
+        "/tickets/{ticket_id}/links" => (
+            PRIYA,
+            route.replace("{ticket_id}", &ticket_id),
+            vec![("number", s("9999"))],
+            422,
+        ),
         "/notifications" => (PRIYA, s(route), vec![], 303),
         "/desk/split" => (
             PRIYA,

@@ -168,11 +168,44 @@ impl From<TicketEvent> for EventDto {
     }
 }
 
-/// A ticket with its timeline.
+/// A ticket with its timeline, watchers and links.
 #[derive(Serialize, ToSchema)]
 pub struct TicketWithTimeline {
     ticket: TicketDto,
     timeline: Vec<EventDto>,
+    /// People who hear about public replies.
+    watchers: Vec<WatcherDto>,
+    /// Related tickets of the same client.
+    links: Vec<LinkDto>,
+}
+
+/// A watcher.
+#[derive(Serialize, ToSchema)]
+pub struct WatcherDto {
+    user_id: UserId,
+    name: String,
+}
+
+/// A linked ticket.
+#[derive(Serialize, ToSchema)]
+pub struct LinkDto {
+    ticket_id: String,
+    number: i64,
+    title: String,
+}
+
+/// A watcher to add.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WatchBody {
+    user_id: UserId,
+}
+
+/// A ticket to link.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LinkBody {
+    ticket_id: TicketId,
 }
 
 /// A new ticket.
@@ -255,6 +288,9 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_ticket, patch_ticket))
         .routes(routes!(post_ticket_handoff))
         .routes(routes!(post_ticket_comment))
+        .routes(routes!(post_ticket_watcher))
+        .routes(routes!(delete_ticket_watcher))
+        .routes(routes!(post_ticket_link))
 }
 
 fn etag(version: i64) -> HeaderValue {
@@ -393,9 +429,24 @@ async fn get_ticket(
 ) -> Result<Response, ApiError> {
     let (view, timeline) = s.tandem.ticket(&a, id).await?;
     let tag = etag(view.ticket.version);
+    let rel = s.tandem.ticket_relations(&a, id).await?;
     let body = TicketWithTimeline {
         ticket: view.into(),
         timeline: timeline.into_iter().map(Into::into).collect(),
+        watchers: rel
+            .watchers
+            .into_iter()
+            .map(|(user_id, name)| WatcherDto { user_id, name })
+            .collect(),
+        links: rel
+            .links
+            .into_iter()
+            .map(|(ticket_id, number, title)| LinkDto {
+                ticket_id,
+                number,
+                title,
+            })
+            .collect(),
     };
     let mut res = Json(body).into_response();
     res.headers_mut().insert(header::ETAG, tag);
@@ -474,4 +525,48 @@ async fn post_ticket_comment(
         )
         .await?;
     Ok((StatusCode::CREATED, Json(e.into())))
+}
+
+/// Add a watcher (yourself, or as IT staff anyone who works the client).
+#[utoipa::path(post, path = "/api/v1/tickets/{ticket_id}/watchers", tag = "tickets", params(("ticket_id" = TicketId, Path)),
+    request_body = WatchBody, responses((status = 204), (status = 403, body = ProblemBody), (status = 404, body = ProblemBody), (status = 422, body = ProblemBody)))]
+async fn post_ticket_watcher(
+    State(s): State<AppState>,
+    Extension(meta): Extension<RequestMeta>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<TicketId>,
+    ApiJson(b): ApiJson<WatchBody>,
+) -> Result<StatusCode, ApiError> {
+    s.tandem
+        .watch_ticket(&a, id, b.user_id, true, &meta)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Remove a watcher.
+#[utoipa::path(delete, path = "/api/v1/tickets/{ticket_id}/watchers/{user_id}", tag = "tickets",
+    params(("ticket_id" = TicketId, Path), ("user_id" = UserId, Path)),
+    responses((status = 204), (status = 403, body = ProblemBody), (status = 404, body = ProblemBody)))]
+async fn delete_ticket_watcher(
+    State(s): State<AppState>,
+    Extension(meta): Extension<RequestMeta>,
+    ApiActor(a): ApiActor,
+    Path((id, user)): Path<(TicketId, UserId)>,
+) -> Result<StatusCode, ApiError> {
+    s.tandem.watch_ticket(&a, id, user, false, &meta).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Link another ticket of the same client.
+#[utoipa::path(post, path = "/api/v1/tickets/{ticket_id}/links", tag = "tickets", params(("ticket_id" = TicketId, Path)),
+    request_body = LinkBody, responses((status = 204), (status = 403, body = ProblemBody), (status = 404, body = ProblemBody), (status = 422, body = ProblemBody)))]
+async fn post_ticket_link(
+    State(s): State<AppState>,
+    Extension(meta): Extension<RequestMeta>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<TicketId>,
+    ApiJson(b): ApiJson<LinkBody>,
+) -> Result<StatusCode, ApiError> {
+    s.tandem.link_tickets(&a, id, b.ticket_id, &meta).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -126,6 +126,14 @@ pub fn router() -> Router<AppState> {
         )
         .route("/attachments/{attachment_id}", get(tickets::get_attachment))
         .route(
+            "/tickets/{ticket_id}/watch",
+            post(tickets::post_ticket_watch),
+        )
+        .route(
+            "/tickets/{ticket_id}/links",
+            post(tickets::post_ticket_link),
+        )
+        .route(
             "/notifications",
             get(tickets::get_notifications).post(tickets::post_notifications),
         )

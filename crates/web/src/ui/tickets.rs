@@ -170,6 +170,8 @@ pub(super) struct TicketPage {
     can_work: bool,
     other_side: &'static str,
     attachments: Vec<tandem_service::model::Attachment>,
+    relations: tandem_service::watchers::TicketRelations,
+    watching: bool,
     error: Option<String>,
 }
 
@@ -417,6 +419,8 @@ async fn ticket_page(
         "the provider"
     };
     let attachments = s.tandem.attachments(a, id).await?;
+    let relations = s.tandem.ticket_relations(a, id).await?;
+    let watching = relations.watchers.iter().any(|(u, _)| *u == a.user_id);
     Ok(TicketPage {
         nav: Nav::load(s, session).await,
         clocks,
@@ -427,6 +431,8 @@ async fn ticket_page(
         can_work,
         other_side,
         attachments,
+        relations,
+        watching,
         error,
         v,
     })
@@ -672,4 +678,48 @@ pub(super) async fn get_attachment(
         Ok((att, bytes)) => crate::api::attachments::download(&att, bytes),
         Err(e) => PageError::from(e).into_response(),
     }
+}
+
+#[derive(Deserialize)]
+pub(super) struct WatchInput {
+    on: String,
+}
+
+#[derive(Deserialize)]
+pub(super) struct LinkInput {
+    number: i64,
+}
+
+/// Watch a ticket, or stop watching it.
+pub(super) async fn post_ticket_watch(
+    State(s): State<AppState>,
+    Extension(meta): Extension<RequestMeta>,
+    Path(id): Path<TicketId>,
+    CsrfForm(session, i): CsrfForm<WatchInput>,
+) -> Response {
+    let r = s
+        .tandem
+        .watch_ticket(
+            &session.actor,
+            id,
+            session.actor.user_id,
+            i.on == "yes",
+            &meta,
+        )
+        .await;
+    after_change(&s, &session, id, r).await
+}
+
+/// Link another ticket of the same client by its number.
+pub(super) async fn post_ticket_link(
+    State(s): State<AppState>,
+    Extension(meta): Extension<RequestMeta>,
+    Path(id): Path<TicketId>,
+    CsrfForm(session, i): CsrfForm<LinkInput>,
+) -> Response {
+    let r = s
+        .tandem
+        .link_tickets_by_number(&session.actor, id, i.number, &meta)
+        .await;
+    after_change(&s, &session, id, r).await
 }
