@@ -15,6 +15,8 @@ Checks:
   3. The client admin opens a ticket and hands it off; the provider engineer, in
      a second browser session, finds it, answers publicly and resolves it; the
      client admin sees the answer, the resolution and the stopped clocks.
+  4. The client admin changes a line of the responsibility split on /desk and
+     finds the change in the matrix and in its history.
 
 Prints one line per check, then `N passed, M failed`; exits non-zero on any
 failure. Screenshots go to target/browser/ (audit.png, plus <check>-failure.png
@@ -459,10 +461,32 @@ def check_two_sides_work_one_ticket(s: Session, base: str) -> str:
     return f"{label}: {owner_before} -> {owner_after}, answered and resolved by the engineer; screenshot {shot.relative_to(REPO_ROOT)}"
 
 
+def check_client_admin_edits_the_split(s: Session, base: str) -> str:
+    """The client admin changes who owns network work after hours on the
+    split page; the change shows in the matrix and in its history."""
+    s.delete_cookies()
+    sign_in(s, base, CLIENT_ADMIN, DEMO_PASSWORD)
+    s.get(f"{base}/desk")
+    s.wait_for("#split-matrix")
+    current = s.find('select[name="after_hours"][form="split-network"]').prop("value")
+    target = "in_house" if current != "in_house" else "provider"
+    s.find(f'select[name="after_hours"][form="split-network"] option[value="{target}"]').click()
+    open_form_and_submit(s, 'button[form="split-network"]')
+    now = s.wait_for('select[name="after_hours"][form="split-network"]').prop("value")
+    if now != target:
+        raise CheckFailed(f"after saving, network after hours is {now!r}, expected {target!r}: {s.body_text()!r}")
+    history = s.find("#split-history").text
+    if "network" not in history or "after_hours" not in history or CLIENT_ADMIN not in history:
+        raise CheckFailed(f"the split history does not show the change: {squash(history)!r}")
+    shot = s.screenshot(ARTIFACTS / "split.png")
+    return f"network after hours {current} -> {target}, in the history; screenshot {shot.relative_to(REPO_ROOT)}"
+
+
 CHECKS = [
     ("wrong password is refused and stays on /login", "wrong-password", check_wrong_password_refused),
     ("client admin sees a provider engineer's action in the audit log", "audit", check_admin_sees_provider_in_audit),
     ("client admin and provider engineer work one ticket in two sessions", "ticket", check_two_sides_work_one_ticket),
+    ("client admin edits the responsibility split and sees it in the history", "split", check_client_admin_edits_the_split),
 ]
 
 
