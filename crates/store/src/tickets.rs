@@ -315,7 +315,7 @@ pub async fn list(
     // match public text only.
     let search_arg = q.search.as_deref().map(|raw| match db {
         Db::Sqlite { .. } => fts5_query(raw),
-        Db::Postgres(_) => raw.to_owned(),
+        Db::Postgres(_) => pg_tsquery(raw),
     });
     if let Some(s) = &search_arg {
         let n = q.args.len() + 4;
@@ -327,8 +327,8 @@ pub async fn list(
                     " AND t.id IN (SELECT ticket_id FROM ticket_search WHERE ticket_search MATCH ${n} AND ($3 = 0 OR visibility = 'public'))"
                 ),
                 Db::Postgres(_) => format!(
-                    " AND (t.search @@ websearch_to_tsquery('simple', ${n}) OR EXISTS (SELECT 1 FROM ticket_events e WHERE e.ticket_id = t.id \
-                     AND e.search @@ websearch_to_tsquery('simple', ${n}) AND ($3 = 0 OR e.visibility = 'public')))"
+                    " AND (t.search @@ to_tsquery('simple', ${n}) OR EXISTS (SELECT 1 FROM ticket_events e WHERE e.ticket_id = t.id \
+                     AND e.search @@ to_tsquery('simple', ${n}) AND ($3 = 0 OR e.visibility = 'public')))"
                 ),
             });
         }
@@ -369,6 +369,25 @@ pub fn fts5_query(raw: &str) -> String {
             let mut q: Vec<String> = rest.to_vec();
             q.push(format!("{last}*"));
             q.join(" ")
+        }
+        None => String::new(),
+    }
+}
+
+/// The same words as [`fts5_query`], as a PostgreSQL `tsquery`: all
+/// required, the last as a prefix, so both backends find the same tickets.
+pub fn pg_tsquery(raw: &str) -> String {
+    let words: Vec<String> = raw
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(16)
+        .map(|w| w.to_lowercase())
+        .collect();
+    match words.split_last() {
+        Some((last, rest)) => {
+            let mut q: Vec<String> = rest.to_vec();
+            q.push(format!("{last}:*"));
+            q.join(" & ")
         }
         None => String::new(),
     }
@@ -482,7 +501,8 @@ pub async fn side_staff_tx(tx: &mut Tx, client: OrgId, owner_side: &str) -> Resu
     let ids: Vec<String> = if owner_side == "provider" {
         on_tx!(tx, c => sqlx::query_scalar(
             "SELECT a.user_id FROM engagement_engineers a JOIN engagements e ON e.id = a.engagement_id \
-             WHERE e.client_id = $1 AND e.status = 'active' ORDER BY a.user_id")
+             JOIN users u ON u.id = a.user_id \
+             WHERE e.client_id = $1 AND e.status = 'active' AND u.active = TRUE ORDER BY a.user_id")
             .bind(client.to_string()).fetch_all(c).await)?
     } else {
         on_tx!(tx, c => sqlx::query_scalar(

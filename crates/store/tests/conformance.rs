@@ -13,14 +13,20 @@ use sqlx::AssertSqlSafe;
 use sqlx::postgres::PgPool;
 use tandem_domain::audit::{AuditRecord, ChainVerifier, GENESIS, verify_chain};
 use tandem_domain::policy::Relation;
-use tandem_domain::{ApiTokenId, EngagementId, OrgId, Role, Scope, Side, UserId};
+use tandem_domain::{
+    ApiTokenId, EngagementId, NotificationId, OrgId, Role, Scope, Side, TicketId, UserId,
+};
+use tandem_store::calendars::{CalendarRow, PolicyRow};
+use tandem_store::jobs::Notification;
 use tandem_store::orgs::Org;
 use tandem_store::sessions::Session;
+use tandem_store::split::{Category, SplitRow};
+use tandem_store::tickets::{Arg, Event, ListQuery, QueueRow, Ticket, fts5_query};
 use tandem_store::tokens::ApiToken;
 use tandem_store::users::User;
 use tandem_store::{
-    Backend, Db, StoreError, audit, engagements, login_failures, orgs, sessions,
-    sqlite_file_is_sound, tokens, users,
+    Backend, Db, StoreError, attachments, audit, calendars, engagements, idempotency, jobs,
+    login_failures, orgs, sessions, split, sqlite_file_is_sound, tickets, tokens, users,
 };
 use uuid::Uuid;
 
@@ -153,6 +159,28 @@ conformance! {
     check_audit_concurrent_appends_chain => audit_concurrent_appends_chain_sqlite, audit_concurrent_appends_chain_postgres;
     check_audit_list_for_org_scope => audit_list_for_org_scope_sqlite, audit_list_for_org_scope_postgres;
     check_backup => backup_sqlite, backup_postgres;
+    check_split_categories => split_categories_sqlite, split_categories_postgres;
+    check_split_lines_and_history => split_lines_and_history_sqlite, split_lines_and_history_postgres;
+    check_split_desk_ready => split_desk_ready_sqlite, split_desk_ready_postgres;
+    check_calendars_round_trip => calendars_round_trip_sqlite, calendars_round_trip_postgres;
+    check_sla_policies_round_trip => sla_policies_round_trip_sqlite, sla_policies_round_trip_postgres;
+    check_tickets_numbers => tickets_numbers_sqlite, tickets_numbers_postgres;
+    check_tickets_visibility => tickets_visibility_sqlite, tickets_visibility_postgres;
+    check_tickets_update_versions => tickets_update_versions_sqlite, tickets_update_versions_postgres;
+    check_tickets_list_query => tickets_list_query_sqlite, tickets_list_query_postgres;
+    check_tickets_search => tickets_search_sqlite, tickets_search_postgres;
+    check_tickets_sla_worker => tickets_sla_worker_sqlite, tickets_sla_worker_postgres;
+    check_tickets_timeline => tickets_timeline_sqlite, tickets_timeline_postgres;
+    check_tickets_watchers => tickets_watchers_sqlite, tickets_watchers_postgres;
+    check_tickets_routing => tickets_routing_sqlite, tickets_routing_postgres;
+    check_jobs_lease => jobs_lease_sqlite, jobs_lease_postgres;
+    check_jobs_retry => jobs_retry_sqlite, jobs_retry_postgres;
+    check_notifications => notifications_sqlite, notifications_postgres;
+    check_idempotency_reserve => idempotency_reserve_sqlite, idempotency_reserve_postgres;
+    check_idempotency_release_and_purge => idempotency_release_and_purge_sqlite, idempotency_release_and_purge_postgres;
+    check_attachments => attachments_sqlite, attachments_postgres;
+    check_engagements_priority_matrix => engagements_priority_matrix_sqlite, engagements_priority_matrix_postgres;
+    check_engagements_active_for_client => engagements_active_for_client_sqlite, engagements_active_for_client_postgres;
 }
 
 fn temp_path(ext: &str) -> PathBuf {
@@ -2026,4 +2054,2292 @@ async fn check_backup(db: &Db) {
     assert_eq!(verify_chain(whole_log(&copy).await), Ok(3));
     copy.close().await;
     remove_sqlite_files(&target);
+}
+
+// ---------------------------------------------------------------------------
+// Service-desk fixtures
+// ---------------------------------------------------------------------------
+
+fn category(client: &Org, key: &str, name: &str, position: i64) -> Category {
+    Category {
+        id: format!("{}-{key}", client.slug),
+        client_id: client.id,
+        key: key.to_owned(),
+        name: name.to_owned(),
+        position,
+    }
+}
+
+async fn insert_categories(db: &Db, list: &[&Category]) {
+    let mut tx = db.begin().await.expect("begin");
+    for c in list {
+        split::insert_category(&mut tx, c)
+            .await
+            .expect("insert category");
+    }
+    tx.commit().await.expect("commit categories");
+}
+
+fn split_line(
+    engagement: EngagementId,
+    category_id: &str,
+    business: &str,
+    after: &str,
+) -> SplitRow {
+    SplitRow {
+        engagement_id: engagement,
+        category_id: category_id.to_owned(),
+        category_key: String::new(),
+        category_name: String::new(),
+        business_hours: business.to_owned(),
+        after_hours: after.to_owned(),
+        provider_assignee: None,
+        in_house_assignee: None,
+        in_scope: true,
+    }
+}
+
+fn calendar_row(client: &Org, zone: &str, at: i64) -> CalendarRow {
+    CalendarRow {
+        client_id: client.id,
+        time_zone: zone.to_owned(),
+        windows: r#"[{"day":"mon","start":"09:00","end":"17:00"}]"#.to_owned(),
+        holidays: r#"["2026-12-25"]"#.to_owned(),
+        yearly_holidays: r#"["01-01"]"#.to_owned(),
+        updated_at: at,
+    }
+}
+
+fn policy_row(engagement: EngagementId, priority: &str, response: i64) -> PolicyRow {
+    PolicyRow {
+        engagement_id: engagement,
+        priority: priority.to_owned(),
+        response_minutes: response,
+        resolution_minutes: response * 8,
+        around_the_clock: priority == "p1",
+        pause_statuses: r#"["waiting_on_requester"]"#.to_owned(),
+        warn_percent: 75,
+    }
+}
+
+/// A new, unassigned ticket of `client` with both SLA clocks stopped.
+fn ticket(client: &Org, requester: &User, category_id: &str, number: i64, title: &str) -> Ticket {
+    Ticket {
+        id: TicketId::new(),
+        client_id: client.id,
+        engagement_id: None,
+        number,
+        title: title.to_owned(),
+        description: format!("Details of {title}"),
+        requester_id: requester.id,
+        category_id: category_id.to_owned(),
+        impact: "medium".to_owned(),
+        urgency: "medium".to_owned(),
+        priority: "p3".to_owned(),
+        priority_reason: None,
+        status: "new".to_owned(),
+        owner_side: "in_house".to_owned(),
+        assignee_id: None,
+        source: "web".to_owned(),
+        version: 1,
+        created_at: T0 + number,
+        updated_at: T0 + number,
+        resolved_at: None,
+        response_target: 60,
+        response_consumed: 0,
+        response_since: None,
+        response_due: None,
+        response_warn_at: None,
+        response_met_at: None,
+        response_warned: false,
+        response_breached: false,
+        resolution_target: 480,
+        resolution_consumed: 0,
+        resolution_since: None,
+        resolution_due: None,
+        resolution_warn_at: None,
+        resolution_warned: false,
+        resolution_breached: false,
+        next_due: None,
+        next_sla_event_at: None,
+    }
+}
+
+async fn insert_tickets(db: &Db, list: &[&Ticket]) {
+    let mut tx = db.begin().await.expect("begin");
+    for t in list {
+        tickets::insert(&mut tx, t).await.expect("insert ticket");
+    }
+    tx.commit().await.expect("commit tickets");
+}
+
+fn event(t: &Ticket, kind: &str, visibility: &str, body: &str, at: i64) -> Event {
+    Event {
+        id: 0,
+        ticket_id: t.id.to_string(),
+        client_id: t.client_id.to_string(),
+        at,
+        actor_user_id: Some(t.requester_id.to_string()),
+        actor_label: "rob@acme.test".to_owned(),
+        actor_side: Some("client".to_owned()),
+        kind: kind.to_owned(),
+        visibility: visibility.to_owned(),
+        body: body.to_owned(),
+        data: "{}".to_owned(),
+    }
+}
+
+async fn insert_events(db: &Db, list: &[&Event]) -> Vec<i64> {
+    let mut tx = db.begin().await.expect("begin");
+    let mut ids = Vec::new();
+    for e in list {
+        ids.push(
+            tickets::insert_event(&mut tx, e)
+                .await
+                .expect("insert event"),
+        );
+    }
+    tx.commit().await.expect("commit events");
+    ids
+}
+
+/// Tickets compare field by field through their debug form (the struct has
+/// no `PartialEq`).
+fn assert_same_ticket(got: &Ticket, want: &Ticket) {
+    assert_eq!(format!("{got:?}"), format!("{want:?}"));
+}
+
+/// The world with two categories for the client and one for the other client.
+async fn desk(db: &Db) -> (World, Category, Category, Category) {
+    let w = seed(db).await;
+    let network = category(&w.client, "network", "Network", 1);
+    let email = category(&w.client, "email", "E-mail", 2);
+    let globex_network = category(&w.other_client, "network", "Network", 1);
+    insert_categories(db, &[&network, &email, &globex_network]).await;
+    (w, network, email, globex_network)
+}
+
+fn ticket_numbers(rows: &[QueueRow]) -> Vec<i64> {
+    rows.iter().map(|r| r.ticket.number).collect()
+}
+
+// ---------------------------------------------------------------------------
+// Work categories and the split
+// ---------------------------------------------------------------------------
+
+async fn check_split_categories(db: &Db) {
+    let w = seed(db).await;
+    let mut tx = db.begin().await.expect("begin");
+    assert_eq!(
+        split::next_position(&mut tx, w.client.id)
+            .await
+            .expect("next"),
+        1,
+        "an empty client starts at 1"
+    );
+    let network = category(&w.client, "network", "Network", 1);
+    split::insert_category(&mut tx, &network)
+        .await
+        .expect("insert");
+    assert_eq!(
+        split::next_position(&mut tx, w.client.id)
+            .await
+            .expect("next"),
+        2
+    );
+    // Same position: ordered by name.
+    let backup = category(&w.client, "backup", "Backup", 5);
+    let access = category(&w.client, "access", "Access", 5);
+    split::insert_category(&mut tx, &backup)
+        .await
+        .expect("insert");
+    split::insert_category(&mut tx, &access)
+        .await
+        .expect("insert");
+    assert_eq!(
+        split::next_position(&mut tx, w.client.id)
+            .await
+            .expect("next"),
+        6
+    );
+    assert_eq!(
+        split::next_position(&mut tx, w.other_client.id)
+            .await
+            .expect("next"),
+        1,
+        "positions are per client"
+    );
+    let in_tx = split::categories_tx(&mut tx, w.client.id)
+        .await
+        .expect("categories in tx");
+    assert_eq!(
+        in_tx.iter().map(|c| c.key.as_str()).collect::<Vec<_>>(),
+        vec!["network", "access", "backup"]
+    );
+    tx.commit().await.expect("commit");
+
+    // The same key again in the same client is a conflict.
+    let mut twin = category(&w.client, "network", "Network again", 9);
+    twin.id = "acme-network-2".to_owned();
+    let mut tx = db.begin().await.expect("begin");
+    assert!(is_conflict(&split::insert_category(&mut tx, &twin).await));
+    drop(tx);
+    // The same id is a conflict too.
+    let mut same_id = category(&w.client, "printing", "Printing", 9);
+    same_id.id = network.id.clone();
+    let mut tx = db.begin().await.expect("begin");
+    assert!(is_conflict(
+        &split::insert_category(&mut tx, &same_id).await
+    ));
+    drop(tx);
+    // The same key in another client is fine.
+    let globex_network = category(&w.other_client, "network", "Network", 1);
+    insert_categories(db, &[&globex_network]).await;
+
+    let keys = |s: Scope, client: OrgId| async move {
+        split::categories(db, &s, client)
+            .await
+            .expect("categories")
+            .into_iter()
+            .map(|c| c.key)
+            .collect::<Vec<_>>()
+    };
+    let all = split::categories(db, &scope(&w.client_admin), w.client.id)
+        .await
+        .expect("categories");
+    assert_eq!(all.len(), 3);
+    assert_eq!(all[0].id, network.id);
+    assert_eq!(all[0].client_id, w.client.id);
+    assert_eq!(all[0].name, "Network");
+    assert_eq!(all[0].position, 1);
+    assert_eq!(
+        keys(scope(&w.requester), w.client.id).await,
+        vec!["network", "access", "backup"]
+    );
+    assert_eq!(
+        keys(scope(&w.engineer), w.client.id).await,
+        vec!["network", "access", "backup"],
+        "visible to the engaged engineer"
+    );
+    for outsider in [&w.other_admin, &w.bench_engineer, &w.provider_admin] {
+        assert!(keys(scope(outsider), w.client.id).await.is_empty());
+    }
+    assert_eq!(
+        keys(scope(&w.other_admin), w.other_client.id).await,
+        vec!["network"]
+    );
+    assert!(
+        keys(scope(&w.client_admin), w.other_client.id)
+            .await
+            .is_empty()
+    );
+    assert!(keys(scope(&w.engineer), w.other_client.id).await.is_empty());
+
+    assert!(end_engagement(db, w.engagement, T0 + MINUTE).await);
+    assert!(keys(scope(&w.engineer), w.client.id).await.is_empty());
+}
+
+async fn check_split_lines_and_history(db: &Db) {
+    let (w, network, email, _) = desk(db).await;
+    assert!(
+        split::lines(db, w.engagement)
+            .await
+            .expect("lines")
+            .is_empty()
+    );
+
+    // Inserted out of category order; read back in it.
+    let mut email_line = split_line(w.engagement, &email.id, "in_house", "provider");
+    email_line.in_house_assignee = Some(w.client_admin.id.to_string());
+    let mut network_line = split_line(w.engagement, &network.id, "provider", "provider");
+    network_line.provider_assignee = Some(w.engineer.id.to_string());
+    network_line.in_scope = false;
+    let mut tx = db.begin().await.expect("begin");
+    split::upsert_line(&mut tx, &email_line)
+        .await
+        .expect("upsert");
+    split::upsert_line(&mut tx, &network_line)
+        .await
+        .expect("upsert");
+    let got = split::line_tx(&mut tx, w.engagement, &network.id)
+        .await
+        .expect("line")
+        .expect("network line");
+    assert_eq!(got.engagement_id, w.engagement);
+    assert_eq!(got.category_id, network.id);
+    assert_eq!(got.category_key, "network");
+    assert_eq!(got.category_name, "Network");
+    assert_eq!(got.business_hours, "provider");
+    assert_eq!(got.after_hours, "provider");
+    assert_eq!(got.provider_assignee, Some(w.engineer.id.to_string()));
+    assert_eq!(got.in_house_assignee, None);
+    assert!(!got.in_scope);
+    assert!(
+        split::line_tx(&mut tx, w.engagement, "no-such-category")
+            .await
+            .expect("line")
+            .is_none()
+    );
+    assert!(
+        split::line_tx(&mut tx, EngagementId::new(), &network.id)
+            .await
+            .expect("line")
+            .is_none()
+    );
+    tx.commit().await.expect("commit");
+
+    let lines = split::lines(db, w.engagement).await.expect("lines");
+    assert_eq!(
+        lines
+            .iter()
+            .map(|l| l.category_key.as_str())
+            .collect::<Vec<_>>(),
+        vec!["network", "email"]
+    );
+    assert_eq!(lines[1].category_name, "E-mail");
+    assert_eq!(lines[1].business_hours, "in_house");
+    assert_eq!(lines[1].after_hours, "provider");
+    assert_eq!(
+        lines[1].in_house_assignee,
+        Some(w.client_admin.id.to_string())
+    );
+    assert!(lines[1].in_scope);
+
+    // Upserting again replaces every field of the line.
+    let mut changed = split_line(w.engagement, &network.id, "shared", "in_house");
+    changed.in_house_assignee = Some(w.client_admin.id.to_string());
+    let mut tx = db.begin().await.expect("begin");
+    split::upsert_line(&mut tx, &changed)
+        .await
+        .expect("upsert again");
+    let got = split::line_tx(&mut tx, w.engagement, &network.id)
+        .await
+        .expect("line")
+        .expect("still there");
+    tx.commit().await.expect("commit");
+    assert_eq!(got.business_hours, "shared");
+    assert_eq!(got.after_hours, "in_house");
+    assert_eq!(got.provider_assignee, None);
+    assert_eq!(got.in_house_assignee, Some(w.client_admin.id.to_string()));
+    assert!(got.in_scope);
+    assert_eq!(
+        split::lines(db, w.engagement).await.expect("lines").len(),
+        2
+    );
+
+    // An owner outside the allowed values is refused by the schema.
+    let mut tx = db.begin().await.expect("begin");
+    assert!(
+        split::upsert_line(
+            &mut tx,
+            &split_line(w.engagement, &email.id, "nobody", "provider")
+        )
+        .await
+        .is_err()
+    );
+    drop(tx);
+    assert_eq!(
+        split::lines(db, w.engagement).await.expect("lines")[1].business_hours,
+        "in_house"
+    );
+
+    // History, newest first.
+    assert!(
+        split::history(db, w.engagement, 10)
+            .await
+            .expect("history")
+            .is_empty()
+    );
+    let mut tx = db.begin().await.expect("begin");
+    for (i, key) in ["network", "email", "network"].into_iter().enumerate() {
+        let i = i as i64;
+        split::record_change(
+            &mut tx,
+            w.engagement,
+            w.client.id,
+            key,
+            T0 + i,
+            if i == 1 {
+                None
+            } else {
+                Some(w.client_admin.id)
+            },
+            if i == 1 { "system" } else { "cara@acme.test" },
+            if i == 1 { None } else { Some("client") },
+            &format!(r#"{{"step":{i}}}"#),
+        )
+        .await
+        .expect("record change");
+    }
+    tx.commit().await.expect("commit");
+    let history = split::history(db, w.engagement, 10).await.expect("history");
+    assert_eq!(
+        history.iter().map(|h| h.at).collect::<Vec<_>>(),
+        vec![T0 + 2, T0 + 1, T0]
+    );
+    assert!(history[0].id > history[1].id && history[1].id > history[2].id);
+    assert_eq!(history[0].category_key, "network");
+    assert_eq!(history[0].actor_label, "cara@acme.test");
+    assert_eq!(history[0].actor_side.as_deref(), Some("client"));
+    assert_eq!(history[0].change, r#"{"step":2}"#);
+    assert_eq!(history[1].category_key, "email");
+    assert_eq!(history[1].actor_label, "system");
+    assert_eq!(history[1].actor_side, None);
+    let two = split::history(db, w.engagement, 2).await.expect("history");
+    assert_eq!(
+        two.iter().map(|h| h.at).collect::<Vec<_>>(),
+        vec![T0 + 2, T0 + 1]
+    );
+    assert!(
+        split::history(db, EngagementId::new(), 10)
+            .await
+            .expect("history")
+            .is_empty()
+    );
+}
+
+async fn check_split_desk_ready(db: &Db) {
+    let (w, network, email, _) = desk(db).await;
+    let ready = |engagement: EngagementId, client: OrgId| async move {
+        let mut tx = db.begin().await.expect("begin");
+        let ready = split::desk_ready_tx(&mut tx, engagement, client)
+            .await
+            .expect("desk ready");
+        tx.commit().await.expect("commit");
+        ready
+    };
+    assert!(!ready(w.engagement, w.client.id).await, "nothing set up");
+
+    let mut tx = db.begin().await.expect("begin");
+    calendars::upsert_calendar(&mut tx, &calendar_row(&w.client, "Europe/Berlin", T0))
+        .await
+        .expect("calendar");
+    tx.commit().await.expect("commit");
+    assert!(!ready(w.engagement, w.client.id).await, "calendar only");
+
+    let mut tx = db.begin().await.expect("begin");
+    split::upsert_line(
+        &mut tx,
+        &split_line(w.engagement, &network.id, "provider", "provider"),
+    )
+    .await
+    .expect("line");
+    for p in ["p1", "p2", "p3", "p4"] {
+        calendars::upsert_policy(&mut tx, &policy_row(w.engagement, p, 30))
+            .await
+            .expect("policy");
+    }
+    assert!(
+        !split::desk_ready_tx(&mut tx, w.engagement, w.client.id)
+            .await
+            .expect("desk ready"),
+        "one category has no line yet"
+    );
+    split::upsert_line(
+        &mut tx,
+        &split_line(w.engagement, &email.id, "in_house", "shared"),
+    )
+    .await
+    .expect("line");
+    assert!(
+        split::desk_ready_tx(&mut tx, w.engagement, w.client.id)
+            .await
+            .expect("desk ready"),
+        "read inside the transaction that completed it"
+    );
+    tx.commit().await.expect("commit");
+    assert!(ready(w.engagement, w.client.id).await);
+
+    // A new category without a line makes the desk incomplete again.
+    let printing = category(&w.client, "printing", "Printing", 3);
+    insert_categories(db, &[&printing]).await;
+    assert!(!ready(w.engagement, w.client.id).await);
+    let mut tx = db.begin().await.expect("begin");
+    split::upsert_line(
+        &mut tx,
+        &split_line(w.engagement, &printing.id, "provider", "provider"),
+    )
+    .await
+    .expect("line");
+    tx.commit().await.expect("commit");
+    assert!(ready(w.engagement, w.client.id).await);
+
+    // Three policies are not enough: another engagement with the same lines.
+    let second = EngagementId::new();
+    let mut tx = db.begin().await.expect("begin");
+    engagements::insert(&mut tx, second, w.provider.id, w.other_client.id, T0)
+        .await
+        .expect("engagement");
+    tx.commit().await.expect("commit");
+    let globex = category(&w.other_client, "email", "E-mail", 2);
+    insert_categories(db, &[&globex]).await;
+    let mut tx = db.begin().await.expect("begin");
+    calendars::upsert_calendar(&mut tx, &calendar_row(&w.other_client, "UTC", T0))
+        .await
+        .expect("calendar");
+    for c in ["globex-network", "globex-email"] {
+        split::upsert_line(&mut tx, &split_line(second, c, "provider", "provider"))
+            .await
+            .expect("line");
+    }
+    for p in ["p1", "p2", "p3"] {
+        calendars::upsert_policy(&mut tx, &policy_row(second, p, 30))
+            .await
+            .expect("policy");
+    }
+    tx.commit().await.expect("commit");
+    assert!(!ready(second, w.other_client.id).await, "three policies");
+    let mut tx = db.begin().await.expect("begin");
+    calendars::upsert_policy(&mut tx, &policy_row(second, "p4", 30))
+        .await
+        .expect("policy");
+    tx.commit().await.expect("commit");
+    assert!(ready(second, w.other_client.id).await);
+    assert!(ready(w.engagement, w.client.id).await);
+}
+
+// ---------------------------------------------------------------------------
+// Calendars and SLA policies
+// ---------------------------------------------------------------------------
+
+async fn check_calendars_round_trip(db: &Db) {
+    let w = seed(db).await;
+    assert!(
+        calendars::calendar(db, w.client.id)
+            .await
+            .expect("calendar")
+            .is_none()
+    );
+    let first = calendar_row(&w.client, "Europe/Berlin", T0);
+    let mut tx = db.begin().await.expect("begin");
+    assert!(
+        calendars::calendar_tx(&mut tx, w.client.id)
+            .await
+            .expect("calendar")
+            .is_none()
+    );
+    calendars::upsert_calendar(&mut tx, &first)
+        .await
+        .expect("upsert");
+    let in_tx = calendars::calendar_tx(&mut tx, w.client.id)
+        .await
+        .expect("calendar")
+        .expect("in tx");
+    assert_eq!(format!("{in_tx:?}"), format!("{first:?}"));
+    tx.commit().await.expect("commit");
+    let got = calendars::calendar(db, w.client.id)
+        .await
+        .expect("calendar")
+        .expect("stored");
+    assert_eq!(format!("{got:?}"), format!("{first:?}"));
+
+    let second = CalendarRow {
+        client_id: w.client.id,
+        time_zone: "America/New_York".to_owned(),
+        windows: "[]".to_owned(),
+        holidays: "[]".to_owned(),
+        yearly_holidays: r#"["07-04","12-25"]"#.to_owned(),
+        updated_at: T0 + MINUTE,
+    };
+    let mut tx = db.begin().await.expect("begin");
+    calendars::upsert_calendar(&mut tx, &second)
+        .await
+        .expect("upsert again");
+    tx.commit().await.expect("commit");
+    let got = calendars::calendar(db, w.client.id)
+        .await
+        .expect("calendar")
+        .expect("stored");
+    assert_eq!(format!("{got:?}"), format!("{second:?}"));
+    assert!(
+        calendars::calendar(db, w.other_client.id)
+            .await
+            .expect("calendar")
+            .is_none()
+    );
+}
+
+async fn check_sla_policies_round_trip(db: &Db) {
+    let w = seed(db).await;
+    assert!(
+        calendars::policies(db, w.engagement)
+            .await
+            .expect("policies")
+            .is_empty()
+    );
+    let mut tx = db.begin().await.expect("begin");
+    for (p, minutes) in [("p3", 240), ("p1", 15), ("p4", 480), ("p2", 60)] {
+        calendars::upsert_policy(&mut tx, &policy_row(w.engagement, p, minutes))
+            .await
+            .expect("upsert");
+    }
+    let p1 = calendars::policy_tx(&mut tx, w.engagement, "p1")
+        .await
+        .expect("policy")
+        .expect("p1");
+    assert_eq!(
+        format!("{p1:?}"),
+        format!("{:?}", policy_row(w.engagement, "p1", 15))
+    );
+    assert!(p1.around_the_clock);
+    assert!(
+        calendars::policy_tx(&mut tx, w.engagement, "p5")
+            .await
+            .expect("policy")
+            .is_none()
+    );
+    assert!(
+        calendars::policy_tx(&mut tx, EngagementId::new(), "p1")
+            .await
+            .expect("policy")
+            .is_none()
+    );
+    tx.commit().await.expect("commit");
+
+    let all = calendars::policies(db, w.engagement)
+        .await
+        .expect("policies");
+    assert_eq!(
+        all.iter().map(|p| p.priority.as_str()).collect::<Vec<_>>(),
+        vec!["p1", "p2", "p3", "p4"]
+    );
+    assert_eq!(
+        all.iter().map(|p| p.response_minutes).collect::<Vec<_>>(),
+        vec![15, 60, 240, 480]
+    );
+    assert_eq!(all[3].resolution_minutes, 480 * 8);
+    assert!(!all[3].around_the_clock);
+    assert_eq!(all[3].pause_statuses, r#"["waiting_on_requester"]"#);
+    assert_eq!(all[3].warn_percent, 75);
+
+    // Writing a line again replaces it.
+    let mut p2 = policy_row(w.engagement, "p2", 90);
+    p2.around_the_clock = true;
+    p2.pause_statuses = "[]".to_owned();
+    p2.warn_percent = 50;
+    let mut tx = db.begin().await.expect("begin");
+    calendars::upsert_policy(&mut tx, &p2)
+        .await
+        .expect("upsert again");
+    let got = calendars::policy_tx(&mut tx, w.engagement, "p2")
+        .await
+        .expect("policy")
+        .expect("p2");
+    tx.commit().await.expect("commit");
+    assert_eq!(format!("{got:?}"), format!("{p2:?}"));
+    assert_eq!(
+        calendars::policies(db, w.engagement)
+            .await
+            .expect("policies")
+            .len(),
+        4
+    );
+
+    // The schema refuses a priority outside p1..p4.
+    let mut tx = db.begin().await.expect("begin");
+    assert!(matches!(
+        calendars::upsert_policy(&mut tx, &policy_row(w.engagement, "p9", 5)).await,
+        Err(StoreError::Database(_))
+    ));
+    drop(tx);
+    assert_eq!(
+        calendars::policies(db, w.engagement)
+            .await
+            .expect("policies")
+            .len(),
+        4
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Tickets
+// ---------------------------------------------------------------------------
+
+async fn check_tickets_numbers(db: &Db) {
+    let (w, network, _, globex_network) = desk(db).await;
+    let mut tx = db.begin().await.expect("begin");
+    let mut acme = Vec::new();
+    let mut globex = Vec::new();
+    for _ in 0..3 {
+        acme.push(
+            tickets::take_number(&mut tx, w.client.id)
+                .await
+                .expect("take"),
+        );
+    }
+    globex.push(
+        tickets::take_number(&mut tx, w.other_client.id)
+            .await
+            .expect("take"),
+    );
+    acme.push(
+        tickets::take_number(&mut tx, w.client.id)
+            .await
+            .expect("take"),
+    );
+    assert!(is_not_found(
+        &tickets::take_number(&mut tx, OrgId::new()).await
+    ));
+    tx.commit().await.expect("commit");
+    assert_eq!(acme, vec![1, 2, 3, 4]);
+    assert_eq!(globex, vec![1]);
+
+    // A number taken in a rolled-back transaction is handed out again.
+    let mut tx = db.begin().await.expect("begin");
+    assert_eq!(
+        tickets::take_number(&mut tx, w.client.id)
+            .await
+            .expect("take"),
+        5
+    );
+    drop(tx);
+    let mut tx = db.begin().await.expect("begin");
+    assert_eq!(
+        tickets::take_number(&mut tx, w.client.id)
+            .await
+            .expect("take"),
+        5
+    );
+    assert_eq!(
+        tickets::take_number(&mut tx, w.other_client.id)
+            .await
+            .expect("take"),
+        2
+    );
+    tx.commit().await.expect("commit");
+
+    // Numbers are unique per client, not across clients.
+    let first = ticket(&w.client, &w.requester, &network.id, 1, "First");
+    let globex_first = ticket(
+        &w.other_client,
+        &w.other_admin,
+        &globex_network.id,
+        1,
+        "Globex first",
+    );
+    insert_tickets(db, &[&first, &globex_first]).await;
+    let twin = ticket(&w.client, &w.requester, &network.id, 1, "Twin");
+    let mut tx = db.begin().await.expect("begin");
+    assert!(is_conflict(&tickets::insert(&mut tx, &twin).await));
+    drop(tx);
+    let mut same_id = ticket(&w.client, &w.requester, &network.id, 2, "Same id");
+    same_id.id = first.id;
+    let mut tx = db.begin().await.expect("begin");
+    assert!(is_conflict(&tickets::insert(&mut tx, &same_id).await));
+    drop(tx);
+}
+
+async fn check_tickets_visibility(db: &Db) {
+    let (w, network, email, globex_network) = desk(db).await;
+    let mut mine = ticket(&w.client, &w.requester, &network.id, 1, "Requester's own");
+    mine.engagement_id = Some(w.engagement.to_string());
+    mine.priority_reason = Some("CEO affected".to_owned());
+    mine.assignee_id = Some(w.engineer.id.to_string());
+    mine.owner_side = "provider".to_owned();
+    mine.response_since = Some(T0);
+    mine.response_due = Some(T0 + 60 * MINUTE);
+    mine.response_warn_at = Some(T0 + 45 * MINUTE);
+    mine.response_warned = true;
+    mine.resolution_breached = true;
+    mine.next_due = Some(T0 + 60 * MINUTE);
+    mine.next_sla_event_at = Some(T0 + 45 * MINUTE);
+    let admins = ticket(&w.client, &w.client_admin, &email.id, 2, "Admin's");
+    let foreign = ticket(
+        &w.other_client,
+        &w.other_admin,
+        &globex_network.id,
+        1,
+        "Globex",
+    );
+    insert_tickets(db, &[&mine, &admins, &foreign]).await;
+
+    let find = |s: Scope, requester_only: bool, id: TicketId| async move {
+        tickets::find(db, &s, requester_only, id).await
+    };
+    let got = find(scope(&w.client_admin), false, mine.id)
+        .await
+        .expect("own client");
+    assert_same_ticket(&got, &mine);
+    assert_same_ticket(
+        &find(scope(&w.engineer), false, admins.id)
+            .await
+            .expect("engaged engineer"),
+        &admins,
+    );
+    assert_same_ticket(
+        &find(scope(&w.requester), true, mine.id)
+            .await
+            .expect("requester's own"),
+        &mine,
+    );
+    assert!(is_not_found(
+        &find(scope(&w.requester), true, admins.id).await
+    ));
+    // The requester flag is the caller's: without it the client rule applies.
+    find(scope(&w.requester), false, admins.id)
+        .await
+        .expect("whole client");
+    for outsider in [&w.other_admin, &w.bench_engineer, &w.provider_admin] {
+        assert!(is_not_found(&find(scope(outsider), false, mine.id).await));
+    }
+    assert!(is_not_found(
+        &find(scope(&w.client_admin), false, foreign.id).await
+    ));
+    assert!(is_not_found(
+        &find(scope(&w.engineer), false, foreign.id).await
+    ));
+    assert_same_ticket(
+        &find(scope(&w.other_admin), false, foreign.id)
+            .await
+            .expect("own"),
+        &foreign,
+    );
+    assert!(is_not_found(
+        &find(scope(&w.client_admin), false, TicketId::new()).await
+    ));
+
+    let mut tx = db.begin().await.expect("begin");
+    assert_same_ticket(
+        &tickets::find_tx(&mut tx, &scope(&w.engineer), false, mine.id)
+            .await
+            .expect("in tx"),
+        &mine,
+    );
+    assert!(is_not_found(
+        &tickets::find_tx(&mut tx, &scope(&w.requester), true, admins.id).await
+    ));
+    assert!(is_not_found(
+        &tickets::find_tx(&mut tx, &scope(&w.other_admin), false, mine.id).await
+    ));
+    // A ticket inserted in the transaction is visible to it.
+    let fresh = ticket(&w.client, &w.requester, &network.id, 3, "Fresh");
+    tickets::insert(&mut tx, &fresh).await.expect("insert");
+    assert_same_ticket(
+        &tickets::find_tx(&mut tx, &scope(&w.requester), true, fresh.id)
+            .await
+            .expect("fresh in tx"),
+        &fresh,
+    );
+    tx.commit().await.expect("commit");
+
+    assert!(end_engagement(db, w.engagement, T0 + MINUTE).await);
+    assert!(is_not_found(
+        &find(scope(&w.engineer), false, mine.id).await
+    ));
+    let mut tx = db.begin().await.expect("begin");
+    assert!(is_not_found(
+        &tickets::find_tx(&mut tx, &scope(&w.engineer), false, mine.id).await
+    ));
+    drop(tx);
+    find(scope(&w.client_admin), false, mine.id)
+        .await
+        .expect("client keeps its tickets");
+}
+
+async fn check_tickets_update_versions(db: &Db) {
+    let (w, network, email, _) = desk(db).await;
+    let original = ticket(&w.client, &w.requester, &network.id, 1, "Printer jammed");
+    insert_tickets(db, &[&original]).await;
+    let cs = scope(&w.client_admin);
+
+    let mut edited = original.clone();
+    edited.title = "Printer jammed on floor 3".to_owned();
+    edited.category_id = email.id.clone();
+    edited.status = "in_progress".to_owned();
+    edited.assignee_id = Some(w.client_admin.id.to_string());
+    edited.priority = "p2".to_owned();
+    edited.updated_at = T0 + MINUTE;
+    let mut tx = db.begin().await.expect("begin");
+    tickets::update(&mut tx, &edited, 1).await.expect("update");
+    tx.commit().await.expect("commit");
+    let got = tickets::find(db, &cs, false, original.id)
+        .await
+        .expect("find");
+    edited.version = 2;
+    assert_same_ticket(&got, &edited);
+
+    // A stale version is a conflict and changes nothing.
+    let mut stale = original.clone();
+    stale.title = "Lost update".to_owned();
+    let mut tx = db.begin().await.expect("begin");
+    assert!(is_conflict(&tickets::update(&mut tx, &stale, 1).await));
+    assert!(is_conflict(&tickets::update(&mut tx, &stale, 3).await));
+    let mut unknown = original.clone();
+    unknown.id = TicketId::new();
+    assert!(is_conflict(&tickets::update(&mut tx, &unknown, 1).await));
+    tx.commit().await.expect("commit");
+    assert_same_ticket(
+        &tickets::find(db, &cs, false, original.id)
+            .await
+            .expect("find"),
+        &edited,
+    );
+
+    // The clocks move without a version bump, and only the clock fields do.
+    let mut clocks = edited.clone();
+    clocks.title = "Not written by update_clocks".to_owned();
+    clocks.status = "resolved".to_owned();
+    clocks.updated_at = T0 + 2 * MINUTE;
+    clocks.resolved_at = Some(T0 + 2 * MINUTE);
+    clocks.response_consumed = 7;
+    clocks.response_since = Some(T0 + MINUTE);
+    clocks.response_due = Some(T0 + 61 * MINUTE);
+    clocks.response_warn_at = Some(T0 + 46 * MINUTE);
+    clocks.response_met_at = Some(T0 + 2 * MINUTE);
+    clocks.response_warned = true;
+    clocks.response_breached = true;
+    clocks.resolution_consumed = 11;
+    clocks.resolution_since = Some(T0 + MINUTE);
+    clocks.resolution_due = Some(T0 + 481 * MINUTE);
+    clocks.resolution_warn_at = Some(T0 + 361 * MINUTE);
+    clocks.resolution_warned = true;
+    clocks.resolution_breached = true;
+    clocks.next_due = Some(T0 + 481 * MINUTE);
+    clocks.next_sla_event_at = Some(T0 + 361 * MINUTE);
+    clocks.version = 99;
+    let mut tx = db.begin().await.expect("begin");
+    tickets::update_clocks(&mut tx, &clocks)
+        .await
+        .expect("update clocks");
+    tx.commit().await.expect("commit");
+    let got = tickets::find(db, &cs, false, original.id)
+        .await
+        .expect("find");
+    let mut want = clocks.clone();
+    want.title = edited.title.clone();
+    want.status = edited.status.clone();
+    want.version = 2;
+    assert_same_ticket(&got, &want);
+
+    // The open edit form (version 2) still saves; clearing options works.
+    let mut next = got.clone();
+    next.assignee_id = None;
+    next.priority_reason = None;
+    next.resolved_at = None;
+    next.next_due = None;
+    let mut tx = db.begin().await.expect("begin");
+    tickets::update(&mut tx, &next, 2).await.expect("update");
+    tx.commit().await.expect("commit");
+    next.version = 3;
+    assert_same_ticket(
+        &tickets::find(db, &cs, false, original.id)
+            .await
+            .expect("find"),
+        &next,
+    );
+}
+
+async fn check_tickets_list_query(db: &Db) {
+    let (w, network, email, globex_network) = desk(db).await;
+    let mut t1 = ticket(&w.client, &w.requester, &network.id, 1, "One");
+    t1.owner_side = "provider".to_owned();
+    t1.assignee_id = Some(w.engineer.id.to_string());
+    let mut t2 = ticket(&w.client, &w.client_admin, &email.id, 2, "Two");
+    t2.owner_side = "provider".to_owned();
+    let mut t3 = ticket(&w.client, &w.requester, &email.id, 3, "Three");
+    t3.owner_side = "provider".to_owned();
+    t3.resolved_at = Some(T0 + MINUTE);
+    let t4 = ticket(&w.client, &w.requester, &network.id, 4, "Four");
+    let g1 = ticket(
+        &w.other_client,
+        &w.other_admin,
+        &globex_network.id,
+        1,
+        "Globex one",
+    );
+    insert_tickets(db, &[&t1, &t2, &t3, &t4, &g1]).await;
+
+    let list = |s: Scope, requester_only: bool, q: ListQuery| async move {
+        tickets::list(db, &s, requester_only, &q)
+            .await
+            .expect("list")
+    };
+    let by_number = |limit: i64| ListQuery {
+        order: "t.number",
+        limit,
+        ..ListQuery::default()
+    };
+    let cs = scope(&w.client_admin);
+    let all = list(cs, false, by_number(100)).await;
+    assert_eq!(ticket_numbers(&all), vec![1, 2, 3, 4]);
+    assert_same_ticket(&all[0].ticket, &t1);
+    assert_eq!(all[0].client_name, "Acme");
+    assert_eq!(all[0].client_prefix, "ACME");
+    assert_eq!(all[0].category_key, "network");
+    assert_eq!(all[0].category_name, "Network");
+    assert_eq!(all[0].requester_name, "Rob Requester");
+    assert_eq!(all[0].assignee_name.as_deref(), Some("Eve Engineer"));
+    assert_eq!(all[1].category_name, "E-mail");
+    assert_eq!(all[1].requester_name, "Cara Admin");
+    assert_eq!(all[1].assignee_name, None);
+
+    // Order and limit (clamped to 1..=500).
+    let desc = ListQuery {
+        order: "t.number DESC",
+        limit: 2,
+        ..ListQuery::default()
+    };
+    assert_eq!(ticket_numbers(&list(cs, false, desc).await), vec![4, 3]);
+    assert_eq!(
+        ticket_numbers(&list(cs, false, by_number(0)).await),
+        vec![1]
+    );
+    assert_eq!(
+        ticket_numbers(&list(cs, false, by_number(-5)).await),
+        vec![1]
+    );
+    assert_eq!(list(cs, false, by_number(10_000)).await.len(), 4);
+
+    // Conditions with values, numbered after the visibility placeholders.
+    let mut q = by_number(100);
+    q.filter("t.owner_side = ?", Arg::Text("provider".to_owned()));
+    q.filter("t.number >= ?", Arg::Int(2));
+    assert_eq!(q.conditions, vec!["t.owner_side = $4", "t.number >= $5"]);
+    assert_eq!(
+        ticket_numbers(&list(cs, false, q.clone()).await),
+        vec![2, 3]
+    );
+    q.condition("t.resolved_at IS NULL");
+    assert_eq!(q.conditions.len(), 3);
+    assert_eq!(q.args.len(), 2);
+    assert_eq!(ticket_numbers(&list(cs, false, q.clone()).await), vec![2]);
+    let mut by_requester = by_number(100);
+    by_requester.filter("t.requester_id = ?", Arg::Text(w.requester.id.to_string()));
+    by_requester.filter("t.category_id = ?", Arg::Text(network.id.clone()));
+    assert_eq!(
+        ticket_numbers(&list(cs, false, by_requester).await),
+        vec![1, 4]
+    );
+
+    // Visibility applies to lists as to single tickets.
+    assert_eq!(
+        ticket_numbers(&list(scope(&w.requester), true, by_number(100)).await),
+        vec![1, 3, 4]
+    );
+    assert_eq!(
+        ticket_numbers(&list(scope(&w.requester), true, q.clone()).await),
+        Vec::<i64>::new()
+    );
+    assert_eq!(
+        ticket_numbers(&list(scope(&w.engineer), false, by_number(100)).await),
+        vec![1, 2, 3, 4]
+    );
+    let globex = list(scope(&w.other_admin), false, by_number(100)).await;
+    assert_eq!(ticket_numbers(&globex), vec![1]);
+    assert_eq!(globex[0].ticket.id, g1.id);
+    assert_eq!(globex[0].client_prefix, "GLOBEX");
+    for outsider in [&w.bench_engineer, &w.provider_admin] {
+        assert!(
+            list(scope(outsider), false, by_number(100))
+                .await
+                .is_empty()
+        );
+    }
+    assert!(end_engagement(db, w.engagement, T0 + MINUTE).await);
+    assert!(
+        list(scope(&w.engineer), false, by_number(100))
+            .await
+            .is_empty()
+    );
+}
+
+async fn check_tickets_search(db: &Db) {
+    // The FTS5 query builder quotes every word and makes the last a prefix.
+    assert_eq!(fts5_query("disk full"), r#""disk" "full"*"#);
+    assert_eq!(fts5_query(r#"a"b OR ("#), r#""a" "b" "OR"*"#);
+    assert_eq!(
+        fts5_query("NEAR(x y) -z ^w col:v"),
+        r#""NEAR" "x" "y" "z" "w" "col" "v"*"#
+    );
+    assert_eq!(fts5_query("Müller"), r#""Müller"*"#);
+    assert_eq!(fts5_query("  \" ( ) * - "), "");
+    assert_eq!(fts5_query(""), "");
+    let many: Vec<String> = (0..20).map(|i| format!("w{i}")).collect();
+    let q = fts5_query(&many.join(" "));
+    assert_eq!(q.matches('"').count(), 32, "at most 16 words");
+    assert!(q.ends_with(r#""w15"*"#));
+
+    let (w, network, email, globex_network) = desk(db).await;
+    let mut printer = ticket(&w.client, &w.requester, &network.id, 1, "Printer jammed");
+    printer.description = "Paper stuck in tray two".to_owned();
+    printer.owner_side = "provider".to_owned();
+    let mut vpn = ticket(&w.client, &w.requester, &email.id, 2, "VPN drops");
+    vpn.description = "Laptop disconnects hourly".to_owned();
+    let mut admins = ticket(&w.client, &w.client_admin, &email.id, 3, "Mailbox quota");
+    admins.description = "Printer queue also slow".to_owned();
+    let mut globex = ticket(
+        &w.other_client,
+        &w.other_admin,
+        &globex_network.id,
+        1,
+        "Printer broken",
+    );
+    globex.description = "Globex printer".to_owned();
+    insert_tickets(db, &[&printer, &vpn, &admins, &globex]).await;
+    insert_events(
+        db,
+        &[
+            &event(
+                &vpn,
+                "comment",
+                "public",
+                "Replaced the router firmware",
+                T0 + 1,
+            ),
+            &event(
+                &printer,
+                "comment",
+                "team",
+                "Escalate to vendor zebracorp",
+                T0 + 2,
+            ),
+            // Only comments are searchable, not other timeline entries.
+            &event(&vpn, "status", "public", "Status quokka", T0 + 3),
+        ],
+    )
+    .await;
+
+    let search = |s: Scope, requester_only: bool, text: &'static str| async move {
+        let q = ListQuery {
+            order: "t.number",
+            limit: 100,
+            search: Some(text.to_owned()),
+            ..ListQuery::default()
+        };
+        ticket_numbers(
+            &tickets::list(db, &s, requester_only, &q)
+                .await
+                .expect("search"),
+        )
+    };
+    let cs = scope(&w.client_admin);
+    let rs = scope(&w.requester);
+    assert_eq!(
+        search(cs, false, "printer").await,
+        vec![1, 3],
+        "title and description"
+    );
+    assert_eq!(
+        search(cs, false, "PRINTER").await,
+        vec![1, 3],
+        "case-insensitive"
+    );
+    assert_eq!(
+        search(cs, false, "printer jammed").await,
+        vec![1],
+        "all words"
+    );
+    assert_eq!(search(cs, false, "hourly").await, vec![2]);
+    assert_eq!(
+        search(cs, false, "firmware").await,
+        vec![2],
+        "public comment"
+    );
+    assert_eq!(
+        search(cs, false, "zebracorp").await,
+        vec![1],
+        "team comment"
+    );
+    assert_eq!(search(cs, false, "quokka").await, Vec::<i64>::new());
+    assert_eq!(search(cs, false, "nothingmatches").await, Vec::<i64>::new());
+    assert_eq!(search(rs, true, "printer").await, vec![1]);
+    assert_eq!(search(rs, true, "firmware").await, vec![2]);
+    assert_eq!(
+        search(rs, true, "zebracorp").await,
+        Vec::<i64>::new(),
+        "requesters never match team comments"
+    );
+    assert_eq!(
+        search(scope(&w.engineer), false, "zebracorp").await,
+        vec![1]
+    );
+    assert_eq!(
+        search(scope(&w.other_admin), false, "printer").await,
+        vec![1]
+    );
+    assert_eq!(
+        search(scope(&w.other_admin), false, "zebracorp").await,
+        Vec::<i64>::new()
+    );
+    assert!(
+        search(scope(&w.bench_engineer), false, "printer")
+            .await
+            .is_empty()
+    );
+
+    // Input that would be syntax in a query language is only text.
+    for hostile in [
+        r#"a"b OR ("#,
+        "\"",
+        "(",
+        "printer\" OR \"vpn",
+        "NEAR(printer vpn)",
+        "-printer",
+        "!!!",
+        "   ",
+        "",
+        "' OR 1=1 --",
+    ] {
+        let q = ListQuery {
+            order: "t.number",
+            limit: 100,
+            search: Some(hostile.to_owned()),
+            ..ListQuery::default()
+        };
+        tickets::list(db, &cs, false, &q)
+            .await
+            .unwrap_or_else(|e| panic!("search {hostile:?} failed: {e}"));
+    }
+    for empty in ["!!!", "   ", ""] {
+        assert!(search(cs, false, empty).await.is_empty(), "{empty:?}");
+    }
+
+    // Search combines with conditions (its placeholder comes after theirs).
+    let mut q = ListQuery {
+        order: "t.number",
+        limit: 100,
+        search: Some("printer".to_owned()),
+        ..ListQuery::default()
+    };
+    q.filter("t.owner_side = ?", Arg::Text("provider".to_owned()));
+    assert_eq!(
+        ticket_numbers(&tickets::list(db, &cs, false, &q).await.expect("search")),
+        vec![1]
+    );
+    q.filter("t.number > ?", Arg::Int(1));
+    assert!(
+        tickets::list(db, &cs, false, &q)
+            .await
+            .expect("search")
+            .is_empty()
+    );
+
+    // A renamed ticket is found by its new title only.
+    let mut renamed = vpn.clone();
+    renamed.title = "Wireless outage".to_owned();
+    let mut tx = db.begin().await.expect("begin");
+    tickets::update(&mut tx, &renamed, 1).await.expect("update");
+    tx.commit().await.expect("commit");
+    assert_eq!(search(cs, false, "wireless").await, vec![2]);
+    assert!(search(cs, false, "vpn").await.is_empty());
+    assert_eq!(
+        search(cs, false, "firmware").await,
+        vec![2],
+        "comments stay indexed"
+    );
+    // A comment added later is found.
+    insert_events(
+        db,
+        &[&event(
+            &admins,
+            "comment",
+            "public",
+            "Archived old mail",
+            T0 + 4,
+        )],
+    )
+    .await;
+    assert_eq!(search(cs, false, "archived").await, vec![3]);
+}
+
+async fn check_tickets_sla_worker(db: &Db) {
+    let (w, network, _, globex_network) = desk(db).await;
+    let mut a = ticket(&w.client, &w.requester, &network.id, 1, "A");
+    a.next_sla_event_at = Some(T0 + 3 * MINUTE);
+    let mut b = ticket(&w.client, &w.requester, &network.id, 2, "B");
+    b.next_sla_event_at = Some(T0 + MINUTE);
+    let mut c = ticket(&w.other_client, &w.other_admin, &globex_network.id, 1, "C");
+    c.next_sla_event_at = Some(T0 + 2 * MINUTE);
+    let mut later = ticket(&w.client, &w.requester, &network.id, 3, "Later");
+    later.next_sla_event_at = Some(T0 + 60 * MINUTE);
+    let none = ticket(&w.client, &w.requester, &network.id, 4, "No clock");
+    insert_tickets(db, &[&a, &b, &c, &later, &none]).await;
+
+    let due = |now: i64, limit: i64| async move {
+        tickets::due_sla_events(db, now, limit)
+            .await
+            .expect("due")
+            .into_iter()
+            .map(|t| t.id)
+            .collect::<Vec<_>>()
+    };
+    assert!(due(T0, 10).await.is_empty());
+    assert_eq!(
+        due(T0 + MINUTE, 10).await,
+        vec![b.id],
+        "the cut-off is inclusive"
+    );
+    assert_eq!(
+        due(T0 + 3 * MINUTE, 10).await,
+        vec![b.id, c.id, a.id],
+        "across clients, earliest first"
+    );
+    assert_eq!(due(T0 + 3 * MINUTE, 2).await, vec![b.id, c.id]);
+    assert_eq!(
+        due(i64::MAX, 10).await.len(),
+        4,
+        "tickets without an event never come"
+    );
+    let full = tickets::due_sla_events(db, T0 + MINUTE, 10)
+        .await
+        .expect("due");
+    assert_same_ticket(&full[0], &b);
+
+    let mut tx = db.begin().await.expect("begin");
+    assert_same_ticket(
+        &tickets::get_for_worker(&mut tx, c.id).await.expect("get"),
+        &c,
+    );
+    assert!(is_not_found(
+        &tickets::get_for_worker(&mut tx, TicketId::new()).await
+    ));
+    // The worker handles the event and clears it.
+    let mut handled = b.clone();
+    handled.response_warned = true;
+    handled.next_sla_event_at = Some(T0 + 90 * MINUTE);
+    handled.updated_at = T0 + MINUTE;
+    tickets::update_clocks(&mut tx, &handled)
+        .await
+        .expect("clocks");
+    assert_same_ticket(
+        &tickets::get_for_worker(&mut tx, b.id).await.expect("get"),
+        &handled,
+    );
+    tx.commit().await.expect("commit");
+    assert_eq!(due(T0 + 3 * MINUTE, 10).await, vec![c.id, a.id]);
+    assert_eq!(
+        due(T0 + 90 * MINUTE, 10).await,
+        vec![c.id, a.id, later.id, b.id]
+    );
+}
+
+async fn check_tickets_timeline(db: &Db) {
+    let (w, network, _, globex_network) = desk(db).await;
+    let t = ticket(&w.client, &w.requester, &network.id, 1, "Timeline");
+    let other = ticket(&w.client, &w.requester, &network.id, 2, "Other");
+    let g = ticket(
+        &w.other_client,
+        &w.other_admin,
+        &globex_network.id,
+        1,
+        "Globex",
+    );
+    insert_tickets(db, &[&t, &other, &g]).await;
+    assert!(
+        tickets::timeline(db, t.id, false)
+            .await
+            .expect("timeline")
+            .is_empty()
+    );
+
+    let created = event(&t, "created", "public", "Opened", T0);
+    let mut note = event(&t, "comment", "team", "Looks like the switch", T0 + 1);
+    note.actor_user_id = Some(w.engineer.id.to_string());
+    note.actor_label = "eve@northwind.test".to_owned();
+    note.actor_side = Some("provider".to_owned());
+    note.data = r#"{"mentions":[]}"#.to_owned();
+    let mut handoff = event(&t, "handoff", "team", "to_provider", T0 + 2);
+    handoff.actor_user_id = None;
+    handoff.actor_label = "system".to_owned();
+    handoff.actor_side = None;
+    let reply = event(&t, "comment", "public", "On it", T0 + 3);
+    let ids = insert_events(db, &[&created, &note, &handoff, &reply]).await;
+    assert!(ids.windows(2).all(|p| p[0] < p[1]), "ids increase: {ids:?}");
+    insert_events(
+        db,
+        &[
+            &event(&other, "handoff", "team", "to_provider", T0),
+            &event(&other, "handoff", "team", "to_in_house", T0 + 1),
+            &event(&other, "comment", "public", "Unrelated", T0 + 2),
+            &event(&g, "handoff", "team", "to_provider", T0),
+        ],
+    )
+    .await;
+
+    let all = tickets::timeline(db, t.id, false).await.expect("timeline");
+    assert_eq!(all.iter().map(|e| e.id).collect::<Vec<_>>(), ids);
+    for (got, want) in all.iter().zip([&created, &note, &handoff, &reply]) {
+        let mut want = want.clone();
+        want.id = got.id;
+        assert_eq!(format!("{got:?}"), format!("{want:?}"));
+    }
+    let public = tickets::timeline(db, t.id, true).await.expect("timeline");
+    assert_eq!(
+        public.iter().map(|e| e.body.as_str()).collect::<Vec<_>>(),
+        vec!["Opened", "On it"]
+    );
+    assert!(
+        tickets::timeline(db, TicketId::new(), false)
+            .await
+            .expect("timeline")
+            .is_empty()
+    );
+
+    assert_eq!(
+        tickets::handoff_counts(db, w.client.id)
+            .await
+            .expect("counts"),
+        vec![("to_in_house".to_owned(), 1), ("to_provider".to_owned(), 2)]
+    );
+    assert_eq!(
+        tickets::handoff_counts(db, w.other_client.id)
+            .await
+            .expect("counts"),
+        vec![("to_provider".to_owned(), 1)]
+    );
+    assert!(
+        tickets::handoff_counts(db, w.provider.id)
+            .await
+            .expect("counts")
+            .is_empty()
+    );
+
+    // The visibility column only takes its two values.
+    let mut tx = db.begin().await.expect("begin");
+    assert!(
+        tickets::insert_event(&mut tx, &event(&t, "comment", "secret", "x", T0))
+            .await
+            .is_err()
+    );
+    drop(tx);
+    assert_eq!(
+        tickets::timeline(db, t.id, false)
+            .await
+            .expect("timeline")
+            .len(),
+        4
+    );
+}
+
+async fn check_tickets_watchers(db: &Db) {
+    let (w, network, _, _) = desk(db).await;
+    let t = ticket(&w.client, &w.requester, &network.id, 1, "Watched");
+    let quiet = ticket(&w.client, &w.requester, &network.id, 2, "Quiet");
+    insert_tickets(db, &[&t, &quiet]).await;
+    assert!(
+        tickets::watchers(db, t.id)
+            .await
+            .expect("watchers")
+            .is_empty()
+    );
+
+    let mut tx = db.begin().await.expect("begin");
+    for u in [&w.requester, &w.engineer, &w.requester, &w.client_admin] {
+        tickets::watch(&mut tx, t.id, u.id).await.expect("watch");
+    }
+    tx.commit().await.expect("commit");
+    let mut tx = db.begin().await.expect("begin");
+    tickets::watch(&mut tx, t.id, w.engineer.id)
+        .await
+        .expect("watch again");
+    tx.commit().await.expect("commit");
+
+    let mut want = vec![
+        w.requester.id.to_string(),
+        w.engineer.id.to_string(),
+        w.client_admin.id.to_string(),
+    ];
+    want.sort();
+    assert_eq!(tickets::watchers(db, t.id).await.expect("watchers"), want);
+    assert!(
+        tickets::watchers(db, quiet.id)
+            .await
+            .expect("watchers")
+            .is_empty()
+    );
+}
+
+async fn check_tickets_routing(db: &Db) {
+    let w = seed(db).await;
+    let mut tech = user(
+        &w.client,
+        Role::ClientTechnician,
+        "tia@acme.test",
+        "Tia Tech",
+    );
+    let mut gone = user(
+        &w.client,
+        Role::ClientTechnician,
+        "gus@acme.test",
+        "Gus Gone",
+    );
+    gone.active = false;
+    let viewer = user(&w.client, Role::ClientViewer, "vic@acme.test", "Vic Viewer");
+    tech.created_at = T0 + 1;
+    insert_users(db, &[&tech, &gone, &viewer]).await;
+
+    assert_eq!(tickets::side_text(Side::Provider), "provider");
+    assert_eq!(tickets::side_text(Side::Client), "in_house");
+
+    let sorted = |mut ids: Vec<UserId>| {
+        ids.sort_by_key(|u| u.to_string());
+        ids
+    };
+    let mut tx = db.begin().await.expect("begin");
+    assert_eq!(
+        tickets::active_engagement_tx(&mut tx, w.client.id)
+            .await
+            .expect("active"),
+        Some(w.engagement)
+    );
+    assert_eq!(
+        tickets::active_engagement_tx(&mut tx, w.other_client.id)
+            .await
+            .expect("active"),
+        None
+    );
+    assert_eq!(
+        tickets::side_staff_tx(&mut tx, w.client.id, "provider")
+            .await
+            .expect("staff"),
+        vec![w.engineer.id]
+    );
+    assert_eq!(
+        tickets::side_staff_tx(&mut tx, w.client.id, "in_house")
+            .await
+            .expect("staff"),
+        sorted(vec![w.client_admin.id, tech.id]),
+        "admins and active technicians, not requesters or viewers"
+    );
+    assert!(
+        tickets::side_staff_tx(&mut tx, w.other_client.id, "provider")
+            .await
+            .expect("staff")
+            .is_empty()
+    );
+    assert_eq!(
+        tickets::side_staff_tx(&mut tx, w.other_client.id, "in_house")
+            .await
+            .expect("staff"),
+        vec![w.other_admin.id]
+    );
+    assert!(
+        engagements::assign(&mut tx, w.engagement, w.bench_engineer.id, T0)
+            .await
+            .expect("assign")
+    );
+    assert_eq!(
+        tickets::side_staff_tx(&mut tx, w.client.id, "provider")
+            .await
+            .expect("staff"),
+        sorted(vec![w.engineer.id, w.bench_engineer.id])
+    );
+    // A deactivated engineer still assigned hears nothing, like in-house staff.
+    let mut benched = w.bench_engineer.clone();
+    benched.active = false;
+    users::update_profile(&mut tx, &scope(&w.provider_admin), &benched, T0 + 1)
+        .await
+        .expect("deactivate");
+    assert_eq!(
+        tickets::side_staff_tx(&mut tx, w.client.id, "provider")
+            .await
+            .expect("staff"),
+        vec![w.engineer.id]
+    );
+    tx.commit().await.expect("commit");
+
+    assert!(end_engagement(db, w.engagement, T0 + MINUTE).await);
+    let mut tx = db.begin().await.expect("begin");
+    assert_eq!(
+        tickets::active_engagement_tx(&mut tx, w.client.id)
+            .await
+            .expect("active"),
+        None
+    );
+    assert!(
+        tickets::side_staff_tx(&mut tx, w.client.id, "provider")
+            .await
+            .expect("staff")
+            .is_empty(),
+        "an ended engagement routes to nobody"
+    );
+    let next = EngagementId::new();
+    engagements::insert(&mut tx, next, w.provider.id, w.client.id, T0 + 2 * MINUTE)
+        .await
+        .expect("re-engage");
+    assert_eq!(
+        tickets::active_engagement_tx(&mut tx, w.client.id)
+            .await
+            .expect("active"),
+        Some(next)
+    );
+    assert!(
+        tickets::side_staff_tx(&mut tx, w.client.id, "provider")
+            .await
+            .expect("staff")
+            .is_empty(),
+        "nobody is assigned to the new engagement yet"
+    );
+    tx.commit().await.expect("commit");
+}
+
+// ---------------------------------------------------------------------------
+// Jobs and notifications
+// ---------------------------------------------------------------------------
+
+async fn claim(db: &Db, now: i64, lease_ms: i64, limit: i64) -> Vec<(String, i64)> {
+    let mut tx = db.begin().await.expect("begin");
+    let mut jobs = jobs::claim(&mut tx, now, lease_ms, limit)
+        .await
+        .expect("claim");
+    tx.commit().await.expect("commit");
+    jobs.sort_by_key(|j| j.id);
+    jobs.into_iter().map(|j| (j.payload, j.attempts)).collect()
+}
+
+async fn check_jobs_lease(db: &Db) {
+    assert_eq!(jobs::pending(db).await.expect("pending"), 0);
+    let mut tx = db.begin().await.expect("begin");
+    jobs::enqueue(&mut tx, "notify", "a", T0)
+        .await
+        .expect("enqueue");
+    jobs::enqueue(&mut tx, "notify", "b", T0 - MINUTE)
+        .await
+        .expect("enqueue");
+    jobs::enqueue(&mut tx, "email", "c", T0 + 10 * MINUTE)
+        .await
+        .expect("enqueue");
+    tx.commit().await.expect("commit");
+    // A job enqueued in a rolled-back transaction never exists.
+    let mut tx = db.begin().await.expect("begin");
+    jobs::enqueue(&mut tx, "notify", "lost", T0)
+        .await
+        .expect("enqueue");
+    drop(tx);
+    assert_eq!(jobs::pending(db).await.expect("pending"), 3);
+
+    assert!(
+        claim(db, T0 - 2 * MINUTE, MINUTE, 10).await.is_empty(),
+        "nothing due yet"
+    );
+    let mut tx = db.begin().await.expect("begin");
+    let first = jobs::claim(&mut tx, T0, MINUTE, 10).await.expect("claim");
+    tx.commit().await.expect("commit");
+    let mut first: Vec<_> = first
+        .into_iter()
+        .map(|j| (j.id, j.kind, j.payload, j.attempts))
+        .collect();
+    first.sort();
+    assert_eq!(
+        first
+            .iter()
+            .map(|j| (j.1.as_str(), j.2.as_str(), j.3))
+            .collect::<Vec<_>>(),
+        vec![("notify", "a", 1), ("notify", "b", 1)]
+    );
+
+    // Leased jobs are not claimed again until the lease has run out.
+    assert!(claim(db, T0 + 1, MINUTE, 10).await.is_empty());
+    assert!(claim(db, T0 + MINUTE, MINUTE, 10).await.is_empty());
+    assert_eq!(
+        claim(db, T0 + MINUTE + 1, MINUTE, 1).await,
+        vec![("a".to_owned(), 2)],
+        "the limit holds, oldest first"
+    );
+    assert_eq!(
+        claim(db, T0 + MINUTE + 2, MINUTE, 10).await,
+        vec![("b".to_owned(), 2)]
+    );
+    assert_eq!(
+        jobs::pending(db).await.expect("pending"),
+        3,
+        "claimed is not done"
+    );
+
+    // Finished jobs are gone for good.
+    let mut tx = db.begin().await.expect("begin");
+    jobs::finish(&mut tx, first[0].0, T0 + 2 * MINUTE)
+        .await
+        .expect("finish");
+    tx.commit().await.expect("commit");
+    assert_eq!(jobs::pending(db).await.expect("pending"), 2);
+    assert_eq!(
+        claim(db, T0 + 5 * MINUTE, MINUTE, 10).await,
+        vec![("b".to_owned(), 3)]
+    );
+    assert_eq!(
+        claim(db, T0 + 10 * MINUTE, MINUTE, 10).await,
+        vec![("b".to_owned(), 4), ("c".to_owned(), 1)]
+    );
+}
+
+async fn check_jobs_retry(db: &Db) {
+    let mut tx = db.begin().await.expect("begin");
+    jobs::enqueue(&mut tx, "notify", "flaky", T0)
+        .await
+        .expect("enqueue");
+    tx.commit().await.expect("commit");
+    let mut tx = db.begin().await.expect("begin");
+    let claimed = jobs::claim(&mut tx, T0, 10 * MINUTE, 10)
+        .await
+        .expect("claim");
+    tx.commit().await.expect("commit");
+    assert_eq!(claimed.len(), 1);
+    let id = claimed[0].id;
+
+    // A retry releases the lease but the job waits for its new time.
+    let mut tx = db.begin().await.expect("begin");
+    jobs::retry(&mut tx, id, T0 + 5 * MINUTE, "smtp: connection refused")
+        .await
+        .expect("retry");
+    tx.commit().await.expect("commit");
+    assert_eq!(jobs::pending(db).await.expect("pending"), 1);
+    assert!(claim(db, T0 + MINUTE, MINUTE, 10).await.is_empty());
+    assert!(claim(db, T0 + 5 * MINUTE - 1, MINUTE, 10).await.is_empty());
+    assert_eq!(
+        claim(db, T0 + 5 * MINUTE, MINUTE, 10).await,
+        vec![("flaky".to_owned(), 2)],
+        "claimable at run_at, before the old lease would have run out"
+    );
+
+    let mut tx = db.begin().await.expect("begin");
+    jobs::finish(&mut tx, id, T0 + 6 * MINUTE)
+        .await
+        .expect("finish");
+    tx.commit().await.expect("commit");
+    assert_eq!(jobs::pending(db).await.expect("pending"), 0);
+    assert!(claim(db, T0 + 60 * MINUTE, MINUTE, 10).await.is_empty());
+}
+
+async fn check_notifications(db: &Db) {
+    let (w, network, _, _) = desk(db).await;
+    let t = ticket(&w.client, &w.requester, &network.id, 1, "Noisy");
+    insert_tickets(db, &[&t]).await;
+    let note = |u: &User, kind: &str, at: i64, with_ticket: bool| Notification {
+        id: NotificationId::new(),
+        user_id: u.id,
+        client_id: w.client.id.to_string(),
+        ticket_id: with_ticket.then(|| t.id.to_string()),
+        kind: kind.to_owned(),
+        text: format!("{kind} at {at}"),
+        created_at: at,
+        read_at: None,
+    };
+    let n1 = note(&w.requester, "assigned", T0, true);
+    let n2 = note(&w.requester, "public_comment", T0 + 2, true);
+    let n3 = note(&w.requester, "sla_warning", T0 + 1, false);
+    let other = note(&w.client_admin, "handoff", T0, true);
+    assert!(
+        jobs::notifications(db, w.requester.id, 10)
+            .await
+            .expect("list")
+            .is_empty()
+    );
+    assert_eq!(
+        jobs::unread_count(db, w.requester.id)
+            .await
+            .expect("unread"),
+        0
+    );
+    let mut tx = db.begin().await.expect("begin");
+    for n in [&n1, &n2, &n3, &other] {
+        jobs::insert_notification(&mut tx, n).await.expect("insert");
+    }
+    tx.commit().await.expect("commit");
+
+    let list = jobs::notifications(db, w.requester.id, 10)
+        .await
+        .expect("list");
+    assert_eq!(
+        list.iter().map(|n| n.id).collect::<Vec<_>>(),
+        vec![n2.id, n3.id, n1.id],
+        "newest first"
+    );
+    assert_eq!(format!("{:?}", list[1]), format!("{n3:?}"));
+    assert_eq!(format!("{:?}", list[0]), format!("{n2:?}"));
+    assert_eq!(
+        jobs::notifications(db, w.requester.id, 2)
+            .await
+            .expect("list")
+            .iter()
+            .map(|n| n.id)
+            .collect::<Vec<_>>(),
+        vec![n2.id, n3.id]
+    );
+    assert_eq!(
+        jobs::unread_count(db, w.requester.id)
+            .await
+            .expect("unread"),
+        3
+    );
+    assert_eq!(
+        jobs::unread_count(db, w.client_admin.id)
+            .await
+            .expect("unread"),
+        1
+    );
+
+    let mut tx = db.begin().await.expect("begin");
+    assert_eq!(
+        jobs::mark_all_read(&mut tx, w.requester.id, T0 + MINUTE)
+            .await
+            .expect("mark"),
+        3
+    );
+    assert_eq!(
+        jobs::mark_all_read(&mut tx, w.requester.id, T0 + 2 * MINUTE)
+            .await
+            .expect("mark"),
+        0
+    );
+    tx.commit().await.expect("commit");
+    assert_eq!(
+        jobs::unread_count(db, w.requester.id)
+            .await
+            .expect("unread"),
+        0
+    );
+    assert_eq!(
+        jobs::unread_count(db, w.client_admin.id)
+            .await
+            .expect("unread"),
+        1
+    );
+    let list = jobs::notifications(db, w.requester.id, 10)
+        .await
+        .expect("list");
+    assert!(
+        list.iter().all(|n| n.read_at == Some(T0 + MINUTE)),
+        "first mark stands"
+    );
+
+    let n4 = note(&w.requester, "sla_breach", T0 + 3, true);
+    let mut tx = db.begin().await.expect("begin");
+    jobs::insert_notification(&mut tx, &n4)
+        .await
+        .expect("insert");
+    tx.commit().await.expect("commit");
+    assert_eq!(
+        jobs::unread_count(db, w.requester.id)
+            .await
+            .expect("unread"),
+        1
+    );
+    let list = jobs::notifications(db, w.requester.id, 10)
+        .await
+        .expect("list");
+    assert_eq!(list[0].id, n4.id);
+    assert_eq!(list[0].read_at, None);
+}
+
+// ---------------------------------------------------------------------------
+// Idempotency keys
+// ---------------------------------------------------------------------------
+
+async fn check_idempotency_reserve(db: &Db) {
+    let w = seed(db).await;
+    let u = w.requester.id;
+    let reserve = |user: UserId, key: &'static str, now: i64| async move {
+        let mut tx = db.begin().await.expect("begin");
+        let held = idempotency::reserve(&mut tx, user, key, now)
+            .await
+            .expect("reserve");
+        tx.commit().await.expect("commit");
+        held
+    };
+    assert_eq!(idempotency::get(db, u, "k1").await.expect("get"), None);
+    assert!(reserve(u, "k1", T0).await);
+    assert_eq!(
+        idempotency::get(db, u, "k1").await.expect("get"),
+        Some((0, String::new())),
+        "in progress"
+    );
+    assert!(!reserve(u, "k1", T0 + 1).await, "held by the first request");
+    assert!(
+        !reserve(u, "k1", T0 + MINUTE).await,
+        "a minute is not yet stale"
+    );
+    assert!(
+        reserve(w.client_admin.id, "k1", T0 + 1).await,
+        "keys are per user"
+    );
+    assert!(reserve(u, "k2", T0 + 1).await);
+    assert!(
+        reserve(u, "k1", T0 + MINUTE + 1).await,
+        "a stale claim is taken over"
+    );
+    assert!(!reserve(u, "k1", T0 + MINUTE + 2).await, "and held again");
+    assert!(
+        !reserve(u, "k1", T0 + 2 * MINUTE).await,
+        "from the takeover on"
+    );
+    assert!(reserve(u, "k1", T0 + 2 * MINUTE + 2).await);
+
+    // A completed key is never taken over, however old.
+    let mut tx = db.begin().await.expect("begin");
+    idempotency::complete(&mut tx, u, "k1", 201, r#"{"id":"t-1"}"#)
+        .await
+        .expect("complete");
+    tx.commit().await.expect("commit");
+    assert_eq!(
+        idempotency::get(db, u, "k1").await.expect("get"),
+        Some((201, r#"{"id":"t-1"}"#.to_owned()))
+    );
+    assert!(!reserve(u, "k1", T0 + 1_000 * MINUTE).await);
+    assert_eq!(
+        idempotency::get(db, w.client_admin.id, "k1")
+            .await
+            .expect("get"),
+        Some((0, String::new())),
+        "another user's key is untouched"
+    );
+
+    // A rolled-back reservation leaves the key free.
+    let mut tx = db.begin().await.expect("begin");
+    assert!(
+        idempotency::reserve(&mut tx, u, "k3", T0)
+            .await
+            .expect("reserve")
+    );
+    drop(tx);
+    assert_eq!(idempotency::get(db, u, "k3").await.expect("get"), None);
+    assert!(reserve(u, "k3", T0).await);
+}
+
+async fn check_idempotency_release_and_purge(db: &Db) {
+    let w = seed(db).await;
+    let u = w.requester.id;
+    let mut tx = db.begin().await.expect("begin");
+    assert!(
+        idempotency::reserve(&mut tx, u, "failed", T0)
+            .await
+            .expect("reserve")
+    );
+    assert!(
+        idempotency::reserve(&mut tx, u, "done", T0 + 1)
+            .await
+            .expect("reserve")
+    );
+    assert!(
+        idempotency::reserve(&mut tx, u, "recent", T0 + 10 * MINUTE)
+            .await
+            .expect("reserve")
+    );
+    idempotency::complete(&mut tx, u, "done", 200, "ok")
+        .await
+        .expect("complete");
+    tx.commit().await.expect("commit");
+
+    // Releasing gives back an in-progress claim only.
+    let mut tx = db.begin().await.expect("begin");
+    idempotency::release(&mut tx, u, "failed")
+        .await
+        .expect("release");
+    idempotency::release(&mut tx, u, "done")
+        .await
+        .expect("release");
+    idempotency::release(&mut tx, u, "never-reserved")
+        .await
+        .expect("release");
+    idempotency::release(&mut tx, w.client_admin.id, "recent")
+        .await
+        .expect("release");
+    tx.commit().await.expect("commit");
+    assert_eq!(idempotency::get(db, u, "failed").await.expect("get"), None);
+    assert_eq!(
+        idempotency::get(db, u, "done").await.expect("get"),
+        Some((200, "ok".to_owned()))
+    );
+    assert_eq!(
+        idempotency::get(db, u, "recent").await.expect("get"),
+        Some((0, String::new()))
+    );
+    let mut tx = db.begin().await.expect("begin");
+    assert!(
+        idempotency::reserve(&mut tx, u, "failed", T0 + 2)
+            .await
+            .expect("reserve"),
+        "a released key can be claimed at once"
+    );
+    tx.commit().await.expect("commit");
+
+    // Purging removes keys created before the cut-off, whatever their state.
+    let mut tx = db.begin().await.expect("begin");
+    assert_eq!(
+        idempotency::purge_before(&mut tx, T0 + 2)
+            .await
+            .expect("purge"),
+        1
+    );
+    assert_eq!(
+        idempotency::purge_before(&mut tx, T0 + 10 * MINUTE)
+            .await
+            .expect("purge"),
+        1
+    );
+    tx.commit().await.expect("commit");
+    assert_eq!(idempotency::get(db, u, "done").await.expect("get"), None);
+    assert_eq!(idempotency::get(db, u, "failed").await.expect("get"), None);
+    assert_eq!(
+        idempotency::get(db, u, "recent").await.expect("get"),
+        Some((0, String::new()))
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Attachments
+// ---------------------------------------------------------------------------
+
+async fn check_attachments(db: &Db) {
+    let (w, network, _, _) = desk(db).await;
+    let t = ticket(&w.client, &w.requester, &network.id, 1, "With files");
+    let bare = ticket(&w.client, &w.requester, &network.id, 2, "Without files");
+    insert_tickets(db, &[&t, &bare]).await;
+    let ids = insert_events(
+        db,
+        &[
+            &event(&t, "comment", "public", "Screenshot attached", T0),
+            &event(&t, "comment", "team", "Log attached", T0 + 1),
+        ],
+    )
+    .await;
+
+    let mut binary: Vec<u8> = vec![
+        0x00, 0xFF, 0x00, 0x00, b'P', b'N', b'G', 0xFE, 0x80, 0x7F, 0x00,
+    ];
+    binary.extend((0..=255u8).cycle().take(70_000));
+    binary.push(0x00);
+    let log = b"line one\r\nline two\n\xFF\x00".to_vec();
+    let empty: Vec<u8> = Vec::new();
+    let files = [
+        (
+            "att-png",
+            ids[0],
+            "public",
+            "screen shot.png",
+            "image/png",
+            &binary,
+            T0 + 10,
+        ),
+        (
+            "att-log",
+            ids[1],
+            "team",
+            "../../etc/passwd",
+            "text/plain",
+            &log,
+            T0 + 20,
+        ),
+        (
+            "att-empty",
+            ids[0],
+            "public",
+            "empty.txt",
+            "text/plain",
+            &empty,
+            T0 + 30,
+        ),
+    ];
+    let mut tx = db.begin().await.expect("begin");
+    for (id, event_id, visibility, name, ctype, bytes, at) in files {
+        attachments::insert(
+            &mut tx,
+            id,
+            t.id,
+            w.client.id,
+            event_id,
+            visibility,
+            name,
+            ctype,
+            bytes,
+            w.requester.id,
+            at,
+        )
+        .await
+        .expect("insert attachment");
+    }
+    tx.commit().await.expect("commit");
+
+    let png = attachments::find(db, "att-png").await.expect("find");
+    assert_eq!(png.id, "att-png");
+    assert_eq!(png.ticket_id, t.id.to_string());
+    assert_eq!(png.client_id, w.client.id.to_string());
+    assert_eq!(png.event_id, Some(ids[0]));
+    assert_eq!(png.visibility, "public");
+    assert_eq!(png.filename, "screen shot.png");
+    assert_eq!(png.content_type, "image/png");
+    assert_eq!(png.size, binary.len() as i64);
+    assert_eq!(png.uploaded_by, w.requester.id.to_string());
+    assert_eq!(png.created_at, T0 + 10);
+    assert_eq!(
+        attachments::content(db, "att-png").await.expect("content"),
+        binary
+    );
+    assert_eq!(
+        attachments::content(db, "att-log").await.expect("content"),
+        log
+    );
+    assert_eq!(
+        attachments::find(db, "att-log")
+            .await
+            .expect("find")
+            .filename,
+        "../../etc/passwd"
+    );
+    assert_eq!(
+        attachments::find(db, "att-empty").await.expect("find").size,
+        0
+    );
+    assert_eq!(
+        attachments::content(db, "att-empty")
+            .await
+            .expect("content"),
+        empty
+    );
+    assert!(is_not_found(&attachments::find(db, "att-missing").await));
+    assert!(is_not_found(&attachments::content(db, "att-missing").await));
+
+    let list_ids = |public_only: bool, ticket: TicketId| async move {
+        attachments::list_for_ticket(db, ticket, public_only)
+            .await
+            .expect("list")
+            .into_iter()
+            .map(|a| a.id)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        list_ids(false, t.id).await,
+        vec!["att-png", "att-log", "att-empty"]
+    );
+    assert_eq!(list_ids(true, t.id).await, vec!["att-png", "att-empty"]);
+    assert!(list_ids(false, bare.id).await.is_empty());
+
+    // Ids are unique; visibility takes its two values only.
+    let mut tx = db.begin().await.expect("begin");
+    assert!(is_conflict(
+        &attachments::insert(
+            &mut tx,
+            "att-png",
+            bare.id,
+            w.client.id,
+            ids[0],
+            "public",
+            "x",
+            "text/plain",
+            b"x",
+            w.requester.id,
+            T0,
+        )
+        .await
+    ));
+    drop(tx);
+    let mut tx = db.begin().await.expect("begin");
+    assert!(
+        attachments::insert(
+            &mut tx,
+            "att-odd",
+            bare.id,
+            w.client.id,
+            ids[0],
+            "secret",
+            "x",
+            "text/plain",
+            b"x",
+            w.requester.id,
+            T0,
+        )
+        .await
+        .is_err()
+    );
+    drop(tx);
+    assert!(list_ids(false, bare.id).await.is_empty());
+}
+
+// ---------------------------------------------------------------------------
+// Engagements: priority matrix and the active engagement of a client
+// ---------------------------------------------------------------------------
+
+async fn check_engagements_priority_matrix(db: &Db) {
+    let w = seed(db).await;
+    let mut tx = db.begin().await.expect("begin");
+    assert_eq!(
+        engagements::priority_matrix_tx(&mut tx, w.engagement)
+            .await
+            .expect("matrix"),
+        r#"["p1","p2","p3","p2","p3","p4","p3","p4","p4"]"#,
+        "the default matrix"
+    );
+    assert!(is_not_found(
+        &engagements::priority_matrix_tx(&mut tx, EngagementId::new()).await
+    ));
+    let custom = r#"["p1","p1","p2","p2","p2","p3","p3","p4","p4"]"#;
+    engagements::set_priority_matrix(&mut tx, w.engagement, custom)
+        .await
+        .expect("set");
+    assert_eq!(
+        engagements::priority_matrix_tx(&mut tx, w.engagement)
+            .await
+            .expect("matrix"),
+        custom
+    );
+    tx.commit().await.expect("commit");
+
+    let second = EngagementId::new();
+    let mut tx = db.begin().await.expect("begin");
+    engagements::insert(&mut tx, second, w.provider.id, w.other_client.id, T0)
+        .await
+        .expect("engagement");
+    tx.commit().await.expect("commit");
+    let mut tx = db.begin().await.expect("begin");
+    assert_eq!(
+        engagements::priority_matrix_tx(&mut tx, w.engagement)
+            .await
+            .expect("matrix"),
+        custom,
+        "committed"
+    );
+    assert_eq!(
+        engagements::priority_matrix_tx(&mut tx, second)
+            .await
+            .expect("matrix"),
+        r#"["p1","p2","p3","p2","p3","p4","p3","p4","p4"]"#,
+        "other engagements keep theirs"
+    );
+    drop(tx);
+}
+
+async fn check_engagements_active_for_client(db: &Db) {
+    let w = seed(db).await;
+    let active = engagements::active_for_client(db, w.client.id)
+        .await
+        .expect("active")
+        .expect("the seeded engagement");
+    assert_eq!(active.id, w.engagement);
+    assert_eq!(active.provider_id, w.provider.id);
+    assert_eq!(active.provider_name, "Northwind MSP");
+    assert_eq!(active.client_id, w.client.id);
+    assert_eq!(active.client_name, "Acme");
+    assert_eq!(active.status, "active");
+    assert!(active.is_active());
+    assert_eq!(active.started_at, T0);
+    assert_eq!(active.ended_at, None);
+    for nobody in [w.other_client.id, w.provider.id, OrgId::new()] {
+        assert!(
+            engagements::active_for_client(db, nobody)
+                .await
+                .expect("active")
+                .is_none()
+        );
+    }
+
+    assert!(end_engagement(db, w.engagement, T0 + MINUTE).await);
+    assert!(
+        engagements::active_for_client(db, w.client.id)
+            .await
+            .expect("active")
+            .is_none(),
+        "none after the end"
+    );
+    let next = EngagementId::new();
+    let mut tx = db.begin().await.expect("begin");
+    engagements::insert(&mut tx, next, w.provider.id, w.client.id, T0 + 2 * MINUTE)
+        .await
+        .expect("re-engage");
+    tx.commit().await.expect("commit");
+    let again = engagements::active_for_client(db, w.client.id)
+        .await
+        .expect("active")
+        .expect("the new engagement");
+    assert_eq!(again.id, next);
+    assert_eq!(again.started_at, T0 + 2 * MINUTE);
 }
