@@ -2,6 +2,8 @@
 //! runs migrations, and does the operator's chores (tokens, audit
 //! verification, backups).
 
+mod bench_seed;
+
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use figment::Figment;
@@ -50,6 +52,23 @@ enum Command {
         /// Where to write the copy (must not exist yet).
         #[arg(long)]
         to: PathBuf,
+    },
+    /// Load the HTTP benchmarks' data set (benches/http/run.sh): the demo,
+    /// bench clients with people and engagements, and bulk-loaded tickets.
+    #[command(hide = true)]
+    BenchSeed {
+        /// Bench client organizations to onboard.
+        #[arg(long, default_value_t = 200)]
+        clients: usize,
+        /// Tickets to load, spread over the bench clients.
+        #[arg(long, default_value_t = 1_000_000)]
+        tickets: usize,
+        /// Tickets per transaction.
+        #[arg(long, default_value_t = 10_000)]
+        batch: usize,
+        /// Write one line per bench client (`id category-key ...`) here.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
 }
 
@@ -200,6 +219,12 @@ async fn main() -> anyhow::Result<()> {
             }
         },
         Command::Backup { to } => backup(&db, &to).await?,
+        Command::BenchSeed {
+            clients,
+            tickets,
+            batch,
+            out,
+        } => bench_seed::run(&tandem, clients, tickets, batch.max(1), out.as_deref()).await?,
     }
     db.close().await;
     Ok(())

@@ -4,7 +4,7 @@
 //! FTS5 triggers on SQLite, generated `tsvector` columns on PostgreSQL.
 
 use crate::tickets::{COLS, Event, Ticket, bind_all};
-use crate::{Db, Result, StoreError, exec_tx};
+use crate::{Backend, Db, Result, StoreError, exec_tx};
 use tandem_domain::OrgId;
 
 /// Columns of a ticket row.
@@ -16,8 +16,12 @@ const EVENT_COLS: usize = 10;
 const TICKETS_PER_STATEMENT: usize = 500;
 const EVENTS_PER_STATEMENT: usize = 3_000;
 
-/// `INSERT INTO table (cols) VALUES ($1, ..), (..), ..` for `rows` rows.
-fn values_sql(table: &str, cols: &str, width: usize, rows: usize) -> String {
+/// `INSERT INTO table (cols) VALUES ($1, ..), (..), ..` for `rows` rows;
+/// with `numbered` false the placeholders are plain `?`. SQLite needs the
+/// latter here: it looks a `$N` parameter's name up by walking a list of
+/// all of them, so binding tens of thousands of `$N` costs quadratic time
+/// (about a second per statement), while `?` binds by position.
+fn values_sql(table: &str, cols: &str, width: usize, rows: usize, numbered: bool) -> String {
     let mut sql = format!("INSERT INTO {table} ({cols}) VALUES ");
     let mut n = 0;
     for r in 0..rows {
@@ -30,8 +34,12 @@ fn values_sql(table: &str, cols: &str, width: usize, rows: usize) -> String {
             if c > 0 {
                 sql.push_str(", ");
             }
-            sql.push('$');
-            sql.push_str(&n.to_string());
+            if numbered {
+                sql.push('$');
+                sql.push_str(&n.to_string());
+            } else {
+                sql.push('?');
+            }
         }
         sql.push(')');
     }
@@ -42,9 +50,10 @@ fn values_sql(table: &str, cols: &str, width: usize, rows: usize) -> String {
 /// already stored) in one transaction. Ticket numbers must be free; see
 /// [`set_next_ticket_number`] for what the client's counter says next.
 pub async fn insert_tickets(db: &Db, tickets: &[Ticket], events: &[Event]) -> Result<()> {
+    let numbered = db.backend() == Backend::Postgres;
     let mut tx = db.begin().await?;
     for chunk in tickets.chunks(TICKETS_PER_STATEMENT) {
-        let sql = values_sql("tickets", COLS, TICKET_COLS, chunk.len());
+        let sql = values_sql("tickets", COLS, TICKET_COLS, chunk.len(), numbered);
         exec_tx!(&mut tx, c => {
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
             for t in chunk {
@@ -60,6 +69,7 @@ pub async fn insert_tickets(db: &Db, tickets: &[Ticket], events: &[Event]) -> Re
             "ticket_id, client_id, at, actor_user_id, actor_label, actor_side, kind, visibility, body, data",
             EVENT_COLS,
             chunk.len(),
+            numbered,
         );
         exec_tx!(&mut tx, c => {
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
@@ -98,8 +108,12 @@ mod tests {
     #[test]
     fn placeholders_number_rows_in_order() {
         assert_eq!(
-            values_sql("t", "a, b", 2, 2),
+            values_sql("t", "a, b", 2, 2, true),
             "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4)"
+        );
+        assert_eq!(
+            values_sql("t", "a", 1, 2, false),
+            "INSERT INTO t (a) VALUES (?), (?)"
         );
     }
 }

@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# The HTTP benchmarks of issue 3, reproducibly: build, seed a fresh
+# database, serve on loopback, drive each scenario with wrk for a bounded
+# time, sample the server's RSS, stop it, and print a summary.
+#
+#   benches/http/run.sh                       # SQLite, 200 clients, 1,000,000 tickets
+#   TICKETS=100000 benches/http/run.sh        # smaller data set
+#   TANDEM_DATABASE_URL=postgres://postgres@127.0.0.1:5432/tandem_bench benches/http/run.sh
+#                                             # PostgreSQL: the database must exist and be empty
+#
+# Settings (environment): CLIENTS, TICKETS, THREADS (wrk), CONNS (wrk
+# connections, i.e. concurrent clients), DURATION (per scenario),
+# SCENARIOS (default "create queue search"), PORT, WORK (output directory),
+# SKIP_BUILD=1, SKIP_SEED=1 (reuse the database and clients file in WORK;
+# SQLite only, or a PostgreSQL database seeded before).
+# Needs wrk (Debian: apt-get install -y wrk) and curl.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$ROOT"
+CLIENTS=${CLIENTS:-200}
+TICKETS=${TICKETS:-1000000}
+THREADS=${THREADS:-2}
+CONNS=${CONNS:-16}
+DURATION=${DURATION:-20s}
+SCENARIOS=${SCENARIOS:-create queue search}
+PORT=${PORT:-18080}
+WORK=${WORK:-$(mktemp -d /tmp/tandem-bench.XXXXXX)}
+mkdir -p "$WORK"
+BIN="$ROOT/target/release/tandem"
+
+if [[ -z "${SKIP_BUILD:-}" ]]; then
+  cargo build --release -p tandem
+fi
+
+if [[ -z "${TANDEM_DATABASE_URL:-}" || "$TANDEM_DATABASE_URL" == sqlite:* ]]; then
+  if [[ -z "${SKIP_SEED:-}" ]]; then
+    rm -f "$WORK"/bench.db "$WORK"/bench.db-wal "$WORK"/bench.db-shm
+  fi
+  export TANDEM_DATABASE_URL="sqlite://$WORK/bench.db"
+fi
+export TANDEM_LOG=${TANDEM_LOG:-warn}
+export TANDEM_BIND="127.0.0.1:$PORT"
+export BENCH_CLIENTS="$WORK/clients.txt"
+export BENCH_DIR="$ROOT/benches/http"
+
+if [[ -z "${SKIP_SEED:-}" ]]; then
+  echo "== seeding $CLIENTS clients, $TICKETS tickets into ${TANDEM_DATABASE_URL%%\?*} (work dir $WORK)"
+  seed_start=$(date +%s)
+  timeout 3600 "$BIN" bench-seed --clients "$CLIENTS" --tickets "$TICKETS" --out "$BENCH_CLIENTS" 2>&1 | tee "$WORK/seed.txt"
+  echo "seeded in $(( $(date +%s) - seed_start ))s"
+  if [[ "$TANDEM_DATABASE_URL" == sqlite:* ]]; then
+    du -h "$WORK"/bench.db* | tee -a "$WORK/seed.txt"
+  fi
+fi
+
+TANDEM_TOKEN=$("$BIN" token create --user dev.ramanathan@harborlane.example --name bench 2>/dev/null)
+export TANDEM_TOKEN
+
+"$BIN" serve 2> "$WORK/server.log" &
+PID=$!
+cleanup() { kill -TERM "$PID" 2>/dev/null || true; }
+trap cleanup EXIT
+for _ in $(seq 1 120); do
+  curl -fsS "http://127.0.0.1:$PORT/readyz" > /dev/null 2>&1 && break
+  sleep 0.5
+done
+curl -fsS "http://127.0.0.1:$PORT/readyz" > /dev/null
+
+rss() { awk '/^VmHWM|^VmRSS/ { printf "%s %d MiB  ", $1, $2 / 1024 }' "/proc/$PID/status"; }
+echo "== server pid $PID; after start: $(rss)" | tee "$WORK/rss.txt"
+
+# One request at a time first: the cost of a query without queueing.
+probe() {
+  local t
+  t=$(curl -sS -o /dev/null -m 60 -w '%{http_code} %{time_total}s' \
+    -H "Authorization: Bearer $TANDEM_TOKEN" "http://127.0.0.1:$PORT$1") || t="failed"
+  echo "single $1: $t" | tee -a "$WORK/probes.txt"
+}
+probe "/api/v1/tickets?view=my_side&limit=50"
+probe "/api/v1/tickets?view=my_side&limit=50"
+for w in printer network vmware jamf; do probe "/api/v1/tickets?view=all&limit=50&q=$w"; done
+
+for s in $SCENARIOS; do
+  echo "== $s: wrk -t$THREADS -c$CONNS -d$DURATION"
+  timeout 300 wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --timeout 10s --latency \
+    -s "$BENCH_DIR/$s.lua" "http://127.0.0.1:$PORT" | tee "$WORK/$s.txt"
+  echo "$s: $(rss)" | tee -a "$WORK/rss.txt"
+  # Let requests still running on the server (wrk gave up on them) finish
+  # before the next scenario: wait until the queue answers /readyz quickly.
+  for _ in $(seq 1 60); do
+    curl -fsS -m 1 "http://127.0.0.1:$PORT/readyz" > /dev/null 2>&1 && break
+    sleep 1
+  done
+  sleep 2
+done
+
+kill -TERM "$PID"
+for _ in $(seq 1 60); do kill -0 "$PID" 2>/dev/null || break; sleep 0.5; done
+if kill -0 "$PID" 2>/dev/null; then echo "server did not stop in 30s" >&2; kill -KILL "$PID"; fi
+trap - EXIT
+
+echo
+echo "== summary ($CLIENTS clients, $TICKETS tickets, wrk -t$THREADS -c$CONNS -d$DURATION, ${TANDEM_DATABASE_URL%%:*})"
+printf '%-8s %10s %10s %10s %10s %8s  %s\n' scenario req/s p50 p90 p99 non-2xx rss-after
+for s in $SCENARIOS; do
+  f="$WORK/$s.txt"
+  rps=$(awk '/^Requests\/sec/ { print $2 }' "$f")
+  p50=$(awk '$1 == "50%" { print $2 }' "$f")
+  p90=$(awk '$1 == "90%" { print $2 }' "$f")
+  p99=$(awk '$1 == "99%" { print $2 }' "$f")
+  bad=$(awk '/Non-2xx/ { print $NF }' "$f"); bad=${bad:-0}
+  err=$(awk '/Socket errors/ { print "(" $0 ")" }' "$f")
+  printf '%-8s %10s %10s %10s %10s %8s  %s %s\n' "$s" "$rps" "$p50" "$p90" "$p99" "$bad" "$(grep "^$s:" "$WORK/rss.txt" | cut -d: -f2-)" "$err"
+done
+echo "outputs in $WORK"
