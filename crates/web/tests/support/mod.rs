@@ -28,6 +28,98 @@ pub const LUIS: &str = "luis.romero@alder.example"; // alder requester
 pub const BEN: &str = "ben.adeyemi@corvid.example"; // corvid client admin
 pub const IGOR: &str = "igor.petrov@corvid.example"; // corvid requester
 
+/// The role x relation cases both authorization tables use: provider
+/// admin and engineer on their own organization, an engaged client and a
+/// client they are not engaged with; each client role on its own client
+/// and another; and anonymous.
+/// Who asks, and which organization the request targets.
+pub struct Case {
+    /// Role and relation, e.g. `PE_eng`.
+    pub label: &'static str,
+    /// Who signs in (none: anonymous).
+    pub who: Option<&'static str>,
+    /// The organization the request aims at.
+    pub target: &'static str,
+}
+
+pub const CASES: [Case; 15] = [
+    Case {
+        label: "PA_own",
+        who: Some(MARA),
+        target: "harborlane",
+    },
+    Case {
+        label: "PA_eng",
+        who: Some(MARA),
+        target: "alder",
+    },
+    Case {
+        label: "PA_not",
+        who: Some(MARA),
+        target: "corvid",
+    },
+    Case {
+        label: "PE_own",
+        who: Some(DEV),
+        target: "harborlane",
+    },
+    Case {
+        label: "PE_eng",
+        who: Some(DEV),
+        target: "alder",
+    },
+    Case {
+        label: "PE_not",
+        who: Some(DEV),
+        target: "corvid",
+    },
+    Case {
+        label: "CA_own",
+        who: Some(PRIYA),
+        target: "alder",
+    },
+    Case {
+        label: "CA_other",
+        who: Some(PRIYA),
+        target: "corvid",
+    },
+    Case {
+        label: "CT_own",
+        who: Some(OWEN),
+        target: "alder",
+    },
+    Case {
+        label: "CT_other",
+        who: Some(OWEN),
+        target: "corvid",
+    },
+    Case {
+        label: "CV_own",
+        who: Some(HELEN),
+        target: "alder",
+    },
+    Case {
+        label: "CV_other",
+        who: Some(HELEN),
+        target: "corvid",
+    },
+    Case {
+        label: "RQ_own",
+        who: Some(LUIS),
+        target: "alder",
+    },
+    Case {
+        label: "RQ_other",
+        who: Some(LUIS),
+        target: "corvid",
+    },
+    Case {
+        label: "ANON",
+        who: None,
+        target: "alder",
+    },
+];
+
 /// Where a fresh database comes from.
 pub async fn fresh_db_url() -> String {
     match std::env::var("TANDEM_TEST_PG_URL") {
@@ -192,24 +284,7 @@ impl TestApp {
         token: Option<&str>,
         body: Option<serde_json::Value>,
     ) -> (StatusCode, serde_json::Value) {
-        let mut b = Request::builder().method(method).uri(path);
-        if let Some(t) = token {
-            b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
-        }
-        let req = match body {
-            Some(v) => b
-                .header(header::CONTENT_TYPE, "application/json")
-                .body(Body::from(v.to_string()))
-                .unwrap(),
-            None => b.body(Body::empty()).unwrap(),
-        };
-        let res = self.send(req).await;
-        let status = res.status();
-        let bytes = res.into_body().collect().await.unwrap().to_bytes();
-        (
-            status,
-            serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
-        )
+        self.api_with(method, path, token, body, &[]).await
     }
 
     /// A browser signed in as `email`.
