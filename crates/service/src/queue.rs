@@ -89,13 +89,10 @@ impl Tandem {
         if view == QueueView::BreachingSoon {
             q.condition("t.next_due IS NOT NULL");
         }
-        if matches!(
+        let by_deadline = matches!(
             view,
             QueueView::MySide | QueueView::BreachingSoon | QueueView::Mine
-        ) {
-            // Time to breach: running clocks by deadline, paused ones last.
-            q.order = "t.next_due ASC NULLS LAST, t.created_at ASC";
-        }
+        );
         if let Some(c) = f.client {
             q.filter("t.client_id = ?", Arg::Text(c.to_string()));
         }
@@ -120,6 +117,25 @@ impl Tandem {
             .map(str::trim)
             .filter(|s| !s.is_empty())
             .map(|s| s.chars().take(200).collect());
-        Ok(tickets::list(&self.db, &actor.scope(), actor.role == Role::Requester, &q).await?)
+        let requester = actor.role == Role::Requester;
+        if !by_deadline {
+            return Ok(tickets::list(&self.db, &actor.scope(), requester, &q).await?);
+        }
+        // Time to breach: running clocks by deadline, then paused ones. Two
+        // queries, each in the order of an index on open tickets, so a page
+        // of 50 never sorts the whole queue.
+        let mut running = q.clone();
+        running.condition("t.next_due IS NOT NULL");
+        running.order = "t.next_due ASC, t.id ASC";
+        let mut page = tickets::list(&self.db, &actor.scope(), requester, &running).await?;
+        let room = q.limit.clamp(1, 500) - page.len() as i64;
+        if room > 0 && view != QueueView::BreachingSoon {
+            let mut paused = q;
+            paused.condition("t.next_due IS NULL");
+            paused.order = "t.created_at ASC, t.id ASC";
+            paused.limit = room;
+            page.extend(tickets::list(&self.db, &actor.scope(), requester, &paused).await?);
+        }
+        Ok(page)
     }
 }
