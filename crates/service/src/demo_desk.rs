@@ -7,9 +7,9 @@ use crate::desk::{CalendarSpec, NewTicket, Source, TicketChange, Visibility, Win
 use crate::desk_setup::SplitEdit;
 use crate::{RequestMeta, Result, Tandem, now_ms};
 use tandem_domain::ticket::{Impact, OwnerSide, TicketStatus, Urgency};
-use tandem_domain::{Actor, Role, Scope, Side, UserId};
+use tandem_domain::{Actor, Role, UserId};
+use tandem_store::engagements;
 use tandem_store::orgs::Org;
-use tandem_store::{engagements, users};
 
 /// Tickets in the demo.
 const TICKETS: usize = 300;
@@ -185,13 +185,23 @@ pub(crate) async fn seed(
     let now = now_ms();
     let mut people = Vec::new();
     for ((client, _), setup) in clients.iter().zip(setups()) {
-        // The demo acts as the client itself while it sets the client up.
-        let as_client = Scope {
-            user_id: UserId::new(),
-            org_id: client.id,
-            side: Side::Client,
-        };
-        let members = users::list_in_org(&t.db, &as_client, client.id).await?;
+        let engagement = engagements::active_for_client(&t.db, client.id)
+            .await?
+            .ok_or(crate::ServiceError::NotFound)?;
+        let assigned: Vec<UserId> = engagements::assignments(&t.db, engagement.id)
+            .await?
+            .into_iter()
+            .map(|a| a.user_id)
+            .collect();
+        let engineers: Vec<Actor> = provider_staff
+            .iter()
+            .filter(|a| assigned.contains(&a.user_id))
+            .cloned()
+            .collect();
+        // Read the client's people as one of its assigned engineers: a real
+        // actor's scope, like every other store call.
+        let reader = engineers.first().ok_or(crate::ServiceError::NotFound)?;
+        let members = t.list_users(reader, client.id).await?;
         let admin = members
             .iter()
             .find(|u| u.role == Role::ClientAdmin)
@@ -206,19 +216,6 @@ pub(crate) async fn seed(
             .iter()
             .filter(|u| u.role == Role::Requester)
             .map(actor_of)
-            .collect();
-        let engagement = engagements::active_for_client(&t.db, client.id)
-            .await?
-            .ok_or(crate::ServiceError::NotFound)?;
-        let assigned: Vec<UserId> = engagements::assignments(&t.db, engagement.id)
-            .await?
-            .into_iter()
-            .map(|a| a.user_id)
-            .collect();
-        let engineers: Vec<Actor> = provider_staff
-            .iter()
-            .filter(|a| assigned.contains(&a.user_id))
-            .cloned()
             .collect();
         t.set_calendar(&admin, client.id, &setup.calendar, &meta)
             .await?;

@@ -1,6 +1,6 @@
 //! The job table (outbox) and in-app notifications.
 
-use crate::{Db, Result, Tx, exec_tx, on_db};
+use crate::{Db, Result, Tx, exec_tx, on_db, on_tx};
 use tandem_domain::{NotificationId, UserId};
 
 /// A claimed job.
@@ -27,30 +27,23 @@ pub async fn enqueue(tx: &mut Tx, kind: &str, payload: &str, run_at: i64) -> Res
 /// Claim up to `limit` due jobs for `lease_ms`. A worker that dies leaves
 /// its lease to run out, and the jobs come back.
 pub async fn claim(tx: &mut Tx, now: i64, lease_ms: i64, limit: i64) -> Result<Vec<Job>> {
-    let jobs = match tx {
-        // PostgreSQL: several processes claim side by side without waiting.
-        Tx::Postgres(t) => sqlx::query_as::<_, Job>(
-            "UPDATE jobs SET locked_until = $1, attempts = attempts + 1 WHERE id IN \
-             (SELECT id FROM jobs WHERE done_at IS NULL AND run_at <= $2 AND (locked_until IS NULL OR locked_until < $2) \
-              ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING id, kind, payload, attempts",
-        )
-        .bind(now + lease_ms)
-        .bind(now)
-        .bind(limit)
-        .fetch_all(&mut **t)
-        .await?,
-        // SQLite: the single writer makes the UPDATE itself atomic.
-        Tx::Sqlite(t) => sqlx::query_as::<_, Job>(
-            "UPDATE jobs SET locked_until = $1, attempts = attempts + 1 WHERE id IN \
-             (SELECT id FROM jobs WHERE done_at IS NULL AND run_at <= $2 AND (locked_until IS NULL OR locked_until < $2) \
-              ORDER BY id LIMIT $3) RETURNING id, kind, payload, attempts",
-        )
-        .bind(now + lease_ms)
-        .bind(now)
-        .bind(limit)
-        .fetch_all(&mut **t)
-        .await?,
+    // PostgreSQL: several processes claim side by side without waiting on
+    // each other's rows. SQLite: the single writer makes the UPDATE atomic.
+    let lock = match tx {
+        Tx::Postgres(_) => " FOR UPDATE SKIP LOCKED",
+        Tx::Sqlite(_) => "",
     };
+    let sql = format!(
+        "UPDATE jobs SET locked_until = $1, attempts = attempts + 1 WHERE id IN \
+         (SELECT id FROM jobs WHERE done_at IS NULL AND run_at <= $2 AND (locked_until IS NULL OR locked_until < $2) \
+          ORDER BY id LIMIT $3{lock}) RETURNING id, kind, payload, attempts"
+    );
+    let jobs = on_tx!(tx, c => sqlx::query_as::<_, Job>(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(now + lease_ms)
+        .bind(now)
+        .bind(limit)
+        .fetch_all(c)
+        .await)?;
     Ok(jobs)
 }
 
