@@ -613,6 +613,7 @@ pub async fn run(
     for (c, n) in set.iter().zip(&numbers) {
         bulk::set_next_ticket_number(db, c.id, n + 1).await?;
     }
+    bulk::analyze(db).await?;
     let secs = loading.elapsed().as_secs_f64();
     println!(
         "bench-seed: {clients} clients, {tickets} tickets, {events_done} timeline entries in {:.1}s \

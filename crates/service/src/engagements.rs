@@ -49,6 +49,7 @@ pub(crate) async fn insert_org(
         require_totp: false,
         created_at: now_ms(),
         ticket_prefix: slug.trim().to_uppercase(),
+        desk_version: 0,
     };
     orgs::insert(tx, &org).await.map_err(|e| match e {
         StoreError::Conflict => {

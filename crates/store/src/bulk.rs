@@ -101,6 +101,14 @@ pub async fn set_next_ticket_number(db: &Db, client: OrgId, next: i64) -> Result
     tx.commit().await
 }
 
+/// Refresh the query planner's statistics after a bulk load, as
+/// PostgreSQL's autovacuum (or SQLite's `PRAGMA optimize`) would in time.
+pub async fn analyze(db: &Db) -> Result<()> {
+    let mut tx = db.begin().await?;
+    exec_tx!(&mut tx, c => sqlx::query("ANALYZE").execute(c).await)?;
+    tx.commit().await
+}
+
 #[cfg(test)]
 mod tests {
     use super::values_sql;

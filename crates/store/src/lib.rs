@@ -11,6 +11,7 @@ pub mod audit;
 pub mod bulk;
 pub mod calendars;
 pub mod engagements;
+mod group_commit;
 pub mod idempotency;
 pub mod jobs;
 pub mod login_failures;
@@ -45,6 +46,10 @@ pub enum StoreError {
     /// Anything the database reported.
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
+    /// The group of transactions this one was committed with failed as a
+    /// whole (SQLite group commit); nothing of it was kept.
+    #[error("commit: {0}")]
+    Commit(std::sync::Arc<sqlx::Error>),
     /// A migration failed.
     #[error("migration: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
@@ -69,8 +74,11 @@ pub enum Db {
     /// SQLite with one writer connection and a pool of readers, so that
     /// writers queue in the process instead of fighting over the file lock.
     Sqlite {
-        /// The single writer.
+        /// The single writer (a pool of one connection, used through
+        /// `group` for transactions and directly for maintenance).
         write: SqlitePool,
+        /// Write transactions, committed in groups.
+        group: std::sync::Arc<group_commit::GroupCommit>,
         /// Readers; WAL lets them run beside the writer.
         read: SqlitePool,
     },
@@ -89,8 +97,8 @@ pub enum Backend {
 
 /// A write transaction. Dropping it without [`Tx::commit`] rolls back.
 pub enum Tx {
-    /// On SQLite.
-    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    /// On SQLite: a member of the writer's current commit group.
+    Sqlite(group_commit::Member),
     /// On PostgreSQL.
     Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
 }
@@ -146,7 +154,8 @@ impl Db {
                 .max_connections(8)
                 .connect_with(opts.read_only(true))
                 .await?;
-            Ok(Db::Sqlite { write, read })
+            let group = group_commit::GroupCommit::new(write.clone());
+            Ok(Db::Sqlite { write, read, group })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let pool = PgPoolOptions::new()
                 .max_connections(16)
@@ -179,7 +188,7 @@ impl Db {
     /// Start a write transaction.
     pub async fn begin(&self) -> Result<Tx> {
         Ok(match self {
-            Db::Sqlite { write, .. } => Tx::Sqlite(write.begin().await?),
+            Db::Sqlite { group, .. } => Tx::Sqlite(group.begin().await?),
             Db::Postgres(p) => Tx::Postgres(p.begin().await?),
         })
     }
@@ -208,7 +217,7 @@ impl Db {
     /// Close all connections (at shutdown, so the WAL is checkpointed).
     pub async fn close(&self) {
         match self {
-            Db::Sqlite { write, read } => {
+            Db::Sqlite { write, read, .. } => {
                 read.close().await;
                 write.close().await;
             }

@@ -22,6 +22,9 @@ pub struct Org {
     pub created_at: i64,
     /// Ticket prefix (the upper-cased slug when empty).
     pub ticket_prefix: String,
+    /// Moves with every change to the client's desk (set by triggers;
+    /// ignored on insert).
+    pub desk_version: i64,
 }
 
 /// Insert an organization.
@@ -43,7 +46,7 @@ pub async fn insert(tx: &mut Tx, org: &Org) -> Result<()> {
 /// An organization within the caller's scope.
 pub async fn find(db: &Db, scope: &Scope, id: OrgId) -> Result<Org> {
     let sql = concat!(
-        "SELECT id, kind, name, slug, require_totp, created_at, ticket_prefix FROM organizations WHERE id = $1 AND ",
+        "SELECT id, kind, name, slug, require_totp, created_at, ticket_prefix, desk_version FROM organizations WHERE id = $1 AND ",
         scope_filter!("id", "$2", "$3")
     );
     on_db!(db, c => sqlx::query_as::<_, Org>(sql)
@@ -57,7 +60,7 @@ pub async fn find(db: &Db, scope: &Scope, id: OrgId) -> Result<Org> {
 /// Every organization the caller can see: their own and engaged clients.
 pub async fn list_visible(db: &Db, scope: &Scope) -> Result<Vec<Org>> {
     let sql = concat!(
-        "SELECT id, kind, name, slug, require_totp, created_at, ticket_prefix FROM organizations WHERE ",
+        "SELECT id, kind, name, slug, require_totp, created_at, ticket_prefix, desk_version FROM organizations WHERE ",
         scope_filter!("id", "$1", "$2"),
         " ORDER BY kind DESC, name"
     );
@@ -70,14 +73,14 @@ pub async fn list_visible(db: &Db, scope: &Scope) -> Result<Vec<Org>> {
 /// An organization by id, without scope: for resolving the signed-in
 /// actor's own organization and for operator commands.
 pub async fn get_unscoped(db: &Db, id: OrgId) -> Result<Org> {
-    let sql = "SELECT id, kind, name, slug, require_totp, created_at, ticket_prefix FROM organizations WHERE id = $1";
+    let sql = "SELECT id, kind, name, slug, require_totp, created_at, ticket_prefix, desk_version FROM organizations WHERE id = $1";
     on_db!(db, c => sqlx::query_as::<_, Org>(sql).bind(id.to_string()).fetch_optional(c).await)?
         .ok_or(StoreError::NotFound)
 }
 
 /// An organization by slug, without scope (operator commands, the demo).
 pub async fn find_by_slug_unscoped(db: &Db, slug: &str) -> Result<Option<Org>> {
-    let sql = "SELECT id, kind, name, slug, require_totp, created_at, ticket_prefix FROM organizations WHERE slug = $1";
+    let sql = "SELECT id, kind, name, slug, require_totp, created_at, ticket_prefix, desk_version FROM organizations WHERE slug = $1";
     Ok(on_db!(db, c => sqlx::query_as::<_, Org>(sql).bind(slug).fetch_optional(c).await)?)
 }
 

@@ -290,21 +290,70 @@ pub struct QueueRow {
 }
 
 /// Tickets the actor may see, filtered and ordered, with names.
+///
+/// With a search, whole words are tried first; the last word is read as a
+/// prefix (so `print` finds `printer`) only when whole words do not fill
+/// the page: a prefix makes the index merge the lists of every word it
+/// starts, which costs in proportion to all their matches.
 pub async fn list(
     db: &Db,
     scope: &Scope,
     requester_only: bool,
     q: &ListQuery,
 ) -> Result<Vec<QueueRow>> {
+    let Some(raw) = q.search.as_deref() else {
+        return list_matching(db, scope, requester_only, q, None).await;
+    };
+    let (whole, prefix) = match db {
+        Db::Sqlite { .. } => (fts5_words(raw, false), fts5_query(raw)),
+        Db::Postgres(_) => (pg_words(raw, false), pg_tsquery(raw)),
+    };
+    if whole.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = list_matching(db, scope, requester_only, q, Some(&whole)).await?;
+    if rows.len() as i64 >= q.limit.clamp(1, 500) {
+        return Ok(rows);
+    }
+    list_matching(db, scope, requester_only, q, Some(&prefix)).await
+}
+
+/// The visibility rule for the actor, on a query whose ticket table is
+/// `t`, with `$1`-`$3` as in [`VISIBLE`]. Client-side people only ever see
+/// their own organization; saying so outright (it follows from
+/// [`VISIBLE`]) lets the planner use the per-client indexes.
+fn visible_to(scope: &Scope, requester_only: bool) -> String {
+    let mut rule = VISIBLE.to_owned();
+    if scope.side == tandem_domain::Side::Client {
+        rule.push_str(" AND t.client_id = $2");
+    }
+    if requester_only {
+        rule.push_str(" AND t.requester_id = $1");
+    }
+    rule
+}
+
+async fn list_matching(
+    db: &Db,
+    scope: &Scope,
+    requester_only: bool,
+    q: &ListQuery,
+    search: Option<&str>,
+) -> Result<Vec<QueueRow>> {
     let cols: Vec<String> = COLS
         .split(", ")
         .map(|c| format!("t.{}", c.trim()))
         .collect();
+    let visible = visible_to(scope, requester_only);
+    // CROSS JOIN fixes the ticket table as the outer loop on SQLite (the
+    // others are primary-key lookups); without it the planner may start
+    // from the organizations and sort every open ticket. PostgreSQL plans
+    // it as the inner join it is.
     let mut sql = format!(
         "SELECT {}, o.name AS client_name, o.ticket_prefix AS client_prefix, k.key AS category_key, k.name AS category_name, \
-         r.name AS requester_name, a.name AS assignee_name FROM tickets t JOIN organizations o ON o.id = t.client_id \
-         JOIN work_categories k ON k.id = t.category_id JOIN users r ON r.id = t.requester_id LEFT JOIN users a ON a.id = t.assignee_id \
-         WHERE {VISIBLE}",
+         r.name AS requester_name, a.name AS assignee_name FROM tickets t CROSS JOIN organizations o \
+         CROSS JOIN work_categories k CROSS JOIN users r LEFT JOIN users a ON a.id = t.assignee_id \
+         WHERE o.id = t.client_id AND k.id = t.category_id AND r.id = t.requester_id AND {visible}",
         cols.join(", ")
     );
     for c in &q.conditions {
@@ -313,25 +362,8 @@ pub async fn list(
     }
     // The search text is always bound, never spliced; requesters ($3 = 1)
     // match public text only.
-    let search_arg = q.search.as_deref().map(|raw| match db {
-        Db::Sqlite { .. } => fts5_query(raw),
-        Db::Postgres(_) => pg_tsquery(raw),
-    });
-    if let Some(s) = &search_arg {
-        let n = q.args.len() + 4;
-        if s.is_empty() {
-            sql.push_str(" AND 1 = 0");
-        } else {
-            sql.push_str(&match db {
-                Db::Sqlite { .. } => format!(
-                    " AND t.id IN (SELECT ticket_id FROM ticket_search WHERE ticket_search MATCH ${n} AND ($3 = 0 OR visibility = 'public'))"
-                ),
-                Db::Postgres(_) => format!(
-                    " AND (t.search @@ to_tsquery('simple', ${n}) OR EXISTS (SELECT 1 FROM ticket_events e WHERE e.ticket_id = t.id \
-                     AND e.search @@ to_tsquery('simple', ${n}) AND ($3 = 0 OR e.visibility = 'public')))"
-                ),
-            });
-        }
+    if search.is_some() {
+        sql.push_str(&search_candidates(db, q, requester_only, &visible));
     }
     sql.push_str(&format!(
         " ORDER BY {} LIMIT {}",
@@ -347,50 +379,96 @@ pub async fn list(
                 Arg::Int(i) => query.bind(*i),
             };
         }
-        if let Some(s) = search_arg.as_ref().filter(|s| !s.is_empty()) {
-            query = query.bind(s.clone());
+        if let Some(s) = search {
+            query = query.bind(s.to_owned());
         }
         query.fetch_all(c).await
     })?)
 }
 
+/// The search condition of [`list`]: the ticket is among the newest
+/// matches. Matching is bounded by the page size instead of the number of
+/// matches, so a common word costs about as much as a rare one: tickets
+/// whose title or description match are read newest first, tickets with a
+/// matching comment newest comment first, each stream joined to the
+/// visibility rule and the caller's conditions and stopped at a page; the
+/// caller's order then applies to those candidates. A requester's own
+/// tickets are few, so for them each of their tickets is probed instead.
+fn search_candidates(db: &Db, q: &ListQuery, requester_only: bool, visible: &str) -> String {
+    let n = q.args.len() + 4;
+    let limit = q.limit.clamp(1, 500);
+    // A ticket with several matching comments appears once per comment in
+    // the comment stream; read further so duplicates rarely shorten a page.
+    let comment_limit = limit * 4;
+    let mut conds = String::new();
+    for c in &q.conditions {
+        conds.push_str(" AND ");
+        conds.push_str(c);
+    }
+    let categories = if conds.contains("k.") {
+        " JOIN work_categories k ON k.id = t.category_id"
+    } else {
+        ""
+    };
+    match db {
+        Db::Sqlite { .. } if requester_only => format!(
+            " AND (EXISTS (SELECT 1 FROM ticket_search s WHERE s.ticket_search MATCH ${n} AND s.rowid = -t.rowid) \
+             OR EXISTS (SELECT 1 FROM ticket_events e JOIN ticket_search s ON s.rowid = e.id WHERE e.ticket_id = t.id \
+             AND e.kind = 'comment' AND e.visibility = 'public' AND s.ticket_search MATCH ${n}))"
+        ),
+        // Ticket rows are indexed under -rowid (newest most negative),
+        // comments under their event id.
+        Db::Sqlite { .. } => format!(
+            " AND t.rowid IN (SELECT tr FROM (SELECT t.rowid AS tr FROM ticket_search s JOIN tickets t ON t.rowid = -s.rowid{categories} \
+             WHERE s.ticket_search MATCH ${n} AND s.rowid < 0 AND {visible}{conds} ORDER BY s.rowid LIMIT {limit}) \
+             UNION SELECT tr FROM (SELECT t.rowid AS tr FROM ticket_search s JOIN tickets t ON t.id = s.ticket_id{categories} \
+             WHERE s.ticket_search MATCH ${n} AND s.rowid > 0 AND ($3 = 0 OR s.visibility = 'public') AND {visible}{conds} \
+             ORDER BY s.rowid DESC LIMIT {comment_limit}))"
+        ),
+        Db::Postgres(_) => format!(
+            " AND t.id IN ((SELECT t.id FROM tickets t{categories} WHERE t.search @@ to_tsquery('simple', ${n}) AND {visible}{conds} \
+             ORDER BY t.created_at DESC LIMIT {limit}) \
+             UNION (SELECT t.id FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id{categories} \
+             WHERE e.search @@ to_tsquery('simple', ${n}) AND ($3 = 0 OR e.visibility = 'public') AND {visible}{conds} \
+             ORDER BY e.id DESC LIMIT {comment_limit}))"
+        ),
+    }
+}
+
 /// An FTS5 query for what a person typed: every word quoted (so no
 /// operator or syntax error can come from input), all required, the last
-/// one as a prefix so results follow typing.
+/// one as a prefix so that a word cut short still matches.
 pub fn fts5_query(raw: &str) -> String {
-    let words: Vec<String> = raw
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .take(16)
-        .map(|w| format!("\"{w}\""))
-        .collect();
-    match words.split_last() {
-        Some((last, rest)) => {
-            let mut q: Vec<String> = rest.to_vec();
-            q.push(format!("{last}*"));
-            q.join(" ")
-        }
-        None => String::new(),
+    fts5_words(raw, true)
+}
+
+fn fts5_words(raw: &str, last_as_prefix: bool) -> String {
+    let mut words: Vec<String> = search_words(raw).map(|w| format!("\"{w}\"")).collect();
+    if last_as_prefix && let Some(last) = words.last_mut() {
+        last.push('*');
     }
+    words.join(" ")
 }
 
 /// The same words as [`fts5_query`], as a PostgreSQL `tsquery`: all
 /// required, the last as a prefix, so both backends find the same tickets.
 pub fn pg_tsquery(raw: &str) -> String {
-    let words: Vec<String> = raw
-        .split(|c: char| !c.is_alphanumeric())
+    pg_words(raw, true)
+}
+
+fn pg_words(raw: &str, last_as_prefix: bool) -> String {
+    let mut words: Vec<String> = search_words(raw).map(|w| w.to_lowercase()).collect();
+    if last_as_prefix && let Some(last) = words.last_mut() {
+        last.push_str(":*");
+    }
+    words.join(" & ")
+}
+
+/// The words of a search (at most 16), without any punctuation.
+fn search_words(raw: &str) -> impl Iterator<Item = &str> {
+    raw.split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
         .take(16)
-        .map(|w| w.to_lowercase())
-        .collect();
-    match words.split_last() {
-        Some((last, rest)) => {
-            let mut q: Vec<String> = rest.to_vec();
-            q.push(format!("{last}:*"));
-            q.join(" & ")
-        }
-        None => String::new(),
-    }
 }
 
 /// Tickets whose next SLA warning or breach is due, for the worker.

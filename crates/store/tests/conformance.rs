@@ -158,6 +158,7 @@ conformance! {
     check_audit_rollback_leaves_no_gap => audit_rollback_leaves_no_gap_sqlite, audit_rollback_leaves_no_gap_postgres;
     check_audit_concurrent_appends_chain => audit_concurrent_appends_chain_sqlite, audit_concurrent_appends_chain_postgres;
     check_audit_list_for_org_scope => audit_list_for_org_scope_sqlite, audit_list_for_org_scope_postgres;
+    check_transactions_stand_alone => transactions_stand_alone_sqlite, transactions_stand_alone_postgres;
     check_backup => backup_sqlite, backup_postgres;
     check_split_categories => split_categories_sqlite, split_categories_postgres;
     check_split_lines_and_history => split_lines_and_history_sqlite, split_lines_and_history_postgres;
@@ -266,6 +267,7 @@ fn org(kind: Side, name: &str, slug: &str) -> Org {
         require_totp: false,
         created_at: T0,
         ticket_prefix: slug.to_uppercase(),
+        desk_version: 0,
     }
 }
 
@@ -1874,6 +1876,100 @@ async fn check_audit_concurrent_appends_chain(db: &Db) {
     seqs.sort_unstable();
     assert_eq!(seqs, (1..=N).collect::<Vec<_>>());
     assert_eq!(verify_chain(whole_log(db).await), Ok(N as u64));
+}
+
+/// Concurrent write transactions each keep or lose their own work, however
+/// they end (on SQLite they share commit groups): committed ones are
+/// readable as soon as `commit` returns, rolled back, cancelled and failed
+/// ones leave nothing, and the writer is free afterwards.
+async fn check_transactions_stand_alone(db: &Db) {
+    const N: i64 = 48;
+    let taken = org(Side::Client, "Taken", "taken");
+    insert_orgs(db, &[&taken]).await;
+    let org = OrgId::new();
+    let mut tasks = Vec::new();
+    for i in 0..N {
+        let db = db.clone();
+        let taken = taken.clone();
+        tasks.push(tokio::spawn(async move {
+            let id = i.to_string();
+            let work = async {
+                let mut tx = db.begin().await.expect("begin");
+                audit::append(&mut tx, audit_record(Some(org), "t", &id, T0 + i))
+                    .await
+                    .expect("append");
+                tokio::task::yield_now().await;
+                match i % 4 {
+                    0 => {
+                        tx.commit().await.expect("commit");
+                        // Readable once commit returns, through the readers.
+                        assert!(
+                            whole_log(&db)
+                                .await
+                                .iter()
+                                .any(|e| e.record.object_id == id),
+                            "committed entry {id} is visible"
+                        );
+                        true
+                    }
+                    1 => false, // dropped: rolled back
+                    2 => {
+                        // A failing statement after the append; the caller
+                        // gives up the transaction.
+                        let clash = Org {
+                            id: OrgId::new(),
+                            ..taken.clone()
+                        };
+                        assert!(matches!(
+                            orgs::insert(&mut tx, &clash).await,
+                            Err(StoreError::Conflict)
+                        ));
+                        false
+                    }
+                    _ => {
+                        // Cancelled while holding the transaction.
+                        tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+                        unreachable!("cancelled")
+                    }
+                }
+            };
+            let kept = if i % 4 == 3 {
+                tokio::time::timeout(std::time::Duration::from_millis(50), work)
+                    .await
+                    .unwrap_or(false)
+            } else {
+                work.await
+            };
+            kept.then_some(id)
+        }));
+    }
+    let mut kept = Vec::new();
+    for t in tasks {
+        kept.extend(t.await.expect("task"));
+    }
+    kept.sort();
+    let mut logged: Vec<String> = whole_log(db)
+        .await
+        .into_iter()
+        .map(|e| e.record.object_id)
+        .collect();
+    logged.sort();
+    let mut expected: Vec<String> = (0..N)
+        .filter(|i| i % 4 == 0)
+        .map(|i| i.to_string())
+        .collect();
+    expected.sort();
+    assert_eq!(kept, expected, "every committing task finished");
+    assert_eq!(logged, expected, "exactly the committed entries are kept");
+    assert_eq!(verify_chain(whole_log(db).await), Ok(expected.len() as u64));
+    // The writer is free: a new transaction goes through at once.
+    let next = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        append_one(db, audit_record(Some(org), "t", "after", T0 + N)),
+    )
+    .await
+    .expect("the writer is not left held");
+    assert_eq!(next, expected.len() as i64 + 1);
 }
 
 async fn check_audit_list_for_org_scope(db: &Db) {
