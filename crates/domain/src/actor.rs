@@ -150,6 +150,8 @@ pub struct Actor {
     pub role: Role,
     /// Their e-mail, kept for audit entries.
     pub email: String,
+    /// Their display name (shown as the requester of what they open).
+    pub name: String,
 }
 
 impl Actor {

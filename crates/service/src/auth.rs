@@ -90,6 +90,7 @@ pub fn actor_of(u: &User) -> Actor {
         org_id: u.org_id,
         role: u.role,
         email: u.email.clone(),
+        name: u.name.clone(),
     }
 }
 
@@ -438,17 +439,17 @@ impl Tandem {
 
     /// The actor behind a bearer token, if it is live and its user active.
     pub async fn resolve_token(&self, secret: &str) -> Result<Actor> {
-        let t = tokens::find_live_by_hash(&self.db, &sha256_hex(secret))
+        let t = tokens::holder_by_hash(&self.db, &sha256_hex(secret))
             .await?
             .ok_or(ServiceError::Unauthenticated)?;
-        let u = users::get_for_actor(&self.db, t.user_id).await?;
+        let u = t.user;
         if !u.active {
             return Err(ServiceError::Unauthenticated);
         }
         let now = now_ms();
         if t.last_used_at.is_none_or(|at| now - at > 60_000) {
             let mut tx = self.db.begin().await?;
-            tokens::touch(&mut tx, t.id, now).await?;
+            tokens::touch(&mut tx, t.token_id, now).await?;
             tx.commit().await?;
         }
         Ok(actor_of(&u))

@@ -126,6 +126,15 @@ fn body_of(field: &'static str, raw: &str, max: usize) -> Result<String> {
     Ok(raw.trim().to_owned())
 }
 
+/// A client's ticket prefix (its upper-cased slug when none is set).
+fn prefix_of(client: &orgs::Org) -> String {
+    if client.ticket_prefix.is_empty() {
+        client.slug.to_uppercase()
+    } else {
+        client.ticket_prefix.clone()
+    }
+}
+
 /// The label of a ticket, e.g. `ALDER-12`.
 pub fn ticket_label(prefix: &str, number: i64) -> String {
     format!("{prefix}-{number}")
@@ -170,7 +179,7 @@ impl Policy {
         }
     }
 
-    fn default_for(p: Priority) -> Self {
+    pub(crate) fn default_for(p: Priority) -> Self {
         let (_, response, resolution, always) = DEFAULT_POLICIES
             .iter()
             .copied()
@@ -192,7 +201,7 @@ impl Policy {
 
 /// Everything a ticket's clocks run on, loaded once per change.
 struct ClockContext {
-    business: Box<dyn WorkingTime + Send + Sync>,
+    business: std::sync::Arc<dyn WorkingTime + Send + Sync>,
     policy: Policy,
 }
 
@@ -373,7 +382,8 @@ pub struct TicketView {
 
 impl Tandem {
     async fn clock_context(&self, tx: &mut Tx, t: &Ticket) -> Result<ClockContext> {
-        let business = working_time(calendars::calendar_tx(tx, t.client_id).await?.as_ref())?;
+        let business =
+            working_time(calendars::calendar_tx(tx, t.client_id).await?.as_ref())?.into();
         let policy = match t
             .engagement_id
             .as_deref()
@@ -408,13 +418,10 @@ impl Tandem {
         meta: &RequestMeta,
         now: i64,
     ) -> Result<TicketView> {
-        self.authorize(actor, Action::OpenTicket, input.client_id)
+        let client = self
+            .authorize_org(actor, Action::OpenTicket, input.client_id)
             .await?;
-        if orgs::find(&self.db, &actor.scope(), input.client_id)
-            .await?
-            .kind
-            != tandem_domain::Side::Client
-        {
+        if client.kind != tandem_domain::Side::Client {
             return Err(ValidationError::new(
                 "client_id",
                 "tickets belong to a client organization",
@@ -427,19 +434,24 @@ impl Tandem {
             (Role::Requester, _) | (_, None) => actor.user_id,
             (_, Some(r)) => r,
         };
-        let req_user = users::find(&self.db, &actor.scope(), requester)
-            .await
-            .map_err(|_| ValidationError::new("requester_id", "is not a person of this client"))?;
-        if req_user.org_id != input.client_id && requester != actor.user_id {
-            return Err(
-                ValidationError::new("requester_id", "is not a person of this client").into(),
-            );
-        }
-        let mut tx = self.db.begin().await?;
-        let engagement = tickets::active_engagement_tx(&mut tx, input.client_id).await?;
-        ensure_desk(&mut tx, input.client_id, engagement).await?;
-        let categories = category_rows_tx(&mut tx, input.client_id).await?;
-        let category = categories
+        let requester_name = if requester == actor.user_id {
+            actor.name.clone()
+        } else {
+            let someone = users::find(&self.db, &actor.scope(), requester)
+                .await
+                .ok()
+                .filter(|u| u.org_id == input.client_id)
+                .ok_or_else(|| {
+                    ValidationError::new("requester_id", "is not a person of this client")
+                })?;
+            someone.name
+        };
+        // Everything routing and the clocks need comes from the cached desk,
+        // so the write transaction below holds the writer only for writes.
+        let desk = self.desk_of(actor, &client).await?;
+        let engagement = desk.engagement;
+        let category = desk
+            .categories
             .iter()
             .find(|c| c.key == input.category)
             .ok_or_else(|| {
@@ -448,34 +460,18 @@ impl Tandem {
                     format!("{:?} is not a category of this client", input.category),
                 )
             })?;
-        let matrix = match engagement {
-            Some(e) => priority_matrix(&mut tx, e).await?,
-            None => PriorityMatrix::default(),
-        };
-        let priority = matrix.priority(input.impact, input.urgency);
-        let business = working_time(
-            calendars::calendar_tx(&mut tx, input.client_id)
-                .await?
-                .as_ref(),
-        )?;
-        let in_hours = business.is_open(now);
-        let routing = match engagement {
-            Some(e) => split::line_tx(&mut tx, e, &category.id)
-                .await?
-                .map(|l| split_line(&l).route(in_hours)),
-            None => None,
-        };
+        let priority = desk.matrix.priority(input.impact, input.urgency);
+        let in_hours = desk.business.is_open(now);
+        let routing = engagement
+            .and(desk.line(&category.id))
+            .map(|l| split_line(l).route(in_hours));
         let (owner, assignee) =
             routing.map_or((OwnerSide::InHouse, None), |r| (r.owner, r.assignee));
         let assignee = self.still_works(assignee, input.client_id).await?;
-        let policy = match engagement {
-            Some(e) => calendars::policy_tx(&mut tx, e, priority.as_str())
-                .await?
-                .map(|r| Policy::from_row(&r)),
-            None => None,
-        }
-        .unwrap_or_else(|| Policy::default_for(priority));
-        let ctx = ClockContext { business, policy };
+        let ctx = ClockContext {
+            business: desk.business.clone(),
+            policy: desk.policy(priority),
+        };
         let response = SlaClock::start(
             ctx.policy.response_minutes,
             now,
@@ -488,6 +484,7 @@ impl Tandem {
             ctx.time(),
             ctx.policy.warn_percent,
         );
+        let mut tx = self.db.begin().await?;
         let number = tickets::take_number(&mut tx, input.client_id).await?;
         let mut t = Ticket {
             id: TicketId::new(),
@@ -504,7 +501,7 @@ impl Tandem {
             priority_reason: None,
             status: TicketStatus::New.as_str().into(),
             owner_side: owner_text(owner).into(),
-            assignee_id: assignee.map(|a| a.to_string()),
+            assignee_id: assignee.as_ref().map(|a| a.id.to_string()),
             source: input.source.as_str().into(),
             version: 0,
             created_at: now,
@@ -541,10 +538,10 @@ impl Tandem {
             change: json!({ "number": number, "title": t.title, "category": category.key, "priority": t.priority, "owner_side": t.owner_side, "assignee": t.assignee_id }),
         })
         .await?;
-        if let Some(a) = assignee.filter(|a| *a != actor.user_id) {
+        if let Some(a) = assignee.as_ref().filter(|a| a.id != actor.user_id) {
             notify(
                 &mut tx,
-                a,
+                a.id,
                 &t,
                 "assigned",
                 &format!("#{number} {} was assigned to you", t.title),
@@ -552,7 +549,14 @@ impl Tandem {
             .await?;
         }
         tx.commit().await?;
-        self.ticket_view(actor, t).await
+        Ok(TicketView {
+            label: ticket_label(&prefix_of(&client), t.number),
+            client_name: client.name,
+            category: (category.key.clone(), category.name.clone()),
+            requester_name,
+            assignee_name: assignee.map(|a| a.name),
+            ticket: t,
+        })
     }
 
     /// A ticket with names, if the actor may see it.
@@ -566,11 +570,7 @@ impl Tandem {
 
     pub(crate) async fn ticket_view(&self, actor: &Actor, t: Ticket) -> Result<TicketView> {
         let client = orgs::find(&self.db, &actor.scope(), t.client_id).await?;
-        let prefix = if client.ticket_prefix.is_empty() {
-            client.slug.to_uppercase()
-        } else {
-            client.ticket_prefix.clone()
-        };
+        let prefix = prefix_of(&client);
         let category = split::categories(&self.db, &actor.scope(), t.client_id)
             .await?
             .into_iter()
@@ -889,7 +889,7 @@ impl Tandem {
                 .and_then(|l| split_line(&l).assignee_for(to)),
             None => None,
         };
-        let assignee = self.still_works(assignee, t.client_id).await?;
+        let assignee = self.still_works(assignee, t.client_id).await?.map(|u| u.id);
         if to == OwnerSide::Provider && t.engagement_id.is_none() {
             return Err(ServiceError::Conflict(
                 "this client has no active engagement with a provider".into(),
@@ -1129,12 +1129,13 @@ impl Tandem {
     /// may be handed its tickets or hear about them).
     /// A default pick-up from the split, if that person still works the
     /// client (an engineer taken off the engagement no longer gets work).
-    async fn still_works(&self, who: Option<UserId>, client: OrgId) -> Result<Option<UserId>> {
+    async fn still_works(
+        &self,
+        who: Option<UserId>,
+        client: OrgId,
+    ) -> Result<Option<tandem_store::users::User>> {
         let Some(u) = who else { return Ok(None) };
-        match users::get_for_actor(&self.db, u).await {
-            Ok(user) if user.active && self.works_client(&user, client).await? => Ok(Some(u)),
-            _ => Ok(None),
-        }
+        Ok(users::working_client(&self.db, u, client).await?)
     }
 
     pub(crate) async fn works_client(
@@ -1174,21 +1175,26 @@ pub fn split_line(l: &SplitRow) -> SplitLine {
 /// An engagement's priority matrix (the default one when unset or damaged).
 pub(crate) async fn priority_matrix(tx: &mut Tx, e: EngagementId) -> Result<PriorityMatrix> {
     let raw = tandem_store::engagements::priority_matrix_tx(tx, e).await?;
-    let cells: Vec<Priority> = serde_json::from_str::<Vec<String>>(&raw)
+    Ok(parse_matrix(&raw))
+}
+
+/// A stored priority matrix (the default one when damaged).
+pub(crate) fn parse_matrix(raw: &str) -> PriorityMatrix {
+    let cells: Vec<Priority> = serde_json::from_str::<Vec<String>>(raw)
         .unwrap_or_default()
         .iter()
         .filter_map(|p| p.parse().ok())
         .collect();
     if cells.len() != 9 {
-        return Ok(PriorityMatrix::default());
+        return PriorityMatrix::default();
     }
-    Ok(PriorityMatrix {
+    PriorityMatrix {
         grid: [
             [cells[0], cells[1], cells[2]],
             [cells[3], cells[4], cells[5]],
             [cells[6], cells[7], cells[8]],
         ],
-    })
+    }
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -11,6 +11,7 @@ mod calendar_support;
 pub mod demo;
 mod demo_desk;
 pub mod desk;
+mod desk_cache;
 pub mod desk_setup;
 pub mod engagements;
 pub mod idempotency;
@@ -159,12 +160,18 @@ pub struct Tandem {
     pub db: Db,
     /// The settings.
     pub settings: Settings,
+    /// Each client's desk, for opening tickets.
+    desks: std::sync::Arc<desk_cache::DeskCache>,
 }
 
 impl Tandem {
     /// Services over `db` with `settings`.
     pub fn new(db: Db, settings: Settings) -> Self {
-        Self { db, settings }
+        Self {
+            db,
+            settings,
+            desks: std::sync::Arc::default(),
+        }
     }
 
     /// Ask the policy whether `actor` may do `action` on `org`, looking the
@@ -175,6 +182,33 @@ impl Tandem {
             Decision::Allow => Ok(()),
             Decision::Forbidden => Err(ServiceError::Forbidden),
             Decision::NotFound => Err(ServiceError::NotFound),
+        }
+    }
+
+    /// [`Tandem::authorize`] for use cases that need the organization row
+    /// too, in one read: the row is found only within the actor's scope
+    /// (their own organization or an engaged client), which is exactly the
+    /// relation the policy asks about.
+    pub(crate) async fn authorize_org(
+        &self,
+        actor: &Actor,
+        action: Action,
+        org: OrgId,
+    ) -> Result<tandem_store::orgs::Org> {
+        let found = match tandem_store::orgs::find(&self.db, &actor.scope(), org).await {
+            Ok(o) => Some(o),
+            Err(StoreError::NotFound) => None,
+            Err(e) => return Err(e.into()),
+        };
+        let relation = match &found {
+            Some(o) if o.id == actor.org_id => policy::Relation::Own,
+            Some(_) => policy::Relation::Engaged,
+            None => policy::Relation::Foreign,
+        };
+        match (policy::decide(actor.role, action, relation), found) {
+            (Decision::Allow, Some(o)) => Ok(o),
+            (Decision::Forbidden, _) => Err(ServiceError::Forbidden),
+            _ => Err(ServiceError::NotFound),
         }
     }
 }

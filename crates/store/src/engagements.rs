@@ -163,6 +163,13 @@ pub async fn priority_matrix_tx(tx: &mut Tx, id: EngagementId) -> Result<String>
     .ok_or(StoreError::NotFound)
 }
 
+/// Same as [`priority_matrix_tx`], read outside a transaction.
+pub async fn priority_matrix(db: &Db, id: EngagementId) -> Result<String> {
+    on_db!(db, c => sqlx::query_scalar::<_, String>("SELECT priority_matrix FROM engagements WHERE id = $1")
+        .bind(id.to_string()).fetch_optional(c).await)?
+    .ok_or(StoreError::NotFound)
+}
+
 /// Replace an engagement's priority matrix.
 pub async fn set_priority_matrix(tx: &mut Tx, id: EngagementId, matrix: &str) -> Result<()> {
     exec_tx!(tx, c => sqlx::query("UPDATE engagements SET priority_matrix = $1 WHERE id = $2")

@@ -34,11 +34,25 @@ pub async fn insert(tx: &mut Tx, t: &ApiToken, token_hash: &str) -> Result<()> {
     Ok(())
 }
 
-/// A live (unrevoked) token by the hash of its secret.
-pub async fn find_live_by_hash(db: &Db, token_hash: &str) -> Result<Option<ApiToken>> {
-    Ok(on_db!(db, c => sqlx::query_as::<_, ApiToken>(
-        "SELECT id, user_id, name, prefix, created_at, last_used_at, revoked_at FROM api_tokens \
-         WHERE token_hash = $1 AND revoked_at IS NULL")
+/// A live token with its user, read together (every API request does it).
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct TokenHolder {
+    /// The token's id.
+    #[sqlx(try_from = "String")]
+    pub token_id: ApiTokenId,
+    /// Its last use (epoch ms).
+    pub last_used_at: Option<i64>,
+    /// Whose rights it carries.
+    #[sqlx(flatten)]
+    pub user: crate::users::User,
+}
+
+/// The unrevoked token with this hash, and its user.
+pub async fn holder_by_hash(db: &Db, token_hash: &str) -> Result<Option<TokenHolder>> {
+    Ok(on_db!(db, c => sqlx::query_as::<_, TokenHolder>(
+        "SELECT t.id AS token_id, t.last_used_at, u.id, u.org_id, u.email, u.name, u.role, u.password_hash, u.totp_secret, \
+         u.totp_enabled, u.totp_last_step, u.active, u.created_at, u.updated_at FROM api_tokens t JOIN users u ON u.id = t.user_id \
+         WHERE t.token_hash = $1 AND t.revoked_at IS NULL")
         .bind(token_hash).fetch_optional(c).await)?)
 }
 

@@ -82,6 +82,18 @@ pub async fn get_for_actor(db: &Db, id: UserId) -> Result<User> {
     .ok_or(StoreError::NotFound)
 }
 
+/// The user, if active and working `client`: its own people, or provider
+/// staff assigned to its active engagement.
+pub async fn working_client(db: &Db, id: UserId, client: OrgId) -> Result<Option<User>> {
+    let sql = select_users!(
+        "WHERE id = $1 AND active AND (org_id = $2 OR EXISTS (SELECT 1 FROM engagements e \
+         JOIN engagement_engineers a ON a.engagement_id = e.id WHERE e.client_id = $2 \
+         AND e.provider_id = users.org_id AND a.user_id = users.id AND e.status = 'active'))"
+    );
+    Ok(on_db!(db, c => sqlx::query_as::<_, User>(sql)
+        .bind(id.to_string()).bind(client.to_string()).fetch_optional(c).await)?)
+}
+
 /// Same as [`get_for_actor`] inside a write transaction.
 pub async fn get_for_actor_tx(tx: &mut Tx, id: UserId) -> Result<User> {
     on_tx!(tx, c => sqlx::query_as::<_, User>(select_users!("WHERE id = $1"))

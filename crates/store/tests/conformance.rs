@@ -1533,19 +1533,16 @@ async fn check_tokens_lifecycle(db: &Db) {
     )
     .await;
 
-    let found = tokens::find_live_by_hash(db, "hash-laptop")
+    let found = tokens::holder_by_hash(db, "hash-laptop")
         .await
         .expect("find")
         .expect("live token");
-    assert_eq!(found.id, laptop.id);
-    assert_eq!(found.user_id, laptop.user_id);
-    assert_eq!(found.name, laptop.name);
-    assert_eq!(found.prefix, laptop.prefix);
-    assert_eq!(found.created_at, laptop.created_at);
+    assert_eq!(found.token_id, laptop.id);
+    assert_eq!(found.user.id, laptop.user_id);
+    assert_eq!(found.user.email, w.client_admin.email);
     assert_eq!(found.last_used_at, None);
-    assert_eq!(found.revoked_at, None);
     assert!(
-        tokens::find_live_by_hash(db, "hash-nope")
+        tokens::holder_by_hash(db, "hash-nope")
             .await
             .expect("find")
             .is_none()
@@ -1568,7 +1565,7 @@ async fn check_tokens_lifecycle(db: &Db) {
 
     // Use is noted at most once a minute.
     let last_used = || async move {
-        tokens::find_live_by_hash(db, "hash-laptop")
+        tokens::holder_by_hash(db, "hash-laptop")
             .await
             .expect("find")
             .expect("live")
@@ -1586,7 +1583,7 @@ async fn check_tokens_lifecycle(db: &Db) {
         assert_eq!(last_used().await, Some(expected), "touch at {at}");
     }
     assert_eq!(
-        tokens::find_live_by_hash(db, "hash-ci")
+        tokens::holder_by_hash(db, "hash-ci")
             .await
             .expect("find")
             .expect("live")
@@ -1625,7 +1622,7 @@ async fn check_tokens_revoke_is_owner_only(db: &Db) {
         tx.commit().await.expect("commit");
     }
     assert!(
-        tokens::find_live_by_hash(db, "hash-laptop")
+        tokens::holder_by_hash(db, "hash-laptop")
             .await
             .expect("find")
             .is_some()
@@ -1637,14 +1634,14 @@ async fn check_tokens_revoke_is_owner_only(db: &Db) {
         .expect("owner revokes");
     tx.commit().await.expect("commit");
     assert!(
-        tokens::find_live_by_hash(db, "hash-laptop")
+        tokens::holder_by_hash(db, "hash-laptop")
             .await
             .expect("find")
             .is_none(),
         "a revoked token no longer authenticates"
     );
     assert!(
-        tokens::find_live_by_hash(db, "hash-ci")
+        tokens::holder_by_hash(db, "hash-ci")
             .await
             .expect("find")
             .is_some()

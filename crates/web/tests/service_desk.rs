@@ -418,6 +418,49 @@ async fn new_tickets_route_by_the_split_and_the_clients_clock() {
     ));
 }
 
+/// Opening tickets keeps each client's desk in memory; a change to the
+/// split written by anything else (another Tandem process on the same
+/// database, a hand-made fix) still routes the very next ticket.
+#[tokio::test]
+async fn a_split_changed_outside_this_process_routes_the_next_ticket() {
+    let app = TestApp::demo().await;
+    let priya = app.token(PRIYA).await;
+    let alder = app.org("alder");
+    set_line(
+        &app,
+        &priya,
+        &alder,
+        "network",
+        ("in_house", "in_house"),
+        None,
+        None,
+    )
+    .await;
+    let before = open(&app, &priya, &alder, "Switch one", "network", "low", "low").await;
+    assert_eq!(before["owner_side"], "in_house", "{before}");
+
+    // Not through this process: a plain UPDATE on the table.
+    let sql = "UPDATE split_lines SET business_hours = 'provider', after_hours = 'provider' \
+               WHERE category_id IN (SELECT id FROM work_categories WHERE client_id = $1 AND key = 'network')";
+    let changed = match &app.tandem.db {
+        tandem_service::Db::Sqlite { write, .. } => sqlx::query(sql)
+            .bind(&alder)
+            .execute(write)
+            .await
+            .unwrap()
+            .rows_affected(),
+        tandem_service::Db::Postgres(p) => sqlx::query(sql)
+            .bind(&alder)
+            .execute(p)
+            .await
+            .unwrap()
+            .rows_affected(),
+    };
+    assert_eq!(changed, 1);
+    let after = open(&app, &priya, &alder, "Switch two", "network", "low", "low").await;
+    assert_eq!(after["owner_side"], "provider", "{after}");
+}
+
 // ---- 2. hand-off ---------------------------------------------------------
 
 #[tokio::test]
