@@ -23,7 +23,7 @@ TICKETS=${TICKETS:-1000000}
 THREADS=${THREADS:-2}
 CONNS=${CONNS:-16}
 DURATION=${DURATION:-20s}
-SCENARIOS=${SCENARIOS:-create queue search}
+SCENARIOS=${SCENARIOS:-create queue queue_page search}
 PORT=${PORT:-18080}
 WORK=${WORK:-$(mktemp -d /tmp/tandem-bench.XXXXXX)}
 mkdir -p "$WORK"
@@ -67,6 +67,18 @@ for _ in $(seq 1 120); do
 done
 curl -fsS "http://127.0.0.1:$PORT/readyz" > /dev/null
 
+# A browser session for the page scenario: the login form, as a person
+# signs in (its CSRF cookie and field, the Origin the server checks).
+JAR="$WORK/cookies.txt"
+rm -f "$JAR"
+csrf=$(curl -fsS -c "$JAR" "http://127.0.0.1:$PORT/login" | grep -o 'name="csrf" value="[^"]*"' | sed 's/.*value="//; s/"$//')
+curl -fsS -o /dev/null -b "$JAR" -c "$JAR" -H "Origin: http://127.0.0.1:$PORT" \
+  --data-urlencode "email=dev.ramanathan@harborlane.example" --data-urlencode "password=tandem-demo-2026" \
+  --data-urlencode "csrf=$csrf" "http://127.0.0.1:$PORT/login"
+TANDEM_SESSION=$(awk '$6 == "tandem_session" { print $7 }' "$JAR")
+[[ -n "$TANDEM_SESSION" ]] || { echo "could not sign in for the page scenario" >&2; exit 1; }
+export TANDEM_SESSION
+
 rss() { awk '/^VmHWM|^VmRSS/ { printf "%s %d MiB  ", $1, $2 / 1024 }' "/proc/$PID/status"; }
 echo "== server pid $PID; after start: $(rss)" | tee "$WORK/rss.txt"
 
@@ -79,6 +91,8 @@ probe() {
 }
 probe "/api/v1/tickets?view=my_side&limit=50"
 probe "/api/v1/tickets?view=my_side&limit=50"
+curl -sS -o /dev/null -m 60 -w 'single /tickets?view=my_side (page): %{http_code} %{time_total}s\n' \
+  -H "Cookie: tandem_session=$TANDEM_SESSION" "http://127.0.0.1:$PORT/tickets?view=my_side" | tee -a "$WORK/probes.txt"
 for w in printer network vmware jamf; do probe "/api/v1/tickets?view=all&limit=50&q=$w"; done
 
 for s in $SCENARIOS; do
