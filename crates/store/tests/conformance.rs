@@ -170,6 +170,7 @@ conformance! {
     check_tickets_update_versions => tickets_update_versions_sqlite, tickets_update_versions_postgres;
     check_tickets_list_query => tickets_list_query_sqlite, tickets_list_query_postgres;
     check_tickets_search => tickets_search_sqlite, tickets_search_postgres;
+    check_tickets_search_pages => tickets_search_pages_sqlite, tickets_search_pages_postgres;
     check_tickets_sla_worker => tickets_sla_worker_sqlite, tickets_sla_worker_postgres;
     check_tickets_timeline => tickets_timeline_sqlite, tickets_timeline_postgres;
     check_tickets_watchers => tickets_watchers_sqlite, tickets_watchers_postgres;
@@ -3234,6 +3235,77 @@ async fn check_tickets_list_query(db: &Db) {
             .await
             .is_empty()
     );
+}
+
+/// Search reads only as far as a page: the newest matches (by ticket text
+/// and by comment), whole words first, the last word as a prefix only when
+/// whole words do not fill the page.
+async fn check_tickets_search_pages(db: &Db) {
+    let (w, network, ..) = desk(db).await;
+    let mut rows: Vec<Ticket> = (1..=70)
+        .map(|n| {
+            let mut t = ticket(
+                &w.client,
+                &w.requester,
+                &network.id,
+                n,
+                &format!("Printer {n}"),
+            );
+            t.created_at = T0 + n * MINUTE;
+            t
+        })
+        .collect();
+    let mut plural = ticket(
+        &w.client,
+        &w.requester,
+        &network.id,
+        71,
+        "Printers everywhere",
+    );
+    plural.description = "All floors".to_owned();
+    plural.created_at = T0 + 71 * MINUTE;
+    let mut toner = ticket(&w.client, &w.requester, &network.id, 72, "Toner low");
+    toner.description = "Third floor".to_owned();
+    toner.created_at = T0 + 72 * MINUTE;
+    rows.push(plural);
+    rows.push(toner.clone());
+    insert_tickets(db, &rows.iter().collect::<Vec<_>>()).await;
+    insert_events(
+        db,
+        &[&event(
+            &toner,
+            "comment",
+            "public",
+            "The printer toner is out",
+            T0 + 80 * MINUTE,
+        )],
+    )
+    .await;
+    let cs = scope(&w.client_admin);
+    let search = |text: &'static str, limit: i64| async move {
+        let q = ListQuery {
+            order: "t.created_at DESC",
+            limit,
+            search: Some(text.to_owned()),
+            ..ListQuery::default()
+        };
+        ticket_numbers(&tickets::list(db, &cs, false, &q).await.expect("search"))
+    };
+    let newest = |from: i64, to: i64| (to..=from).rev().collect::<Vec<i64>>();
+
+    // 70 titles and one comment say "printer": the page holds the newest
+    // 50; the plural, a prefix match only, waits for a page of its own.
+    let mut expected = vec![72];
+    expected.extend(newest(70, 22));
+    assert_eq!(search("printer", 50).await, expected);
+    assert_eq!(search("printer", 5).await, vec![72, 70, 69, 68, 67]);
+    // No whole word "print": the prefix finds all three kinds.
+    let mut expected = vec![72, 71];
+    expected.extend(newest(70, 23));
+    assert_eq!(search("print", 50).await, expected);
+    // Few whole-word matches: the prefix completes the page.
+    assert_eq!(search("printers", 50).await, vec![71]);
+    assert_eq!(search("toner", 50).await, vec![72]);
 }
 
 async fn check_tickets_search(db: &Db) {
