@@ -105,36 +105,36 @@ impl GroupCommit {
             group: self.clone(),
             holding: false,
         };
-        let mut w = self.writer.clone().lock_owned().await;
-        // Holding the writer: this task will finish the group itself.
+        let w = self.writer.clone().lock_owned().await;
+        // Holding the writer: from here on the member finishes the group.
         queued.holding = true;
         drop(queued);
-        let joined = async {
-            if w.conn.is_none() {
-                let mut c = self.pool.acquire().await?;
-                c.execute("BEGIN IMMEDIATE").await?;
-                w.conn = Some(c);
-                w.opened = Instant::now();
-            }
-            conn(&mut w).execute("SAVEPOINT member").await?;
-            Ok::<_, sqlx::Error>(())
-        }
-        .await;
-        match joined {
-            Ok(()) => Ok(Member {
-                writer: Some(w),
-                group: self.clone(),
-            }),
-            Err(e) => {
-                self.spawn_finish(w);
-                Err(StoreError::Database(e))
-            }
-        }
-    }
-
-    fn spawn_finish(self: &Arc<Self>, w: OwnedMutexGuard<Writer>) {
+        // Joining runs detached, so that a caller cancelled half-way (a
+        // connection opened, BEGIN sent, no savepoint yet) cannot leave the
+        // writer in a state nobody will finish; a member nobody waits for
+        // any more is dropped, which rolls it back.
+        let (joined, member) = oneshot::channel();
         let group = self.clone();
-        spawn(async move { group.finish(w).await });
+        spawn(async move {
+            let mut w = w;
+            match join(&group.pool, &mut w).await {
+                Ok(()) => {
+                    let _ = joined.send(Ok(Member {
+                        writer: Some(w),
+                        group,
+                    }));
+                }
+                Err(e) => {
+                    let _ = joined.send(Err(e));
+                    group.finish(w).await;
+                }
+            }
+        });
+        match member.await {
+            Ok(Ok(m)) => Ok(m),
+            Ok(Err(e)) => Err(StoreError::Database(e)),
+            Err(_) => Err(StoreError::Database(sqlx::Error::WorkerCrashed)),
+        }
     }
 
     /// Commit the group if nobody is queued behind us or it is big or old
@@ -162,6 +162,18 @@ impl GroupCommit {
             let _ = member.send(outcome.clone());
         }
     }
+}
+
+/// Open a group if none is open, then a savepoint for the new member.
+async fn join(pool: &SqlitePool, w: &mut Writer) -> std::result::Result<(), sqlx::Error> {
+    if w.conn.is_none() {
+        let mut c = pool.acquire().await?;
+        c.execute("BEGIN IMMEDIATE").await?;
+        w.conn = Some(c);
+        w.opened = Instant::now();
+    }
+    conn(w).execute("SAVEPOINT member").await?;
+    Ok(())
 }
 
 fn conn(w: &mut Writer) -> &mut SqliteConnection {
