@@ -28,18 +28,7 @@ pub(crate) async fn record(
     meta: &RequestMeta,
     e: Entry<'_>,
 ) -> Result<()> {
-    tandem_store::audit::append(tx, audit_record(actor, label, meta, e)).await?;
-    Ok(())
-}
-
-/// The audit record of an entry, not yet chained or stored.
-pub(crate) fn audit_record(
-    actor: Option<&Actor>,
-    label: &str,
-    meta: &RequestMeta,
-    e: Entry<'_>,
-) -> AuditRecord {
-    AuditRecord {
+    let rec = AuditRecord {
         seq: 0,
         at_ms: now_ms(),
         actor_user_id: actor.map(|a| a.user_id.to_string()),
@@ -53,7 +42,9 @@ pub(crate) fn audit_record(
         change: e.change.to_string(),
         request_id: meta.request_id.clone(),
         source_addr: meta.source_addr.clone(),
-    }
+    };
+    tandem_store::audit::append(tx, rec).await?;
+    Ok(())
 }
 
 impl Tandem {

@@ -3,7 +3,7 @@
 //! handed between the sides, commented on, resolved — with SLA clocks
 //! that keep every second of consumed and paused time.
 
-use crate::audit::{Entry, audit_record, record};
+use crate::audit::{Entry, record};
 use crate::{RequestMeta, Result, ServiceError, Tandem, now_ms};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -526,41 +526,28 @@ impl Tandem {
             next_sla_event_at: None,
         };
         store_clocks(&mut t, &response, &resolution);
-        let created = new_event(
-            now,
-            &t,
-            Some(actor),
-            "created",
-            Visibility::Public,
-            &format!("Opened via {}", input.source.as_str()),
-            json!({ "priority": t.priority, "owner_side": t.owner_side, "in_business_hours": in_hours, "assignee": t.assignee_id }),
-        );
-        let audit = audit_record(
-            Some(actor),
-            "",
-            meta,
-            Entry {
-                org: Some(t.client_id),
-                action: "ticket.create",
-                object_type: "ticket",
-                object_id: t.id.to_string(),
-                change: json!({ "number": number, "title": t.title, "category": category.key, "priority": t.priority, "owner_side": t.owner_side, "assignee": t.assignee_id }),
-            },
-        );
-        let notice = assignee
-            .as_ref()
-            .filter(|a| a.id != actor.user_id)
-            .map(|a| {
-                notice_payload(
-                    a.id,
-                    &t,
-                    "assigned",
-                    &format!("#{number} {} was assigned to you", t.title),
-                )
-            });
-        // Due at once, whatever instant the ticket itself is dated.
-        let job = notice.as_deref().map(|p| ("notify", p, now_ms()));
-        tickets::open(&mut tx, &t, requester, &created, audit, job).await?;
+        tickets::insert(&mut tx, &t).await?;
+        tickets::watch(&mut tx, t.id, requester).await?;
+        event(&mut tx, now, &t, Some(actor), "created", Visibility::Public, &format!("Opened via {}", input.source.as_str()),
+            json!({ "priority": t.priority, "owner_side": t.owner_side, "in_business_hours": in_hours, "assignee": t.assignee_id })).await?;
+        record(&mut tx, Some(actor), "", meta, Entry {
+            org: Some(t.client_id),
+            action: "ticket.create",
+            object_type: "ticket",
+            object_id: t.id.to_string(),
+            change: json!({ "number": number, "title": t.title, "category": category.key, "priority": t.priority, "owner_side": t.owner_side, "assignee": t.assignee_id }),
+        })
+        .await?;
+        if let Some(a) = assignee.as_ref().filter(|a| a.id != actor.user_id) {
+            notify(
+                &mut tx,
+                a.id,
+                &t,
+                "assigned",
+                &format!("#{number} {} was assigned to you", t.title),
+            )
+            .await?;
+        }
         tx.commit().await?;
         Ok(TicketView {
             label: ticket_label(&prefix_of(&client), t.number),
@@ -1221,22 +1208,7 @@ pub(crate) async fn event(
     body: &str,
     data: serde_json::Value,
 ) -> Result<Event> {
-    let mut e = new_event(at, t, actor, kind, visibility, body, data);
-    e.id = tickets::insert_event(tx, &e).await?;
-    Ok(e)
-}
-
-/// A timeline entry, not yet stored.
-fn new_event(
-    at: i64,
-    t: &Ticket,
-    actor: Option<&Actor>,
-    kind: &str,
-    visibility: Visibility,
-    body: &str,
-    data: serde_json::Value,
-) -> Event {
-    Event {
+    let mut e = Event {
         id: 0,
         ticket_id: t.id.to_string(),
         client_id: t.client_id.to_string(),
@@ -1251,17 +1223,15 @@ fn new_event(
         },
         body: body.into(),
         data: data.to_string(),
-    }
+    };
+    e.id = tickets::insert_event(tx, &e).await?;
+    Ok(e)
 }
 
 /// Queue an in-app notification through the job table.
 async fn notify(tx: &mut Tx, user: UserId, t: &Ticket, kind: &str, text: &str) -> Result<()> {
+    let payload = json!({ "user_id": user, "client_id": t.client_id, "ticket_id": t.id, "kind": kind, "text": text });
     // Due at once, whatever instant the change itself is dated.
-    jobs::enqueue(tx, "notify", &notice_payload(user, t, kind, text), now_ms()).await?;
+    jobs::enqueue(tx, "notify", &payload.to_string(), now_ms()).await?;
     Ok(())
-}
-
-/// What a notification job carries.
-fn notice_payload(user: UserId, t: &Ticket, kind: &str, text: &str) -> String {
-    json!({ "user_id": user, "client_id": t.client_id, "ticket_id": t.id, "kind": kind, "text": text }).to_string()
 }

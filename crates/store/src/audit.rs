@@ -58,22 +58,7 @@ macro_rules! select_audit {
 
 /// Append an entry in the caller's transaction: it commits or rolls back
 /// with the change it records. `record.seq` is assigned here.
-pub async fn append(tx: &mut Tx, record: AuditRecord) -> Result<i64> {
-    let c = chain(tx, record).await?;
-    exec_tx!(tx, q => bind_chained(sqlx::query(INSERT), &c).execute(q).await)?;
-    Ok(c.record.seq)
-}
-
-/// A record placed after the chain's tail: its number and both hashes.
-pub(crate) struct Chained {
-    pub(crate) record: AuditRecord,
-    prev: String,
-    hash: String,
-}
-
-/// Read the chain's tail and place `record` after it, for an insert in the
-/// same transaction.
-pub(crate) async fn chain(tx: &mut Tx, mut record: AuditRecord) -> Result<Chained> {
+pub async fn append(tx: &mut Tx, mut record: AuditRecord) -> Result<i64> {
     // PostgreSQL: serialise appenders across processes for the rest of the
     // transaction; SQLite already has a single writer.
     if let Tx::Postgres(t) = tx {
@@ -89,40 +74,16 @@ pub(crate) async fn chain(tx: &mut Tx, mut record: AuditRecord) -> Result<Chaine
     };
     record.seq = seq;
     let hash = record.chain_hash(&prev);
-    Ok(Chained { record, prev, hash })
-}
-
-/// The insert of a [`Chained`] record, bound by [`bind_chained`].
-pub(crate) const INSERT: &str = "INSERT INTO audit_log (seq, at, actor_user_id, actor_label, actor_side, actor_org_id, org_id, action, \
-     object_type, object_id, change, request_id, source_addr, prev_hash, hash) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
-
-/// Bind the values of [`INSERT`], in order.
-pub(crate) fn bind_chained<'q, DB: sqlx::Database>(
-    q: sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments>,
-    c: &'q Chained,
-) -> sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments>
-where
-    &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    Option<&'q str>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-{
-    let r = &c.record;
-    q.bind(r.seq)
-        .bind(r.at_ms)
-        .bind(r.actor_user_id.as_deref())
-        .bind(r.actor_label.as_str())
-        .bind(r.actor_side.as_deref())
-        .bind(r.actor_org_id.as_deref())
-        .bind(r.org_id.as_deref())
-        .bind(r.action.as_str())
-        .bind(r.object_type.as_str())
-        .bind(r.object_id.as_str())
-        .bind(r.change.as_str())
-        .bind(r.request_id.as_str())
-        .bind(r.source_addr.as_str())
-        .bind(c.prev.as_str())
-        .bind(c.hash.as_str())
+    exec_tx!(tx, c => sqlx::query(
+        "INSERT INTO audit_log (seq, at, actor_user_id, actor_label, actor_side, actor_org_id, org_id, action, object_type, object_id, change, request_id, source_addr, prev_hash, hash) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)")
+        .bind(seq).bind(record.at_ms).bind(&record.actor_user_id).bind(&record.actor_label)
+        .bind(&record.actor_side).bind(&record.actor_org_id).bind(&record.org_id)
+        .bind(&record.action).bind(&record.object_type).bind(&record.object_id)
+        .bind(&record.change).bind(&record.request_id).bind(&record.source_addr)
+        .bind(&prev).bind(&hash)
+        .execute(c).await)?;
+    Ok(seq)
 }
 
 /// Entries on one organization's data, newest first, before `before_seq`,

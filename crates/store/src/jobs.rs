@@ -19,13 +19,10 @@ pub struct Job {
 /// Queue a job in the caller's transaction, so it exists exactly when the
 /// change that caused it does.
 pub async fn enqueue(tx: &mut Tx, kind: &str, payload: &str, run_at: i64) -> Result<()> {
-    exec_tx!(tx, c => sqlx::query(INSERT)
+    exec_tx!(tx, c => sqlx::query("INSERT INTO jobs (kind, payload, run_at) VALUES ($1, $2, $3)")
         .bind(kind).bind(payload).bind(run_at).execute(c).await)?;
     Ok(())
 }
-
-/// The insert of a job: kind, payload, run_at.
-pub(crate) const INSERT: &str = "INSERT INTO jobs (kind, payload, run_at) VALUES ($1, $2, $3)";
 
 /// Claim up to `limit` due jobs for `lease_ms`. A worker that dies leaves
 /// its lease to run out, and the jobs come back.

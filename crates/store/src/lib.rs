@@ -148,11 +148,7 @@ impl Db {
                 .busy_timeout(Duration::from_secs(10));
             let write = SqlitePoolOptions::new()
                 .max_connections(1)
-                // 64 MiB of page cache for the writer (SQLite's default is
-                // 2 MiB): every ticket touches a dozen indexes, and with a
-                // large desk their pages otherwise come back from the OS
-                // on each insert while the writer is held.
-                .connect_with(opts.clone().pragma("cache_size", "-65536"))
+                .connect_with(opts.clone())
                 .await?;
             let read = SqlitePoolOptions::new()
                 .max_connections(8)

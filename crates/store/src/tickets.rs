@@ -101,20 +101,13 @@ pub async fn take_number(tx: &mut Tx, client: OrgId) -> Result<i64> {
 
 /// Insert a new ticket.
 pub async fn insert(tx: &mut Tx, t: &Ticket) -> Result<()> {
-    let sql = insert_sql();
+    let sql = format!(
+        "INSERT INTO tickets ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, \
+         $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37)"
+    );
     exec_tx!(tx, c => bind_all(sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).bind(t.id.to_string()), t, t.version).execute(c).await)
         .map_err(StoreError::from_write)?;
     Ok(())
-}
-
-fn insert_sql() -> String {
-    let values: Vec<String> = (1..=COLS.split(", ").count())
-        .map(|i| format!("${i}"))
-        .collect();
-    format!(
-        "INSERT INTO tickets ({COLS}) VALUES ({})",
-        values.join(", ")
-    )
 }
 
 /// Write back a changed ticket if nobody changed it since `expected_version`;
@@ -524,141 +517,13 @@ pub struct Event {
 
 /// Append to a ticket's timeline.
 pub async fn insert_event(tx: &mut Tx, e: &Event) -> Result<i64> {
-    let sql = format!("{INSERT_EVENT} RETURNING id");
-    let id: i64 = on_tx!(tx, c => bind_event(sqlx::query(sqlx::AssertSqlSafe(sql.as_str())), e)
-        .fetch_one(c).await.and_then(|r| sqlx::Row::try_get(&r, 0)))?;
+    let id: i64 = on_tx!(tx, c => sqlx::query_scalar(
+        "INSERT INTO ticket_events (ticket_id, client_id, at, actor_user_id, actor_label, actor_side, kind, visibility, body, data) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id")
+        .bind(&e.ticket_id).bind(&e.client_id).bind(e.at).bind(&e.actor_user_id).bind(&e.actor_label)
+        .bind(&e.actor_side).bind(&e.kind).bind(&e.visibility).bind(&e.body).bind(&e.data)
+        .fetch_one(c).await)?;
     Ok(id)
-}
-
-const INSERT_EVENT: &str = "INSERT INTO ticket_events (ticket_id, client_id, at, actor_user_id, actor_label, actor_side, kind, \
-     visibility, body, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
-
-fn bind_event<'q, DB: sqlx::Database>(
-    q: sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments>,
-    e: &'q Event,
-) -> sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments>
-where
-    &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    Option<&'q str>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-{
-    q.bind(e.ticket_id.as_str())
-        .bind(e.client_id.as_str())
-        .bind(e.at)
-        .bind(e.actor_user_id.as_deref())
-        .bind(e.actor_label.as_str())
-        .bind(e.actor_side.as_deref())
-        .bind(e.kind.as_str())
-        .bind(e.visibility.as_str())
-        .bind(e.body.as_str())
-        .bind(e.data.as_str())
-}
-
-/// A notification job written with a new ticket: kind, payload, due.
-pub type Job<'a> = (&'a str, &'a str, i64);
-
-/// Write a new ticket with what comes with it: its requester as watcher,
-/// its `created` timeline entry, its audit entry and, if someone is told,
-/// a job. On SQLite, after the audit chain's tail is read, the writes go to
-/// the writer as one batch of statements (one hand-off to its thread
-/// instead of five: the writer's time per ticket is what bounds how many
-/// tickets a second the desk takes).
-pub async fn open(
-    tx: &mut Tx,
-    t: &Ticket,
-    watcher: UserId,
-    created: &Event,
-    audit: tandem_domain::audit::AuditRecord,
-    job: Option<Job<'_>>,
-) -> Result<()> {
-    let chained = crate::audit::chain(tx, audit).await?;
-    let watcher = watcher.to_string();
-    let ticket_sql = insert_sql();
-    match tx {
-        Tx::Sqlite(c) => {
-            // Each statement's $n are shifted past the previous ones';
-            // SQLite binds numbered parameters across the whole batch.
-            let mut sql = ticket_sql;
-            let mut n = COLS.split(", ").count();
-            for (stmt, count) in [
-                (
-                    "INSERT INTO ticket_watchers (ticket_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-                    2,
-                ),
-                (INSERT_EVENT, 10),
-                (crate::audit::INSERT, 15),
-            ] {
-                sql.push_str("; ");
-                sql.push_str(&shift_placeholders(stmt, n));
-                n += count;
-            }
-            if job.is_some() {
-                sql.push_str("; ");
-                sql.push_str(&shift_placeholders(crate::jobs::INSERT, n));
-            }
-            let id = t.id.to_string();
-            let mut q = bind_all(
-                sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).bind(id.as_str()),
-                t,
-                t.version,
-            )
-            .bind(id.as_str())
-            .bind(watcher.as_str());
-            q = crate::audit::bind_chained(bind_event(q, created), &chained);
-            if let Some((kind, payload, run_at)) = job {
-                q = q.bind(kind).bind(payload).bind(run_at);
-            }
-            q.execute(&mut **c).await.map_err(StoreError::from_write)?;
-        }
-        Tx::Postgres(c) => {
-            let id = t.id.to_string();
-            bind_all(
-                sqlx::query(sqlx::AssertSqlSafe(ticket_sql.as_str())).bind(id.as_str()),
-                t,
-                t.version,
-            )
-            .execute(&mut **c)
-            .await
-            .map_err(StoreError::from_write)?;
-            sqlx::query("INSERT INTO ticket_watchers (ticket_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-                .bind(id.as_str()).bind(watcher.as_str()).execute(&mut **c).await?;
-            bind_event(sqlx::query(INSERT_EVENT), created)
-                .execute(&mut **c)
-                .await?;
-            crate::audit::bind_chained(sqlx::query(crate::audit::INSERT), &chained)
-                .execute(&mut **c)
-                .await?;
-            if let Some((kind, payload, run_at)) = job {
-                sqlx::query(crate::jobs::INSERT)
-                    .bind(kind)
-                    .bind(payload)
-                    .bind(run_at)
-                    .execute(&mut **c)
-                    .await?;
-            }
-        }
-    }
-    Ok(())
-}
-
-/// `sql` with every `$n` placeholder renumbered `$n+by`.
-fn shift_placeholders(sql: &str, by: usize) -> String {
-    let mut out = String::with_capacity(sql.len() + 16);
-    let mut rest = sql;
-    while let Some(at) = rest.find('$') {
-        out.push_str(&rest[..=at]);
-        rest = &rest[at + 1..];
-        let digits = rest
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        match rest[..digits].parse::<usize>() {
-            Ok(n) => out.push_str(&(n + by).to_string()),
-            Err(_) => out.push_str(&rest[..digits]),
-        }
-        rest = &rest[digits..];
-    }
-    out.push_str(rest);
-    out
 }
 
 /// A ticket's timeline in order; `public_only` for requesters.
@@ -723,18 +588,4 @@ pub async fn side_staff_tx(tx: &mut Tx, client: OrgId, owner_side: &str) -> Resu
             .bind(client.to_string()).fetch_all(c).await)?
     };
     Ok(ids.into_iter().filter_map(|s| s.parse().ok()).collect())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::shift_placeholders;
-
-    #[test]
-    fn placeholders_move_past_the_earlier_statements() {
-        assert_eq!(
-            shift_placeholders("VALUES ($1, $2, $10) -- $x", 37),
-            "VALUES ($38, $39, $47) -- $x"
-        );
-        assert_eq!(shift_placeholders("no placeholders", 5), "no placeholders");
-    }
 }
