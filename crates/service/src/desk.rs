@@ -759,7 +759,10 @@ impl Tandem {
                     }
                     // The actor's scope spans every client they work, so a
                     // person found there may still be a stranger to this one.
-                    if !self.works_client(&u, t.client_id).await? {
+                    if users::working_client(&self.db, u.id, t.client_id)
+                        .await?
+                        .is_none()
+                    {
                         return Err(ValidationError::new(
                             "assignee_id",
                             "is not someone who works this client",
@@ -1124,9 +1127,6 @@ impl Tandem {
         Ok(raised)
     }
 
-    /// Whether a person works this client: its own people, or provider
-    /// staff assigned to its active engagement (principle 1: nobody else
-    /// may be handed its tickets or hear about them).
     /// A default pick-up from the split, if that person still works the
     /// client (an engineer taken off the engagement no longer gets work).
     async fn still_works(
@@ -1136,18 +1136,6 @@ impl Tandem {
     ) -> Result<Option<tandem_store::users::User>> {
         let Some(u) = who else { return Ok(None) };
         Ok(users::working_client(&self.db, u, client).await?)
-    }
-
-    pub(crate) async fn works_client(
-        &self,
-        u: &tandem_store::users::User,
-        client: OrgId,
-    ) -> Result<bool> {
-        let scope = crate::auth::actor_of(u).scope();
-        Ok(
-            tandem_store::engagements::relation(&self.db, &scope, client).await?
-                != tandem_domain::policy::Relation::Foreign,
-        )
     }
 
     /// Who hears about SLA events: the assignee, or when there is none the

@@ -125,15 +125,12 @@ impl Tandem {
             ("in_house_assignee", edit.in_house_assignee, client),
         ] {
             if let Some(u) = who {
-                let ok = match users::get_for_actor(&self.db, u).await {
-                    // Provider staff only once assigned to this engagement:
-                    // new tickets would otherwise land with someone who
-                    // cannot open them, and their titles with them.
-                    Ok(u) if u.org_id == side_org && u.active && u.role.is_staff() => {
-                        self.works_client(&u, client).await?
-                    }
-                    _ => false,
-                };
+                // Provider staff only once assigned to this engagement: new
+                // tickets would otherwise land with someone who cannot open
+                // them, and their titles with them.
+                let ok = users::working_client(&self.db, u, client)
+                    .await?
+                    .is_some_and(|u| u.org_id == side_org && u.role.is_staff());
                 if !ok {
                     return Err(ValidationError::new(
                         field,

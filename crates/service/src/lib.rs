@@ -178,11 +178,7 @@ impl Tandem {
     /// relation up now; Forbidden and NotFound become errors.
     pub async fn authorize(&self, actor: &Actor, action: Action, org: OrgId) -> Result<()> {
         let relation = tandem_store::engagements::relation(&self.db, &actor.scope(), org).await?;
-        match policy::decide(actor.role, action, relation) {
-            Decision::Allow => Ok(()),
-            Decision::Forbidden => Err(ServiceError::Forbidden),
-            Decision::NotFound => Err(ServiceError::NotFound),
-        }
+        decided(policy::decide(actor.role, action, relation))
     }
 
     /// [`Tandem::authorize`] for use cases that need the organization row
@@ -205,11 +201,17 @@ impl Tandem {
             Some(_) => policy::Relation::Engaged,
             None => policy::Relation::Foreign,
         };
-        match (policy::decide(actor.role, action, relation), found) {
-            (Decision::Allow, Some(o)) => Ok(o),
-            (Decision::Forbidden, _) => Err(ServiceError::Forbidden),
-            _ => Err(ServiceError::NotFound),
-        }
+        decided(policy::decide(actor.role, action, relation))?;
+        found.ok_or(ServiceError::NotFound)
+    }
+}
+
+/// The policy's answer as a result.
+fn decided(d: Decision) -> Result<()> {
+    match d {
+        Decision::Allow => Ok(()),
+        Decision::Forbidden => Err(ServiceError::Forbidden),
+        Decision::NotFound => Err(ServiceError::NotFound),
     }
 }
 

@@ -57,14 +57,11 @@ impl Tandem {
             Action::WorkTickets
         };
         self.authorize(actor, action, t.client_id).await?;
-        let person = users::get_for_actor(&self.db, who)
-            .await
-            .map_err(|_| ValidationError::new("user_id", "is not someone who works this client"))?;
-        if !person.active || !self.works_client(&person, t.client_id).await? {
-            return Err(
-                ValidationError::new("user_id", "is not someone who works this client").into(),
-            );
-        }
+        let person = users::working_client(&self.db, who, t.client_id)
+            .await?
+            .ok_or_else(|| {
+                ValidationError::new("user_id", "is not someone who works this client")
+            })?;
         let mut tx = self.db.begin().await?;
         if on {
             tickets::watch(&mut tx, id, who).await?;

@@ -267,6 +267,14 @@ impl ListQuery {
     pub fn condition(&mut self, cond: &str) {
         self.conditions.push(cond.to_owned());
     }
+
+    /// The conditions as SQL to append to a WHERE clause.
+    fn and_conditions(&self) -> String {
+        self.conditions
+            .iter()
+            .map(|c| format!(" AND {c}"))
+            .collect()
+    }
 }
 
 /// A ticket in a list, with the names a queue shows.
@@ -356,10 +364,7 @@ async fn list_matching(
          WHERE o.id = t.client_id AND k.id = t.category_id AND r.id = t.requester_id AND {visible}",
         cols.join(", ")
     );
-    for c in &q.conditions {
-        sql.push_str(" AND ");
-        sql.push_str(c);
-    }
+    sql.push_str(&q.and_conditions());
     // The search text is always bound, never spliced; requesters ($3 = 1)
     // match public text only.
     if search.is_some() {
@@ -400,11 +405,7 @@ fn search_candidates(db: &Db, q: &ListQuery, requester_only: bool, visible: &str
     // A ticket with several matching comments appears once per comment in
     // the comment stream; read further so duplicates rarely shorten a page.
     let comment_limit = limit * 4;
-    let mut conds = String::new();
-    for c in &q.conditions {
-        conds.push_str(" AND ");
-        conds.push_str(c);
-    }
+    let conds = q.and_conditions();
     let categories = if conds.contains("k.") {
         " JOIN work_categories k ON k.id = t.category_id"
     } else {

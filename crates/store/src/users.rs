@@ -83,7 +83,8 @@ pub async fn get_for_actor(db: &Db, id: UserId) -> Result<User> {
 }
 
 /// The user, if active and working `client`: its own people, or provider
-/// staff assigned to its active engagement.
+/// staff assigned to its active engagement. Nobody else may be handed the
+/// client's tickets or hear about them.
 pub async fn working_client(db: &Db, id: UserId, client: OrgId) -> Result<Option<User>> {
     let sql = select_users!(
         "WHERE id = $1 AND active AND (org_id = $2 OR EXISTS (SELECT 1 FROM engagements e \
