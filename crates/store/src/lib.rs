@@ -10,6 +10,7 @@ pub mod attachments;
 pub mod audit;
 pub mod bulk;
 pub mod calendars;
+mod direct;
 pub mod engagements;
 mod group_commit;
 pub mod idempotency;
@@ -46,6 +47,9 @@ pub enum StoreError {
     /// Anything the database reported.
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
+    /// Anything SQLite reported on an in-thread read ([`direct`]).
+    #[error("sqlite: {0}")]
+    Sqlite(rusqlite::Error),
     /// The group of transactions this one was committed with failed as a
     /// whole (SQLite group commit); nothing of it was kept.
     #[error("commit: {0}")]
@@ -81,6 +85,8 @@ pub enum Db {
         group: std::sync::Arc<group_commit::GroupCommit>,
         /// Readers; WAL lets them run beside the writer.
         read: SqlitePool,
+        /// In-thread readers for the hottest reads.
+        direct: std::sync::Arc<direct::Readers>,
     },
     /// PostgreSQL; several Tandem processes may share one database.
     Postgres(PgPool),
@@ -146,6 +152,7 @@ impl Db {
                 .synchronous(SqliteSynchronous::Full)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10));
+            let direct = std::sync::Arc::new(direct::Readers::new(opts.get_filename().to_owned()));
             let write = SqlitePoolOptions::new()
                 .max_connections(1)
                 .connect_with(opts.clone())
@@ -155,7 +162,12 @@ impl Db {
                 .connect_with(opts.read_only(true))
                 .await?;
             let group = group_commit::GroupCommit::new(write.clone());
-            Ok(Db::Sqlite { write, read, group })
+            Ok(Db::Sqlite {
+                write,
+                read,
+                group,
+                direct,
+            })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let pool = PgPoolOptions::new()
                 .max_connections(16)
@@ -217,7 +229,13 @@ impl Db {
     /// Close all connections (at shutdown, so the WAL is checkpointed).
     pub async fn close(&self) {
         match self {
-            Db::Sqlite { write, read, .. } => {
+            Db::Sqlite {
+                write,
+                read,
+                direct,
+                ..
+            } => {
+                direct.close();
                 read.close().await;
                 write.close().await;
             }

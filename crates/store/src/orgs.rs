@@ -1,6 +1,6 @@
 //! Organizations: the provider and its clients.
 
-use crate::{Db, Result, StoreError, Tx, exec_tx, on_db, scope_filter};
+use crate::{Db, Result, StoreError, Tx, direct, exec_tx, on_db, scope_filter};
 use tandem_domain::{OrgId, Scope, Side};
 
 /// An organization as stored.
@@ -49,12 +49,36 @@ pub async fn find(db: &Db, scope: &Scope, id: OrgId) -> Result<Org> {
         "SELECT id, kind, name, slug, require_totp, created_at, ticket_prefix, desk_version FROM organizations WHERE id = $1 AND ",
         scope_filter!("id", "$2", "$3")
     );
-    on_db!(db, c => sqlx::query_as::<_, Org>(sql)
-        .bind(id.to_string())
-        .bind(scope.user_id.to_string())
-        .bind(scope.org_id.to_string())
-        .fetch_optional(c).await)?
-    .ok_or(StoreError::NotFound)
+    let (id, user, org) = (
+        id.to_string(),
+        scope.user_id.to_string(),
+        scope.org_id.to_string(),
+    );
+    let found = match db {
+        Db::Sqlite { direct, .. } => direct.read(|c| {
+            direct::optional(c, sql, &[&id, &user, &org], |r| {
+                Ok(Org {
+                    id: direct::parsed(r, 0)?,
+                    kind: direct::parsed(r, 1)?,
+                    name: r.get(2)?,
+                    slug: r.get(3)?,
+                    require_totp: r.get(4)?,
+                    created_at: r.get(5)?,
+                    ticket_prefix: r.get(6)?,
+                    desk_version: r.get(7)?,
+                })
+            })
+        })?,
+        Db::Postgres(c) => {
+            sqlx::query_as::<_, Org>(sql)
+                .bind(id)
+                .bind(user)
+                .bind(org)
+                .fetch_optional(c)
+                .await?
+        }
+    };
+    found.ok_or(StoreError::NotFound)
 }
 
 /// Every organization the caller can see: their own and engaged clients.

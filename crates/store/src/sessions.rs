@@ -1,7 +1,7 @@
 //! Browser sessions. Only a hash of the session id is stored, so a copy of
 //! the database does not let anyone sign in as a user.
 
-use crate::{Db, Result, Tx, exec_tx, on_db};
+use crate::{Db, Result, Tx, direct, exec_tx};
 use tandem_domain::UserId;
 
 /// A live session.
@@ -38,10 +38,30 @@ pub async fn find_live(
     idle_since: i64,
     created_since: i64,
 ) -> Result<Option<Session>> {
-    Ok(on_db!(db, c => sqlx::query_as::<_, Session>(
-        "SELECT id_hash, user_id, csrf_token, awaiting_totp, created_at, last_seen_at FROM sessions \
-         WHERE id_hash = $1 AND last_seen_at > $2 AND created_at > $3")
-        .bind(id_hash).bind(idle_since).bind(created_since).fetch_optional(c).await)?)
+    let sql = "SELECT id_hash, user_id, csrf_token, awaiting_totp, created_at, last_seen_at FROM sessions \
+         WHERE id_hash = $1 AND last_seen_at > $2 AND created_at > $3";
+    Ok(match db {
+        Db::Sqlite { direct, .. } => direct.read(|c| {
+            direct::optional(c, sql, &[&id_hash, &idle_since, &created_since], |r| {
+                Ok(Session {
+                    id_hash: r.get(0)?,
+                    user_id: direct::parsed(r, 1)?,
+                    csrf_token: r.get(2)?,
+                    awaiting_totp: r.get(3)?,
+                    created_at: r.get(4)?,
+                    last_seen_at: r.get(5)?,
+                })
+            })
+        })?,
+        Db::Postgres(c) => {
+            sqlx::query_as::<_, Session>(sql)
+                .bind(id_hash)
+                .bind(idle_since)
+                .bind(created_since)
+                .fetch_optional(c)
+                .await?
+        }
+    })
 }
 
 /// Note activity on a session.

@@ -1,6 +1,6 @@
 //! Tickets, their timeline and their watchers.
 
-use crate::{Db, Result, StoreError, Tx, exec_tx, on_db, on_tx};
+use crate::{Db, Result, StoreError, Tx, direct, exec_tx, on_db, on_tx};
 use tandem_domain::{EngagementId, OrgId, Scope, Side, TicketId, UserId};
 
 /// A ticket with its SLA clocks, as stored.
@@ -83,6 +83,51 @@ pub struct Ticket {
     pub next_due: Option<i64>,
     /// The earliest pending warning or breach, for the SLA worker.
     pub next_sla_event_at: Option<i64>,
+}
+
+impl Ticket {
+    /// The ticket whose [`COLS`] start at column `at` of an in-thread read.
+    pub(crate) fn from_direct(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Self> {
+        Ok(Self {
+            id: direct::parsed(r, at)?,
+            client_id: direct::parsed(r, at + 1)?,
+            engagement_id: r.get(at + 2)?,
+            number: r.get(at + 3)?,
+            title: r.get(at + 4)?,
+            description: r.get(at + 5)?,
+            requester_id: direct::parsed(r, at + 6)?,
+            category_id: r.get(at + 7)?,
+            impact: r.get(at + 8)?,
+            urgency: r.get(at + 9)?,
+            priority: r.get(at + 10)?,
+            priority_reason: r.get(at + 11)?,
+            status: r.get(at + 12)?,
+            owner_side: r.get(at + 13)?,
+            assignee_id: r.get(at + 14)?,
+            source: r.get(at + 15)?,
+            version: r.get(at + 16)?,
+            created_at: r.get(at + 17)?,
+            updated_at: r.get(at + 18)?,
+            resolved_at: r.get(at + 19)?,
+            response_target: r.get(at + 20)?,
+            response_consumed: r.get(at + 21)?,
+            response_since: r.get(at + 22)?,
+            response_due: r.get(at + 23)?,
+            response_warn_at: r.get(at + 24)?,
+            response_met_at: r.get(at + 25)?,
+            response_warned: r.get(at + 26)?,
+            response_breached: r.get(at + 27)?,
+            resolution_target: r.get(at + 28)?,
+            resolution_consumed: r.get(at + 29)?,
+            resolution_since: r.get(at + 30)?,
+            resolution_due: r.get(at + 31)?,
+            resolution_warn_at: r.get(at + 32)?,
+            resolution_warned: r.get(at + 33)?,
+            resolution_breached: r.get(at + 34)?,
+            next_due: r.get(at + 35)?,
+            next_sla_event_at: r.get(at + 36)?,
+        })
+    }
 }
 
 pub(crate) const COLS: &str = "id, client_id, engagement_id, number, title, description, requester_id, category_id, impact, urgency, priority, \
@@ -297,6 +342,21 @@ pub struct QueueRow {
     pub assignee_name: Option<String>,
 }
 
+impl QueueRow {
+    fn from_direct(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        const NAMES: usize = 37;
+        Ok(Self {
+            ticket: Ticket::from_direct(r, 0)?,
+            client_name: r.get(NAMES)?,
+            client_prefix: r.get(NAMES + 1)?,
+            category_key: r.get(NAMES + 2)?,
+            category_name: r.get(NAMES + 3)?,
+            requester_name: r.get(NAMES + 4)?,
+            assignee_name: r.get(NAMES + 5)?,
+        })
+    }
+}
+
 /// Tickets the actor may see, filtered and ordered, with names.
 ///
 /// With a search, whole words are tried first; the last word is read as a
@@ -375,6 +435,21 @@ async fn list_matching(
         q.order,
         q.limit.clamp(1, 500)
     ));
+    if let Db::Sqlite { direct, .. } = db {
+        let (user, org) = (scope.user_id.to_string(), scope.org_id.to_string());
+        let requester = i64::from(requester_only);
+        let mut args: Vec<&dyn rusqlite::ToSql> = vec![&user, &org, &requester];
+        for a in &q.args {
+            args.push(match a {
+                Arg::Text(s) => s,
+                Arg::Int(i) => i,
+            });
+        }
+        if let Some(s) = &search {
+            args.push(s);
+        }
+        return direct.read(|c| direct::query(c, &sql, &args, QueueRow::from_direct));
+    }
     Ok(on_db!(db, c => {
         let mut query = sqlx::query_as::<_, QueueRow>(sqlx::AssertSqlSafe(sql.as_str()))
             .bind(scope.user_id.to_string()).bind(scope.org_id.to_string()).bind(i64::from(requester_only));

@@ -1,6 +1,6 @@
 //! Personal API tokens, stored only as a SHA-256 hash of the secret.
 
-use crate::{Db, Result, StoreError, Tx, exec_tx, on_db};
+use crate::{Db, Result, StoreError, Tx, direct, exec_tx, on_db};
 use tandem_domain::{ApiTokenId, UserId};
 
 /// A token's record (never its secret).
@@ -49,11 +49,26 @@ pub struct TokenHolder {
 
 /// The unrevoked token with this hash, and its user.
 pub async fn holder_by_hash(db: &Db, token_hash: &str) -> Result<Option<TokenHolder>> {
-    Ok(on_db!(db, c => sqlx::query_as::<_, TokenHolder>(
-        "SELECT t.id AS token_id, t.last_used_at, u.id, u.org_id, u.email, u.name, u.role, u.password_hash, u.totp_secret, \
+    let sql = "SELECT t.id AS token_id, t.last_used_at, u.id, u.org_id, u.email, u.name, u.role, u.password_hash, u.totp_secret, \
          u.totp_enabled, u.totp_last_step, u.active, u.created_at, u.updated_at FROM api_tokens t JOIN users u ON u.id = t.user_id \
-         WHERE t.token_hash = $1 AND t.revoked_at IS NULL")
-        .bind(token_hash).fetch_optional(c).await)?)
+         WHERE t.token_hash = $1 AND t.revoked_at IS NULL";
+    Ok(match db {
+        Db::Sqlite { direct, .. } => direct.read(|c| {
+            direct::optional(c, sql, &[&token_hash], |r| {
+                Ok(TokenHolder {
+                    token_id: direct::parsed(r, 0)?,
+                    last_used_at: r.get(1)?,
+                    user: crate::users::User::from_direct(r, 2)?,
+                })
+            })
+        })?,
+        Db::Postgres(c) => {
+            sqlx::query_as::<_, TokenHolder>(sql)
+                .bind(token_hash)
+                .fetch_optional(c)
+                .await?
+        }
+    })
 }
 
 /// A user's own tokens, newest first.

@@ -1,6 +1,6 @@
 //! People who sign in, on either side.
 
-use crate::{Db, Result, StoreError, Tx, exec_tx, on_db, on_tx, scope_filter};
+use crate::{Db, Result, StoreError, Tx, direct, exec_tx, on_db, on_tx, scope_filter};
 use tandem_domain::{OrgId, Role, Scope, UserId};
 
 /// A user as stored (the password hash and TOTP secret stay in the store
@@ -34,6 +34,27 @@ pub struct User {
     pub created_at: i64,
     /// Last change (epoch ms).
     pub updated_at: i64,
+}
+
+impl User {
+    /// The user whose columns (as [`select_users!`] lists them) start at
+    /// column `at` of an in-thread read.
+    pub(crate) fn from_direct(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Self> {
+        Ok(Self {
+            id: direct::parsed(r, at)?,
+            org_id: direct::parsed(r, at + 1)?,
+            email: r.get(at + 2)?,
+            name: r.get(at + 3)?,
+            role: direct::parsed(r, at + 4)?,
+            password_hash: r.get(at + 5)?,
+            totp_secret: r.get(at + 6)?,
+            totp_enabled: r.get(at + 7)?,
+            totp_last_step: r.get(at + 8)?,
+            active: r.get(at + 9)?,
+            created_at: r.get(at + 10)?,
+            updated_at: r.get(at + 11)?,
+        })
+    }
 }
 
 macro_rules! select_users {
@@ -77,9 +98,20 @@ pub async fn find_by_email_for_sign_in(db: &Db, email: &str) -> Result<Option<Us
 
 /// A user by id, for resolving the actor of a session or token.
 pub async fn get_for_actor(db: &Db, id: UserId) -> Result<User> {
-    on_db!(db, c => sqlx::query_as::<_, User>(select_users!("WHERE id = $1"))
-        .bind(id.to_string()).fetch_optional(c).await)?
-    .ok_or(StoreError::NotFound)
+    let sql = select_users!("WHERE id = $1");
+    let id = id.to_string();
+    let found = match db {
+        Db::Sqlite { direct, .. } => {
+            direct.read(|c| direct::optional(c, sql, &[&id], |r| User::from_direct(r, 0)))?
+        }
+        Db::Postgres(c) => {
+            sqlx::query_as::<_, User>(sql)
+                .bind(id)
+                .fetch_optional(c)
+                .await?
+        }
+    };
+    found.ok_or(StoreError::NotFound)
 }
 
 /// The user, if active and working `client`: its own people, or provider
@@ -91,8 +123,18 @@ pub async fn working_client(db: &Db, id: UserId, client: OrgId) -> Result<Option
          JOIN engagement_engineers a ON a.engagement_id = e.id WHERE e.client_id = $2 \
          AND e.provider_id = users.org_id AND a.user_id = users.id AND e.status = 'active'))"
     );
-    Ok(on_db!(db, c => sqlx::query_as::<_, User>(sql)
-        .bind(id.to_string()).bind(client.to_string()).fetch_optional(c).await)?)
+    let (id, client) = (id.to_string(), client.to_string());
+    Ok(match db {
+        Db::Sqlite { direct, .. } => direct
+            .read(|c| direct::optional(c, sql, &[&id, &client], |r| User::from_direct(r, 0)))?,
+        Db::Postgres(c) => {
+            sqlx::query_as::<_, User>(sql)
+                .bind(id)
+                .bind(client)
+                .fetch_optional(c)
+                .await?
+        }
+    })
 }
 
 /// Same as [`get_for_actor`] inside a write transaction.
