@@ -9,6 +9,10 @@ use tandem_store::jobs::{self, Notification};
 
 /// How long a claimed job stays with one worker before another may take it.
 const LEASE_MS: i64 = 60_000;
+/// Jobs claimed and delivered per transaction.
+const JOB_BATCH: i64 = 100;
+/// Batches one round may take before it moves on to SLA events.
+const MAX_BATCHES_PER_ROUND: usize = 50;
 
 #[derive(Deserialize)]
 struct NotifyPayload {
@@ -23,20 +27,30 @@ impl Tandem {
     /// Run one round: deliver due jobs, then raise due SLA events.
     /// Returns (jobs done, SLA events raised).
     pub async fn work_once(&self) -> Result<(usize, usize)> {
-        let done = self.run_jobs(100).await?;
+        // A busy desk queues notifications faster than one batch per round
+        // (every create may notify an assignee): keep taking full batches
+        // until the queue is drained, within a bound so SLA events still get
+        // their turn.
+        let mut done = 0;
+        for _ in 0..MAX_BATCHES_PER_ROUND {
+            let n = self.run_jobs(JOB_BATCH).await?;
+            done += n;
+            if n < JOB_BATCH as usize {
+                break;
+            }
+        }
         let raised = self.raise_sla_events(now_ms()).await?;
         Ok((done, raised))
     }
 
-    /// Claim and run up to `limit` due jobs.
+    /// Claim and run up to `limit` due jobs, in one transaction: a batch
+    /// costs the writer one commit, and a batch that fails is left due as a
+    /// whole for the next round.
     pub async fn run_jobs(&self, limit: i64) -> Result<usize> {
         let now = now_ms();
         let mut tx = self.db.begin().await?;
         let claimed = jobs::claim(&mut tx, now, LEASE_MS, limit).await?;
-        tx.commit().await?;
-        let mut done = 0;
-        for job in claimed {
-            let mut tx = self.db.begin().await?;
+        for job in &claimed {
             match job.kind.as_str() {
                 // In-app delivery; e-mail becomes one more arm here.
                 "notify" => match serde_json::from_str::<NotifyPayload>(&job.payload) {
@@ -72,9 +86,8 @@ impl Tandem {
                     jobs::retry(&mut tx, job.id, now + 3_600_000, "unknown job kind").await?;
                 }
             }
-            tx.commit().await?;
-            done += 1;
         }
-        Ok(done)
+        tx.commit().await?;
+        Ok(claimed.len())
     }
 }

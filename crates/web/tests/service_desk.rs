@@ -422,6 +422,60 @@ async fn new_tickets_route_by_the_split_and_the_clients_clock() {
 /// split written by anything else (another Tandem process on the same
 /// database, a hand-made fix) still routes the very next ticket.
 #[tokio::test]
+async fn one_round_of_the_worker_drains_more_than_a_batch_of_notifications() {
+    let app = TestApp::demo().await;
+    let priya = app.token(PRIYA).await;
+    let dev = app.token(DEV).await;
+    let alder = app.org("alder");
+    let dev_id = user_id(&app, &dev).await;
+    set_line(
+        &app,
+        &priya,
+        &alder,
+        "network",
+        ("provider", "provider"),
+        Some(&dev_id),
+        None,
+    )
+    .await;
+    // Deliver what the demo queued, so the round below sees only these.
+    run_jobs(&app).await;
+    let opened = 150;
+    for i in 0..opened {
+        let t = open(
+            &app,
+            &priya,
+            &alder,
+            &format!("Switch port {i} down"),
+            "network",
+            "low",
+            "low",
+        )
+        .await;
+        assert_eq!(t["assignee_id"], dev_id.as_str(), "{t}");
+    }
+
+    let (done, _) = app.tandem.work_once().await.unwrap();
+    assert_eq!(
+        done, opened,
+        "one round takes every due job, not one batch of 100"
+    );
+    assert_eq!(
+        app.tandem.run_jobs(100).await.unwrap(),
+        0,
+        "nothing left for the next round"
+    );
+    let delivered = notifications(&app, &dev).await;
+    assert!(
+        delivered.iter().any(|n| n["kind"] == "assigned"
+            && n["text"]
+                .as_str()
+                .is_some_and(|t| t.contains("Switch port 149 down"))),
+        "the last ticket's assignment reached DEV: {delivered:?}"
+    );
+}
+
+#[tokio::test]
 async fn a_split_changed_outside_this_process_routes_the_next_ticket() {
     let app = TestApp::demo().await;
     let priya = app.token(PRIYA).await;
