@@ -155,3 +155,59 @@ where
     T::try_from(text)
         .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, Type::Text, e.to_string().into()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn numbers() -> Connection {
+        let c = Connection::open_in_memory().expect("memory database");
+        c.execute_batch("CREATE TABLE n (k TEXT, v INTEGER); INSERT INTO n VALUES ('a', 1), ('b', 2), ('c', 3);")
+            .expect("schema");
+        c
+    }
+
+    #[test]
+    fn parameters_bind_by_their_number_not_by_position() {
+        let c = numbers();
+        // SQLite numbers `$2` as parameter 1 here: binding by position would
+        // compare k with 3 and v with 'c' and find nothing.
+        let rows = query(
+            &c,
+            "SELECT k FROM n WHERE v < $2 AND k <> $1 ORDER BY k",
+            &[&"a", &3i64],
+            |r| r.get::<_, String>(0),
+        )
+        .expect("query");
+        assert_eq!(rows, vec!["b".to_owned()]);
+    }
+
+    #[test]
+    fn a_parameter_without_a_value_is_an_error_not_a_null() {
+        let c = numbers();
+        let e = query(&c, "SELECT k FROM n WHERE v = $2", &[&1i64], |r| {
+            r.get::<_, String>(0)
+        })
+        .expect_err("$2 has no value");
+        assert!(
+            matches!(e, rusqlite::Error::InvalidParameterCount(1, 1)),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn text_that_is_not_an_id_is_a_conversion_error() {
+        let c = numbers();
+        let e = query(&c, "SELECT k FROM n WHERE v = $1", &[&1i64], |r| {
+            parsed::<tandem_domain::TicketId>(r, 0)
+        })
+        .expect_err("'a' is not a ticket id");
+        assert!(
+            matches!(
+                e,
+                rusqlite::Error::FromSqlConversionFailure(0, Type::Text, _)
+            ),
+            "{e:?}"
+        );
+    }
+}
