@@ -13,8 +13,8 @@
 //! numbers such parameters in order of first appearance, so they are bound
 //! here by name, never by position.
 
-use crate::{Result, StoreError};
-use rusqlite::types::Type;
+use crate::{Arg, Result};
+use rusqlite::types::{ToSqlOutput, Type};
 use rusqlite::{Connection, OpenFlags, Row, ToSql};
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -92,29 +92,12 @@ impl Readers {
     }
 }
 
-impl From<rusqlite::Error> for StoreError {
-    fn from(e: rusqlite::Error) -> Self {
-        match e.sqlite_error_code() {
-            Some(rusqlite::ErrorCode::ConstraintViolation)
-                if matches!(
-                    e.sqlite_error().map(|s| s.extended_code),
-                    Some(rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE)
-                        | Some(rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
-                ) =>
-            {
-                StoreError::Conflict
-            }
-            _ => StoreError::Sqlite(e),
-        }
-    }
-}
-
 /// Run a (cached) statement with `args[n - 1]` bound to `$n`, mapping each
 /// row with `each`.
 pub(crate) fn query<T>(
     c: &Connection,
     sql: &str,
-    args: &[&dyn ToSql],
+    args: &[Arg],
     mut each: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
 ) -> rusqlite::Result<Vec<T>> {
     let mut stmt = c.prepare_cached(sql)?;
@@ -125,7 +108,7 @@ pub(crate) fn query<T>(
             .and_then(|n| n.parse::<usize>().ok())
             .filter(|n| (1..=args.len()).contains(n))
             .ok_or(rusqlite::Error::InvalidParameterCount(i, args.len()))?;
-        stmt.raw_bind_parameter(i, args[n - 1])?;
+        stmt.raw_bind_parameter(i, &args[n - 1])?;
     }
     let mut rows = stmt.raw_query();
     let mut out = Vec::new();
@@ -135,14 +118,13 @@ pub(crate) fn query<T>(
     Ok(out)
 }
 
-/// Like [`query`], for at most one row.
-pub(crate) fn optional<T>(
-    c: &Connection,
-    sql: &str,
-    args: &[&dyn ToSql],
-    each: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
-) -> rusqlite::Result<Option<T>> {
-    Ok(query(c, sql, args, each)?.into_iter().next())
+impl ToSql for Arg {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match self {
+            Arg::Text(s) => ToSqlOutput::from(s.as_str()),
+            Arg::Int(i) => ToSqlOutput::from(*i),
+        })
+    }
 }
 
 /// Column `i` parsed into a domain type stored as text (ids, roles).
@@ -175,7 +157,7 @@ mod tests {
         let rows = query(
             &c,
             "SELECT k FROM n WHERE v < $2 AND k <> $1 ORDER BY k",
-            &[&"a", &3i64],
+            &["a".into(), 3.into()],
             |r| r.get::<_, String>(0),
         )
         .expect("query");
@@ -185,7 +167,7 @@ mod tests {
     #[test]
     fn a_parameter_without_a_value_is_an_error_not_a_null() {
         let c = numbers();
-        let e = query(&c, "SELECT k FROM n WHERE v = $2", &[&1i64], |r| {
+        let e = query(&c, "SELECT k FROM n WHERE v = $2", &[1.into()], |r| {
             r.get::<_, String>(0)
         })
         .expect_err("$2 has no value");
@@ -198,7 +180,7 @@ mod tests {
     #[test]
     fn text_that_is_not_an_id_is_a_conversion_error() {
         let c = numbers();
-        let e = query(&c, "SELECT k FROM n WHERE v = $1", &[&1i64], |r| {
+        let e = query(&c, "SELECT k FROM n WHERE v = $1", &[1.into()], |r| {
             parsed::<tandem_domain::TicketId>(r, 0)
         })
         .expect_err("'a' is not a ticket id");

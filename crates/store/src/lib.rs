@@ -49,7 +49,7 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     /// Anything SQLite reported on an in-thread read ([`direct`]).
     #[error("sqlite: {0}")]
-    Sqlite(rusqlite::Error),
+    Sqlite(#[from] rusqlite::Error),
     /// The group of transactions this one was committed with failed as a
     /// whole (SQLite group commit); nothing of it was kept.
     #[error("commit: {0}")]
@@ -266,6 +266,76 @@ impl Tx {
             Tx::Postgres(t) => t.commit().await?,
         }
         Ok(())
+    }
+}
+
+/// A value bound to a query assembled at run time, or read through
+/// [`Db::rows`].
+#[derive(Clone, Debug)]
+pub enum Arg {
+    /// Text.
+    Text(String),
+    /// Integer.
+    Int(i64),
+}
+
+impl From<String> for Arg {
+    fn from(s: String) -> Self {
+        Arg::Text(s)
+    }
+}
+
+impl From<&str> for Arg {
+    fn from(s: &str) -> Self {
+        Arg::Text(s.to_owned())
+    }
+}
+
+impl From<i64> for Arg {
+    fn from(i: i64) -> Self {
+        Arg::Int(i)
+    }
+}
+
+impl Db {
+    /// The rows of a read: in place on SQLite, each row mapped by
+    /// `from_direct` ([`direct`]); through sqlx and `T`'s `FromRow` on
+    /// PostgreSQL. `args[n - 1]` is bound to `$n`.
+    pub(crate) async fn rows<T>(
+        &self,
+        sql: &str,
+        args: &[Arg],
+        from_direct: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>>
+    where
+        T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
+    {
+        match self {
+            Db::Sqlite { direct, .. } => direct.read(|c| direct::query(c, sql, args, from_direct)),
+            Db::Postgres(p) => {
+                let mut q = sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(sql));
+                for a in args {
+                    q = match a {
+                        Arg::Text(s) => q.bind(s.clone()),
+                        Arg::Int(i) => q.bind(*i),
+                    };
+                }
+                Ok(q.fetch_all(p).await?)
+            }
+        }
+    }
+
+    /// [`Db::rows`] for a read of at most one row.
+    pub(crate) async fn row<T>(
+        &self,
+        sql: &str,
+        args: &[Arg],
+        from_direct: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Option<T>>
+    where
+        T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
+    {
+        Ok(self.rows(sql, args, from_direct).await?.into_iter().next())
     }
 }
 

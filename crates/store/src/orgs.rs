@@ -49,36 +49,25 @@ pub async fn find(db: &Db, scope: &Scope, id: OrgId) -> Result<Org> {
         "SELECT id, kind, name, slug, require_totp, created_at, ticket_prefix, desk_version FROM organizations WHERE id = $1 AND ",
         scope_filter!("id", "$2", "$3")
     );
-    let (id, user, org) = (
-        id.to_string(),
-        scope.user_id.to_string(),
-        scope.org_id.to_string(),
-    );
-    let found = match db {
-        Db::Sqlite { direct, .. } => direct.read(|c| {
-            direct::optional(c, sql, &[&id, &user, &org], |r| {
-                Ok(Org {
-                    id: direct::parsed(r, 0)?,
-                    kind: direct::parsed(r, 1)?,
-                    name: r.get(2)?,
-                    slug: r.get(3)?,
-                    require_totp: r.get(4)?,
-                    created_at: r.get(5)?,
-                    ticket_prefix: r.get(6)?,
-                    desk_version: r.get(7)?,
-                })
-            })
-        })?,
-        Db::Postgres(c) => {
-            sqlx::query_as::<_, Org>(sql)
-                .bind(id)
-                .bind(user)
-                .bind(org)
-                .fetch_optional(c)
-                .await?
-        }
-    };
-    found.ok_or(StoreError::NotFound)
+    let args = [
+        id.to_string().into(),
+        scope.user_id.to_string().into(),
+        scope.org_id.to_string().into(),
+    ];
+    db.row(sql, &args, |r| {
+        Ok(Org {
+            id: direct::parsed(r, 0)?,
+            kind: direct::parsed(r, 1)?,
+            name: r.get(2)?,
+            slug: r.get(3)?,
+            require_totp: r.get(4)?,
+            created_at: r.get(5)?,
+            ticket_prefix: r.get(6)?,
+            desk_version: r.get(7)?,
+        })
+    })
+    .await?
+    .ok_or(StoreError::NotFound)
 }
 
 /// Every organization the caller can see: their own and engaged clients.

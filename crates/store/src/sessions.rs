@@ -40,28 +40,18 @@ pub async fn find_live(
 ) -> Result<Option<Session>> {
     let sql = "SELECT id_hash, user_id, csrf_token, awaiting_totp, created_at, last_seen_at FROM sessions \
          WHERE id_hash = $1 AND last_seen_at > $2 AND created_at > $3";
-    Ok(match db {
-        Db::Sqlite { direct, .. } => direct.read(|c| {
-            direct::optional(c, sql, &[&id_hash, &idle_since, &created_since], |r| {
-                Ok(Session {
-                    id_hash: r.get(0)?,
-                    user_id: direct::parsed(r, 1)?,
-                    csrf_token: r.get(2)?,
-                    awaiting_totp: r.get(3)?,
-                    created_at: r.get(4)?,
-                    last_seen_at: r.get(5)?,
-                })
-            })
-        })?,
-        Db::Postgres(c) => {
-            sqlx::query_as::<_, Session>(sql)
-                .bind(id_hash)
-                .bind(idle_since)
-                .bind(created_since)
-                .fetch_optional(c)
-                .await?
-        }
+    let args = [id_hash.into(), idle_since.into(), created_since.into()];
+    db.row(sql, &args, |r| {
+        Ok(Session {
+            id_hash: r.get(0)?,
+            user_id: direct::parsed(r, 1)?,
+            csrf_token: r.get(2)?,
+            awaiting_totp: r.get(3)?,
+            created_at: r.get(4)?,
+            last_seen_at: r.get(5)?,
+        })
     })
+    .await
 }
 
 /// Note activity on a session.

@@ -252,14 +252,7 @@ const VISIBLE: &str = "(t.client_id = $2 OR t.client_id IN (SELECT e.client_id F
      ON a.engagement_id = e.id WHERE a.user_id = $1 AND e.provider_id = $2 AND e.status = 'active')) \
      AND ($3 = 0 OR t.requester_id = $1)";
 
-/// A value bound to a dynamically assembled query.
-#[derive(Clone, Debug)]
-pub enum Arg {
-    /// Text.
-    Text(String),
-    /// Integer.
-    Int(i64),
-}
+pub use crate::Arg;
 
 /// One ticket the actor may see.
 pub async fn find(db: &Db, scope: &Scope, requester_only: bool, id: TicketId) -> Result<Ticket> {
@@ -435,35 +428,16 @@ async fn list_matching(
         q.order,
         q.limit.clamp(1, 500)
     ));
-    if let Db::Sqlite { direct, .. } = db {
-        let (user, org) = (scope.user_id.to_string(), scope.org_id.to_string());
-        let requester = i64::from(requester_only);
-        let mut args: Vec<&dyn rusqlite::ToSql> = vec![&user, &org, &requester];
-        for a in &q.args {
-            args.push(match a {
-                Arg::Text(s) => s,
-                Arg::Int(i) => i,
-            });
-        }
-        if let Some(s) = &search {
-            args.push(s);
-        }
-        return direct.read(|c| direct::query(c, &sql, &args, QueueRow::from_direct));
+    let mut args = vec![
+        scope.user_id.to_string().into(),
+        scope.org_id.to_string().into(),
+        i64::from(requester_only).into(),
+    ];
+    args.extend(q.args.iter().cloned());
+    if let Some(s) = search {
+        args.push(s.into());
     }
-    Ok(on_db!(db, c => {
-        let mut query = sqlx::query_as::<_, QueueRow>(sqlx::AssertSqlSafe(sql.as_str()))
-            .bind(scope.user_id.to_string()).bind(scope.org_id.to_string()).bind(i64::from(requester_only));
-        for a in &q.args {
-            query = match a {
-                Arg::Text(s) => query.bind(s.clone()),
-                Arg::Int(i) => query.bind(*i),
-            };
-        }
-        if let Some(s) = search {
-            query = query.bind(s.to_owned());
-        }
-        query.fetch_all(c).await
-    })?)
+    db.rows(&sql, &args, QueueRow::from_direct).await
 }
 
 /// The search condition of [`list`]: the ticket is among the newest

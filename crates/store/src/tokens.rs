@@ -52,23 +52,14 @@ pub async fn holder_by_hash(db: &Db, token_hash: &str) -> Result<Option<TokenHol
     let sql = "SELECT t.id AS token_id, t.last_used_at, u.id, u.org_id, u.email, u.name, u.role, u.password_hash, u.totp_secret, \
          u.totp_enabled, u.totp_last_step, u.active, u.created_at, u.updated_at FROM api_tokens t JOIN users u ON u.id = t.user_id \
          WHERE t.token_hash = $1 AND t.revoked_at IS NULL";
-    Ok(match db {
-        Db::Sqlite { direct, .. } => direct.read(|c| {
-            direct::optional(c, sql, &[&token_hash], |r| {
-                Ok(TokenHolder {
-                    token_id: direct::parsed(r, 0)?,
-                    last_used_at: r.get(1)?,
-                    user: crate::users::User::from_direct(r, 2)?,
-                })
-            })
-        })?,
-        Db::Postgres(c) => {
-            sqlx::query_as::<_, TokenHolder>(sql)
-                .bind(token_hash)
-                .fetch_optional(c)
-                .await?
-        }
+    db.row(sql, &[token_hash.into()], |r| {
+        Ok(TokenHolder {
+            token_id: direct::parsed(r, 0)?,
+            last_used_at: r.get(1)?,
+            user: crate::users::User::from_direct(r, 2)?,
+        })
     })
+    .await
 }
 
 /// A user's own tokens, newest first.

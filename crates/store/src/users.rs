@@ -98,20 +98,13 @@ pub async fn find_by_email_for_sign_in(db: &Db, email: &str) -> Result<Option<Us
 
 /// A user by id, for resolving the actor of a session or token.
 pub async fn get_for_actor(db: &Db, id: UserId) -> Result<User> {
-    let sql = select_users!("WHERE id = $1");
-    let id = id.to_string();
-    let found = match db {
-        Db::Sqlite { direct, .. } => {
-            direct.read(|c| direct::optional(c, sql, &[&id], |r| User::from_direct(r, 0)))?
-        }
-        Db::Postgres(c) => {
-            sqlx::query_as::<_, User>(sql)
-                .bind(id)
-                .fetch_optional(c)
-                .await?
-        }
-    };
-    found.ok_or(StoreError::NotFound)
+    db.row(
+        select_users!("WHERE id = $1"),
+        &[id.to_string().into()],
+        |r| User::from_direct(r, 0),
+    )
+    .await?
+    .ok_or(StoreError::NotFound)
 }
 
 /// The user, if active and working `client`: its own people, or provider
@@ -123,18 +116,12 @@ pub async fn working_client(db: &Db, id: UserId, client: OrgId) -> Result<Option
          JOIN engagement_engineers a ON a.engagement_id = e.id WHERE e.client_id = $2 \
          AND e.provider_id = users.org_id AND a.user_id = users.id AND e.status = 'active'))"
     );
-    let (id, client) = (id.to_string(), client.to_string());
-    Ok(match db {
-        Db::Sqlite { direct, .. } => direct
-            .read(|c| direct::optional(c, sql, &[&id, &client], |r| User::from_direct(r, 0)))?,
-        Db::Postgres(c) => {
-            sqlx::query_as::<_, User>(sql)
-                .bind(id)
-                .bind(client)
-                .fetch_optional(c)
-                .await?
-        }
-    })
+    db.row(
+        sql,
+        &[id.to_string().into(), client.to_string().into()],
+        |r| User::from_direct(r, 0),
+    )
+    .await
 }
 
 /// Same as [`get_for_actor`] inside a write transaction.
