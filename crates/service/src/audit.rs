@@ -28,7 +28,18 @@ pub(crate) async fn record(
     meta: &RequestMeta,
     e: Entry<'_>,
 ) -> Result<()> {
-    let rec = AuditRecord {
+    tandem_store::audit::append(tx, audit_record(actor, label, meta, e)).await?;
+    Ok(())
+}
+
+/// The entry [`record`] appends, for writes that append it themselves.
+pub(crate) fn audit_record(
+    actor: Option<&Actor>,
+    label: &str,
+    meta: &RequestMeta,
+    e: Entry<'_>,
+) -> AuditRecord {
+    AuditRecord {
         seq: 0,
         at_ms: now_ms(),
         actor_user_id: actor.map(|a| a.user_id.to_string()),
@@ -42,9 +53,7 @@ pub(crate) async fn record(
         change: e.change.to_string(),
         request_id: meta.request_id.clone(),
         source_addr: meta.source_addr.clone(),
-    };
-    tandem_store::audit::append(tx, rec).await?;
-    Ok(())
+    }
 }
 
 impl Tandem {

@@ -3,7 +3,7 @@
 //! handed between the sides, commented on, resolved — with SLA clocks
 //! that keep every second of consumed and paused time.
 
-use crate::audit::{Entry, record};
+use crate::audit::{Entry, audit_record, record};
 use crate::{RequestMeta, Result, ServiceError, Tandem, now_ms};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -13,8 +13,9 @@ use tandem_domain::split::{DEFAULT_CATEGORIES, SplitLine};
 use tandem_domain::ticket::{Impact, OwnerSide, Priority, PriorityMatrix, TicketStatus, Urgency};
 use tandem_domain::{Actor, EngagementId, OrgId, Role, TicketId, UserId, ValidationError};
 use tandem_store::calendars::{self, PolicyRow};
+use tandem_store::jobs::NewJob;
 use tandem_store::split::{self, Category, SplitRow};
-use tandem_store::tickets::{self, Event, Ticket};
+use tandem_store::tickets::{self, Event, Opening, Ticket};
 use tandem_store::{Tx, jobs, orgs, users};
 
 pub use crate::calendar_support::{CalendarSpec, WindowSpec, working_time};
@@ -484,13 +485,12 @@ impl Tandem {
             ctx.time(),
             ctx.policy.warn_percent,
         );
-        let mut tx = self.db.begin().await?;
-        let number = tickets::take_number(&mut tx, input.client_id).await?;
         let mut t = Ticket {
             id: TicketId::new(),
             client_id: input.client_id,
             engagement_id: engagement.map(|e| e.to_string()),
-            number,
+            // Taken in the write below.
+            number: 0,
             title,
             description,
             requester_id: requester,
@@ -526,29 +526,30 @@ impl Tandem {
             next_sla_event_at: None,
         };
         store_clocks(&mut t, &response, &resolution);
-        tickets::insert(&mut tx, &t).await?;
-        tickets::watch(&mut tx, t.id, requester).await?;
-        event(&mut tx, now, &t, Some(actor), "created", Visibility::Public, &format!("Opened via {}", input.source.as_str()),
-            json!({ "priority": t.priority, "owner_side": t.owner_side, "in_business_hours": in_hours, "assignee": t.assignee_id })).await?;
-        record(&mut tx, Some(actor), "", meta, Entry {
-            org: Some(t.client_id),
-            action: "ticket.create",
-            object_type: "ticket",
-            object_id: t.id.to_string(),
-            change: json!({ "number": number, "title": t.title, "category": category.key, "priority": t.priority, "owner_side": t.owner_side, "assignee": t.assignee_id }),
+        // The rest is written with the ticket, once its number is taken.
+        let notified = assignee
+            .as_ref()
+            .map(|a| a.id)
+            .filter(|a| *a != actor.user_id);
+        let (by, meta, key, source) = (
+            actor.clone(),
+            meta.clone(),
+            category.key.clone(),
+            input.source.as_str(),
+        );
+        let t = tickets::open(&self.db, t, requester, move |t| Opening {
+            event: new_event(now, t, Some(&by), "created", Visibility::Public, &format!("Opened via {source}"),
+                json!({ "priority": t.priority, "owner_side": t.owner_side, "in_business_hours": in_hours, "assignee": t.assignee_id })),
+            audit: audit_record(Some(&by), "", &meta, Entry {
+                org: Some(t.client_id),
+                action: "ticket.create",
+                object_type: "ticket",
+                object_id: t.id.to_string(),
+                change: json!({ "number": t.number, "title": t.title, "category": key, "priority": t.priority, "owner_side": t.owner_side, "assignee": t.assignee_id }),
+            }),
+            job: notified.map(|a| notification(a, t, "assigned", &format!("#{} {} was assigned to you", t.number, t.title))),
         })
         .await?;
-        if let Some(a) = assignee.as_ref().filter(|a| a.id != actor.user_id) {
-            notify(
-                &mut tx,
-                a.id,
-                &t,
-                "assigned",
-                &format!("#{number} {} was assigned to you", t.title),
-            )
-            .await?;
-        }
-        tx.commit().await?;
         Ok(TicketView {
             label: ticket_label(&prefix_of(&client), t.number),
             client_name: client.name,
@@ -1196,7 +1197,22 @@ pub(crate) async fn event(
     body: &str,
     data: serde_json::Value,
 ) -> Result<Event> {
-    let mut e = Event {
+    let mut e = new_event(at, t, actor, kind, visibility, body, data);
+    e.id = tickets::insert_event(tx, &e).await?;
+    Ok(e)
+}
+
+/// The timeline entry [`event`] inserts, not yet numbered.
+fn new_event(
+    at: i64,
+    t: &Ticket,
+    actor: Option<&Actor>,
+    kind: &str,
+    visibility: Visibility,
+    body: &str,
+    data: serde_json::Value,
+) -> Event {
+    Event {
         id: 0,
         ticket_id: t.id.to_string(),
         client_id: t.client_id.to_string(),
@@ -1211,15 +1227,23 @@ pub(crate) async fn event(
         },
         body: body.into(),
         data: data.to_string(),
-    };
-    e.id = tickets::insert_event(tx, &e).await?;
-    Ok(e)
+    }
 }
 
 /// Queue an in-app notification through the job table.
 async fn notify(tx: &mut Tx, user: UserId, t: &Ticket, kind: &str, text: &str) -> Result<()> {
-    let payload = json!({ "user_id": user, "client_id": t.client_id, "ticket_id": t.id, "kind": kind, "text": text });
-    // Due at once, whatever instant the change itself is dated.
-    jobs::enqueue(tx, "notify", &payload.to_string(), now_ms()).await?;
+    let job = notification(user, t, kind, text);
+    jobs::enqueue(tx, job.kind, &job.payload, job.run_at).await?;
     Ok(())
+}
+
+/// The job [`notify`] queues.
+fn notification(user: UserId, t: &Ticket, kind: &str, text: &str) -> NewJob {
+    let payload = json!({ "user_id": user, "client_id": t.client_id, "ticket_id": t.id, "kind": kind, "text": text });
+    NewJob {
+        kind: "notify",
+        payload: payload.to_string(),
+        // Due at once, whatever instant the change itself is dated.
+        run_at: now_ms(),
+    }
 }

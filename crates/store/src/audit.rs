@@ -1,6 +1,7 @@
 //! The append-only, hash-chained audit log.
 
-use crate::{Db, Result, Tx, exec_tx, on_db, on_tx, scope_filter};
+use crate::{Db, Result, Tx, direct, exec_tx, on_db, on_tx, scope_filter};
+use rusqlite::ToSql;
 use tandem_domain::audit::{AuditRecord, GENESIS, StoredAudit};
 use tandem_domain::{OrgId, Scope, Side};
 
@@ -66,23 +67,63 @@ pub async fn append(tx: &mut Tx, mut record: AuditRecord) -> Result<i64> {
             .execute(&mut **t)
             .await?;
     }
-    let tail: Option<(i64, String)> = on_tx!(tx, c => sqlx::query_as(
-        "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetch_optional(c).await)?;
-    let (seq, prev) = match tail {
-        Some((s, h)) => (s + 1, h),
-        None => (1, GENESIS.to_owned()),
-    };
-    record.seq = seq;
-    let hash = record.chain_hash(&prev);
-    exec_tx!(tx, c => sqlx::query(
-        "INSERT INTO audit_log (seq, at, actor_user_id, actor_label, actor_side, actor_org_id, org_id, action, object_type, object_id, change, request_id, source_addr, prev_hash, hash) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)")
+    let tail: Option<(i64, String)> =
+        on_tx!(tx, c => sqlx::query_as(TAIL).fetch_optional(c).await)?;
+    let (seq, prev, hash) = link(&mut record, tail);
+    exec_tx!(tx, c => sqlx::query(INSERT)
         .bind(seq).bind(record.at_ms).bind(&record.actor_user_id).bind(&record.actor_label)
         .bind(&record.actor_side).bind(&record.actor_org_id).bind(&record.org_id)
         .bind(&record.action).bind(&record.object_type).bind(&record.object_id)
         .bind(&record.change).bind(&record.request_id).bind(&record.source_addr)
         .bind(&prev).bind(&hash)
         .execute(c).await)?;
+    Ok(seq)
+}
+
+/// The chain's last link.
+const TAIL: &str = "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1";
+const INSERT: &str = "INSERT INTO audit_log (seq, at, actor_user_id, actor_label, actor_side, actor_org_id, org_id, action, object_type, \
+    object_id, change, request_id, source_addr, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
+
+/// Number `record` after `tail` (the last entry's seq and hash): its seq,
+/// the previous hash and its own hash.
+fn link(record: &mut AuditRecord, tail: Option<(i64, String)>) -> (i64, String, String) {
+    let (seq, prev) = match tail {
+        Some((s, h)) => (s + 1, h),
+        None => (1, GENESIS.to_owned()),
+    };
+    record.seq = seq;
+    let hash = record.chain_hash(&prev);
+    (seq, prev, hash)
+}
+
+/// [`append`] on SQLite's in-place writer ([`crate::group_commit`]).
+pub(crate) fn append_in_place(c: &rusqlite::Connection, mut record: AuditRecord) -> Result<i64> {
+    let none: [&dyn ToSql; 0] = [];
+    let tail = direct::query(c, TAIL, &none, |r| Ok((r.get(0)?, r.get(1)?)))?.pop();
+    let (seq, prev, hash) = link(&mut record, tail);
+    let r = &record;
+    direct::execute(
+        c,
+        INSERT,
+        &[
+            &seq as &dyn ToSql,
+            &r.at_ms,
+            &r.actor_user_id,
+            &r.actor_label,
+            &r.actor_side,
+            &r.actor_org_id,
+            &r.org_id,
+            &r.action,
+            &r.object_type,
+            &r.object_id,
+            &r.change,
+            &r.request_id,
+            &r.source_addr,
+            &prev,
+            &hash,
+        ],
+    )?;
     Ok(seq)
 }
 

@@ -97,10 +97,31 @@ impl Readers {
 pub(crate) fn query<T>(
     c: &Connection,
     sql: &str,
-    args: &[Arg],
+    args: &[impl ToSql],
     mut each: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
 ) -> rusqlite::Result<Vec<T>> {
     let mut stmt = c.prepare_cached(sql)?;
+    bind_numbered(&mut stmt, args)?;
+    let mut rows = stmt.raw_query();
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        out.push(each(row)?);
+    }
+    Ok(out)
+}
+
+/// Run a (cached) statement that returns no rows, with `args[n - 1]` bound
+/// to `$n`; the number of rows it changed.
+pub(crate) fn execute(c: &Connection, sql: &str, args: &[impl ToSql]) -> rusqlite::Result<usize> {
+    let mut stmt = c.prepare_cached(sql)?;
+    bind_numbered(&mut stmt, args)?;
+    stmt.raw_execute()
+}
+
+fn bind_numbered(
+    stmt: &mut rusqlite::CachedStatement<'_>,
+    args: &[impl ToSql],
+) -> rusqlite::Result<()> {
     for i in 1..=stmt.parameter_count() {
         let n = stmt
             .parameter_name(i)
@@ -110,12 +131,7 @@ pub(crate) fn query<T>(
             .ok_or(rusqlite::Error::InvalidParameterCount(i, args.len()))?;
         stmt.raw_bind_parameter(i, &args[n - 1])?;
     }
-    let mut rows = stmt.raw_query();
-    let mut out = Vec::new();
-    while let Some(row) = rows.next()? {
-        out.push(each(row)?);
-    }
-    Ok(out)
+    Ok(())
 }
 
 impl ToSql for Arg {
@@ -157,7 +173,7 @@ mod tests {
         let rows = query(
             &c,
             "SELECT k FROM n WHERE v < $2 AND k <> $1 ORDER BY k",
-            &["a".into(), 3.into()],
+            &[Arg::from("a"), Arg::from(3)],
             |r| r.get::<_, String>(0),
         )
         .expect("query");
@@ -167,7 +183,7 @@ mod tests {
     #[test]
     fn a_parameter_without_a_value_is_an_error_not_a_null() {
         let c = numbers();
-        let e = query(&c, "SELECT k FROM n WHERE v = $2", &[1.into()], |r| {
+        let e = query(&c, "SELECT k FROM n WHERE v = $2", &[Arg::from(1)], |r| {
             r.get::<_, String>(0)
         })
         .expect_err("$2 has no value");
@@ -180,7 +196,7 @@ mod tests {
     #[test]
     fn text_that_is_not_an_id_is_a_conversion_error() {
         let c = numbers();
-        let e = query(&c, "SELECT k FROM n WHERE v = $1", &[1.into()], |r| {
+        let e = query(&c, "SELECT k FROM n WHERE v = $1", &[Arg::from(1)], |r| {
             parsed::<tandem_domain::TicketId>(r, 0)
         })
         .expect_err("'a' is not a ticket id");

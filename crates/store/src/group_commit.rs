@@ -15,10 +15,19 @@
 //! Finishing work (release, rollback, group commit) runs in spawned tasks
 //! so that a cancelled request can never leave a group open with members
 //! waiting on it.
+//!
+//! The hottest write (opening a ticket) runs as a member *in place*
+//! ([`GroupCommit::write`]): savepoint, statements and release in one call
+//! on a rusqlite connection of the writer's own, instead of a round trip to
+//! sqlx's connection thread per statement, so the writer is held for the
+//! statements' own time. The two writer connections take turns under the
+//! one lock: a group is open on one of them at a time, and a member of the
+//! other kind commits it before opening its own.
 
 use crate::{Result, StoreError};
 use sqlx::pool::PoolConnection;
 use sqlx::{Executor, Sqlite, SqliteConnection, SqlitePool};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -30,12 +39,27 @@ const MAX_MEMBERS: usize = 256;
 /// steady stream of writers cannot hold answers back indefinitely.
 const MAX_AGE: Duration = Duration::from_millis(8);
 
-type Outcome = std::result::Result<(), Arc<sqlx::Error>>;
+type Outcome = std::result::Result<(), Arc<StoreError>>;
 
-/// The writer connection while a group is open, and the members waiting
-/// for the group to commit.
+/// Page cache of the in-place writer, in KiB: a ticket touches pages of
+/// its table, its indexes and the search index.
+const WRITER_CACHE_KIB: i64 = 32 * 1024;
+
+/// Which writer connection holds the open group.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Open {
+    Sqlx,
+    InPlace,
+}
+
+/// The writer connections, the open group and the members waiting for it
+/// to commit.
 struct Writer {
+    /// sqlx's writer while a group is open on it.
     conn: Option<PoolConnection<Sqlite>>,
+    /// The in-place writer, opened at its first member and kept.
+    direct: Option<rusqlite::Connection>,
+    open: Option<Open>,
     waiting: Vec<oneshot::Sender<Outcome>>,
     opened: Instant,
 }
@@ -43,6 +67,8 @@ struct Writer {
 /// The single writer of a SQLite database, shared by the process.
 pub struct GroupCommit {
     pool: SqlitePool,
+    /// The database file, for the in-place writer.
+    path: PathBuf,
     writer: Arc<Mutex<Writer>>,
     /// Tasks waiting for the writer; a finishing member commits the group
     /// only when this is zero (otherwise the next one will).
@@ -86,11 +112,14 @@ fn spawn(work: impl Future<Output = ()> + Send + 'static) {
 }
 
 impl GroupCommit {
-    pub(crate) fn new(pool: SqlitePool) -> Arc<Self> {
+    pub(crate) fn new(pool: SqlitePool, path: PathBuf) -> Arc<Self> {
         Arc::new(Self {
             pool,
+            path,
             writer: Arc::new(Mutex::new(Writer {
                 conn: None,
+                direct: None,
+                open: None,
                 waiting: Vec::new(),
                 opened: Instant::now(),
             })),
@@ -98,8 +127,8 @@ impl GroupCommit {
         })
     }
 
-    /// Join the open group (or open one) as a new member.
-    pub(crate) async fn begin(self: &Arc<Self>) -> Result<Member> {
+    /// Wait for the writer, counted as queued until it is ours.
+    async fn hold(self: &Arc<Self>) -> OwnedMutexGuard<Writer> {
         self.queued.fetch_add(1, Ordering::AcqRel);
         let mut queued = Queued {
             group: self.clone(),
@@ -108,7 +137,12 @@ impl GroupCommit {
         let w = self.writer.clone().lock_owned().await;
         // Holding the writer: from here on the member finishes the group.
         queued.holding = true;
-        drop(queued);
+        w
+    }
+
+    /// Join the open group (or open one) as a new member.
+    pub(crate) async fn begin(self: &Arc<Self>) -> Result<Member> {
+        let w = self.hold().await;
         // Joining runs detached, so that a caller cancelled half-way (a
         // connection opened, BEGIN sent, no savepoint yet) cannot leave the
         // writer in a state nobody will finish; a member nobody waits for
@@ -137,39 +171,152 @@ impl GroupCommit {
         }
     }
 
+    /// Run `work` as one member in place: savepoint, `work` and release
+    /// (or a rollback to the savepoint if it fails) in one call on the
+    /// in-place writer, then wait until the group is on disk.
+    pub(crate) async fn write<T, F>(self: &Arc<Self>, work: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&rusqlite::Connection) -> Result<T> + Send + 'static,
+    {
+        let w = self.hold().await;
+        let (done, on_disk) = oneshot::channel();
+        let group = self.clone();
+        // Spawned so that a cancelled caller cannot stop half-way.
+        let written = tokio::spawn(async move {
+            let mut w = w;
+            let out = group.in_place(&mut w, work).await;
+            if out.is_ok() {
+                w.waiting.push(done);
+            }
+            group.finish(w).await;
+            out
+        });
+        let value = written
+            .await
+            .map_err(|_| StoreError::Database(sqlx::Error::WorkerCrashed))??;
+        match on_disk.await {
+            Ok(Ok(())) => Ok(value),
+            Ok(Err(e)) => Err(StoreError::Commit(e)),
+            Err(_) => Err(StoreError::Database(sqlx::Error::WorkerCrashed)),
+        }
+    }
+
+    /// One in-place member (see [`GroupCommit::write`]); its savepoint is
+    /// gone when this returns, released or rolled back.
+    async fn in_place<T>(
+        &self,
+        w: &mut Writer,
+        work: impl FnOnce(&rusqlite::Connection) -> Result<T>,
+    ) -> Result<T> {
+        if w.open == Some(Open::Sqlx) {
+            commit(w).await;
+        }
+        if w.direct.is_none() {
+            w.direct = Some(self.open_in_place()?);
+        }
+        let d = w.direct.as_ref().expect("opened above");
+        let run = |sql: &str| d.prepare_cached(sql).and_then(|mut s| s.execute([]));
+        if w.open.is_none() {
+            run("BEGIN IMMEDIATE")?;
+            w.open = Some(Open::InPlace);
+            w.opened = Instant::now();
+        }
+        run("SAVEPOINT member")?;
+        let out = work(d).and_then(|v| Ok(run("RELEASE member").map(|_| v)?));
+        if out.is_err() {
+            let _ = run("ROLLBACK TO member");
+            let _ = run("RELEASE member");
+        }
+        out
+    }
+
+    /// The in-place writer, set up as sqlx sets up its connections.
+    fn open_in_place(&self) -> rusqlite::Result<rusqlite::Connection> {
+        let c = rusqlite::Connection::open(&self.path)?;
+        c.busy_timeout(Duration::from_secs(10))?;
+        // FULL, as for every writer: a 2xx answer survives a power cut.
+        c.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+        )?;
+        c.pragma_update(None, "cache_size", -WRITER_CACHE_KIB)?;
+        c.set_prepared_statement_cache_capacity(64);
+        Ok(c)
+    }
+
     /// Commit the group if nobody is queued behind us or it is big or old
     /// enough; otherwise leave it to the next member.
     async fn finish(&self, mut w: OwnedMutexGuard<Writer>) {
         let due = self.queued.load(Ordering::Acquire) == 0
             || w.waiting.len() >= MAX_MEMBERS
             || w.opened.elapsed() >= MAX_AGE;
-        if !due {
-            return;
+        if due {
+            commit(&mut w).await;
         }
-        let Some(mut c) = w.conn.take() else {
-            return;
-        };
-        let outcome = match c.execute("COMMIT").await {
-            Ok(_) => Ok(()),
-            Err(e) => {
-                // The group is lost as a whole; make sure no transaction
-                // stays open on the connection going back to the pool.
-                let _ = c.execute("ROLLBACK").await;
-                Err(Arc::new(e))
+    }
+
+    /// Commit what is open and close the in-place writer (at shutdown).
+    pub(crate) async fn close(&self) {
+        let mut w = self.writer.lock().await;
+        commit(&mut w).await;
+        w.direct = None;
+    }
+}
+
+/// Commit the open group, if any, and tell its members how it went. A
+/// group that fails is lost as a whole; no transaction stays open.
+async fn commit(w: &mut Writer) {
+    let outcome = match w.open.take() {
+        None => return,
+        Some(Open::Sqlx) => {
+            let Some(mut c) = w.conn.take() else {
+                return;
+            };
+            match c.execute("COMMIT").await {
+                Ok(_) => Ok(()),
+                Err(e) => {
+                    let _ = c.execute("ROLLBACK").await;
+                    Err(Arc::new(StoreError::Database(e)))
+                }
             }
-        };
-        for member in w.waiting.drain(..) {
-            let _ = member.send(outcome.clone());
         }
+        Some(Open::InPlace) => {
+            let Some(d) = w.direct.take() else {
+                return;
+            };
+            // The commit waits for the disk: off the runtime's threads.
+            let done = tokio::task::spawn_blocking(move || {
+                let out = d.execute_batch("COMMIT");
+                if out.is_err() {
+                    let _ = d.execute_batch("ROLLBACK");
+                }
+                (d, out)
+            })
+            .await;
+            match done {
+                Ok((d, out)) => {
+                    w.direct = Some(d);
+                    out.map_err(|e| Arc::new(StoreError::Sqlite(e)))
+                }
+                Err(_) => Err(Arc::new(StoreError::Database(sqlx::Error::WorkerCrashed))),
+            }
+        }
+    };
+    for member in w.waiting.drain(..) {
+        let _ = member.send(outcome.clone());
     }
 }
 
 /// Open a group if none is open, then a savepoint for the new member.
 async fn join(pool: &SqlitePool, w: &mut Writer) -> std::result::Result<(), sqlx::Error> {
-    if w.conn.is_none() {
+    if w.open == Some(Open::InPlace) {
+        commit(w).await;
+    }
+    if w.open.is_none() {
         let mut c = pool.acquire().await?;
         c.execute("BEGIN IMMEDIATE").await?;
         w.conn = Some(c);
+        w.open = Some(Open::Sqlx);
         w.opened = Instant::now();
     }
     conn(w).execute("SAVEPOINT member").await?;
@@ -225,7 +372,7 @@ impl Member {
                 Err(e) => {
                     let _ = conn(&mut w).execute("ROLLBACK TO member").await;
                     let _ = conn(&mut w).execute("RELEASE member").await;
-                    let _ = done.send(Err(Arc::new(e)));
+                    let _ = done.send(Err(Arc::new(StoreError::Database(e))));
                 }
             }
             group.finish(w).await;

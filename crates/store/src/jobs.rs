@@ -1,6 +1,7 @@
 //! The job table (outbox) and in-app notifications.
 
-use crate::{Db, Result, Tx, exec_tx, on_db, on_tx};
+use crate::{Db, Result, Tx, direct, exec_tx, on_db, on_tx};
+use rusqlite::ToSql;
 use tandem_domain::{NotificationId, UserId};
 
 /// A claimed job.
@@ -19,8 +20,30 @@ pub struct Job {
 /// Queue a job in the caller's transaction, so it exists exactly when the
 /// change that caused it does.
 pub async fn enqueue(tx: &mut Tx, kind: &str, payload: &str, run_at: i64) -> Result<()> {
-    exec_tx!(tx, c => sqlx::query("INSERT INTO jobs (kind, payload, run_at) VALUES ($1, $2, $3)")
-        .bind(kind).bind(payload).bind(run_at).execute(c).await)?;
+    exec_tx!(tx, c => sqlx::query(ENQUEUE).bind(kind).bind(payload).bind(run_at).execute(c).await)?;
+    Ok(())
+}
+
+const ENQUEUE: &str = "INSERT INTO jobs (kind, payload, run_at) VALUES ($1, $2, $3)";
+
+/// A job to queue with a change ([`enqueue`]).
+#[derive(Clone, Debug)]
+pub struct NewJob {
+    /// What to do, e.g. `notify`.
+    pub kind: &'static str,
+    /// Details as JSON.
+    pub payload: String,
+    /// Due (epoch ms).
+    pub run_at: i64,
+}
+
+/// [`enqueue`] on SQLite's in-place writer ([`crate::group_commit`]).
+pub(crate) fn enqueue_in_place(c: &rusqlite::Connection, job: &NewJob) -> Result<()> {
+    direct::execute(
+        c,
+        ENQUEUE,
+        &[&job.kind as &dyn ToSql, &job.payload, &job.run_at],
+    )?;
     Ok(())
 }
 

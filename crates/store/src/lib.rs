@@ -53,7 +53,7 @@ pub enum StoreError {
     /// The group of transactions this one was committed with failed as a
     /// whole (SQLite group commit); nothing of it was kept.
     #[error("commit: {0}")]
-    Commit(std::sync::Arc<sqlx::Error>),
+    Commit(std::sync::Arc<StoreError>),
     /// A migration failed.
     #[error("migration: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
@@ -152,7 +152,8 @@ impl Db {
                 .synchronous(SqliteSynchronous::Full)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10));
-            let direct = std::sync::Arc::new(direct::Readers::new(opts.get_filename().to_owned()));
+            let path = opts.get_filename().to_owned();
+            let direct = std::sync::Arc::new(direct::Readers::new(path.clone()));
             let write = SqlitePoolOptions::new()
                 .max_connections(1)
                 .connect_with(opts.clone())
@@ -161,7 +162,7 @@ impl Db {
                 .max_connections(8)
                 .connect_with(opts.read_only(true))
                 .await?;
-            let group = group_commit::GroupCommit::new(write.clone());
+            let group = group_commit::GroupCommit::new(write.clone(), path);
             Ok(Db::Sqlite {
                 write,
                 read,
@@ -233,8 +234,9 @@ impl Db {
                 write,
                 read,
                 direct,
-                ..
+                group,
             } => {
+                group.close().await;
                 direct.close();
                 read.close().await;
                 write.close().await;

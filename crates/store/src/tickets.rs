@@ -1,6 +1,11 @@
 //! Tickets, their timeline and their watchers.
 
+use crate::jobs::NewJob;
 use crate::{Db, Result, StoreError, Tx, direct, exec_tx, on_db, on_tx};
+use rusqlite::ToSql;
+use rusqlite::types::Value;
+use std::sync::LazyLock;
+use tandem_domain::audit::AuditRecord;
 use tandem_domain::{EngagementId, OrgId, Scope, Side, TicketId, UserId};
 
 /// A ticket with its SLA clocks, as stored.
@@ -138,21 +143,128 @@ pub(crate) const COLS: &str = "id, client_id, engagement_id, number, title, desc
 
 /// Take the next ticket number of a client.
 pub async fn take_number(tx: &mut Tx, client: OrgId) -> Result<i64> {
-    let n: Option<i64> = on_tx!(tx, c => sqlx::query_scalar(
-        "UPDATE organizations SET next_ticket_number = next_ticket_number + 1 WHERE id = $1 RETURNING next_ticket_number - 1")
+    let n: Option<i64> = on_tx!(tx, c => sqlx::query_scalar(TAKE_NUMBER)
         .bind(client.to_string()).fetch_optional(c).await)?;
     n.ok_or(StoreError::NotFound)
 }
 
+const TAKE_NUMBER: &str = "UPDATE organizations SET next_ticket_number = next_ticket_number + 1 WHERE id = $1 \
+    RETURNING next_ticket_number - 1";
+
+static INSERT: LazyLock<String> = LazyLock::new(|| {
+    let values: Vec<String> = (1..=COLS.split(", ").count())
+        .map(|n| format!("${n}"))
+        .collect();
+    format!(
+        "INSERT INTO tickets ({COLS}) VALUES ({})",
+        values.join(", ")
+    )
+});
+
 /// Insert a new ticket.
 pub async fn insert(tx: &mut Tx, t: &Ticket) -> Result<()> {
-    let sql = format!(
-        "INSERT INTO tickets ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, \
-         $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37)"
-    );
-    exec_tx!(tx, c => bind_all(sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).bind(t.id.to_string()), t, t.version).execute(c).await)
+    exec_tx!(tx, c => bind_all(sqlx::query(sqlx::AssertSqlSafe(INSERT.as_str())).bind(t.id.to_string()), t, t.version).execute(c).await)
         .map_err(StoreError::from_write)?;
     Ok(())
+}
+
+/// What is written with a new ticket once its number is known: the
+/// timeline's first entry, the audit entry and maybe a notification.
+#[derive(Clone, Debug)]
+pub struct Opening {
+    /// The `created` timeline entry.
+    pub event: Event,
+    /// The audit entry.
+    pub audit: AuditRecord,
+    /// A job to queue (notifying the assignee).
+    pub job: Option<NewJob>,
+}
+
+/// Open a ticket in one transaction: take the client's next number, insert
+/// the ticket with `watcher` watching it, and write what `then` makes of the
+/// numbered ticket. On SQLite this is one in-place member of the group
+/// commit (the hottest write of the desk); the statements are the ones the
+/// single-step functions here run.
+pub async fn open(
+    db: &Db,
+    mut t: Ticket,
+    watcher: UserId,
+    then: impl FnOnce(&Ticket) -> Opening + Send + 'static,
+) -> Result<Ticket> {
+    if let Db::Sqlite { group, .. } = db {
+        return group
+            .write(move |c| {
+                let client = [t.client_id.to_string()];
+                t.number = direct::query(c, TAKE_NUMBER, &client, |r| r.get(0))?
+                    .pop()
+                    .ok_or(StoreError::NotFound)?;
+                direct::execute(c, &INSERT, &values(&t))?;
+                direct::execute(c, WATCH, &[t.id.to_string(), watcher.to_string()])?;
+                let o = then(&t);
+                insert_event_in_place(c, &o.event)?;
+                crate::audit::append_in_place(c, o.audit)?;
+                if let Some(job) = &o.job {
+                    crate::jobs::enqueue_in_place(c, job)?;
+                }
+                Ok(t)
+            })
+            .await;
+    }
+    let mut tx = db.begin().await?;
+    t.number = take_number(&mut tx, t.client_id).await?;
+    insert(&mut tx, &t).await?;
+    watch(&mut tx, t.id, watcher).await?;
+    let o = then(&t);
+    insert_event(&mut tx, &o.event).await?;
+    crate::audit::append(&mut tx, o.audit).await?;
+    if let Some(job) = &o.job {
+        crate::jobs::enqueue(&mut tx, job.kind, &job.payload, job.run_at).await?;
+    }
+    tx.commit().await?;
+    Ok(t)
+}
+
+/// A ticket's columns in [`COLS`] order, for the in-place writer.
+fn values(t: &Ticket) -> Vec<Value> {
+    vec![
+        t.id.to_string().into(),
+        t.client_id.to_string().into(),
+        t.engagement_id.clone().into(),
+        t.number.into(),
+        t.title.clone().into(),
+        t.description.clone().into(),
+        t.requester_id.to_string().into(),
+        t.category_id.clone().into(),
+        t.impact.clone().into(),
+        t.urgency.clone().into(),
+        t.priority.clone().into(),
+        t.priority_reason.clone().into(),
+        t.status.clone().into(),
+        t.owner_side.clone().into(),
+        t.assignee_id.clone().into(),
+        t.source.clone().into(),
+        t.version.into(),
+        t.created_at.into(),
+        t.updated_at.into(),
+        t.resolved_at.into(),
+        t.response_target.into(),
+        t.response_consumed.into(),
+        t.response_since.into(),
+        t.response_due.into(),
+        t.response_warn_at.into(),
+        t.response_met_at.into(),
+        t.response_warned.into(),
+        t.response_breached.into(),
+        t.resolution_target.into(),
+        t.resolution_consumed.into(),
+        t.resolution_since.into(),
+        t.resolution_due.into(),
+        t.resolution_warn_at.into(),
+        t.resolution_warned.into(),
+        t.resolution_breached.into(),
+        t.next_due.into(),
+        t.next_sla_event_at.into(),
+    ]
 }
 
 /// Write back a changed ticket if nobody changed it since `expected_version`;
@@ -567,13 +679,32 @@ pub struct Event {
 
 /// Append to a ticket's timeline.
 pub async fn insert_event(tx: &mut Tx, e: &Event) -> Result<i64> {
-    let id: i64 = on_tx!(tx, c => sqlx::query_scalar(
-        "INSERT INTO ticket_events (ticket_id, client_id, at, actor_user_id, actor_label, actor_side, kind, visibility, body, data) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id")
+    let id: i64 = on_tx!(tx, c => sqlx::query_scalar(INSERT_EVENT)
         .bind(&e.ticket_id).bind(&e.client_id).bind(e.at).bind(&e.actor_user_id).bind(&e.actor_label)
         .bind(&e.actor_side).bind(&e.kind).bind(&e.visibility).bind(&e.body).bind(&e.data)
         .fetch_one(c).await)?;
     Ok(id)
+}
+
+const INSERT_EVENT: &str = "INSERT INTO ticket_events (ticket_id, client_id, at, actor_user_id, actor_label, actor_side, kind, \
+    visibility, body, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id";
+
+fn insert_event_in_place(c: &rusqlite::Connection, e: &Event) -> Result<i64> {
+    let args: [&dyn ToSql; 10] = [
+        &e.ticket_id,
+        &e.client_id,
+        &e.at,
+        &e.actor_user_id,
+        &e.actor_label,
+        &e.actor_side,
+        &e.kind,
+        &e.visibility,
+        &e.body,
+        &e.data,
+    ];
+    direct::query(c, INSERT_EVENT, &args, |r| r.get(0))?
+        .pop()
+        .ok_or(StoreError::NotFound)
 }
 
 /// A ticket's timeline in order; `public_only` for requesters.
@@ -593,10 +724,13 @@ pub async fn handoff_counts(db: &Db, client: OrgId) -> Result<Vec<(String, i64)>
 
 /// Add a watcher (idempotent).
 pub async fn watch(tx: &mut Tx, ticket: TicketId, user: UserId) -> Result<()> {
-    exec_tx!(tx, c => sqlx::query("INSERT INTO ticket_watchers (ticket_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+    exec_tx!(tx, c => sqlx::query(WATCH)
         .bind(ticket.to_string()).bind(user.to_string()).execute(c).await)?;
     Ok(())
 }
+
+const WATCH: &str =
+    "INSERT INTO ticket_watchers (ticket_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING";
 
 /// A ticket's watchers.
 pub async fn watchers(db: &Db, ticket: TicketId) -> Result<Vec<String>> {
