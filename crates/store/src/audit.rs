@@ -140,7 +140,7 @@ pub async fn list_for_org(
 ) -> Result<Vec<AuditRecord>> {
     let sql = select_audit!(concat!(
         "WHERE org_id = $1 AND seq < $2 AND ($6 = '' OR actor_side = $6) AND ",
-        scope_filter!("org_id", "$3", "$4"),
+        scope_filter!("audit_log.org_id", "$3", "$4"),
         " ORDER BY seq DESC LIMIT $5"
     ));
     let rows = on_db!(db, c => sqlx::query_as::<_, Row>(sql)

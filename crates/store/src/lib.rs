@@ -358,17 +358,20 @@ macro_rules! exec_tx {
     };
 }
 
-/// The SQL predicate (on a column named by the caller's query) that keeps a
-/// row's organization within a scope: the actor's own organization, or a
-/// client of an active engagement the actor is assigned to. `$U` is the
-/// actor's user id and `$O` their organization id, substituted by position.
+/// The SQL predicate (on a column the caller names with its table, e.g.
+/// `users.org_id`) that keeps a row's organization within a scope: the
+/// actor's own organization, or a client of an active engagement the actor
+/// is assigned to. `$U` is the actor's user id and `$O` their organization
+/// id, substituted by position. The engagement is looked up for the row's
+/// organization (two index probes) rather than listing every client the
+/// actor works: an engineer engaged with 200 clients made each scoped
+/// lookup build a 200-row table first.
 #[macro_export]
 macro_rules! scope_filter {
     ($col:literal, $u:literal, $o:literal) => {
         concat!(
-            "(", $col, " = ", $o, " OR ", $col,
-            " IN (SELECT e.client_id FROM engagements e JOIN engagement_engineers a ON a.engagement_id = e.id WHERE a.user_id = ",
-            $u, " AND e.provider_id = ", $o, " AND e.status = 'active'))"
+            "(", $col, " = ", $o, " OR EXISTS (SELECT 1 FROM engagements e JOIN engagement_engineers a ON a.engagement_id = e.id \
+             WHERE e.client_id = ", $col, " AND e.provider_id = ", $o, " AND e.status = 'active' AND a.user_id = ", $u, "))"
         )
     };
 }

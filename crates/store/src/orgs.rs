@@ -47,7 +47,7 @@ pub async fn insert(tx: &mut Tx, org: &Org) -> Result<()> {
 pub async fn find(db: &Db, scope: &Scope, id: OrgId) -> Result<Org> {
     let sql = concat!(
         "SELECT id, kind, name, slug, require_totp, created_at, ticket_prefix, desk_version FROM organizations WHERE id = $1 AND ",
-        scope_filter!("id", "$2", "$3")
+        scope_filter!("organizations.id", "$2", "$3")
     );
     let args = [
         id.to_string().into(),
@@ -74,7 +74,7 @@ pub async fn find(db: &Db, scope: &Scope, id: OrgId) -> Result<Org> {
 pub async fn list_visible(db: &Db, scope: &Scope) -> Result<Vec<Org>> {
     let sql = concat!(
         "SELECT id, kind, name, slug, require_totp, created_at, ticket_prefix, desk_version FROM organizations WHERE ",
-        scope_filter!("id", "$1", "$2"),
+        scope_filter!("organizations.id", "$1", "$2"),
         " ORDER BY kind DESC, name"
     );
     Ok(on_db!(db, c => sqlx::query_as::<_, Org>(sql)

@@ -74,7 +74,7 @@ pub async fn insert_category(tx: &mut Tx, c: &Category) -> Result<()> {
 pub async fn categories(db: &Db, scope: &Scope, client: OrgId) -> Result<Vec<Category>> {
     let sql = concat!(
         "SELECT id, client_id, key, name, position FROM work_categories WHERE client_id = $1 AND ",
-        scope_filter!("client_id", "$2", "$3"),
+        scope_filter!("work_categories.client_id", "$2", "$3"),
         " ORDER BY position, name"
     );
     Ok(on_db!(db, c => sqlx::query_as::<_, Category>(sql)

@@ -135,7 +135,7 @@ pub async fn get_for_actor_tx(tx: &mut Tx, id: UserId) -> Result<User> {
 pub async fn find(db: &Db, scope: &Scope, id: UserId) -> Result<User> {
     let sql = select_users!(concat!(
         "WHERE id = $1 AND ",
-        scope_filter!("org_id", "$2", "$3")
+        scope_filter!("users.org_id", "$2", "$3")
     ));
     on_db!(db, c => sqlx::query_as::<_, User>(sql)
         .bind(id.to_string())
@@ -149,7 +149,7 @@ pub async fn find(db: &Db, scope: &Scope, id: UserId) -> Result<User> {
 pub async fn list_in_org(db: &Db, scope: &Scope, org: OrgId) -> Result<Vec<User>> {
     let sql = select_users!(concat!(
         "WHERE org_id = $1 AND ",
-        scope_filter!("org_id", "$2", "$3"),
+        scope_filter!("users.org_id", "$2", "$3"),
         " ORDER BY role, name"
     ));
     Ok(on_db!(db, c => sqlx::query_as::<_, User>(sql)
@@ -163,7 +163,7 @@ pub async fn list_in_org(db: &Db, scope: &Scope, org: OrgId) -> Result<Vec<User>
 pub async fn update_profile(tx: &mut Tx, scope: &Scope, u: &User, now: i64) -> Result<()> {
     let sql = concat!(
         "UPDATE users SET name = $1, role = $2, active = $3, updated_at = $4 WHERE id = $5 AND ",
-        scope_filter!("org_id", "$6", "$7")
+        scope_filter!("users.org_id", "$6", "$7")
     );
     let n = exec_tx!(tx, c => sqlx::query(sql)
         .bind(&u.name).bind(u.role.as_str()).bind(u.active).bind(now)
