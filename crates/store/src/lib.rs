@@ -54,6 +54,9 @@ pub enum StoreError {
     /// whole (SQLite group commit); nothing of it was kept.
     #[error("commit: {0}")]
     Commit(std::sync::Arc<StoreError>),
+    /// The write-ahead log could not be synced after a group commit.
+    #[error("sync: {0}")]
+    Sync(std::io::Error),
     /// A migration failed.
     #[error("migration: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
@@ -150,6 +153,11 @@ impl Db {
                 // survives a power cut, not only a process crash (NORMAL
                 // would only promise the latter).
                 .synchronous(SqliteSynchronous::Full)
+                // Checkpoints run beside the writer (see `group_commit`).
+                .pragma(
+                    "wal_autocheckpoint",
+                    group_commit::WRITER_AUTOCHECKPOINT.to_string(),
+                )
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10));
             let path = opts.get_filename().to_owned();

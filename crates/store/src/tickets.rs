@@ -518,28 +518,50 @@ async fn list_matching(
         .map(|c| format!("t.{}", c.trim()))
         .collect();
     let visible = visible_to(scope, requester_only);
+    let limit = q.limit.clamp(1, 500);
+    let conds = q.and_conditions();
     // CROSS JOIN fixes the ticket table as the outer loop on SQLite (the
     // others are primary-key lookups); without it the planner may start
     // from the organizations and sort every open ticket. PostgreSQL plans
     // it as the inner join it is.
-    let mut sql = format!(
+    let select = format!(
         "SELECT {}, o.name AS client_name, o.ticket_prefix AS client_prefix, k.key AS category_key, k.name AS category_name, \
-         r.name AS requester_name, a.name AS assignee_name FROM tickets t CROSS JOIN organizations o \
-         CROSS JOIN work_categories k CROSS JOIN users r LEFT JOIN users a ON a.id = t.assignee_id \
-         WHERE o.id = t.client_id AND k.id = t.category_id AND r.id = t.requester_id AND {visible}",
+         r.name AS requester_name, a.name AS assignee_name FROM",
         cols.join(", ")
     );
-    sql.push_str(&q.and_conditions());
-    // The search text is always bound, never spliced; requesters ($3 = 1)
-    // match public text only.
-    if search.is_some() {
-        sql.push_str(&search_candidates(db, q, requester_only, &visible));
-    }
-    sql.push_str(&format!(
-        " ORDER BY {} LIMIT {}",
-        q.order,
-        q.limit.clamp(1, 500)
-    ));
+    let joins = "CROSS JOIN organizations o CROSS JOIN work_categories k CROSS JOIN users r \
+         LEFT JOIN users a ON a.id = t.assignee_id WHERE o.id = t.client_id AND k.id = t.category_id AND r.id = t.requester_id";
+    let sql = match search {
+        None => format!(
+            "{select} tickets t {joins} AND {visible}{conds} ORDER BY {} LIMIT {limit}",
+            q.order
+        ),
+        // The search text is always bound, never spliced; requesters
+        // ($3 = 1) match public text only. The page is picked from the
+        // candidates first, so only its rows are read whole and named
+        // (names for every candidate cost more than finding them). The
+        // candidate streams apply the visibility rule and the caller's
+        // conditions themselves, except a requester's probes.
+        Some(_) => {
+            let (key, filter) = match db {
+                Db::Sqlite { .. } => ("rowid", requester_only),
+                Db::Postgres(_) => ("id", false),
+            };
+            let filter = if filter {
+                format!("{visible}{conds} AND ")
+            } else {
+                String::new()
+            };
+            format!(
+                "{select} (SELECT t.{key} AS tr FROM tickets t{} WHERE {filter}{} ORDER BY {} LIMIT {limit}) pick \
+                 CROSS JOIN tickets t {joins} AND t.{key} = pick.tr ORDER BY {}",
+                categories_join(q),
+                search_candidates(db, q, requester_only, &visible),
+                q.order,
+                q.order
+            )
+        }
+    };
     let mut args = vec![
         scope.user_id.to_string().into(),
         scope.org_id.to_string().into(),
@@ -567,33 +589,39 @@ fn search_candidates(db: &Db, q: &ListQuery, requester_only: bool, visible: &str
     // the comment stream; read further so duplicates rarely shorten a page.
     let comment_limit = limit * 4;
     let conds = q.and_conditions();
-    let categories = if conds.contains("k.") {
-        " JOIN work_categories k ON k.id = t.category_id"
-    } else {
-        ""
-    };
+    let categories = categories_join(q);
     match db {
         Db::Sqlite { .. } if requester_only => format!(
-            " AND (EXISTS (SELECT 1 FROM ticket_search s WHERE s.ticket_search MATCH ${n} AND s.rowid = -t.rowid) \
+            "(EXISTS (SELECT 1 FROM ticket_search s WHERE s.ticket_search MATCH ${n} AND s.rowid = -t.rowid) \
              OR EXISTS (SELECT 1 FROM ticket_events e JOIN ticket_search s ON s.rowid = e.id WHERE e.ticket_id = t.id \
              AND e.kind = 'comment' AND e.visibility = 'public' AND s.ticket_search MATCH ${n}))"
         ),
         // Ticket rows are indexed under -rowid (newest most negative),
         // comments under their event id.
         Db::Sqlite { .. } => format!(
-            " AND t.rowid IN (SELECT tr FROM (SELECT t.rowid AS tr FROM ticket_search s JOIN tickets t ON t.rowid = -s.rowid{categories} \
+            "t.rowid IN (SELECT tr FROM (SELECT t.rowid AS tr FROM ticket_search s JOIN tickets t ON t.rowid = -s.rowid{categories} \
              WHERE s.ticket_search MATCH ${n} AND s.rowid < 0 AND {visible}{conds} ORDER BY s.rowid LIMIT {limit}) \
              UNION SELECT tr FROM (SELECT t.rowid AS tr FROM ticket_search s JOIN tickets t ON t.id = s.ticket_id{categories} \
              WHERE s.ticket_search MATCH ${n} AND s.rowid > 0 AND ($3 = 0 OR s.visibility = 'public') AND {visible}{conds} \
              ORDER BY s.rowid DESC LIMIT {comment_limit}))"
         ),
         Db::Postgres(_) => format!(
-            " AND t.id IN ((SELECT t.id FROM tickets t{categories} WHERE t.search @@ to_tsquery('simple', ${n}) AND {visible}{conds} \
+            "t.id IN ((SELECT t.id FROM tickets t{categories} WHERE t.search @@ to_tsquery('simple', ${n}) AND {visible}{conds} \
              ORDER BY t.created_at DESC LIMIT {limit}) \
              UNION (SELECT t.id FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id{categories} \
              WHERE e.search @@ to_tsquery('simple', ${n}) AND ($3 = 0 OR e.visibility = 'public') AND {visible}{conds} \
              ORDER BY e.id DESC LIMIT {comment_limit}))"
         ),
+    }
+}
+
+/// The join a search stream needs when the caller's conditions name the
+/// category (`k.key`).
+fn categories_join(q: &ListQuery) -> &'static str {
+    if q.and_conditions().contains("k.") {
+        " JOIN work_categories k ON k.id = t.category_id"
+    } else {
+        ""
     }
 }
 
