@@ -21,7 +21,7 @@ use tandem_store::jobs::Notification;
 use tandem_store::orgs::Org;
 use tandem_store::sessions::Session;
 use tandem_store::split::{Category, SplitRow};
-use tandem_store::tickets::{Arg, Event, ListQuery, QueueRow, Ticket, fts5_query};
+use tandem_store::tickets::{Arg, Event, ListQuery, Opening, QueueRow, Ticket, fts5_query};
 use tandem_store::tokens::ApiToken;
 use tandem_store::users::User;
 use tandem_store::{
@@ -170,6 +170,7 @@ conformance! {
     check_tickets_update_versions => tickets_update_versions_sqlite, tickets_update_versions_postgres;
     check_tickets_list_query => tickets_list_query_sqlite, tickets_list_query_postgres;
     check_tickets_search => tickets_search_sqlite, tickets_search_postgres;
+    check_tickets_open_beside_other_writes => tickets_open_beside_other_writes_sqlite, tickets_open_beside_other_writes_postgres;
     check_tickets_search_pages => tickets_search_pages_sqlite, tickets_search_pages_postgres;
     check_tickets_sla_worker => tickets_sla_worker_sqlite, tickets_sla_worker_postgres;
     check_tickets_timeline => tickets_timeline_sqlite, tickets_timeline_postgres;
@@ -3306,6 +3307,121 @@ async fn check_tickets_search_pages(db: &Db) {
     // Few whole-word matches: the prefix completes the page.
     assert_eq!(search("printers", 50).await, vec![71]);
     assert_eq!(search("toner", 50).await, vec![72]);
+}
+
+/// Opening tickets (one in-place write on SQLite) side by side with other
+/// write transactions: every opened ticket gets the next number with its
+/// timeline entry, audit entry, watcher and job; one that fails half-way
+/// (its category does not exist, after its number was taken) leaves
+/// nothing, not even a gap in the numbers; the audit chain stays whole;
+/// the new tickets are found by search at once.
+async fn check_tickets_open_beside_other_writes(db: &Db) {
+    const N: i64 = 24;
+    let (w, network, _, _) = desk(db).await;
+    let jobs_before = jobs::pending(db).await.expect("count jobs");
+    let mut tasks = Vec::new();
+    for i in 0..N {
+        let db = db.clone();
+        let (client, requester, category) =
+            (w.client.clone(), w.requester.clone(), network.id.clone());
+        tasks.push(tokio::spawn(async move {
+            if i % 3 == 2 {
+                // Another kind of write in between (sqlx transactions on SQLite).
+                append_one(
+                    &db,
+                    audit_record(Some(client.id), "t.other", &i.to_string(), T0 + i),
+                )
+                .await;
+                return None;
+            }
+            let broken = i == 7;
+            let mut t = ticket(
+                &client,
+                &requester,
+                if broken {
+                    "no-such-category"
+                } else {
+                    &category
+                },
+                0,
+                &format!("Quokka outage {i}"),
+            );
+            t.number = 0;
+            let opened = tickets::open(&db, t, requester.id, move |t| Opening {
+                event: event(t, "created", "public", "Opened", T0 + i),
+                audit: audit_record(
+                    Some(t.client_id),
+                    "ticket.create",
+                    &t.id.to_string(),
+                    T0 + i,
+                ),
+                job: Some(jobs::NewJob {
+                    kind: "notify",
+                    payload: format!("{{\"n\":{}}}", t.number),
+                    run_at: T0,
+                }),
+            })
+            .await;
+            if broken {
+                assert!(opened.is_err(), "a ticket in no category is refused");
+                return None;
+            }
+            Some(opened.expect("open"))
+        }));
+    }
+    let mut opened = Vec::new();
+    for t in tasks {
+        opened.extend(t.await.expect("task"));
+    }
+    let expected = (0..N).filter(|i| i % 3 != 2 && *i != 7).count();
+    assert_eq!(opened.len(), expected);
+    let mut numbers: Vec<i64> = opened.iter().map(|t| t.number).collect();
+    numbers.sort();
+    assert_eq!(
+        numbers,
+        (1..=expected as i64).collect::<Vec<_>>(),
+        "numbers without gaps"
+    );
+    for t in &opened {
+        let stored = tickets::find(db, &scope(&w.client_admin), false, t.id)
+            .await
+            .expect("stored");
+        assert_eq!(stored.number, t.number);
+        let timeline = tickets::timeline(db, t.id, false).await.expect("timeline");
+        assert_eq!(
+            timeline.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(),
+            vec!["created"]
+        );
+        assert_eq!(
+            tickets::watchers(db, t.id).await.expect("watchers"),
+            vec![w.requester.id.to_string()]
+        );
+    }
+    let log = whole_log(db).await;
+    let created = log
+        .iter()
+        .filter(|e| e.record.action == "ticket.create")
+        .count();
+    let other = log.iter().filter(|e| e.record.action == "t.other").count();
+    assert_eq!((created, other), (expected, (N / 3) as usize));
+    assert_eq!(verify_chain(log), Ok((expected + (N / 3) as usize) as u64));
+    assert_eq!(
+        jobs::pending(db).await.expect("count jobs"),
+        jobs_before + expected as i64
+    );
+    let q = ListQuery {
+        order: "t.number",
+        limit: 100,
+        search: Some("quokka".to_owned()),
+        ..ListQuery::default()
+    };
+    let found = tickets::list(db, &scope(&w.client_admin), false, &q)
+        .await
+        .expect("search");
+    assert_eq!(
+        ticket_numbers(&found),
+        (1..=expected as i64).collect::<Vec<_>>()
+    );
 }
 
 async fn check_tickets_search(db: &Db) {
