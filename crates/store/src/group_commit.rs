@@ -25,9 +25,10 @@
 //! other kind commits it before opening its own.
 //!
 //! Checkpoints (copying the WAL back into the database file and syncing
-//! it) run beside the writer on a connection of their own, as passive
-//! checkpoints after commits, instead of inside whichever commit crosses
-//! SQLite's automatic threshold while every writer waits for it.
+//! it) mostly run beside the writer on a connection of their own, as
+//! passive checkpoints after commits, so that the commit which crosses
+//! SQLite's automatic threshold, while every writer waits for it, finds
+//! little left to copy.
 
 use crate::{Result, StoreError};
 use sqlx::pool::PoolConnection;
@@ -51,11 +52,11 @@ type Outcome = std::result::Result<(), Arc<StoreError>>;
 const WRITER_CACHE_KIB: i64 = 32 * 1024;
 
 /// How often a passive checkpoint may start while commits keep coming.
+/// The writers keep SQLite's own automatic checkpoint (at 1,000 WAL
+/// pages): it then finds the frames mostly copied already, and completes
+/// the checkpoint so that the WAL starts over instead of growing (a passive
+/// checkpoint alone rarely catches up with a writer that never pauses).
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(20);
-/// The writers' own automatic checkpoint, in WAL pages: a backstop that
-/// bounds the WAL should passive checkpoints fall behind (SQLite's default
-/// is 1,000 pages).
-pub(crate) const WRITER_AUTOCHECKPOINT: u32 = 1_000;
 
 /// Passive checkpoints on a connection of their own, one at a time.
 struct Checkpointer {
@@ -332,7 +333,6 @@ impl GroupCommit {
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
         )?;
         c.pragma_update(None, "cache_size", -WRITER_CACHE_KIB)?;
-        c.pragma_update(None, "wal_autocheckpoint", WRITER_AUTOCHECKPOINT)?;
         c.set_prepared_statement_cache_capacity(64);
         Ok(c)
     }

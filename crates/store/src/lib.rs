@@ -153,11 +153,6 @@ impl Db {
                 // survives a power cut, not only a process crash (NORMAL
                 // would only promise the latter).
                 .synchronous(SqliteSynchronous::Full)
-                // Checkpoints run beside the writer (see `group_commit`).
-                .pragma(
-                    "wal_autocheckpoint",
-                    group_commit::WRITER_AUTOCHECKPOINT.to_string(),
-                )
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10));
             let path = opts.get_filename().to_owned();
