@@ -58,14 +58,30 @@ const WRITER_CACHE_KIB: i64 = 32 * 1024;
 /// checkpoint alone rarely catches up with a writer that never pauses).
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(20);
 
-/// Passive checkpoints on a connection of their own, one at a time.
-struct Checkpointer {
-    path: PathBuf,
+/// The database's write-ahead log, as the group commit looks after it:
+/// synced before members are answered, checkpointed beside the writer.
+struct Wal {
+    /// The database file.
+    db: PathBuf,
+    /// Its WAL file.
+    file: PathBuf,
+    /// Passive checkpoints run here, one at a time.
     conn: std::sync::Mutex<Option<rusqlite::Connection>>,
     last: std::sync::Mutex<Instant>,
 }
 
-impl Checkpointer {
+impl Wal {
+    fn new(db: PathBuf) -> Self {
+        let mut file = db.clone().into_os_string();
+        file.push("-wal");
+        Self {
+            db,
+            file: file.into(),
+            conn: std::sync::Mutex::new(None),
+            last: std::sync::Mutex::new(Instant::now()),
+        }
+    }
+
     /// Start a passive checkpoint in the background unless one ran lately
     /// or is running.
     fn after_commit(self: &Arc<Self>) {
@@ -87,10 +103,9 @@ impl Checkpointer {
     /// Sync the WAL (everything written to it so far, this group's commit
     /// included), then tell `members` how it went.
     fn sync_then_answer(&self, members: Vec<oneshot::Sender<Outcome>>) {
-        let mut wal = self.path.clone().into_os_string();
-        wal.push("-wal");
+        let file = self.file.clone();
         let synced = move || {
-            let outcome = std::fs::File::open(&wal)
+            let outcome = std::fs::File::open(&file)
                 .and_then(|f| f.sync_data())
                 .map_err(|e| Arc::new(StoreError::Sync(e)));
             for member in members {
@@ -108,7 +123,7 @@ impl Checkpointer {
             return;
         };
         if conn.is_none() {
-            *conn = rusqlite::Connection::open(&self.path).ok();
+            *conn = rusqlite::Connection::open(&self.db).ok();
         }
         let Some(c) = conn.as_ref() else {
             return;
@@ -143,7 +158,7 @@ struct Writer {
     /// The in-place writer, opened at its first member and kept.
     direct: Option<rusqlite::Connection>,
     open: Option<Open>,
-    checkpoints: Arc<Checkpointer>,
+    wal: Arc<Wal>,
     waiting: Vec<oneshot::Sender<Outcome>>,
     opened: Instant,
 }
@@ -151,8 +166,6 @@ struct Writer {
 /// The single writer of a SQLite database, shared by the process.
 pub struct GroupCommit {
     pool: SqlitePool,
-    /// The database file, for the in-place writer.
-    path: PathBuf,
     writer: Arc<Mutex<Writer>>,
     /// Tasks waiting for the writer; a finishing member commits the group
     /// only when this is zero (otherwise the next one will).
@@ -197,19 +210,13 @@ fn spawn(work: impl Future<Output = ()> + Send + 'static) {
 
 impl GroupCommit {
     pub(crate) fn new(pool: SqlitePool, path: PathBuf) -> Arc<Self> {
-        let checkpoints = Arc::new(Checkpointer {
-            path: path.clone(),
-            conn: std::sync::Mutex::new(None),
-            last: std::sync::Mutex::new(Instant::now()),
-        });
         Arc::new(Self {
             pool,
-            path,
             writer: Arc::new(Mutex::new(Writer {
                 conn: None,
                 direct: None,
                 open: None,
-                checkpoints,
+                wal: Arc::new(Wal::new(path)),
                 waiting: Vec::new(),
                 opened: Instant::now(),
             })),
@@ -303,7 +310,7 @@ impl GroupCommit {
             commit(w).await;
         }
         if w.direct.is_none() {
-            w.direct = Some(self.open_in_place()?);
+            w.direct = Some(open_in_place(&w.wal.db)?);
         }
         let d = w.direct.as_ref().expect("opened above");
         let run = |sql: &str| d.prepare_cached(sql).and_then(|mut s| s.execute([]));
@@ -319,22 +326,6 @@ impl GroupCommit {
             let _ = run("RELEASE member");
         }
         out
-    }
-
-    /// The in-place writer, set up as sqlx sets up its connections.
-    fn open_in_place(&self) -> rusqlite::Result<rusqlite::Connection> {
-        let c = rusqlite::Connection::open(&self.path)?;
-        c.busy_timeout(Duration::from_secs(10))?;
-        // NORMAL: a commit writes the WAL without syncing it, and
-        // `sync_then_answer` syncs it before any member is answered, so a
-        // 2xx answer still survives a power cut (what FULL gives) while the
-        // next group writes during the sync instead of waiting for it.
-        c.execute_batch(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
-        )?;
-        c.pragma_update(None, "cache_size", -WRITER_CACHE_KIB)?;
-        c.set_prepared_statement_cache_capacity(64);
-        Ok(c)
     }
 
     /// Commit the group if nobody is queued behind us or it is big or old
@@ -353,10 +344,26 @@ impl GroupCommit {
         let mut w = self.writer.lock().await;
         commit(&mut w).await;
         w.direct = None;
-        if let Ok(mut c) = w.checkpoints.conn.lock() {
+        if let Ok(mut c) = w.wal.conn.lock() {
             *c = None;
         }
     }
+}
+
+/// The in-place writer, set up as sqlx sets up its connections.
+fn open_in_place(db: &std::path::Path) -> rusqlite::Result<rusqlite::Connection> {
+    let c = rusqlite::Connection::open(db)?;
+    c.busy_timeout(Duration::from_secs(10))?;
+    // NORMAL: a commit writes the WAL without syncing it, and
+    // `sync_then_answer` syncs it before any member is answered, so a
+    // 2xx answer still survives a power cut (what FULL gives) while the
+    // next group writes during the sync instead of waiting for it.
+    c.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+    )?;
+    c.pragma_update(None, "cache_size", -WRITER_CACHE_KIB)?;
+    c.set_prepared_statement_cache_capacity(64);
+    Ok(c)
 }
 
 /// Commit the open group, if any, and tell its members how it went. A
@@ -389,18 +396,9 @@ async fn commit(w: &mut Writer) {
                 })
                 .await;
                 match done {
-                    Ok((d, Ok(()))) => {
+                    Ok((d, out)) => {
                         w.direct = Some(d);
-                        // Written, not yet synced: the members learn the
-                        // outcome once the WAL is on disk, while the next
-                        // group already writes.
-                        w.checkpoints.after_commit();
-                        w.checkpoints.sync_then_answer(members);
-                        return;
-                    }
-                    Ok((d, Err(e))) => {
-                        w.direct = Some(d);
-                        Err(Arc::new(StoreError::Sqlite(e)))
+                        out.map_err(|e| Arc::new(StoreError::Sqlite(e)))
                     }
                     Err(_) => Err(Arc::new(StoreError::Database(sqlx::Error::WorkerCrashed))),
                 }
@@ -408,10 +406,18 @@ async fn commit(w: &mut Writer) {
         },
     };
     if outcome.is_ok() {
-        w.checkpoints.after_commit();
+        w.wal.after_commit();
     }
-    for member in members {
-        let _ = member.send(outcome.clone());
+    match outcome {
+        // Written, not yet synced (the in-place writer runs without
+        // syncing): the members learn the outcome once the WAL is on disk,
+        // while the next group already writes.
+        Ok(()) if open == Open::InPlace => w.wal.sync_then_answer(members),
+        outcome => {
+            for member in members {
+                let _ = member.send(outcome.clone());
+            }
+        }
     }
 }
 

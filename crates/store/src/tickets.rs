@@ -555,8 +555,8 @@ async fn list_matching(
             format!(
                 "{select} (SELECT t.{key} AS tr FROM tickets t{} WHERE {filter}{} ORDER BY {} LIMIT {limit}) pick \
                  CROSS JOIN tickets t {joins} AND t.{key} = pick.tr ORDER BY {}",
-                categories_join(q),
-                search_candidates(db, q, requester_only, &visible),
+                categories_join(&conds),
+                search_candidates(db, q, requester_only, &visible, &conds),
                 q.order,
                 q.order
             )
@@ -582,14 +582,19 @@ async fn list_matching(
 /// visibility rule and the caller's conditions and stopped at a page; the
 /// caller's order then applies to those candidates. A requester's own
 /// tickets are few, so for them each of their tickets is probed instead.
-fn search_candidates(db: &Db, q: &ListQuery, requester_only: bool, visible: &str) -> String {
+fn search_candidates(
+    db: &Db,
+    q: &ListQuery,
+    requester_only: bool,
+    visible: &str,
+    conds: &str,
+) -> String {
     let n = q.args.len() + 4;
     let limit = q.limit.clamp(1, 500);
     // A ticket with several matching comments appears once per comment in
     // the comment stream; read further so duplicates rarely shorten a page.
     let comment_limit = limit * 4;
-    let conds = q.and_conditions();
-    let categories = categories_join(q);
+    let categories = categories_join(conds);
     match db {
         Db::Sqlite { .. } if requester_only => format!(
             "(EXISTS (SELECT 1 FROM ticket_search s WHERE s.ticket_search MATCH ${n} AND s.rowid = -t.rowid) \
@@ -617,8 +622,8 @@ fn search_candidates(db: &Db, q: &ListQuery, requester_only: bool, visible: &str
 
 /// The join a search stream needs when the caller's conditions name the
 /// category (`k.key`).
-fn categories_join(q: &ListQuery) -> &'static str {
-    if q.and_conditions().contains("k.") {
+fn categories_join(conds: &str) -> &'static str {
+    if conds.contains("k.") {
         " JOIN work_categories k ON k.id = t.category_id"
     } else {
         ""
