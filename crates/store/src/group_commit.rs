@@ -17,12 +17,16 @@
 //! waiting on it.
 //!
 //! The hottest write (opening a ticket) runs as a member *in place*
-//! ([`GroupCommit::write`]): savepoint, statements and release in one call
-//! on a rusqlite connection of the writer's own, instead of a round trip to
-//! sqlx's connection thread per statement, so the writer is held for the
-//! statements' own time. The two writer connections take turns under the
-//! one lock: a group is open on one of them at a time, and a member of the
-//! other kind commits it before opening its own.
+//! ([`GroupCommit::write`]): its work is handed to the writer's own thread,
+//! which runs every member waiting for it back to back on a rusqlite
+//! connection (savepoint, statements, release), commits them as one group
+//! and hands the group to a second thread that syncs the WAL and answers
+//! the members. No step of the serial path waits for a runtime task to be
+//! polled or for a lock to be handed over between members, so the writer
+//! is busy for the statements' own time while the runtime's threads do the
+//! HTTP work beside it. The two writer connections take turns under the
+//! one lock: the writer thread holds it for one group at a time, and
+//! commits early when a transaction of the other kind is waiting.
 //!
 //! Checkpoints (copying the WAL back into the database file and syncing
 //! it) mostly run beside the writer on a connection of their own, as
@@ -34,9 +38,10 @@ use crate::{Result, StoreError};
 use sqlx::pool::PoolConnection;
 use sqlx::{Executor, Sqlite, SqliteConnection, SqlitePool};
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
+use tokio::runtime::Handle;
 use tokio::sync::{Mutex, OwnedMutexGuard, oneshot};
 
 /// A group is committed when it has this many members...
@@ -52,36 +57,31 @@ type Outcome = std::result::Result<(), Arc<StoreError>>;
 const WRITER_CACHE_KIB: i64 = 32 * 1024;
 
 /// How often a passive checkpoint may start while commits keep coming.
-/// The writers keep SQLite's own automatic checkpoint (at 1,000 WAL
-/// pages): it then finds the frames mostly copied already, and completes
-/// the checkpoint so that the WAL starts over instead of growing (a passive
-/// checkpoint alone rarely catches up with a writer that never pauses).
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(20);
 
+/// The writers keep SQLite's own automatic checkpoint, run inside the
+/// commit that takes the WAL past this many frames (about 40 MiB): by then
+/// the passive checkpoints beside the writer have copied nearly all of it,
+/// so the writer finishes the checkpoint quickly and the WAL starts over
+/// instead of growing (a passive checkpoint alone rarely catches up with a
+/// writer that never pauses). At SQLite's default of 1,000 frames a busy
+/// desk crossed it every few groups, and the writer's own checkpoint (with
+/// its sync of the database file) was 70% of a group's commit time.
+pub(crate) const WAL_CHECKPOINT_FRAMES: u32 = 10_000;
+
 /// The database's write-ahead log, as the group commit looks after it:
-/// synced before members are answered, checkpointed beside the writer.
+/// checkpointed beside the writer.
 struct Wal {
     /// The database file.
     db: PathBuf,
-    /// Its WAL file.
-    file: PathBuf,
     /// Passive checkpoints run here, one at a time.
     conn: std::sync::Mutex<Option<rusqlite::Connection>>,
     last: std::sync::Mutex<Instant>,
+    /// Where checkpoints run (the writer thread is not the runtime's).
+    runtime: Handle,
 }
 
 impl Wal {
-    fn new(db: PathBuf) -> Self {
-        let mut file = db.clone().into_os_string();
-        file.push("-wal");
-        Self {
-            db,
-            file: file.into(),
-            conn: std::sync::Mutex::new(None),
-            last: std::sync::Mutex::new(Instant::now()),
-        }
-    }
-
     /// Start a passive checkpoint in the background unless one ran lately
     /// or is running.
     fn after_commit(self: &Arc<Self>) {
@@ -95,27 +95,7 @@ impl Wal {
             *last = Instant::now();
         }
         let me = self.clone();
-        if let Ok(rt) = tokio::runtime::Handle::try_current() {
-            rt.spawn_blocking(move || me.run());
-        }
-    }
-
-    /// Sync the WAL (everything written to it so far, this group's commit
-    /// included), then tell `members` how it went.
-    fn sync_then_answer(&self, members: Vec<oneshot::Sender<Outcome>>) {
-        let file = self.file.clone();
-        let synced = move || {
-            let outcome = std::fs::File::open(&file)
-                .and_then(|f| f.sync_data())
-                .map_err(|e| Arc::new(StoreError::Sync(e)));
-            for member in members {
-                let _ = member.send(outcome.clone());
-            }
-        };
-        match tokio::runtime::Handle::try_current() {
-            Ok(rt) => drop(rt.spawn_blocking(synced)),
-            Err(_) => synced(),
-        }
+        self.runtime.spawn_blocking(move || me.run());
     }
 
     fn run(&self) {
@@ -143,33 +123,78 @@ impl Wal {
     }
 }
 
-/// Which writer connection holds the open group.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Open {
-    Sqlx,
-    InPlace,
-}
-
-/// The writer connections, the open group and the members waiting for it
-/// to commit.
+/// sqlx's writer connection, the group open on it and the members waiting
+/// for that group to commit.
 struct Writer {
     /// sqlx's writer while a group is open on it.
     conn: Option<PoolConnection<Sqlite>>,
-    /// The in-place writer, opened at its first member and kept.
-    direct: Option<rusqlite::Connection>,
-    open: Option<Open>,
     wal: Arc<Wal>,
     waiting: Vec<oneshot::Sender<Outcome>>,
     opened: Instant,
+}
+
+/// Tells one in-place member's caller how its group went.
+type Answer = Box<dyn FnOnce(Outcome) + Send>;
+
+/// An in-place member as the writer thread sees it.
+trait Work: Send {
+    /// Run inside the member's savepoint. On success, how to answer the
+    /// caller once the group's fate is known; on failure the caller is
+    /// answered at once and the savepoint is rolled back.
+    fn run(self: Box<Self>, c: &rusqlite::Connection) -> Option<Answer>;
+    /// The writer could not even start the member.
+    fn refuse(self: Box<Self>, e: StoreError);
+}
+
+/// One [`GroupCommit::write`] call: its work and where its answer goes.
+struct InPlaceMember<T, F> {
+    work: F,
+    reply: oneshot::Sender<Result<T>>,
+}
+
+impl<T, F> Work for InPlaceMember<T, F>
+where
+    T: Send + 'static,
+    F: FnOnce(&rusqlite::Connection) -> Result<T> + Send + 'static,
+{
+    fn run(self: Box<Self>, c: &rusqlite::Connection) -> Option<Answer> {
+        let InPlaceMember { work, reply } = *self;
+        match work(c) {
+            Ok(value) => Some(Box::new(move |outcome: Outcome| {
+                let _ = reply.send(outcome.map(|()| value).map_err(StoreError::Commit));
+            })),
+            Err(e) => {
+                let _ = reply.send(Err(e));
+                None
+            }
+        }
+    }
+
+    fn refuse(self: Box<Self>, e: StoreError) {
+        let _ = self.reply.send(Err(e));
+    }
+}
+
+/// What the writer thread is told.
+enum Request {
+    Member(Box<dyn Work>),
+    /// The sync thread has synced and answered this many groups.
+    Synced(usize),
+    /// Close the in-place connection and stop (at shutdown, or when the
+    /// database is dropped), saying so if asked.
+    Close(Option<oneshot::Sender<()>>),
 }
 
 /// The single writer of a SQLite database, shared by the process.
 pub struct GroupCommit {
     pool: SqlitePool,
     writer: Arc<Mutex<Writer>>,
-    /// Tasks waiting for the writer; a finishing member commits the group
-    /// only when this is zero (otherwise the next one will).
-    queued: AtomicUsize,
+    /// Tasks waiting for sqlx's writer; a finishing member commits the
+    /// group only when this is zero (otherwise the next one will), and the
+    /// writer thread ends its group early when it is not.
+    queued: Arc<AtomicUsize>,
+    /// The writer thread's queue of in-place members.
+    in_place: mpsc::Sender<Request>,
 }
 
 impl std::fmt::Debug for GroupCommit {
@@ -203,25 +228,57 @@ impl Drop for Queued {
 
 /// Run finishing work on the runtime, detached from the caller.
 fn spawn(work: impl Future<Output = ()> + Send + 'static) {
-    if let Ok(rt) = tokio::runtime::Handle::try_current() {
+    if let Ok(rt) = Handle::try_current() {
         rt.spawn(work);
     }
 }
 
 impl GroupCommit {
-    pub(crate) fn new(pool: SqlitePool, path: PathBuf) -> Arc<Self> {
-        Arc::new(Self {
+    /// Set up the writer for the database at `path` and start its threads;
+    /// `runtime` is where sqlx's writer and the checkpoints run.
+    pub(crate) fn new(pool: SqlitePool, path: PathBuf, runtime: Handle) -> Result<Arc<Self>> {
+        let wal = Arc::new(Wal {
+            db: path.clone(),
+            conn: std::sync::Mutex::new(None),
+            last: std::sync::Mutex::new(Instant::now()),
+            runtime: runtime.clone(),
+        });
+        let writer = Arc::new(Mutex::new(Writer {
+            conn: None,
+            wal: wal.clone(),
+            waiting: Vec::new(),
+            opened: Instant::now(),
+        }));
+        let queued = Arc::new(AtomicUsize::new(0));
+        let (in_place, requests) = mpsc::channel();
+        let (to_sync, groups) = mpsc::channel();
+        let mut wal_file = path.clone().into_os_string();
+        wal_file.push("-wal");
+        let wal_file = PathBuf::from(wal_file);
+        let synced = in_place.clone();
+        std::thread::Builder::new()
+            .name("tandem-wal-sync".into())
+            .spawn(move || sync_then_answer(&wal_file, &groups, &synced))
+            .map_err(StoreError::Thread)?;
+        let thread = WriterThread {
+            writer: writer.clone(),
+            queued: queued.clone(),
+            wal,
+            runtime,
+            conn: None,
+            to_sync,
+            syncing: 0,
+        };
+        std::thread::Builder::new()
+            .name("tandem-writer".into())
+            .spawn(move || thread.run(&requests))
+            .map_err(StoreError::Thread)?;
+        Ok(Arc::new(Self {
             pool,
-            writer: Arc::new(Mutex::new(Writer {
-                conn: None,
-                direct: None,
-                open: None,
-                wal: Arc::new(Wal::new(path)),
-                waiting: Vec::new(),
-                opened: Instant::now(),
-            })),
-            queued: AtomicUsize::new(0),
-        })
+            writer,
+            queued,
+            in_place,
+        }))
     }
 
     /// Wait for the writer, counted as queued until it is ours.
@@ -268,64 +325,23 @@ impl GroupCommit {
         }
     }
 
-    /// Run `work` as one member in place: savepoint, `work` and release
-    /// (or a rollback to the savepoint if it fails) in one call on the
-    /// in-place writer, then wait until the group is on disk.
-    pub(crate) async fn write<T, F>(self: &Arc<Self>, work: F) -> Result<T>
+    /// Run `work` as one member in place on the writer thread: savepoint,
+    /// `work` and release (or a rollback to the savepoint if it fails), then
+    /// wait until the group is on disk. A caller that stops waiting does not
+    /// stop the work: it runs, or rolls back, whole.
+    pub(crate) async fn write<T, F>(&self, work: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&rusqlite::Connection) -> Result<T> + Send + 'static,
     {
-        let w = self.hold().await;
-        let (done, on_disk) = oneshot::channel();
-        let group = self.clone();
-        // Spawned so that a cancelled caller cannot stop half-way.
-        let written = tokio::spawn(async move {
-            let mut w = w;
-            let out = group.in_place(&mut w, work).await;
-            if out.is_ok() {
-                w.waiting.push(done);
-            }
-            group.finish(w).await;
-            out
-        });
-        let value = written
+        let (reply, answer) = oneshot::channel();
+        let member = Box::new(InPlaceMember { work, reply });
+        self.in_place
+            .send(Request::Member(member))
+            .map_err(|_| StoreError::Database(sqlx::Error::WorkerCrashed))?;
+        answer
             .await
-            .map_err(|_| StoreError::Database(sqlx::Error::WorkerCrashed))??;
-        match on_disk.await {
-            Ok(Ok(())) => Ok(value),
-            Ok(Err(e)) => Err(StoreError::Commit(e)),
-            Err(_) => Err(StoreError::Database(sqlx::Error::WorkerCrashed)),
-        }
-    }
-
-    /// One in-place member (see [`GroupCommit::write`]); its savepoint is
-    /// gone when this returns, released or rolled back.
-    async fn in_place<T>(
-        &self,
-        w: &mut Writer,
-        work: impl FnOnce(&rusqlite::Connection) -> Result<T>,
-    ) -> Result<T> {
-        if w.open == Some(Open::Sqlx) {
-            commit(w).await;
-        }
-        if w.direct.is_none() {
-            w.direct = Some(open_in_place(&w.wal.db)?);
-        }
-        let d = w.direct.as_ref().expect("opened above");
-        let run = |sql: &str| d.prepare_cached(sql).and_then(|mut s| s.execute([]));
-        if w.open.is_none() {
-            run("BEGIN IMMEDIATE")?;
-            w.open = Some(Open::InPlace);
-            w.opened = Instant::now();
-        }
-        run("SAVEPOINT member")?;
-        let out = work(d).and_then(|v| Ok(run("RELEASE member").map(|_| v)?));
-        if out.is_err() {
-            let _ = run("ROLLBACK TO member");
-            let _ = run("RELEASE member");
-        }
-        out
+            .map_err(|_| StoreError::Database(sqlx::Error::WorkerCrashed))?
     }
 
     /// Commit the group if nobody is queued behind us or it is big or old
@@ -339,13 +355,203 @@ impl GroupCommit {
         }
     }
 
-    /// Commit what is open and close the in-place writer (at shutdown).
+    /// Commit what is open and stop the writer thread (at shutdown); writes
+    /// in place fail from here on.
     pub(crate) async fn close(&self) {
-        let mut w = self.writer.lock().await;
-        commit(&mut w).await;
-        w.direct = None;
+        {
+            let mut w = self.writer.lock().await;
+            commit(&mut w).await;
+        }
+        let (done, closed) = oneshot::channel();
+        if self.in_place.send(Request::Close(Some(done))).is_ok() {
+            let _ = closed.await;
+        }
+        let w = self.writer.lock().await;
         if let Ok(mut c) = w.wal.conn.lock() {
             *c = None;
+        }
+    }
+}
+
+impl Drop for GroupCommit {
+    /// The writer thread and the sync thread hold each other's queues, so
+    /// neither stops by itself when the database goes away.
+    fn drop(&mut self) {
+        let _ = self.in_place.send(Request::Close(None));
+    }
+}
+
+/// The writer's own thread: takes in-place members as they come and runs
+/// each group of them under the writer lock.
+struct WriterThread {
+    writer: Arc<Mutex<Writer>>,
+    queued: Arc<AtomicUsize>,
+    wal: Arc<Wal>,
+    /// For committing a group sqlx's writer left open for the next holder.
+    runtime: Handle,
+    /// The in-place writer, opened at its first member and kept.
+    conn: Option<rusqlite::Connection>,
+    /// Committed groups, to be synced and answered.
+    to_sync: mpsc::Sender<Vec<Answer>>,
+    /// Groups handed to the sync thread and not yet synced.
+    syncing: usize,
+}
+
+impl WriterThread {
+    fn run(mut self, requests: &mpsc::Receiver<Request>) {
+        loop {
+            let first = loop {
+                match requests.recv() {
+                    Err(_) => return,
+                    Ok(Request::Synced(n)) => self.syncing -= n,
+                    Ok(request) => break request,
+                }
+            };
+            let writer = self.writer.clone();
+            let mut w = writer.blocking_lock();
+            if w.conn.is_some() {
+                self.runtime.block_on(commit(&mut w));
+            }
+            let opened = Instant::now();
+            let mut group = Group::default();
+            let mut next = Some(first);
+            while let Some(request) = next.take() {
+                match request {
+                    Request::Member(work) => self.member(work, &mut group),
+                    Request::Synced(n) => self.syncing -= n,
+                    Request::Close(done) => {
+                        self.commit(group);
+                        self.conn = None;
+                        if let Some(done) = done {
+                            let _ = done.send(());
+                        }
+                        return;
+                    }
+                }
+                // Others waiting for sqlx's writer get it between groups.
+                if group.answers.len() >= MAX_MEMBERS
+                    || opened.elapsed() >= MAX_AGE
+                    || self.queued.load(Ordering::Acquire) > 0
+                {
+                    break;
+                }
+                next = match requests.try_recv() {
+                    Ok(request) => Some(request),
+                    // Nobody else is waiting, but the disk is still busy
+                    // with the group before: its members wait for that sync
+                    // anyway, so whoever arrives meanwhile joins this group
+                    // and the next sync covers more members.
+                    Err(mpsc::TryRecvError::Empty) if self.syncing > 0 => requests
+                        .recv_timeout(MAX_AGE.saturating_sub(opened.elapsed()))
+                        .ok(),
+                    Err(_) => None,
+                };
+            }
+            self.commit(group);
+            drop(w);
+        }
+    }
+
+    /// Run one member in its savepoint, opening the group if needed.
+    fn member(&mut self, work: Box<dyn Work>, group: &mut Group) {
+        let c = match self.savepoint(group) {
+            Ok(c) => c,
+            Err(e) => return work.refuse(e),
+        };
+        let run = |sql: &str| c.prepare_cached(sql).and_then(|mut s| s.execute([]));
+        let rollback = || {
+            let _ = run("ROLLBACK TO member");
+            let _ = run("RELEASE member");
+        };
+        match work.run(c) {
+            Some(answer) => match run("RELEASE member") {
+                Ok(_) => group.answers.push(answer),
+                Err(e) => {
+                    rollback();
+                    answer(Err(Arc::new(StoreError::Sqlite(e))));
+                }
+            },
+            None => rollback(),
+        }
+    }
+
+    /// The in-place connection inside a fresh savepoint of the open group.
+    fn savepoint(&mut self, group: &mut Group) -> Result<&rusqlite::Connection> {
+        if self.conn.is_none() {
+            self.conn = Some(open_in_place(&self.wal.db)?);
+        }
+        let c = self.conn.as_ref().expect("opened above");
+        let run = |sql: &str| c.prepare_cached(sql).and_then(|mut s| s.execute([]));
+        if !group.begun {
+            run("BEGIN IMMEDIATE")?;
+            group.begun = true;
+        }
+        run("SAVEPOINT member")?;
+        Ok(c)
+    }
+
+    /// Commit the group (written, not yet synced: the in-place writer runs
+    /// without syncing) and pass it on to be synced and answered while the
+    /// next group writes. A group that fails is lost as a whole.
+    fn commit(&mut self, group: Group) {
+        let Some(c) = self.conn.as_ref().filter(|_| group.begun) else {
+            return;
+        };
+        match c.execute_batch("COMMIT") {
+            Ok(()) => {
+                self.wal.after_commit();
+                match self.to_sync.send(group.answers) {
+                    Ok(()) => self.syncing += 1,
+                    Err(mpsc::SendError(answers)) => {
+                        let gone = Arc::new(StoreError::Database(sqlx::Error::WorkerCrashed));
+                        for answer in answers {
+                            answer(Err(gone.clone()));
+                        }
+                    }
+                }
+            }
+            Err(e) => {
+                let _ = c.execute_batch("ROLLBACK");
+                let failed = Arc::new(StoreError::Sqlite(e));
+                for answer in group.answers {
+                    answer(Err(failed.clone()));
+                }
+            }
+        }
+    }
+}
+
+/// The in-place group being written.
+#[derive(Default)]
+struct Group {
+    /// Whether its transaction has begun (a group whose every member was
+    /// refused never begins).
+    begun: bool,
+    /// Its members that released their savepoints.
+    answers: Vec<Answer>,
+}
+
+/// The WAL-sync thread: syncs the WAL once for every committed group
+/// waiting (the sync covers everything written before it), tells the
+/// writer thread, then answers their members.
+fn sync_then_answer(
+    wal_file: &std::path::Path,
+    groups: &mpsc::Receiver<Vec<Answer>>,
+    writer: &mpsc::Sender<Request>,
+) {
+    while let Ok(mut answers) = groups.recv() {
+        let mut synced = 1;
+        while let Ok(more) = groups.try_recv() {
+            answers.extend(more);
+            synced += 1;
+        }
+        let outcome = std::fs::File::open(wal_file)
+            .and_then(|f| f.sync_data())
+            .map_err(|e| Arc::new(StoreError::Sync(e)));
+
+        let _ = writer.send(Request::Synced(synced));
+        for answer in answers {
+            answer(outcome.clone());
         }
     }
 }
@@ -354,83 +560,48 @@ impl GroupCommit {
 fn open_in_place(db: &std::path::Path) -> rusqlite::Result<rusqlite::Connection> {
     let c = rusqlite::Connection::open(db)?;
     c.busy_timeout(Duration::from_secs(10))?;
-    // NORMAL: a commit writes the WAL without syncing it, and
-    // `sync_then_answer` syncs it before any member is answered, so a
-    // 2xx answer still survives a power cut (what FULL gives) while the
-    // next group writes during the sync instead of waiting for it.
+    // NORMAL: a commit writes the WAL without syncing it, and the sync
+    // thread syncs it before any member is answered, so a 2xx answer
+    // still survives a power cut (what FULL gives) while the next group
+    // writes during the sync instead of waiting for it.
     c.execute_batch(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
     )?;
     c.pragma_update(None, "cache_size", -WRITER_CACHE_KIB)?;
+    c.pragma_update(None, "wal_autocheckpoint", WAL_CHECKPOINT_FRAMES)?;
     c.set_prepared_statement_cache_capacity(64);
     Ok(c)
 }
 
-/// Commit the open group, if any, and tell its members how it went. A
-/// group that fails is lost as a whole; no transaction stays open.
+/// Commit the group open on sqlx's writer, if any, and tell its members
+/// how it went. A group that fails is lost as a whole; no transaction
+/// stays open.
 async fn commit(w: &mut Writer) {
-    let Some(open) = w.open.take() else {
+    let Some(mut c) = w.conn.take() else {
         return;
     };
     let members = std::mem::take(&mut w.waiting);
-    let outcome = match open {
-        Open::Sqlx => match w.conn.take() {
-            None => Ok(()),
-            Some(mut c) => match c.execute("COMMIT").await {
-                Ok(_) => Ok(()),
-                Err(e) => {
-                    let _ = c.execute("ROLLBACK").await;
-                    Err(Arc::new(StoreError::Database(e)))
-                }
-            },
-        },
-        Open::InPlace => match w.direct.take() {
-            None => Ok(()),
-            Some(d) => {
-                let done = tokio::task::spawn_blocking(move || {
-                    let out = d.execute_batch("COMMIT");
-                    if out.is_err() {
-                        let _ = d.execute_batch("ROLLBACK");
-                    }
-                    (d, out)
-                })
-                .await;
-                match done {
-                    Ok((d, out)) => {
-                        w.direct = Some(d);
-                        out.map_err(|e| Arc::new(StoreError::Sqlite(e)))
-                    }
-                    Err(_) => Err(Arc::new(StoreError::Database(sqlx::Error::WorkerCrashed))),
-                }
-            }
-        },
-    };
-    if outcome.is_ok() {
-        w.wal.after_commit();
-    }
-    match outcome {
-        // Written, not yet synced (the in-place writer runs without
-        // syncing): the members learn the outcome once the WAL is on disk,
-        // while the next group already writes.
-        Ok(()) if open == Open::InPlace => w.wal.sync_then_answer(members),
-        outcome => {
-            for member in members {
-                let _ = member.send(outcome.clone());
-            }
+    let outcome = match c.execute("COMMIT").await {
+        Ok(_) => {
+            w.wal.after_commit();
+            Ok(())
         }
+        Err(e) => {
+            let _ = c.execute("ROLLBACK").await;
+            Err(Arc::new(StoreError::Database(e)))
+        }
+    };
+    for member in members {
+        let _ = member.send(outcome.clone());
     }
 }
 
 /// Open a group if none is open, then a savepoint for the new member.
 async fn join(pool: &SqlitePool, w: &mut Writer) -> std::result::Result<(), sqlx::Error> {
-    if w.open == Some(Open::InPlace) {
-        commit(w).await;
-    }
-    if w.open.is_none() {
+    if w.conn.is_none() {
         let mut c = pool.acquire().await?;
         c.execute("BEGIN IMMEDIATE").await?;
         w.conn = Some(c);
-        w.open = Some(Open::Sqlx);
         w.opened = Instant::now();
     }
     conn(w).execute("SAVEPOINT member").await?;
@@ -442,7 +613,6 @@ fn conn(w: &mut Writer) -> &mut SqliteConnection {
         .as_deref_mut()
         .expect("a member holds the writer only while a group is open")
 }
-
 /// One write transaction on SQLite: a savepoint in the open group.
 /// Dropping it without [`Member::commit`] rolls the savepoint back.
 pub struct Member {

@@ -57,6 +57,9 @@ pub enum StoreError {
     /// The write-ahead log could not be synced after a group commit.
     #[error("sync: {0}")]
     Sync(std::io::Error),
+    /// The SQLite writer's threads could not be started.
+    #[error("writer thread: {0}")]
+    Thread(std::io::Error),
     /// A migration failed.
     #[error("migration: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
@@ -154,7 +157,11 @@ impl Db {
                 // would only promise the latter).
                 .synchronous(SqliteSynchronous::Full)
                 .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(10));
+                .busy_timeout(Duration::from_secs(10))
+                .pragma(
+                    "wal_autocheckpoint",
+                    group_commit::WAL_CHECKPOINT_FRAMES.to_string(),
+                );
             let path = opts.get_filename().to_owned();
             let direct = std::sync::Arc::new(direct::Readers::new(path.clone()));
             let write = SqlitePoolOptions::new()
@@ -165,7 +172,10 @@ impl Db {
                 .max_connections(8)
                 .connect_with(opts.read_only(true))
                 .await?;
-            let group = group_commit::GroupCommit::new(write.clone(), path);
+            // `connect` runs on the runtime: the writer's thread commits
+            // sqlx's groups and starts checkpoints there.
+            let runtime = tokio::runtime::Handle::current();
+            let group = group_commit::GroupCommit::new(write.clone(), path, runtime)?;
             Ok(Db::Sqlite {
                 write,
                 read,
