@@ -171,6 +171,7 @@ conformance! {
     check_tickets_list_query => tickets_list_query_sqlite, tickets_list_query_postgres;
     check_tickets_search => tickets_search_sqlite, tickets_search_postgres;
     check_tickets_open_beside_other_writes => tickets_open_beside_other_writes_sqlite, tickets_open_beside_other_writes_postgres;
+    check_tickets_open_abandoned_by_callers => tickets_open_abandoned_by_callers_sqlite, tickets_open_abandoned_by_callers_postgres;
     check_tickets_search_pages => tickets_search_pages_sqlite, tickets_search_pages_postgres;
     check_tickets_sla_worker => tickets_sla_worker_sqlite, tickets_sla_worker_postgres;
     check_tickets_timeline => tickets_timeline_sqlite, tickets_timeline_postgres;
@@ -3422,6 +3423,90 @@ async fn check_tickets_open_beside_other_writes(db: &Db) {
         ticket_numbers(&found),
         (1..=expected as i64).collect::<Vec<_>>()
     );
+}
+
+/// Opening tickets whose callers stop waiting (a request cancelled while
+/// its write is queued or running): each ticket is written whole or not at
+/// all, the numbers stay gapless, the writer keeps serving, and once the
+/// database is closed opening a ticket is an error rather than a wait.
+async fn check_tickets_open_abandoned_by_callers(db: &Db) {
+    const N: i64 = 30;
+    let (w, network, _, _) = desk(db).await;
+    let open = |db: Db, i: i64| {
+        let (client, requester, category) =
+            (w.client.clone(), w.requester.clone(), network.id.clone());
+        async move {
+            let mut t = ticket(&client, &requester, &category, 0, &format!("Wombat {i}"));
+            t.number = 0;
+            tickets::open(&db, t, requester.id, move |t| Opening {
+                event: event(t, "created", "public", "Opened", T0 + i),
+                audit: audit_record(
+                    Some(t.client_id),
+                    "ticket.create",
+                    &t.id.to_string(),
+                    T0 + i,
+                ),
+                job: None,
+            })
+            .await
+        }
+    };
+    let mut kept = Vec::new();
+    for i in 0..N {
+        let task = tokio::spawn(open(db.clone(), i));
+        if i % 3 == 0 {
+            task.abort();
+        } else {
+            kept.push(task);
+        }
+    }
+    for task in kept {
+        task.await.expect("task").expect("open");
+    }
+    let q = ListQuery {
+        order: "t.number",
+        limit: 100,
+        ..ListQuery::default()
+    };
+    let stored = tickets::list(db, &scope(&w.client_admin), false, &q)
+        .await
+        .expect("list");
+    let n = stored.len() as i64;
+    assert!(
+        (N - N / 3..=N).contains(&n),
+        "every ticket whose caller waited is kept ({n})"
+    );
+    assert_eq!(ticket_numbers(&stored), (1..=n).collect::<Vec<_>>());
+    let log = whole_log(db).await;
+    assert_eq!(
+        log.iter()
+            .filter(|e| e.record.action == "ticket.create")
+            .count(),
+        n as usize,
+        "one audit entry per ticket kept, none for the others"
+    );
+    assert_eq!(verify_chain(log), Ok(n as u64));
+    for t in stored.iter().map(|r| &r.ticket) {
+        let timeline = tickets::timeline(db, t.id, false).await.expect("timeline");
+        assert_eq!(
+            timeline.len(),
+            1,
+            "ticket {} has its timeline entry",
+            t.number
+        );
+        assert_eq!(
+            tickets::watchers(db, t.id).await.expect("watchers"),
+            vec![w.requester.id.to_string()]
+        );
+    }
+    let next = open(db.clone(), N).await.expect("the writer still serves");
+    assert_eq!(next.number, n + 1);
+
+    db.close().await;
+    let refused = tokio::time::timeout(std::time::Duration::from_secs(10), open(db.clone(), N + 1))
+        .await
+        .expect("a closed database answers at once");
+    assert!(refused.is_err(), "no ticket is opened on a closed database");
 }
 
 async fn check_tickets_search(db: &Db) {
