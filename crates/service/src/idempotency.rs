@@ -2,6 +2,7 @@
 //! starts, so two requests with the same key never both do it.
 
 use crate::{Result, Tandem, now_ms};
+use sha2::{Digest, Sha256};
 use tandem_domain::{Actor, ValidationError};
 use tandem_store::idempotency;
 
@@ -12,23 +13,35 @@ pub enum Idempotent {
     Replay(i64, String),
     /// Another request with this key is doing the work right now.
     InProgress,
+    /// The key was first used for a different request.
+    Mismatch,
     /// This request holds the key: do the work, then finish or abandon.
     Fresh,
 }
 
 impl Tandem {
-    /// Claim `key` for the actor, or say why not.
-    pub async fn idempotent_begin(&self, actor: &Actor, key: &str) -> Result<Idempotent> {
+    /// Claim `key` for the actor's `request` (its canonical bytes, e.g. the
+    /// parsed body serialized again), or say why not.
+    pub async fn idempotent_begin(
+        &self,
+        actor: &Actor,
+        key: &str,
+        request: &[u8],
+    ) -> Result<Idempotent> {
         check_key(key)?;
+        let request = data_encoding::HEXLOWER.encode(&Sha256::digest(request));
         let mut tx = self.db.begin().await?;
-        let fresh = idempotency::reserve(&mut tx, actor.user_id, key, now_ms()).await?;
+        let fresh = idempotency::reserve(&mut tx, actor.user_id, key, &request, now_ms()).await?;
         tx.commit().await?;
         if fresh {
             return Ok(Idempotent::Fresh);
         }
         Ok(
             match idempotency::get(&self.db, actor.user_id, key).await? {
-                Some((status, body)) if status > 0 => Idempotent::Replay(status, body),
+                Some((_, _, first)) if !first.is_empty() && first != request => {
+                    Idempotent::Mismatch
+                }
+                Some((status, body, _)) if status > 0 => Idempotent::Replay(status, body),
                 _ => Idempotent::InProgress,
             },
         )

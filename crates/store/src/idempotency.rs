@@ -4,23 +4,31 @@
 use crate::{Db, Result, Tx, exec_tx, on_db};
 use tandem_domain::UserId;
 
-/// The stored answer for a user's key, if any.
-pub async fn get(db: &Db, user: UserId, key: &str) -> Result<Option<(i64, String)>> {
+/// What is stored for a user's key, if anything: the answer's status (0
+/// while the first request is still at work), the answer, and the hash of
+/// the request the key was first used for ('' for keys older than that).
+pub async fn get(db: &Db, user: UserId, key: &str) -> Result<Option<(i64, String, String)>> {
     Ok(
-        on_db!(db, c => sqlx::query_as::<_, (i64, String)>("SELECT status, response FROM idempotency_keys WHERE user_id = $1 AND key = $2")
+        on_db!(db, c => sqlx::query_as::<_, (i64, String, String)>("SELECT status, response, request_hash FROM idempotency_keys WHERE user_id = $1 AND key = $2")
         .bind(user.to_string()).bind(key).fetch_optional(c).await)?,
     )
 }
 
-/// Claim a key before doing the work (status 0 means "in progress").
-/// True when this caller holds it now; a claim left by a request that died
-/// more than a minute ago is taken over.
-pub async fn reserve(tx: &mut Tx, user: UserId, key: &str, now: i64) -> Result<bool> {
+/// Claim a key for the request hashed `request` before doing the work
+/// (status 0 means "in progress"). True when this caller holds it now; a
+/// claim left by a request that died more than a minute ago is taken over.
+pub async fn reserve(
+    tx: &mut Tx,
+    user: UserId,
+    key: &str,
+    request: &str,
+    now: i64,
+) -> Result<bool> {
     let n = exec_tx!(tx, c => sqlx::query(
-        "INSERT INTO idempotency_keys (user_id, key, status, response, created_at) VALUES ($1, $2, 0, '', $3) \
-         ON CONFLICT (user_id, key) DO UPDATE SET created_at = excluded.created_at \
+        "INSERT INTO idempotency_keys (user_id, key, status, response, created_at, request_hash) VALUES ($1, $2, 0, '', $3, $5) \
+         ON CONFLICT (user_id, key) DO UPDATE SET created_at = excluded.created_at, request_hash = excluded.request_hash \
          WHERE idempotency_keys.status = 0 AND idempotency_keys.created_at < $4")
-        .bind(user.to_string()).bind(key).bind(now).bind(now - 60_000).execute(c).await)?;
+        .bind(user.to_string()).bind(key).bind(now).bind(now - 60_000).bind(request).execute(c).await)?;
     Ok(n == 1)
 }
 

@@ -4297,7 +4297,7 @@ async fn check_idempotency_reserve(db: &Db) {
     let u = w.requester.id;
     let reserve = |user: UserId, key: &'static str, now: i64| async move {
         let mut tx = db.begin().await.expect("begin");
-        let held = idempotency::reserve(&mut tx, user, key, now)
+        let held = idempotency::reserve(&mut tx, user, key, "r1", now)
             .await
             .expect("reserve");
         tx.commit().await.expect("commit");
@@ -4307,7 +4307,7 @@ async fn check_idempotency_reserve(db: &Db) {
     assert!(reserve(u, "k1", T0).await);
     assert_eq!(
         idempotency::get(db, u, "k1").await.expect("get"),
-        Some((0, String::new())),
+        Some((0, String::new(), "r1".to_owned())),
         "in progress"
     );
     assert!(!reserve(u, "k1", T0 + 1).await, "held by the first request");
@@ -4339,27 +4339,45 @@ async fn check_idempotency_reserve(db: &Db) {
     tx.commit().await.expect("commit");
     assert_eq!(
         idempotency::get(db, u, "k1").await.expect("get"),
-        Some((201, r#"{"id":"t-1"}"#.to_owned()))
+        Some((201, r#"{"id":"t-1"}"#.to_owned(), "r1".to_owned()))
     );
     assert!(!reserve(u, "k1", T0 + 1_000 * MINUTE).await);
     assert_eq!(
         idempotency::get(db, w.client_admin.id, "k1")
             .await
             .expect("get"),
-        Some((0, String::new())),
+        Some((0, String::new(), "r1".to_owned())),
         "another user's key is untouched"
     );
 
     // A rolled-back reservation leaves the key free.
     let mut tx = db.begin().await.expect("begin");
     assert!(
-        idempotency::reserve(&mut tx, u, "k3", T0)
+        idempotency::reserve(&mut tx, u, "k3", "r1", T0)
             .await
             .expect("reserve")
     );
     drop(tx);
     assert_eq!(idempotency::get(db, u, "k3").await.expect("get"), None);
     assert!(reserve(u, "k3", T0).await);
+
+    // A stale claim taken over by another request records that request.
+    let mut tx = db.begin().await.expect("begin");
+    assert!(
+        idempotency::reserve(&mut tx, u, "k4", "r1", T0)
+            .await
+            .expect("reserve")
+    );
+    assert!(
+        idempotency::reserve(&mut tx, u, "k4", "r2", T0 + MINUTE + 1)
+            .await
+            .expect("reserve")
+    );
+    tx.commit().await.expect("commit");
+    assert_eq!(
+        idempotency::get(db, u, "k4").await.expect("get"),
+        Some((0, String::new(), "r2".to_owned()))
+    );
 }
 
 async fn check_idempotency_release_and_purge(db: &Db) {
@@ -4367,17 +4385,17 @@ async fn check_idempotency_release_and_purge(db: &Db) {
     let u = w.requester.id;
     let mut tx = db.begin().await.expect("begin");
     assert!(
-        idempotency::reserve(&mut tx, u, "failed", T0)
+        idempotency::reserve(&mut tx, u, "failed", "r1", T0)
             .await
             .expect("reserve")
     );
     assert!(
-        idempotency::reserve(&mut tx, u, "done", T0 + 1)
+        idempotency::reserve(&mut tx, u, "done", "r1", T0 + 1)
             .await
             .expect("reserve")
     );
     assert!(
-        idempotency::reserve(&mut tx, u, "recent", T0 + 10 * MINUTE)
+        idempotency::reserve(&mut tx, u, "recent", "r1", T0 + 10 * MINUTE)
             .await
             .expect("reserve")
     );
@@ -4404,15 +4422,15 @@ async fn check_idempotency_release_and_purge(db: &Db) {
     assert_eq!(idempotency::get(db, u, "failed").await.expect("get"), None);
     assert_eq!(
         idempotency::get(db, u, "done").await.expect("get"),
-        Some((200, "ok".to_owned()))
+        Some((200, "ok".to_owned(), "r1".to_owned()))
     );
     assert_eq!(
         idempotency::get(db, u, "recent").await.expect("get"),
-        Some((0, String::new()))
+        Some((0, String::new(), "r1".to_owned()))
     );
     let mut tx = db.begin().await.expect("begin");
     assert!(
-        idempotency::reserve(&mut tx, u, "failed", T0 + 2)
+        idempotency::reserve(&mut tx, u, "failed", "r1", T0 + 2)
             .await
             .expect("reserve"),
         "a released key can be claimed at once"
@@ -4438,7 +4456,7 @@ async fn check_idempotency_release_and_purge(db: &Db) {
     assert_eq!(idempotency::get(db, u, "failed").await.expect("get"), None);
     assert_eq!(
         idempotency::get(db, u, "recent").await.expect("get"),
-        Some((0, String::new()))
+        Some((0, String::new(), "r1".to_owned()))
     );
 }
 

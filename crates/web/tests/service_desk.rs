@@ -1534,6 +1534,35 @@ async fn a_repeated_idempotency_key_answers_the_first_ticket() {
     assert_eq!(count(queue(&app, &priya, "view=all").await), 3);
 }
 
+#[tokio::test]
+async fn an_idempotency_key_sent_with_another_ticket_is_refused() {
+    let app = TestApp::demo().await;
+    let priya = app.token(PRIYA).await;
+    let alder = app.org("alder");
+    let body = json!({ "client_id": alder, "title": "Badge reader at the side door", "category": "help-desk", "impact": "low", "urgency": "low" });
+    let (s1, first) = post_keyed(&app, &priya, &body, "door-1").await;
+    assert_eq!(s1, StatusCode::CREATED, "{first}");
+
+    // The same key with a different ticket: refused, nothing opened.
+    let mut other = body.clone();
+    other["title"] = json!("Badge reader at the front door");
+    let (s2, refused) = post_keyed(&app, &priya, &other, "door-1").await;
+    assert_eq!(s2, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert_eq!(refused["title"], "Idempotency-Key reused");
+    let titled = |list: &[Value], title: &str| list.iter().filter(|t| t["title"] == title).count();
+    let all = queue(&app, &priya, "view=all").await;
+    assert_eq!(titled(&all, "Badge reader at the front door"), 0);
+    assert_eq!(titled(&all, "Badge reader at the side door"), 1);
+
+    // The first request again still gets its ticket; a new key opens the other.
+    let (s3, again) = post_keyed(&app, &priya, &body, "door-1").await;
+    assert_eq!(s3, StatusCode::CREATED, "{again}");
+    assert_eq!(again["id"], first["id"]);
+    let (s4, second) = post_keyed(&app, &priya, &other, "door-2").await;
+    assert_eq!(s4, StatusCode::CREATED, "{second}");
+    assert_ne!(second["id"], first["id"]);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_requests_with_one_key_create_one_ticket() {
     let app = TestApp::demo().await;

@@ -209,7 +209,7 @@ pub struct LinkBody {
 }
 
 /// A new ticket.
-#[derive(Deserialize, ToSchema)]
+#[derive(Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewTicketBody {
     client_id: OrgId,
@@ -357,8 +357,8 @@ async fn list_tickets(
 
 /// Open a ticket; it is routed by the responsibility split and its SLA clocks start.
 #[utoipa::path(post, path = "/api/v1/tickets", tag = "tickets", request_body = NewTicketBody,
-    params(("Idempotency-Key" = Option<String>, Header, description = "repeat a create safely: the same key answers the first result")),
-    responses((status = 201, body = TicketDto), (status = 403, body = ProblemBody), (status = 404, body = ProblemBody), (status = 422, body = ProblemBody)))]
+    params(("Idempotency-Key" = Option<String>, Header, description = "repeat a create safely: the same key with the same body answers the first result; with another body, 422")),
+    responses((status = 201, body = TicketDto), (status = 403, body = ProblemBody), (status = 404, body = ProblemBody), (status = 409, body = ProblemBody), (status = 422, body = ProblemBody)))]
 async fn post_ticket(
     State(s): State<AppState>,
     Extension(meta): Extension<RequestMeta>,
@@ -371,9 +371,21 @@ async fn post_ticket(
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     let start = match &key {
-        Some(k) => Some(s.tandem.idempotent_begin(&a, k).await?),
+        // The parsed body written out again: the same request in other
+        // whitespace or field order is the same request.
+        Some(k) => {
+            let request = serde_json::to_vec(&b).unwrap_or_default();
+            Some(s.tandem.idempotent_begin(&a, k, &request).await?)
+        }
         None => None,
     };
+    if let Some(Idempotent::Mismatch) = start {
+        return Err(ApiError(Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Idempotency-Key reused",
+            "this Idempotency-Key was first sent with a different request; send a new key for a new ticket",
+        )));
+    }
     if let Some(Idempotent::InProgress) = start {
         return Err(ApiError(Problem::new(
             StatusCode::CONFLICT,
