@@ -455,7 +455,8 @@ impl Tandem {
         Ok(actor_of(&u))
     }
 
-    /// Drop expired sessions and old sign-in failures (run periodically).
+    /// Drop expired sessions, old sign-in failures and idempotency keys
+    /// past their day (run periodically).
     pub async fn purge_expired(&self) -> Result<()> {
         let now = now_ms();
         let mut tx = self.db.begin().await?;
@@ -466,6 +467,8 @@ impl Tandem {
         )
         .await?;
         login_failures::purge_before(&mut tx, now - self.settings.login_window_minutes * 60_000)
+            .await?;
+        tandem_store::idempotency::purge_before(&mut tx, now - crate::idempotency::KEPT_FOR_MS)
             .await?;
         tx.commit().await?;
         Ok(())

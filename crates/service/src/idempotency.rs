@@ -6,6 +6,10 @@ use sha2::{Digest, Sha256};
 use tandem_domain::{Actor, ValidationError};
 use tandem_store::idempotency;
 
+/// How long a key is remembered: a retry within a day gets the first
+/// answer; after that the key may be used afresh.
+pub(crate) const KEPT_FOR_MS: i64 = 24 * 3_600_000;
+
 /// Where a request with a key stands.
 #[derive(Debug)]
 pub enum Idempotent {

@@ -1561,6 +1561,22 @@ async fn an_idempotency_key_sent_with_another_ticket_is_refused() {
     let (s4, second) = post_keyed(&app, &priya, &other, "door-2").await;
     assert_eq!(s4, StatusCode::CREATED, "{second}");
     assert_ne!(second["id"], first["id"]);
+
+    // A day later the key is forgotten and may be used afresh.
+    let sql = "UPDATE idempotency_keys SET created_at = created_at - 86400001";
+    match &app.tandem.db {
+        tandem_service::Db::Sqlite { write, .. } => {
+            sqlx::query(sql).execute(write).await.unwrap();
+        }
+        tandem_service::Db::Postgres(p) => {
+            sqlx::query(sql).execute(p).await.unwrap();
+        }
+    }
+    app.tandem.purge_expired().await.unwrap();
+    let (s5, later) = post_keyed(&app, &priya, &other, "door-1").await;
+    assert_eq!(s5, StatusCode::CREATED, "{later}");
+    assert_ne!(later["id"], first["id"]);
+    assert_ne!(later["id"], second["id"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
