@@ -428,7 +428,8 @@ impl WriterThread {
                         return;
                     }
                 }
-                // Others waiting for sqlx's writer get it between groups.
+                // A group ends when it is big or old enough, or when a
+                // transaction of the other kind waits for the writer.
                 if group.answers.len() >= MAX_MEMBERS
                     || opened.elapsed() >= MAX_AGE
                     || self.queued.load(Ordering::Acquire) > 0
@@ -498,6 +499,8 @@ impl WriterThread {
             return;
         };
         match c.execute_batch("COMMIT") {
+            // Every member failed: nothing to sync or answer.
+            Ok(()) if group.answers.is_empty() => {}
             Ok(()) => {
                 self.wal.after_commit();
                 match self.to_sync.send(group.answers) {
