@@ -3,7 +3,7 @@
 //! policies with a deadline preview, and the priority matrix.
 
 use crate::audit::{Entry, record};
-use crate::desk::{CalendarSpec, Policy, ensure_desk, split_line, working_time};
+use crate::desk::{CalendarSpec, Policy, ensure_desk, parse_matrix, split_line, working_time};
 use crate::{RequestMeta, Result, ServiceError, Tandem, now_ms};
 use serde_json::json;
 use tandem_domain::policy::Action;
@@ -66,9 +66,12 @@ impl Tandem {
         let e = engagements::active_for_client(&self.db, client)
             .await?
             .ok_or_else(|| ServiceError::Conflict("this client has no active engagement".into()))?;
-        let mut tx = self.db.begin().await?;
-        ensure_desk(&mut tx, client, Some(e.id)).await?;
-        tx.commit().await?;
+        // A desk set up already is read without touching the writer.
+        if !split::desk_ready(&self.db, e.id, client).await? {
+            let mut tx = self.db.begin().await?;
+            ensure_desk(&mut tx, client, Some(e.id)).await?;
+            tx.commit().await?;
+        }
         Ok(e)
     }
 
@@ -84,9 +87,7 @@ impl Tandem {
             .iter()
             .filter_map(|r| Some((r.priority.parse().ok()?, Policy::from_row(r))))
             .collect();
-        let mut tx = self.db.begin().await?;
-        let matrix = crate::desk::priority_matrix(&mut tx, engagement.id).await?;
-        drop(tx);
+        let matrix = parse_matrix(&engagements::priority_matrix(&self.db, engagement.id).await?);
         Ok(DeskSetup {
             engagement,
             categories,

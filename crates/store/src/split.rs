@@ -168,11 +168,24 @@ pub async fn history(db: &Db, engagement: EngagementId, limit: i64) -> Result<Ve
 /// line for every category, and all four SLA policies. One query, so that
 /// opening a ticket need not check line by line.
 pub async fn desk_ready_tx(tx: &mut Tx, engagement: EngagementId, client: OrgId) -> Result<bool> {
-    let (calendars, categories, lines, policies): (i64, i64, i64, i64) = on_tx!(tx, c => sqlx::query_as(
-        "SELECT (SELECT COUNT(*) FROM calendars WHERE client_id = $2), \
-                (SELECT COUNT(*) FROM work_categories WHERE client_id = $2), \
-                (SELECT COUNT(*) FROM split_lines WHERE engagement_id = $1), \
-                (SELECT COUNT(*) FROM sla_policies WHERE engagement_id = $1)")
+    let counts = on_tx!(tx, c => sqlx::query_as(DESK_COUNTS)
         .bind(engagement.to_string()).bind(client.to_string()).fetch_one(c).await)?;
-    Ok(calendars == 1 && categories > 0 && lines == categories && policies == 4)
+    Ok(desk_complete(counts))
+}
+
+/// [`desk_ready_tx`] outside a transaction: reading a desk that is set up
+/// already need not wait for the writer.
+pub async fn desk_ready(db: &Db, engagement: EngagementId, client: OrgId) -> Result<bool> {
+    let counts = on_db!(db, c => sqlx::query_as(DESK_COUNTS)
+        .bind(engagement.to_string()).bind(client.to_string()).fetch_one(c).await)?;
+    Ok(desk_complete(counts))
+}
+
+const DESK_COUNTS: &str = "SELECT (SELECT COUNT(*) FROM calendars WHERE client_id = $2), \
+     (SELECT COUNT(*) FROM work_categories WHERE client_id = $2), \
+     (SELECT COUNT(*) FROM split_lines WHERE engagement_id = $1), \
+     (SELECT COUNT(*) FROM sla_policies WHERE engagement_id = $1)";
+
+fn desk_complete((calendars, categories, lines, policies): (i64, i64, i64, i64)) -> bool {
+    calendars == 1 && categories > 0 && lines == categories && policies == 4
 }

@@ -2596,12 +2596,17 @@ async fn check_split_lines_and_history(db: &Db) {
 
 async fn check_split_desk_ready(db: &Db) {
     let (w, network, email, _) = desk(db).await;
+    // Both forms answer alike outside a write.
     let ready = |engagement: EngagementId, client: OrgId| async move {
         let mut tx = db.begin().await.expect("begin");
         let ready = split::desk_ready_tx(&mut tx, engagement, client)
             .await
             .expect("desk ready");
         tx.commit().await.expect("commit");
+        let read = split::desk_ready(db, engagement, client)
+            .await
+            .expect("desk ready");
+        assert_eq!(read, ready, "read and in-transaction checks agree");
         ready
     };
     assert!(!ready(w.engagement, w.client.id).await, "nothing set up");

@@ -1877,3 +1877,29 @@ async fn split_edits_by_both_admins_are_in_its_history_newest_first_and_in_the_a
         history.len()
     );
 }
+
+#[tokio::test]
+async fn reading_a_desk_that_is_set_up_does_not_wait_for_writers() {
+    let app = TestApp::demo().await;
+    let priya = app.token(PRIYA).await;
+    let alder = app.org("alder");
+    // The first read writes: it sets the desk up with its defaults, and
+    // records the token's first use (after that a token is touched at most
+    // once a minute).
+    let desk_url = format!("/api/v1/clients/{alder}/desk");
+    let (s, first) = app.api("GET", &desk_url, Some(&priya), None).await;
+    assert_eq!(s, StatusCode::OK, "{first}");
+    // Someone holds the database's write transaction (on SQLite, the one
+    // writer) for as long as this test reads.
+    let held = app.tandem.db.begin().await.unwrap();
+    let read = tokio::time::timeout(
+        Duration::from_secs(5),
+        app.api("GET", &desk_url, Some(&priya), None),
+    )
+    .await
+    .expect("the desk is read without the writer");
+    let (s, desk) = read;
+    assert_eq!(s, StatusCode::OK, "{desk}");
+    assert_eq!(desk, first);
+    drop(held);
+}
