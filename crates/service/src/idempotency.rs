@@ -1,8 +1,8 @@
 //! `Idempotency-Key` support for creates: a key is claimed before the work
 //! starts, so two requests with the same key never both do it.
 
+use crate::secrets::sha256_hex;
 use crate::{Result, Tandem, now_ms};
-use sha2::{Digest, Sha256};
 use tandem_domain::{Actor, ValidationError};
 use tandem_store::idempotency;
 
@@ -24,16 +24,16 @@ pub enum Idempotent {
 }
 
 impl Tandem {
-    /// Claim `key` for the actor's `request` (its canonical bytes, e.g. the
+    /// Claim `key` for the actor's `request` (its canonical form, e.g. the
     /// parsed body serialized again), or say why not.
     pub async fn idempotent_begin(
         &self,
         actor: &Actor,
         key: &str,
-        request: &[u8],
+        request: &str,
     ) -> Result<Idempotent> {
         check_key(key)?;
-        let request = data_encoding::HEXLOWER.encode(&Sha256::digest(request));
+        let request = sha256_hex(request);
         let mut tx = self.db.begin().await?;
         let fresh = idempotency::reserve(&mut tx, actor.user_id, key, &request, now_ms()).await?;
         tx.commit().await?;

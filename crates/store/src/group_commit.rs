@@ -70,10 +70,13 @@ const CHECKPOINT_EVERY: Duration = Duration::from_millis(20);
 pub(crate) const WAL_CHECKPOINT_FRAMES: u32 = 10_000;
 
 /// The database's write-ahead log, as the group commit looks after it:
-/// checkpointed beside the writer.
+/// synced before in-place members are answered, checkpointed beside the
+/// writer.
 struct Wal {
     /// The database file.
     db: PathBuf,
+    /// Its WAL file.
+    file: PathBuf,
     /// Passive checkpoints run here, one at a time.
     conn: std::sync::Mutex<Option<rusqlite::Connection>>,
     last: std::sync::Mutex<Instant>,
@@ -82,6 +85,25 @@ struct Wal {
 }
 
 impl Wal {
+    fn new(db: PathBuf, runtime: Handle) -> Self {
+        let mut file = db.clone().into_os_string();
+        file.push("-wal");
+        Self {
+            db,
+            file: file.into(),
+            conn: std::sync::Mutex::new(None),
+            last: std::sync::Mutex::new(Instant::now()),
+            runtime,
+        }
+    }
+
+    /// Sync the WAL: everything written to it so far.
+    fn sync(&self) -> Outcome {
+        std::fs::File::open(&self.file)
+            .and_then(|f| f.sync_data())
+            .map_err(|e| Arc::new(StoreError::Sync(e)))
+    }
+
     /// Start a passive checkpoint in the background unless one ran lately
     /// or is running.
     fn after_commit(self: &Arc<Self>) {
@@ -237,12 +259,7 @@ impl GroupCommit {
     /// Set up the writer for the database at `path` and start its threads;
     /// `runtime` is where sqlx's writer and the checkpoints run.
     pub(crate) fn new(pool: SqlitePool, path: PathBuf, runtime: Handle) -> Result<Arc<Self>> {
-        let wal = Arc::new(Wal {
-            db: path.clone(),
-            conn: std::sync::Mutex::new(None),
-            last: std::sync::Mutex::new(Instant::now()),
-            runtime: runtime.clone(),
-        });
+        let wal = Arc::new(Wal::new(path, runtime.clone()));
         let writer = Arc::new(Mutex::new(Writer {
             conn: None,
             wal: wal.clone(),
@@ -252,13 +269,10 @@ impl GroupCommit {
         let queued = Arc::new(AtomicUsize::new(0));
         let (in_place, requests) = mpsc::channel();
         let (to_sync, groups) = mpsc::channel();
-        let mut wal_file = path.clone().into_os_string();
-        wal_file.push("-wal");
-        let wal_file = PathBuf::from(wal_file);
-        let synced = in_place.clone();
+        let (synced, to_sync_wal) = (in_place.clone(), wal.clone());
         std::thread::Builder::new()
             .name("tandem-wal-sync".into())
-            .spawn(move || sync_then_answer(&wal_file, &groups, &synced))
+            .spawn(move || sync_then_answer(&to_sync_wal, &groups, &synced))
             .map_err(StoreError::Thread)?;
         let thread = WriterThread {
             writer: writer.clone(),
@@ -358,16 +372,16 @@ impl GroupCommit {
     /// Commit what is open and stop the writer thread (at shutdown); writes
     /// in place fail from here on.
     pub(crate) async fn close(&self) {
-        {
+        let wal = {
             let mut w = self.writer.lock().await;
             commit(&mut w).await;
-        }
+            w.wal.clone()
+        };
         let (done, closed) = oneshot::channel();
         if self.in_place.send(Request::Close(Some(done))).is_ok() {
             let _ = closed.await;
         }
-        let w = self.writer.lock().await;
-        if let Ok(mut c) = w.wal.conn.lock() {
+        if let Ok(mut c) = wal.conn.lock() {
             *c = None;
         }
     }
@@ -538,7 +552,7 @@ struct Group {
 /// waiting (the sync covers everything written before it), tells the
 /// writer thread, then answers their members.
 fn sync_then_answer(
-    wal_file: &std::path::Path,
+    wal: &Wal,
     groups: &mpsc::Receiver<Vec<Answer>>,
     writer: &mpsc::Sender<Request>,
 ) {
@@ -548,10 +562,7 @@ fn sync_then_answer(
             answers.extend(more);
             synced += 1;
         }
-        let outcome = std::fs::File::open(wal_file)
-            .and_then(|f| f.sync_data())
-            .map_err(|e| Arc::new(StoreError::Sync(e)));
-
+        let outcome = wal.sync();
         let _ = writer.send(Request::Synced(synced));
         for answer in answers {
             answer(outcome.clone());
@@ -616,6 +627,7 @@ fn conn(w: &mut Writer) -> &mut SqliteConnection {
         .as_deref_mut()
         .expect("a member holds the writer only while a group is open")
 }
+
 /// One write transaction on SQLite: a savepoint in the open group.
 /// Dropping it without [`Member::commit`] rolls the savepoint back.
 pub struct Member {

@@ -374,7 +374,7 @@ async fn post_ticket(
         // The parsed body written out again: the same request in other
         // whitespace or field order is the same request.
         Some(k) => {
-            let request = serde_json::to_vec(&b).unwrap_or_default();
+            let request = serde_json::to_string(&b).unwrap_or_default();
             Some(s.tandem.idempotent_begin(&a, k, &request).await?)
         }
         None => None,
