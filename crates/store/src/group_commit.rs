@@ -581,6 +581,12 @@ fn open_in_place(db: &std::path::Path) -> rusqlite::Result<rusqlite::Connection>
     c.execute_batch(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
     )?;
+    // Each member runs in a savepoint, whose journal (the pages it changed,
+    // as they were) SQLite keeps in memory only up to 64 KiB and then
+    // spills to a temporary file: created, written and deleted again for
+    // nearly every group. A member is one ticket's rows, so its journal is
+    // small and can stay in memory.
+    c.pragma_update(None, "temp_store", "MEMORY")?;
     c.pragma_update(None, "cache_size", -WRITER_CACHE_KIB)?;
     c.pragma_update(None, "wal_autocheckpoint", WAL_CHECKPOINT_FRAMES)?;
     c.set_prepared_statement_cache_capacity(64);
