@@ -44,6 +44,19 @@ export TANDEM_BIND="127.0.0.1:$PORT"
 export BENCH_CLIENTS="$WORK/clients.txt"
 export BENCH_DIR="$ROOT/benches/http"
 
+# The machine, as creates feel it: figures from one box are only
+# comparable with figures from another once these agree (page-cache
+# writes and synced writes are most of what a durable create costs).
+calibrate() {
+  local f="$WORK/calibrate.tmp" buffered synced
+  buffered=$(dd if=/dev/zero of="$f" bs=4k count=50000 2>&1 | awk -F', ' 'END { print $NF }')
+  synced=$(dd if=/dev/zero of="$f" bs=4k count=200 oflag=dsync 2>&1 | awk -F', ' 'END { print $(NF-1) }')
+  rm -f "$f"
+  echo "$(nproc) cores ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)); 4 KiB buffered writes $buffered; 200 synced 4 KiB writes in $synced"
+}
+MACHINE=$(calibrate)
+echo "== machine: $MACHINE" | tee "$WORK/machine.txt"
+
 if [[ -z "${SKIP_SEED:-}" ]]; then
   echo "== seeding $CLIENTS clients, $TICKETS tickets into ${TANDEM_DATABASE_URL%%\?*} (work dir $WORK)"
   seed_start=$(date +%s)
@@ -116,6 +129,7 @@ trap - EXIT
 
 echo
 echo "== summary ($CLIENTS clients, $TICKETS tickets, wrk -t$THREADS -c$CONNS -d$DURATION, ${TANDEM_DATABASE_URL%%:*})"
+echo "machine: $MACHINE"
 printf '%-8s %10s %10s %10s %10s %8s  %s\n' scenario req/s p50 p90 p99 non-2xx rss-after
 for s in $SCENARIOS; do
   f="$WORK/$s.txt"
