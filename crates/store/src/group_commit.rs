@@ -97,7 +97,10 @@ impl Wal {
         }
     }
 
-    /// Sync the WAL: everything written to it so far.
+    /// Sync the WAL: everything written to it so far. Opened afresh each
+    /// time on purpose: SQLite deletes the `-wal` file when its last
+    /// connection closes and makes a new one later, and a handle kept open
+    /// across that would sync the deleted file and report success.
     fn sync(&self) -> Outcome {
         std::fs::File::open(&self.file)
             .and_then(|f| f.sync_data())
