@@ -22,12 +22,10 @@ sync
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 export TANDEM_DATABASE_URL="sqlite://$WORK/run.db" TANDEM_LOG=${TANDEM_LOG:-warn} TANDEM_BIND="127.0.0.1:$PORT"
 export BENCH_CLIENTS="$SEED/clients.txt" BENCH_DIR
-TANDEM_TOKEN=$("$BIN" token create --user dev.ramanathan@harborlane.example --name ab 2>/dev/null)
-export TANDEM_TOKEN
-"$BIN" serve 2> "$WORK/server.log" &
-PID=$!
-trap 'kill -TERM "$PID" 2>/dev/null || true' EXIT
-for _ in $(seq 1 120); do curl -fsS "http://127.0.0.1:$PORT/readyz" > /dev/null 2>&1 && break; sleep 0.5; done
+# shellcheck source=serve.sh
+. "$BENCH_DIR/serve.sh"
+bench_token ab
+start_server "$WORK/server.log"
 URL="http://127.0.0.1:$PORT"
 timeout 60 wrk -t2 -c"$CONNS" -d3s -s "$BENCH_DIR/$SCENARIO.lua" "$URL" > /dev/null
 

@@ -70,18 +70,10 @@ if [[ -z "${SKIP_SEED:-}" ]]; then
   fi
 fi
 
-TANDEM_TOKEN=$("$BIN" token create --user dev.ramanathan@harborlane.example --name bench 2>/dev/null)
-export TANDEM_TOKEN
-
-"$BIN" serve 2> "$WORK/server.log" &
-PID=$!
-cleanup() { kill -TERM "$PID" 2>/dev/null || true; }
-trap cleanup EXIT
-for _ in $(seq 1 120); do
-  curl -fsS "http://127.0.0.1:$PORT/readyz" > /dev/null 2>&1 && break
-  sleep 0.5
-done
-curl -fsS "http://127.0.0.1:$PORT/readyz" > /dev/null
+# shellcheck source=serve.sh
+. "$BENCH_DIR/serve.sh"
+bench_token bench
+start_server "$WORK/server.log"
 
 # A browser session for the page scenario: the login form, as a person
 # signs in (its CSRF cookie and field, the Origin the server checks).
