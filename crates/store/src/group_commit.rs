@@ -29,17 +29,18 @@
 //! commits early when a transaction of the other kind is waiting.
 //!
 //! Checkpoints (copying the WAL back into the database file and syncing
-//! it) mostly run beside the writer on a connection of their own, as
-//! passive checkpoints after commits, so that the commit which crosses
-//! SQLite's automatic threshold, while every writer waits for it, finds
-//! little left to copy.
+//! it) run beside the writer on a thread of their own, a few times a
+//! second, so that each page changed meanwhile is written back once. At the
+//! end of a lap of the WAL the writer copies the last few frames itself
+//! between two groups, which lets SQLite start the WAL over; see [`Wal`].
 
 use crate::{Result, StoreError};
 use sqlx::pool::PoolConnection;
 use sqlx::{Executor, Sqlite, SqliteConnection, SqlitePool};
 use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, mpsc};
+use std::sync::{Arc, Condvar, mpsc};
 use std::time::{Duration, Instant};
 use tokio::runtime::Handle;
 use tokio::sync::{Mutex, OwnedMutexGuard, oneshot};
@@ -56,49 +57,91 @@ type Outcome = std::result::Result<(), Arc<StoreError>>;
 /// its table, its indexes and the search index.
 const WRITER_CACHE_KIB: i64 = 32 * 1024;
 
-/// How often a passive checkpoint may start while commits keep coming.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(20);
+/// When and how the WAL is checkpointed.
+#[derive(Clone, Copy, Debug)]
+struct CheckpointPlan {
+    /// How long the checkpointer lets commits gather before a pass: a pass
+    /// writes every page changed since the one before back to the database
+    /// file once, however often it changed. Random page writes are what
+    /// this kind of disk does worst (about 30 us each, and the WAL syncs
+    /// queue behind them): passes every 20 ms wrote 190-220 KiB per ticket
+    /// opened, every 250 ms 60-65 KiB.
+    cycle: Duration,
+    /// Once a pass finds the WAL this long, the checkpointer makes passes
+    /// until one copies fewer than `final_gap` frames (or `max_passes` are
+    /// made), and the writer then starts the WAL over.
+    lap_frames: i64,
+    final_gap: i64,
+    max_passes: usize,
+}
+
+impl CheckpointPlan {
+    /// 100,000 frames is about 400 MiB of WAL at 4 KiB pages: at a busy
+    /// desk's 40,000-50,000 frames a second the writer pauses for the rest
+    /// of a lap every two seconds or so (typically 5-20 ms, now and then
+    /// 60-75 ms on this kind of disk).
+    const DESK: Self = Self {
+        cycle: Duration::from_millis(250),
+        lap_frames: 100_000,
+        final_gap: 400,
+        max_passes: 8,
+    };
+}
 
 /// The writers keep SQLite's own automatic checkpoint, run inside the
-/// commit that takes the WAL past this many frames (about 160 MiB at
-/// 4 KiB pages): by then the passive checkpoints beside the writer have
-/// copied nearly all of it, so the writer finishes the checkpoint quickly
-/// and the WAL starts over instead of growing (a passive checkpoint alone
-/// rarely catches up with a writer that never pauses). Quickly is still
-/// 10-25 ms, every writer waiting: it syncs the database file, on a disk
-/// that the WAL syncs keep busy. At SQLite's default of 1,000 frames a busy
-/// desk crossed it every few groups (70% of a group's commit time); at
-/// 10,000 frames it was still 3-4 stalls a second under load and most of
-/// the creates' p99. The WAL file keeps the size it grew to, which is
-/// what makes the next lap cheap: overwriting cached pages of a file costs
-/// a tenth of what writing new ones does.
-pub(crate) const WAL_CHECKPOINT_FRAMES: u32 = 40_000;
+/// commit that takes the WAL past this many frames, for a WAL that the
+/// checkpointer's laps do not start over (a reader that holds its snapshot
+/// for seconds, say): twice a lap. That checkpoint stalls every writer
+/// while it copies what is left and syncs the database file, so it is a
+/// safety net, not the rule. The WAL file keeps the size it grew to, which
+/// is what makes the next lap cheap: overwriting cached pages of a file
+/// costs a tenth of what writing new ones does.
+pub(crate) const WAL_CHECKPOINT_FRAMES: u32 = 200_000;
 
 /// The database's write-ahead log, as the group commit looks after it:
-/// synced before in-place members are answered, checkpointed beside the
-/// writer.
+/// synced before in-place members are answered, and checkpointed by a
+/// thread of its own.
+///
+/// SQLite starts the WAL over (instead of appending to it) at the first
+/// write of a transaction that began with every frame already copied into
+/// the database file. A writer that never pauses never begins one like
+/// that, since frames keep arriving while any checkpoint beside it runs.
+/// So at the end of a lap the checkpointer copies the WAL in passes, each
+/// one copying what arrived during the one before, until little is left;
+/// then the writer copies that rest itself between two groups, and its
+/// next group starts the WAL over.
 struct Wal {
     /// The database file.
     db: PathBuf,
     /// Its WAL file.
     file: PathBuf,
-    /// Passive checkpoints run here, one at a time.
-    conn: std::sync::Mutex<Option<rusqlite::Connection>>,
-    last: std::sync::Mutex<Instant>,
-    /// Where checkpoints run (the writer thread is not the runtime's).
-    runtime: Handle,
+    plan: CheckpointPlan,
+    /// Set by the checkpointer when a writer should finish a lap.
+    finish_due: AtomicBool,
+    /// What the checkpointer waits for.
+    state: std::sync::Mutex<CheckpointerState>,
+    wake: Condvar,
+}
+
+#[derive(Default)]
+struct CheckpointerState {
+    /// A commit happened since the checkpointer last looked.
+    committed: bool,
+    /// The database is closing.
+    closing: bool,
 }
 
 impl Wal {
-    fn new(db: PathBuf, runtime: Handle) -> Self {
+    fn new(db: PathBuf, plan: CheckpointPlan) -> Self {
         let mut file = db.clone().into_os_string();
         file.push("-wal");
         Self {
             db,
             file: file.into(),
-            conn: std::sync::Mutex::new(None),
-            last: std::sync::Mutex::new(Instant::now()),
-            runtime,
+            plan,
+            finish_due: AtomicBool::new(false),
+            state: std::sync::Mutex::new(CheckpointerState::default()),
+            wake: Condvar::new(),
         }
     }
 
@@ -112,46 +155,124 @@ impl Wal {
             .map_err(|e| Arc::new(StoreError::Sync(e)))
     }
 
-    /// Start a passive checkpoint in the background unless one ran lately
-    /// or is running.
-    fn after_commit(self: &Arc<Self>) {
+    /// Tell the checkpointer that the WAL grew.
+    fn after_commit(&self) {
+        if let Ok(mut state) = self.state.lock()
+            && !state.committed
         {
-            let Ok(mut last) = self.last.try_lock() else {
-                return;
-            };
-            if last.elapsed() < CHECKPOINT_EVERY {
-                return;
-            }
-            *last = Instant::now();
+            state.committed = true;
+            self.wake.notify_one();
         }
-        let me = self.clone();
-        self.runtime.spawn_blocking(move || me.run());
     }
 
-    fn run(&self) {
-        let Ok(mut conn) = self.conn.try_lock() else {
-            return;
-        };
-        if conn.is_none() {
-            *conn = rusqlite::Connection::open(&self.db).ok();
+    /// Stop the checkpointer (it closes its connection on the way out).
+    fn close(&self) {
+        if let Ok(mut state) = self.state.lock() {
+            state.closing = true;
+            self.wake.notify_one();
         }
-        let Some(c) = conn.as_ref() else {
-            return;
+    }
+
+    /// Wait for a commit, then let a cycle pass while more come; false
+    /// once the database is closing.
+    fn gather(&self) -> bool {
+        let Ok(state) = self.state.lock() else {
+            return false;
         };
-        match c.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-            // Busy: another checkpoint is running; the next commit retries.
-            Ok(())
-            | Err(rusqlite::Error::SqliteFailure(
-                rusqlite::ffi::Error {
-                    code: rusqlite::ErrorCode::DatabaseBusy,
-                    ..
-                },
-                _,
-            )) => {}
-            Err(e) => tracing::warn!(error = %e, "passive checkpoint failed"),
+        let Ok(mut state) = self.wake.wait_while(state, |s| !s.committed && !s.closing) else {
+            return false;
+        };
+        state.committed = false;
+        match self
+            .wake
+            .wait_timeout_while(state, self.plan.cycle, |s| !s.closing)
+        {
+            Ok((state, _)) => !state.closing,
+            Err(_) => false,
+        }
+    }
+
+    /// The checkpointer's thread: a passive checkpoint each cycle in which
+    /// something was committed, and the passes that end a lap.
+    fn checkpointer(&self) {
+        let mut conn = None;
+        while self.gather() {
+            if conn.is_none() {
+                conn = rusqlite::Connection::open(&self.db).ok();
+            }
+            if let Some(c) = conn.as_ref()
+                && self.pass(c)
+            {
+                self.finish_due.store(true, Ordering::Release);
+            }
+        }
+    }
+
+    /// One cycle's checkpoint; true if it ended a lap (the writer's turn).
+    fn pass(&self, c: &rusqlite::Connection) -> bool {
+        let mut copied = match passive_checkpoint(c) {
+            Ok(Some((frames, copied))) if frames >= self.plan.lap_frames => copied,
+            Ok(_) => return false,
+            Err(e) => {
+                tracing::warn!(error = %e, "passive checkpoint failed");
+                return false;
+            }
+        };
+        for _ in 0..self.plan.max_passes {
+            match passive_checkpoint(c) {
+                Ok(Some((_, now))) => {
+                    let new = now - copied;
+                    copied = now;
+                    if new < self.plan.final_gap {
+                        break;
+                    }
+                }
+                // Another checkpoint is running; the writer's turn copies
+                // whatever it leaves.
+                Ok(None) => break,
+                Err(e) => {
+                    tracing::warn!(error = %e, "passive checkpoint failed");
+                    break;
+                }
+            }
+        }
+        true
+    }
+
+    /// Whether a writer should finish a lap now; the one that does calls
+    /// [`Wal::lap_finished`] with the outcome of its checkpoint.
+    fn finish_due(&self) -> bool {
+        self.finish_due.load(Ordering::Acquire)
+    }
+
+    /// A writer ran its checkpoint between two groups; `Ok(false)` means
+    /// another checkpoint was running, and the next group tries again.
+    fn lap_finished(&self, outcome: std::result::Result<bool, String>) {
+        match outcome {
+            Ok(false) => {}
+            Ok(true) => self.finish_due.store(false, Ordering::Release),
+            Err(e) => {
+                self.finish_due.store(false, Ordering::Release);
+                tracing::warn!(error = %e, "writer's checkpoint failed");
+            }
         }
     }
 }
+
+/// A passive checkpoint (it never waits for other connections): the WAL's
+/// frames and how many of them are now copied into the database file, or
+/// None if another checkpoint was running.
+fn passive_checkpoint(c: &rusqlite::Connection) -> rusqlite::Result<Option<(i64, i64)>> {
+    c.query_row(PASSIVE_CHECKPOINT, [], |r| {
+        let busy: i64 = r.get(0)?;
+        Ok((busy == 0).then_some((r.get(1)?, r.get(2)?)))
+    })
+}
+
+/// SQLite answers with one row: 1 if another checkpoint held the lock
+/// (SQLITE_BUSY, which the pragma turns into that column), the WAL's
+/// frames, and how many of them are copied into the database file.
+const PASSIVE_CHECKPOINT: &str = "PRAGMA wal_checkpoint(PASSIVE)";
 
 /// sqlx's writer connection, the group open on it and the members waiting
 /// for that group to commit.
@@ -225,6 +346,11 @@ pub struct GroupCommit {
     queued: Arc<AtomicUsize>,
     /// The writer thread's queue of in-place members.
     in_place: mpsc::Sender<Request>,
+    /// The checkpointer's thread, joined at close so that its connection
+    /// is gone before the last one closes (which checkpoints and removes
+    /// the WAL).
+    checkpointer: std::sync::Mutex<Option<std::thread::JoinHandle<()>>>,
+    wal: Arc<Wal>,
 }
 
 impl std::fmt::Debug for GroupCommit {
@@ -265,9 +391,18 @@ fn spawn(work: impl Future<Output = ()> + Send + 'static) {
 
 impl GroupCommit {
     /// Set up the writer for the database at `path` and start its threads;
-    /// `runtime` is where sqlx's writer and the checkpoints run.
+    /// `runtime` is where the groups of sqlx's writer are committed.
     pub(crate) fn new(pool: SqlitePool, path: PathBuf, runtime: Handle) -> Result<Arc<Self>> {
-        let wal = Arc::new(Wal::new(path, runtime.clone()));
+        Self::with_plan(pool, path, runtime, CheckpointPlan::DESK)
+    }
+
+    fn with_plan(
+        pool: SqlitePool,
+        path: PathBuf,
+        runtime: Handle,
+        plan: CheckpointPlan,
+    ) -> Result<Arc<Self>> {
+        let wal = Arc::new(Wal::new(path, plan));
         let writer = Arc::new(Mutex::new(Writer {
             conn: None,
             wal: wal.clone(),
@@ -281,6 +416,11 @@ impl GroupCommit {
         std::thread::Builder::new()
             .name("tandem-wal-sync".into())
             .spawn(move || sync_then_answer(&to_sync_wal, &groups, &synced))
+            .map_err(StoreError::Thread)?;
+        let (checkpointing, checkpointing_wal) = (wal.clone(), wal.clone());
+        let checkpointer = std::thread::Builder::new()
+            .name("tandem-checkpoint".into())
+            .spawn(move || checkpointing.checkpointer())
             .map_err(StoreError::Thread)?;
         let thread = WriterThread {
             writer: writer.clone(),
@@ -300,6 +440,8 @@ impl GroupCommit {
             writer,
             queued,
             in_place,
+            wal: checkpointing_wal,
+            checkpointer: std::sync::Mutex::new(Some(checkpointer)),
         }))
     }
 
@@ -380,26 +522,29 @@ impl GroupCommit {
     /// Commit what is open and stop the writer thread (at shutdown); writes
     /// in place fail from here on.
     pub(crate) async fn close(&self) {
-        let wal = {
+        {
             let mut w = self.writer.lock().await;
             commit(&mut w).await;
-            w.wal.clone()
-        };
+        }
         let (done, closed) = oneshot::channel();
         if self.in_place.send(Request::Close(Some(done))).is_ok() {
             let _ = closed.await;
         }
-        if let Ok(mut c) = wal.conn.lock() {
-            *c = None;
+        self.wal.close();
+        let checkpointer = self.checkpointer.lock().ok().and_then(|mut t| t.take());
+        if let Some(thread) = checkpointer {
+            let _ = tokio::task::spawn_blocking(move || thread.join()).await;
         }
     }
 }
 
 impl Drop for GroupCommit {
-    /// The writer thread and the sync thread hold each other's queues, so
-    /// neither stops by itself when the database goes away.
+    /// The writer thread and the sync thread hold each other's queues, and
+    /// the checkpointer waits for commits, so none of them stops by itself
+    /// when the database goes away.
     fn drop(&mut self) {
         let _ = self.in_place.send(Request::Close(None));
+        self.wal.close();
     }
 }
 
@@ -471,6 +616,13 @@ impl WriterThread {
                 };
             }
             self.commit(group);
+            if let Some(c) = self.conn.as_ref().filter(|_| self.wal.finish_due()) {
+                self.wal.lap_finished(
+                    passive_checkpoint(c)
+                        .map(|r| r.is_some())
+                        .map_err(|e| e.to_string()),
+                );
+            }
             drop(w);
         }
     }
@@ -622,6 +774,17 @@ async fn commit(w: &mut Writer) {
     for member in members {
         let _ = member.send(outcome.clone());
     }
+    // Answered first: the checkpoint only holds up the next writer.
+    if outcome.is_ok() && w.wal.finish_due() {
+        let checkpoint = sqlx::query_as::<_, (i64, i64, i64)>(PASSIVE_CHECKPOINT)
+            .fetch_one(&mut *c)
+            .await;
+        w.wal.lap_finished(
+            checkpoint
+                .map(|(busy, _, _)| busy == 0)
+                .map_err(|e| e.to_string()),
+        );
+    }
 }
 
 /// Open a group if none is open, then a savepoint for the new member.
@@ -712,5 +875,110 @@ impl Drop for Member {
                 group.finish(w).await;
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+
+    /// Write about 12 MiB of rows through both kinds of member, from
+    /// several tasks at once, and return the WAL file's size before the
+    /// database closes, with every row checked afterwards.
+    async fn wal_size_after_writes(plan: CheckpointPlan) -> u64 {
+        let path = std::env::temp_dir().join(format!(
+            "tandem-group-commit-{}.db",
+            uuid::Uuid::now_v7().simple()
+        ));
+        let opts = SqliteConnectOptions::new()
+            .filename(&path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .pragma("wal_autocheckpoint", WAL_CHECKPOINT_FRAMES.to_string());
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(opts)
+            .await
+            .expect("pool");
+        sqlx::raw_sql("CREATE TABLE t (id INTEGER PRIMARY KEY, k BLOB, body BLOB); CREATE INDEX t_k ON t (k);")
+            .execute(&pool)
+            .await
+            .expect("schema");
+        let group = GroupCommit::with_plan(pool.clone(), path.clone(), Handle::current(), plan)
+            .expect("group commit");
+        let insert = "INSERT INTO t (k, body) VALUES (randomblob(16), randomblob(2000))";
+        let mut tasks = Vec::new();
+        for _ in 0..4 {
+            let group = group.clone();
+            tasks.push(tokio::spawn(async move {
+                for _ in 0..1_400 {
+                    group
+                        .write(move |c| Ok(c.execute(insert, [])?))
+                        .await
+                        .expect("in-place write");
+                }
+            }));
+        }
+        let sqlx_member = group.clone();
+        tasks.push(tokio::spawn(async move {
+            for _ in 0..400 {
+                let mut m = sqlx_member.begin().await.expect("member");
+                sqlx::query(insert).execute(&mut *m).await.expect("insert");
+                m.commit().await.expect("commit");
+            }
+        }));
+        for t in tasks {
+            t.await.expect("writer task");
+        }
+        let mut wal = path.clone().into_os_string();
+        wal.push("-wal");
+        let size = std::fs::metadata(&wal).expect("WAL file").len();
+        let (rows,): (i64,) = sqlx::query_as("SELECT count(*) FROM t")
+            .fetch_one(&pool)
+            .await
+            .expect("count");
+        assert_eq!(rows, 4 * 1_400 + 400, "every acknowledged row is there");
+        let (check,): (String,) = sqlx::query_as("PRAGMA integrity_check")
+            .fetch_one(&pool)
+            .await
+            .expect("integrity check");
+        assert_eq!(check, "ok");
+        group.close().await;
+        pool.close().await;
+        for suffix in ["", "-wal", "-shm"] {
+            let mut p = path.clone().into_os_string();
+            p.push(suffix);
+            let _ = std::fs::remove_file(p);
+        }
+        size
+    }
+
+    /// The rows need at least 3,000 pages of 4 KiB. Without laps the WAL
+    /// holds every one of them; with laps of 300 frames the writers start
+    /// it over again and again while they keep writing.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn laps_start_the_wal_over_while_writers_keep_writing() {
+        let laps = CheckpointPlan {
+            cycle: Duration::from_millis(5),
+            lap_frames: 300,
+            final_gap: 50,
+            max_passes: 8,
+        };
+        let no_laps = CheckpointPlan {
+            lap_frames: i64::MAX,
+            ..laps
+        };
+        let frames = |bytes: u64| bytes / (4096 + 24);
+        let without = frames(wal_size_after_writes(no_laps).await);
+        let with = frames(wal_size_after_writes(laps).await);
+        assert!(
+            without >= 3_000,
+            "without laps the WAL holds {without} frames"
+        );
+        assert!(
+            with * 3 < without,
+            "with laps the WAL grew to {with} frames, without to {without}"
+        );
     }
 }
