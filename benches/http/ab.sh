@@ -4,7 +4,8 @@
 # percent over minutes, so only alternating pairs compare): copy the
 # seed, serve it, warm up for 3 s, drive it with wrk, and print one line:
 # requests a second, latencies, the server's CPU and disk writes per
-# request, how busy the whole machine was, and the server's peak RSS.
+# request, the writer thread's CPU per request, how busy the whole machine
+# was, and the server's peak RSS.
 #
 #   benches/http/ab.sh BIN SEED_DIR [scenario] [duration] [connections]
 #
@@ -34,9 +35,19 @@ timeout 60 wrk -t2 -c"$CONNS" -d3s -s "$BENCH_DIR/$SCENARIO.lua" "$URL" > /dev/n
 server_ticks() { awk '{ print $14 + $15 }' "/proc/$PID/stat"; }
 server_written() { awk '/^write_bytes/ { print $2 }' "/proc/$PID/io"; }
 machine() { awk 'NR == 1 { print $2 + $3 + $4 + $5 + $6 + $7 + $8, $5 + $6 }' /proc/stat; }
-t0=$(server_ticks); b0=$(server_written); read -r all0 idle0 < <(machine)
+# The writer thread's own CPU (nanoseconds on a core), for writes: it is
+# the serial part of every create, and steadier than the rates when the
+# machine drifts.
+writer_ns() {
+  local t
+  for t in /proc/"$PID"/task/*; do
+    [ "$(cat "$t/comm")" = tandem-writer ] && { awk '{ print $1 }' "$t/schedstat"; return; }
+  done
+  echo 0
+}
+t0=$(server_ticks); b0=$(server_written); w0=$(writer_ns); read -r all0 idle0 < <(machine)
 timeout 300 wrk -t2 -c"$CONNS" -d"$DURATION" --timeout 10s --latency -s "$BENCH_DIR/$SCENARIO.lua" "$URL" > "$WORK/wrk.txt"
-t1=$(server_ticks); b1=$(server_written); read -r all1 idle1 < <(machine)
+t1=$(server_ticks); b1=$(server_written); w1=$(writer_ns); read -r all1 idle1 < <(machine)
 
 requests=$(awk '/requests in/ { print $1 }' "$WORK/wrk.txt")
 rps=$(awk '/^Requests\/sec/ { print $2 }' "$WORK/wrk.txt")
@@ -45,6 +56,7 @@ bad=$(awk '/Non-2xx/ { print $NF }' "$WORK/wrk.txt")
 hz=$(getconf CLK_TCK)
 echo "$SCENARIO $(basename "$BIN"): $rps req/s ${latency}non-2xx ${bad:-0}" \
   "server CPU $(( (t1 - t0) * 1000000 / hz / requests )) us/req" \
+  "writer CPU $(( (w1 - w0) / 1000 / requests )) us/req" \
   "disk writes $(( (b1 - b0) / 1024 / requests )) KiB/req" \
   "machine $(( 100 - 100 * (idle1 - idle0) / (all1 - all0) ))% busy" \
   "$(awk '/^VmHWM/ { printf "peak RSS %d MiB", $2 / 1024 }' "/proc/$PID/status")"
