@@ -38,8 +38,7 @@ use crate::{Result, StoreError};
 use sqlx::pool::PoolConnection;
 use sqlx::{Executor, Sqlite, SqliteConnection, SqlitePool};
 use std::path::PathBuf;
-use std::sync::atomic::AtomicBool;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, mpsc};
 use std::time::{Duration, Instant};
 use tokio::runtime::Handle;
@@ -57,7 +56,7 @@ const MAX_AGE: Duration = Duration::from_millis(8);
 /// the commit (0.4-0.6 ms) between them, and at most two groups wait for
 /// the disk. With fewer members a group waits, since a commit costs about
 /// as much for 4 tickets as for 11 (they share most pages it writes). On
-/// a 1,000,000-ticket desk with 16 clients: 30% more creates on average in
+/// a 1,000,000-ticket desk with 16 clients: 34% more creates on average in
 /// alternating pairs (8 against 4, 6, 10 and 12 members, and no early
 /// commit; `BENCHMARKS.md`, session 8).
 const EARLY_MEMBERS: usize = 8;
@@ -74,9 +73,9 @@ struct CheckpointPlan {
     /// How long the checkpointer lets commits gather before a pass: a pass
     /// writes every page changed since the one before back to the database
     /// file once, however often it changed. Random page writes are what
-    /// this kind of disk does worst (about 30 us each, and the WAL syncs
-    /// queue behind them): passes every 20 ms wrote 190-220 KiB per ticket
-    /// opened, every 250 ms 60-65 KiB.
+    /// this kind of disk does worst (about 35 us each, and the WAL syncs
+    /// queue behind them): passes every 20 ms wrote 180-240 KiB per ticket
+    /// opened, every 250 ms 60-67 KiB.
     cycle: Duration,
     /// Once a pass finds the WAL this long, the checkpointer makes passes
     /// until one copies fewer than `final_gap` frames (or `max_passes` are
@@ -258,7 +257,7 @@ impl Wal {
 
     /// A writer ran its checkpoint between two groups; `Ok(false)` means
     /// another checkpoint was running, and the next group tries again.
-    fn lap_finished(&self, outcome: std::result::Result<bool, String>) {
+    fn lap_finished(&self, outcome: std::result::Result<bool, impl std::fmt::Display>) {
         match outcome {
             Ok(false) => {}
             Ok(true) => self.finish_due.store(false, Ordering::Release),
@@ -428,7 +427,7 @@ impl GroupCommit {
             .name("tandem-wal-sync".into())
             .spawn(move || sync_then_answer(&to_sync_wal, &groups, &synced))
             .map_err(StoreError::Thread)?;
-        let (checkpointing, checkpointing_wal) = (wal.clone(), wal.clone());
+        let checkpointing = wal.clone();
         let checkpointer = std::thread::Builder::new()
             .name("tandem-checkpoint".into())
             .spawn(move || checkpointing.checkpointer())
@@ -436,7 +435,7 @@ impl GroupCommit {
         let thread = WriterThread {
             writer: writer.clone(),
             queued: queued.clone(),
-            wal,
+            wal: wal.clone(),
             runtime,
             conn: None,
             to_sync,
@@ -451,7 +450,7 @@ impl GroupCommit {
             writer,
             queued,
             in_place,
-            wal: checkpointing_wal,
+            wal,
             checkpointer: std::sync::Mutex::new(Some(checkpointer)),
         }))
     }
@@ -630,11 +629,8 @@ impl WriterThread {
             }
             self.commit(group);
             if let Some(c) = self.conn.as_ref().filter(|_| self.wal.finish_due()) {
-                self.wal.lap_finished(
-                    passive_checkpoint(c)
-                        .map(|r| r.is_some())
-                        .map_err(|e| e.to_string()),
-                );
+                self.wal
+                    .lap_finished(passive_checkpoint(c).map(|r| r.is_some()));
             }
             drop(w);
         }
@@ -792,11 +788,7 @@ async fn commit(w: &mut Writer) {
         let checkpoint = sqlx::query_as::<_, (i64, i64, i64)>(PASSIVE_CHECKPOINT)
             .fetch_one(&mut *c)
             .await;
-        w.wal.lap_finished(
-            checkpoint
-                .map(|(busy, _, _)| busy == 0)
-                .map_err(|e| e.to_string()),
-        );
+        w.wal.lap_finished(checkpoint.map(|(busy, _, _)| busy == 0));
     }
 }
 
@@ -944,9 +936,7 @@ mod tests {
         for t in tasks {
             t.await.expect("writer task");
         }
-        let mut wal = path.clone().into_os_string();
-        wal.push("-wal");
-        let size = std::fs::metadata(&wal).expect("WAL file").len();
+        let size = std::fs::metadata(&group.wal.file).expect("WAL file").len();
         let (rows,): (i64,) = sqlx::query_as("SELECT count(*) FROM t")
             .fetch_one(&pool)
             .await
