@@ -72,10 +72,12 @@ const WRITER_CACHE_KIB: i64 = 32 * 1024;
 struct CheckpointPlan {
     /// How long the checkpointer lets commits gather before a pass: a pass
     /// writes every page changed since the one before back to the database
-    /// file once, however often it changed. Random page writes are what
-    /// this kind of disk does worst (about 35 us each, and the WAL syncs
-    /// queue behind them): passes every 20 ms wrote 180-240 KiB per ticket
-    /// opened, every 250 ms 60-67 KiB.
+    /// file once, however often it changed, and then to the disk (see
+    /// [`Wal::write_back`]). Random page writes are what this kind of disk
+    /// does worst (about 35 us each, and the WAL syncs queue behind them):
+    /// passes every 20 ms wrote 180-240 KiB per ticket opened; with the
+    /// write-back, every 100 ms 113-115 KiB, every 250 ms 91-93 KiB and
+    /// every 500 ms 78-79 KiB.
     cycle: Duration,
     /// Once a pass finds the WAL this long, the checkpointer makes passes
     /// until one copies fewer than `final_gap` frames (or `max_passes` are
@@ -88,10 +90,12 @@ struct CheckpointPlan {
 impl CheckpointPlan {
     /// 100,000 frames is about 400 MiB of WAL at 4 KiB pages: at a busy
     /// desk's 40,000-50,000 frames a second the writer pauses for the rest
-    /// of a lap every two seconds or so (typically 5-20 ms, now and then
-    /// 60-75 ms on this kind of disk).
+    /// of a lap every two seconds or so (6-21 ms on this kind of disk).
+    /// Passes every 500 ms against 250: creates 5,665-6,001/s at p99
+    /// 13.6-23.1 ms against 5,400-5,442/s at p99 20.6-22.3 ms, alternating
+    /// (`BENCHMARKS.md`, session 10).
     const DESK: Self = Self {
-        cycle: Duration::from_millis(250),
+        cycle: Duration::from_millis(500),
         lap_frames: 100_000,
         final_gap: 400,
         max_passes: 8,
@@ -220,7 +224,11 @@ impl Wal {
 
     /// One cycle's checkpoint; true if it ended a lap (the writer's turn).
     fn pass(&self, c: &rusqlite::Connection) -> bool {
-        let mut copied = match passive_checkpoint(c) {
+        let first = passive_checkpoint(c);
+        if let Ok(Some(_)) = first {
+            self.write_back();
+        }
+        let mut copied = match first {
             Ok(Some((frames, copied))) if frames >= self.plan.lap_frames => copied,
             Ok(_) => return false,
             Err(e) => {
@@ -247,6 +255,31 @@ impl Wal {
             }
         }
         true
+    }
+
+    /// Send what a pass wrote into the database file on to the disk, on the
+    /// checkpointer's thread. SQLite syncs the database file only in a
+    /// checkpoint that copies the whole WAL, which is the end of a lap, on
+    /// the writer's path: that sync then wrote back every page the lap's
+    /// passes had written, and the writer (with every create waiting on
+    /// it) stood still for 58-71 ms in half the laps. Written back after
+    /// each pass, a lap's end waits for its last passes only (6-21 ms); in
+    /// alternating runs p99 fell from 34-47 ms to 15-22 ms, for 40% more
+    /// written to the disk per ticket.
+    ///
+    /// The file system is synced through the WAL file, not the database
+    /// file: closing a second handle on the database file would drop the
+    /// POSIX locks SQLite holds on it for every connection of the process
+    /// (SQLite locks the shared-memory file and the database, never the
+    /// WAL). Not syncing is safe, only slower at the lap's end, so a failure
+    /// is a warning.
+    fn write_back(&self) {
+        #[cfg(target_os = "linux")]
+        if let Err(e) = std::fs::File::open(&self.file)
+            .and_then(|f| rustix::fs::syncfs(&f).map_err(std::io::Error::from))
+        {
+            tracing::warn!(error = %e, "writing the checkpoint back to the disk failed");
+        }
     }
 
     /// Whether a writer should finish a lap now; the one that does calls
