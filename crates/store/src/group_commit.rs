@@ -714,7 +714,7 @@ impl WriterThread {
         let Some(c) = self.conn.as_ref().filter(|_| group.begun) else {
             return;
         };
-        match c.execute_batch("COMMIT") {
+        match commit_in_place(c) {
             // Every member failed: nothing to sync or answer.
             Ok(()) if group.answers.is_empty() => {}
             Ok(()) => {
@@ -792,7 +792,21 @@ fn open_in_place(db: &std::path::Path) -> rusqlite::Result<rusqlite::Connection>
     c.pragma_update(None, "cache_size", -WRITER_CACHE_KIB)?;
     c.pragma_update(None, "wal_autocheckpoint", WAL_CHECKPOINT_FRAMES)?;
     c.set_prepared_statement_cache_capacity(64);
+    c.execute_batch(crate::tickets::SEARCH_PENDING)?;
     Ok(c)
+}
+
+/// Commit the open in-place group, its search rows first: FTS5 then writes
+/// one segment for the whole group rather than one at each member's
+/// savepoint.
+fn commit_in_place(c: &rusqlite::Connection) -> rusqlite::Result<()> {
+    let waiting: bool = c
+        .prepare_cached(crate::tickets::SEARCH_WAITING)?
+        .query_row([], |r| r.get(0))?;
+    if waiting {
+        c.execute_batch(crate::tickets::SEARCH_FLUSH)?;
+    }
+    c.execute_batch("COMMIT")
 }
 
 /// Commit the group open on sqlx's writer, if any, and tell its members

@@ -161,12 +161,51 @@ static INSERT: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-/// Insert a new ticket.
+/// Insert a new ticket (and, on SQLite, its search row; PostgreSQL
+/// computes its own).
 pub async fn insert(tx: &mut Tx, t: &Ticket) -> Result<()> {
     exec_tx!(tx, c => bind_all(sqlx::query(sqlx::AssertSqlSafe(INSERT.as_str())).bind(t.id.to_string()), t, t.version).execute(c).await)
         .map_err(StoreError::from_write)?;
+    if let Tx::Sqlite(m) = tx {
+        sqlx::query(SEARCH_TICKET)
+            .bind(t.id.to_string())
+            .execute(&mut **m)
+            .await?;
+    }
     Ok(())
 }
+
+// Search rows on SQLite (`ticket_search`, FTS5): a ticket's title and
+// description under minus its rowid (so the newest is the most negative),
+// a comment under its event id. The store writes them itself rather than
+// by trigger (migration 0010 says why).
+
+const SEARCH_TICKET: &str = "INSERT INTO ticket_search (rowid, ticket_id, visibility, text) \
+    SELECT -rowid, id, 'public', title || ' ' || description FROM tickets WHERE id = $1";
+
+const SEARCH_COMMENT: &str =
+    "INSERT INTO ticket_search (rowid, ticket_id, visibility, text) VALUES ($1, $2, $3, $4)";
+
+/// Where the in-place writer keeps the search rows of its open group: a
+/// table of its connection's own, rolled back with a member that fails.
+/// Writing to `ticket_search` inside the members would make FTS5 write a
+/// segment at every member's savepoint; from here the rows go in once per
+/// group, just before it commits ([`SEARCH_FLUSH`]).
+pub(crate) const SEARCH_PENDING: &str = "CREATE TEMP TABLE IF NOT EXISTS search_pending \
+    (rowid INTEGER PRIMARY KEY, ticket_id TEXT NOT NULL, visibility TEXT NOT NULL, text TEXT NOT NULL)";
+
+/// Whether the open group has search rows waiting.
+pub(crate) const SEARCH_WAITING: &str = "SELECT EXISTS (SELECT 1 FROM temp.search_pending)";
+
+/// Move the open group's search rows into the index.
+pub(crate) const SEARCH_FLUSH: &str = "INSERT INTO main.ticket_search (rowid, ticket_id, visibility, text) \
+    SELECT rowid, ticket_id, visibility, text FROM temp.search_pending; DELETE FROM temp.search_pending;";
+
+const SEARCH_TICKET_IN_PLACE: &str = "INSERT INTO temp.search_pending (rowid, ticket_id, visibility, text) \
+    VALUES (-last_insert_rowid(), $1, 'public', $2 || ' ' || $3)";
+
+const SEARCH_COMMENT_IN_PLACE: &str =
+    "INSERT INTO temp.search_pending (rowid, ticket_id, visibility, text) VALUES ($1, $2, $3, $4)";
 
 /// What is written with a new ticket once its number is known: the
 /// timeline's first entry, the audit entry and maybe a notification.
@@ -199,6 +238,11 @@ pub async fn open(
                     .pop()
                     .ok_or(StoreError::NotFound)?;
                 direct::execute(c, &INSERT, &values(&t))?;
+                direct::execute(
+                    c,
+                    SEARCH_TICKET_IN_PLACE,
+                    &[&t.id.to_string() as &dyn ToSql, &t.title, &t.description],
+                )?;
                 direct::execute(c, WATCH, &[t.id.to_string(), watcher.to_string()])?;
                 let o = then(&t);
                 insert_event_in_place(c, &o.event)?;
@@ -716,11 +760,28 @@ pub async fn insert_event(tx: &mut Tx, e: &Event) -> Result<i64> {
         .bind(&e.ticket_id).bind(&e.client_id).bind(e.at).bind(&e.actor_user_id).bind(&e.actor_label)
         .bind(&e.actor_side).bind(&e.kind).bind(&e.visibility).bind(&e.body).bind(&e.data)
         .fetch_one(c).await)?;
+    if let (Tx::Sqlite(m), true) = (tx, e.kind == COMMENT) {
+        sqlx::query(SEARCH_COMMENT)
+            .bind(id)
+            .bind(&e.ticket_id)
+            .bind(&e.visibility)
+            .bind(&e.body)
+            .execute(&mut **m)
+            .await?;
+    }
     Ok(id)
 }
 
+/// The kind of timeline entry that search covers.
+const COMMENT: &str = "comment";
+
 const INSERT_EVENT: &str = "INSERT INTO ticket_events (ticket_id, client_id, at, actor_user_id, actor_label, actor_side, kind, \
     visibility, body, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id";
+
+/// [`INSERT_EVENT`] for the in-place writer, which reads the id from the
+/// connection: `RETURNING` would give the statement a journal of its own.
+const INSERT_EVENT_IN_PLACE: &str = "INSERT INTO ticket_events (ticket_id, client_id, at, actor_user_id, actor_label, \
+    actor_side, kind, visibility, body, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
 
 fn insert_event_in_place(c: &rusqlite::Connection, e: &Event) -> Result<i64> {
     let args: [&dyn ToSql; 10] = [
@@ -735,9 +796,16 @@ fn insert_event_in_place(c: &rusqlite::Connection, e: &Event) -> Result<i64> {
         &e.body,
         &e.data,
     ];
-    direct::query(c, INSERT_EVENT, &args, |r| r.get(0))?
-        .pop()
-        .ok_or(StoreError::NotFound)
+    direct::execute(c, INSERT_EVENT_IN_PLACE, &args)?;
+    let id = c.last_insert_rowid();
+    if e.kind == COMMENT {
+        direct::execute(
+            c,
+            SEARCH_COMMENT_IN_PLACE,
+            &[&id as &dyn ToSql, &e.ticket_id, &e.visibility, &e.body],
+        )?;
+    }
+    Ok(id)
 }
 
 /// A ticket's timeline in order; `public_only` for requesters.

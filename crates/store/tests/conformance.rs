@@ -3320,7 +3320,9 @@ async fn check_tickets_search_pages(db: &Db) {
 /// timeline entry, audit entry, watcher and job; one that fails half-way
 /// (its category does not exist, after its number was taken) leaves
 /// nothing, not even a gap in the numbers; the audit chain stays whole;
-/// the new tickets are found by search at once.
+/// the new tickets are found by search at once. One that fails after its
+/// search row was written (its timeline entry is refused) leaves no search
+/// row either: the next ticket takes its row id, and is found.
 async fn check_tickets_open_beside_other_writes(db: &Db) {
     const N: i64 = 24;
     let (w, network, _, _) = desk(db).await;
@@ -3428,6 +3430,45 @@ async fn check_tickets_open_beside_other_writes(db: &Db) {
         ticket_numbers(&found),
         (1..=expected as i64).collect::<Vec<_>>()
     );
+
+    let open_one = |title: &'static str, first: [&'static str; 3]| {
+        let mut t = ticket(&w.client, &w.requester, &network.id, 0, title);
+        t.number = 0;
+        tickets::open(db, t, w.requester.id, move |t| Opening {
+            event: event(t, first[0], first[1], first[2], T0 + N),
+            audit: audit_record(
+                Some(t.client_id),
+                "ticket.create",
+                &t.id.to_string(),
+                T0 + N,
+            ),
+            job: None,
+        })
+    };
+    assert!(
+        open_one("Wombat burrow", ["created", "nobody", "Opened"])
+            .await
+            .is_err(),
+        "a timeline entry of no visibility is refused"
+    );
+    // A ticket may open with a comment, which search covers too.
+    let next = open_one("Echidna sighting", ["comment", "public", "Platypus nearby"])
+        .await
+        .expect("the next ticket opens");
+    assert_eq!(next.number, expected as i64 + 1, "no gap");
+    let search = |text: &'static str| {
+        let q = ListQuery {
+            order: "t.number",
+            limit: 100,
+            search: Some(text.to_owned()),
+            ..ListQuery::default()
+        };
+        let cs = scope(&w.client_admin);
+        async move { ticket_numbers(&tickets::list(db, &cs, false, &q).await.expect("search")) }
+    };
+    assert_eq!(search("wombat").await, Vec::<i64>::new());
+    assert_eq!(search("echidna").await, vec![next.number]);
+    assert_eq!(search("platypus").await, vec![next.number]);
 }
 
 /// Opening tickets whose callers stop waiting (a request cancelled while
