@@ -756,7 +756,7 @@ pub struct Event {
 
 /// Append to a ticket's timeline.
 pub async fn insert_event(tx: &mut Tx, e: &Event) -> Result<i64> {
-    let id: i64 = on_tx!(tx, c => sqlx::query_scalar(INSERT_EVENT)
+    let id: i64 = on_tx!(tx, c => sqlx::query_scalar(sqlx::AssertSqlSafe(INSERT_EVENT.as_str()))
         .bind(&e.ticket_id).bind(&e.client_id).bind(e.at).bind(&e.actor_user_id).bind(&e.actor_label)
         .bind(&e.actor_side).bind(&e.kind).bind(&e.visibility).bind(&e.body).bind(&e.data)
         .fetch_one(c).await)?;
@@ -775,13 +775,14 @@ pub async fn insert_event(tx: &mut Tx, e: &Event) -> Result<i64> {
 /// The kind of timeline entry that search covers.
 const COMMENT: &str = "comment";
 
-const INSERT_EVENT: &str = "INSERT INTO ticket_events (ticket_id, client_id, at, actor_user_id, actor_label, actor_side, kind, \
-    visibility, body, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id";
-
-/// [`INSERT_EVENT`] for the in-place writer, which reads the id from the
-/// connection: `RETURNING` would give the statement a journal of its own.
+/// A timeline entry's insert for the in-place writer, which reads the id
+/// from the connection: `RETURNING` would give the statement a journal of
+/// its own.
 const INSERT_EVENT_IN_PLACE: &str = "INSERT INTO ticket_events (ticket_id, client_id, at, actor_user_id, actor_label, \
     actor_side, kind, visibility, body, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+
+static INSERT_EVENT: LazyLock<String> =
+    LazyLock::new(|| format!("{INSERT_EVENT_IN_PLACE} RETURNING id"));
 
 fn insert_event_in_place(c: &rusqlite::Connection, e: &Event) -> Result<i64> {
     let args: [&dyn ToSql; 10] = [

@@ -4,8 +4,7 @@
 -- these triggers. A statement with a trigger gets a statement journal, and
 -- every statement journal, like every savepoint, makes FTS5 write what it
 -- holds in memory as a segment of its own: one segment and its merges per
--- ticket opened, 15% of the writer's time, and a journal of every page the
--- ticket's insert changed, another 10% (BENCHMARKS.md, session 11). Edits of
--- a title or description keep their trigger: they are rare.
+-- ticket opened, 15% of the writer's time (BENCHMARKS.md, session 11).
+-- Edits of a title or description keep their trigger: they are rare.
 DROP TRIGGER tickets_search_insert;
 DROP TRIGGER ticket_events_search_insert;
