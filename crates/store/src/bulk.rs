@@ -1,10 +1,11 @@
 //! Bulk loading (benchmark data sets, imports): many tickets and timeline
 //! entries per statement and many statements per transaction, instead of
-//! one round trip and one commit per row. The search index fills itself:
-//! FTS5 triggers on SQLite, generated `tsvector` columns on PostgreSQL.
+//! one round trip and one commit per row. On SQLite the search rows of what
+//! was loaded follow in the same transaction; PostgreSQL's generated
+//! `tsvector` columns fill themselves.
 
-use crate::tickets::{COLS, Event, Ticket, bind_all};
-use crate::{Backend, Db, Result, StoreError, Tx, exec_tx};
+use crate::tickets::{self, COLS, Event, Ticket, bind_all};
+use crate::{Backend, Db, Result, StoreError, exec_tx};
 use tandem_domain::OrgId;
 
 /// Columns of a ticket row.
@@ -52,18 +53,7 @@ fn values_sql(table: &str, cols: &str, width: usize, rows: usize, numbered: bool
 pub async fn insert_tickets(db: &Db, tickets: &[Ticket], events: &[Event]) -> Result<()> {
     let numbered = db.backend() == Backend::Postgres;
     let mut tx = db.begin().await?;
-    // On SQLite the search rows follow (`tickets::insert` says why the
-    // store writes them): of the rows above these marks.
-    let marks = match &mut tx {
-        Tx::Sqlite(m) => Some(
-            sqlx::query_as::<_, (i64, i64)>(
-                "SELECT (SELECT COALESCE(MAX(rowid), 0) FROM tickets), (SELECT COALESCE(MAX(id), 0) FROM ticket_events)",
-            )
-            .fetch_one(&mut **m)
-            .await?,
-        ),
-        Tx::Postgres(_) => None,
-    };
+    let marks = tickets::search_marks(&mut tx).await?;
     for chunk in tickets.chunks(TICKETS_PER_STATEMENT) {
         let sql = values_sql("tickets", COLS, TICKET_COLS, chunk.len(), numbered);
         exec_tx!(&mut tx, c => {
@@ -102,21 +92,8 @@ pub async fn insert_tickets(db: &Db, tickets: &[Ticket], events: &[Event]) -> Re
         })
         .map_err(StoreError::from_write)?;
     }
-    if let (Tx::Sqlite(m), Some((tickets_before, events_before))) = (&mut tx, marks) {
-        sqlx::query(
-            "INSERT INTO ticket_search (rowid, ticket_id, visibility, text) \
-             SELECT -rowid, id, 'public', title || ' ' || description FROM tickets WHERE rowid > $1",
-        )
-        .bind(tickets_before)
-        .execute(&mut **m)
-        .await?;
-        sqlx::query(
-            "INSERT INTO ticket_search (rowid, ticket_id, visibility, text) \
-             SELECT id, ticket_id, visibility, body FROM ticket_events WHERE id > $1 AND kind = 'comment'",
-        )
-        .bind(events_before)
-        .execute(&mut **m)
-        .await?;
+    if let Some(marks) = marks {
+        tickets::index_since(&mut tx, marks).await?;
     }
     tx.commit().await
 }

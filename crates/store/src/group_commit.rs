@@ -792,20 +792,13 @@ fn open_in_place(db: &std::path::Path) -> rusqlite::Result<rusqlite::Connection>
     c.pragma_update(None, "cache_size", -WRITER_CACHE_KIB)?;
     c.pragma_update(None, "wal_autocheckpoint", WAL_CHECKPOINT_FRAMES)?;
     c.set_prepared_statement_cache_capacity(64);
-    c.execute_batch(crate::tickets::SEARCH_PENDING)?;
+    crate::tickets::hold_search_rows(&c)?;
     Ok(c)
 }
 
-/// Commit the open in-place group, its search rows first: FTS5 then writes
-/// one segment for the whole group rather than one at each member's
-/// savepoint.
+/// Commit the open in-place group, its held search rows first.
 fn commit_in_place(c: &rusqlite::Connection) -> rusqlite::Result<()> {
-    let waiting: bool = c
-        .prepare_cached(crate::tickets::SEARCH_WAITING)?
-        .query_row([], |r| r.get(0))?;
-    if waiting {
-        c.execute_batch(crate::tickets::SEARCH_FLUSH)?;
-    }
+    crate::tickets::index_held_search_rows(c)?;
     c.execute_batch("COMMIT")
 }
 

@@ -180,32 +180,116 @@ pub async fn insert(tx: &mut Tx, t: &Ticket) -> Result<()> {
 // a comment under its event id. The store writes them itself rather than
 // by trigger (migration 0010 says why).
 
-const SEARCH_TICKET: &str = "INSERT INTO ticket_search (rowid, ticket_id, visibility, text) \
-    SELECT -rowid, id, 'public', title || ' ' || description FROM tickets WHERE id = $1";
+/// `INSERT INTO $table` with a search row's columns.
+macro_rules! search_rows_into {
+    ($table:literal) => {
+        concat!(
+            "INSERT INTO ",
+            $table,
+            " (rowid, ticket_id, visibility, text) "
+        )
+    };
+}
 
-const SEARCH_COMMENT: &str =
-    "INSERT INTO ticket_search (rowid, ticket_id, visibility, text) VALUES ($1, $2, $3, $4)";
+/// Tickets' search rows from their stored rows.
+macro_rules! ticket_search_rows {
+    () => {
+        "SELECT -rowid, id, 'public', title || ' ' || description FROM tickets "
+    };
+}
+
+const SEARCH_TICKET: &str = concat!(
+    search_rows_into!("ticket_search"),
+    ticket_search_rows!(),
+    "WHERE id = $1"
+);
+
+const SEARCH_COMMENT: &str = concat!(
+    search_rows_into!("ticket_search"),
+    "VALUES ($1, $2, $3, $4)"
+);
 
 /// Where the in-place writer keeps the search rows of its open group: a
 /// table of its connection's own, rolled back with a member that fails.
 /// Writing to `ticket_search` inside the members would make FTS5 write a
 /// segment at every member's savepoint; from here the rows go in once per
-/// group, just before it commits ([`SEARCH_FLUSH`]).
-pub(crate) const SEARCH_PENDING: &str = "CREATE TEMP TABLE IF NOT EXISTS search_pending \
+/// group, just before it commits ([`index_held_search_rows`]).
+const SEARCH_HELD: &str = "CREATE TEMP TABLE IF NOT EXISTS search_held \
     (rowid INTEGER PRIMARY KEY, ticket_id TEXT NOT NULL, visibility TEXT NOT NULL, text TEXT NOT NULL)";
 
-/// Whether the open group has search rows waiting.
-pub(crate) const SEARCH_WAITING: &str = "SELECT EXISTS (SELECT 1 FROM temp.search_pending)";
+/// The row [`ticket_search_rows`] makes, from the values just inserted.
+const HOLD_TICKET: &str = concat!(
+    search_rows_into!("temp.search_held"),
+    "VALUES (-last_insert_rowid(), $1, 'public', $2 || ' ' || $3)"
+);
 
-/// Move the open group's search rows into the index.
-pub(crate) const SEARCH_FLUSH: &str = "INSERT INTO main.ticket_search (rowid, ticket_id, visibility, text) \
-    SELECT rowid, ticket_id, visibility, text FROM temp.search_pending; DELETE FROM temp.search_pending;";
+const HOLD_COMMENT: &str = concat!(
+    search_rows_into!("temp.search_held"),
+    "VALUES ($1, $2, $3, $4)"
+);
 
-const SEARCH_TICKET_IN_PLACE: &str = "INSERT INTO temp.search_pending (rowid, ticket_id, visibility, text) \
-    VALUES (-last_insert_rowid(), $1, 'public', $2 || ' ' || $3)";
+/// Give the in-place writer's connection its table of held search rows.
+pub(crate) fn hold_search_rows(c: &rusqlite::Connection) -> rusqlite::Result<()> {
+    c.execute_batch(SEARCH_HELD)
+}
 
-const SEARCH_COMMENT_IN_PLACE: &str =
-    "INSERT INTO temp.search_pending (rowid, ticket_id, visibility, text) VALUES ($1, $2, $3, $4)";
+/// Move the open in-place group's held search rows into the index; FTS5
+/// then writes one segment for the whole group.
+pub(crate) fn index_held_search_rows(c: &rusqlite::Connection) -> rusqlite::Result<()> {
+    let held: bool = c
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM temp.search_held)")?
+        .query_row([], |r| r.get(0))?;
+    if held {
+        c.execute_batch(concat!(
+            search_rows_into!("main.ticket_search"),
+            "SELECT rowid, ticket_id, visibility, text FROM temp.search_held; DELETE FROM temp.search_held;"
+        ))?;
+    }
+    Ok(())
+}
+
+/// Where a bulk load began on SQLite: the last ticket rowid and timeline
+/// entry id before it, whose successors need search rows.
+pub(crate) struct SearchMarks {
+    ticket_rowid: i64,
+    event_id: i64,
+}
+
+/// The marks for a bulk load about to write in `tx` (none on PostgreSQL,
+/// which computes its own search columns).
+pub(crate) async fn search_marks(tx: &mut Tx) -> Result<Option<SearchMarks>> {
+    let Tx::Sqlite(m) = tx else { return Ok(None) };
+    let (ticket_rowid, event_id) = sqlx::query_as::<_, (i64, i64)>(
+        "SELECT (SELECT COALESCE(MAX(rowid), 0) FROM tickets), (SELECT COALESCE(MAX(id), 0) FROM ticket_events)",
+    )
+    .fetch_one(&mut **m)
+    .await?;
+    Ok(Some(SearchMarks {
+        ticket_rowid,
+        event_id,
+    }))
+}
+
+/// Index the tickets and comments written in `tx` since `marks`.
+pub(crate) async fn index_since(tx: &mut Tx, marks: SearchMarks) -> Result<()> {
+    let Tx::Sqlite(m) = tx else { return Ok(()) };
+    sqlx::query(concat!(
+        search_rows_into!("ticket_search"),
+        ticket_search_rows!(),
+        "WHERE rowid > $1"
+    ))
+    .bind(marks.ticket_rowid)
+    .execute(&mut **m)
+    .await?;
+    sqlx::query(concat!(
+        search_rows_into!("ticket_search"),
+        "SELECT id, ticket_id, visibility, body FROM ticket_events WHERE kind = 'comment' AND id > $1"
+    ))
+    .bind(marks.event_id)
+    .execute(&mut **m)
+    .await?;
+    Ok(())
+}
 
 /// What is written with a new ticket once its number is known: the
 /// timeline's first entry, the audit entry and maybe a notification.
@@ -240,7 +324,7 @@ pub async fn open(
                 direct::execute(c, &INSERT, &values(&t))?;
                 direct::execute(
                     c,
-                    SEARCH_TICKET_IN_PLACE,
+                    HOLD_TICKET,
                     &[&t.id.to_string() as &dyn ToSql, &t.title, &t.description],
                 )?;
                 direct::execute(c, WATCH, &[t.id.to_string(), watcher.to_string()])?;
@@ -760,7 +844,9 @@ pub async fn insert_event(tx: &mut Tx, e: &Event) -> Result<i64> {
         .bind(&e.ticket_id).bind(&e.client_id).bind(e.at).bind(&e.actor_user_id).bind(&e.actor_label)
         .bind(&e.actor_side).bind(&e.kind).bind(&e.visibility).bind(&e.body).bind(&e.data)
         .fetch_one(c).await)?;
-    if let (Tx::Sqlite(m), true) = (tx, e.kind == COMMENT) {
+    if let Tx::Sqlite(m) = tx
+        && e.kind == COMMENT
+    {
         sqlx::query(SEARCH_COMMENT)
             .bind(id)
             .bind(&e.ticket_id)
@@ -802,7 +888,7 @@ fn insert_event_in_place(c: &rusqlite::Connection, e: &Event) -> Result<i64> {
     if e.kind == COMMENT {
         direct::execute(
             c,
-            SEARCH_COMMENT_IN_PLACE,
+            HOLD_COMMENT,
             &[&id as &dyn ToSql, &e.ticket_id, &e.visibility, &e.body],
         )?;
     }

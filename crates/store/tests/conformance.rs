@@ -3417,17 +3417,18 @@ async fn check_tickets_open_beside_other_writes(db: &Db) {
         jobs::pending(db).await.expect("count jobs"),
         jobs_before + expected as i64
     );
-    let q = ListQuery {
-        order: "t.number",
-        limit: 100,
-        search: Some("quokka".to_owned()),
-        ..ListQuery::default()
+    let search = |text: &'static str| {
+        let q = ListQuery {
+            order: "t.number",
+            limit: 100,
+            search: Some(text.to_owned()),
+            ..ListQuery::default()
+        };
+        let cs = scope(&w.client_admin);
+        async move { ticket_numbers(&tickets::list(db, &cs, false, &q).await.expect("search")) }
     };
-    let found = tickets::list(db, &scope(&w.client_admin), false, &q)
-        .await
-        .expect("search");
     assert_eq!(
-        ticket_numbers(&found),
+        search("quokka").await,
         (1..=expected as i64).collect::<Vec<_>>()
     );
 
@@ -3456,16 +3457,6 @@ async fn check_tickets_open_beside_other_writes(db: &Db) {
         .await
         .expect("the next ticket opens");
     assert_eq!(next.number, expected as i64 + 1, "no gap");
-    let search = |text: &'static str| {
-        let q = ListQuery {
-            order: "t.number",
-            limit: 100,
-            search: Some(text.to_owned()),
-            ..ListQuery::default()
-        };
-        let cs = scope(&w.client_admin);
-        async move { ticket_numbers(&tickets::list(db, &cs, false, &q).await.expect("search")) }
-    };
     assert_eq!(search("wombat").await, Vec::<i64>::new());
     assert_eq!(search("echidna").await, vec![next.number]);
     assert_eq!(search("platypus").await, vec![next.number]);
