@@ -25,7 +25,7 @@ use tandem_store::tickets::{Arg, Event, ListQuery, Opening, QueueRow, Ticket, ft
 use tandem_store::tokens::ApiToken;
 use tandem_store::users::User;
 use tandem_store::{
-    Backend, Db, StoreError, attachments, audit, calendars, engagements, idempotency, jobs,
+    Backend, Db, StoreError, attachments, audit, bulk, calendars, engagements, idempotency, jobs,
     login_failures, orgs, sessions, split, sqlite_file_is_sound, tickets, tokens, users,
 };
 use uuid::Uuid;
@@ -173,6 +173,7 @@ conformance! {
     check_tickets_open_beside_other_writes => tickets_open_beside_other_writes_sqlite, tickets_open_beside_other_writes_postgres;
     check_tickets_open_abandoned_by_callers => tickets_open_abandoned_by_callers_sqlite, tickets_open_abandoned_by_callers_postgres;
     check_tickets_search_pages => tickets_search_pages_sqlite, tickets_search_pages_postgres;
+    check_bulk_load_is_searchable => bulk_load_is_searchable_sqlite, bulk_load_is_searchable_postgres;
     check_tickets_sla_worker => tickets_sla_worker_sqlite, tickets_sla_worker_postgres;
     check_tickets_timeline => tickets_timeline_sqlite, tickets_timeline_postgres;
     check_tickets_watchers => tickets_watchers_sqlite, tickets_watchers_postgres;
@@ -3313,6 +3314,79 @@ async fn check_tickets_search_pages(db: &Db) {
     // Few whole-word matches: the prefix completes the page.
     assert_eq!(search("printers", 50).await, vec![71]);
     assert_eq!(search("toner", 50).await, vec![72]);
+}
+
+/// A bulk load (benchmark seeds, imports) is searchable as it lands: the
+/// tickets' text and their comments, with the comments' visibility, and
+/// nothing of what was stored before it twice.
+async fn check_bulk_load_is_searchable(db: &Db) {
+    let (w, network, ..) = desk(db).await;
+    let before = ticket(&w.client, &w.requester, &network.id, 1, "Kettle descaled");
+    insert_tickets(db, &[&before]).await;
+    let mut loaded: Vec<Ticket> = (2..=4)
+        .map(|n| {
+            ticket(
+                &w.client,
+                &w.requester,
+                &network.id,
+                n,
+                &format!("Kettle {n}"),
+            )
+        })
+        .collect();
+    loaded[0].description = "Limescale everywhere".to_owned();
+    let events = [
+        event(
+            &loaded[1],
+            "comment",
+            "public",
+            "Ordered a new filter",
+            T0 + 1,
+        ),
+        event(
+            &loaded[2],
+            "comment",
+            "team",
+            "Filter vendor is slow",
+            T0 + 2,
+        ),
+        // Only comments are searchable, not other timeline entries.
+        event(&loaded[2], "status", "public", "Status gecko", T0 + 3),
+        // A comment on a ticket stored before the load.
+        event(
+            &before,
+            "comment",
+            "public",
+            "Gecko behind the kettle",
+            T0 + 4,
+        ),
+    ];
+    bulk::insert_tickets(db, &loaded, &events)
+        .await
+        .expect("bulk load");
+    let search = |s: Scope, requester_only: bool, text: &'static str| async move {
+        let q = ListQuery {
+            order: "t.number",
+            limit: 100,
+            search: Some(text.to_owned()),
+            ..ListQuery::default()
+        };
+        ticket_numbers(
+            &tickets::list(db, &s, requester_only, &q)
+                .await
+                .expect("search"),
+        )
+    };
+    let cs = scope(&w.client_admin);
+    assert_eq!(search(cs, false, "kettle").await, vec![1, 2, 3, 4]);
+    assert_eq!(search(cs, false, "limescale").await, vec![2]);
+    assert_eq!(search(cs, false, "filter").await, vec![3, 4]);
+    assert_eq!(search(cs, false, "gecko").await, vec![1]);
+    assert_eq!(
+        search(scope(&w.requester), true, "filter").await,
+        vec![3],
+        "a team comment is not the requester's to find"
+    );
 }
 
 /// Opening tickets (one in-place write on SQLite) side by side with other
