@@ -35,6 +35,9 @@ pub enum Action {
     WorkTickets,
     /// Write a public comment (requesters on their own tickets too).
     CommentTickets,
+    /// Follow a ticket oneself (hear about its public replies). It changes
+    /// what the desk stores, so read-only viewers may not.
+    WatchTickets,
     /// Edit the responsibility split, the calendar, SLA policies and categories.
     ManageServiceDesk,
 }
@@ -76,11 +79,13 @@ pub fn decide(role: Role, action: Action, relation: Relation) -> Decision {
     let allow = match (relation, action) {
         (Foreign, _) => return Decision::NotFound,
         // End users use the portal: their own tickets, nothing else.
-        (Own, ViewTickets | OpenTicket | CommentTickets) if role == Requester => true,
+        (Own, ViewTickets | OpenTicket | CommentTickets | WatchTickets) if role == Requester => {
+            true
+        }
         // Requesters see nothing of the organization beyond their own account.
         (_, _) if role == Requester => false,
         (Own, ViewUsers | ViewEngagements | ViewAudit | ViewTickets) => true,
-        (Own, OpenTicket | WorkTickets | CommentTickets) => role != ClientViewer,
+        (Own, OpenTicket | WorkTickets | CommentTickets | WatchTickets) => role != ClientViewer,
         // Both admins own the split: the in-house manager and the provider admin.
         (Own, ManageServiceDesk) => role == ClientAdmin,
         (Own, ManageUsers | ManageOrgSettings) => matches!(role, ProviderAdmin | ClientAdmin),
@@ -91,7 +96,7 @@ pub fn decide(role: Role, action: Action, relation: Relation) -> Decision {
         // Assigned provider staff work with the client's people and read its
         // audit log, but the client's users and settings stay the client's.
         (Engaged, ViewUsers | ViewEngagements | ViewAudit | ManageRequesters) => true,
-        (Engaged, ViewTickets | OpenTicket | WorkTickets | CommentTickets) => true,
+        (Engaged, ViewTickets | OpenTicket | WorkTickets | CommentTickets | WatchTickets) => true,
         (Engaged, ManageServiceDesk) => role == ProviderAdmin,
         (Engaged, ManageUsers | ManageOrgSettings | ManageEngagements | EndEngagement) => false,
     };
@@ -99,6 +104,32 @@ pub fn decide(role: Role, action: Action, relation: Relation) -> Decision {
         Decision::Allow
     } else {
         Decision::Forbidden
+    }
+}
+
+/// Whether `role` may read one ticket of an organization with `relation`
+/// to them; `own_ticket` says whether they opened it (or it was opened on
+/// their behalf).
+///
+/// This is the general rule for every ticket-shaped object, however it is
+/// reached: through its own route, or through another object (a link, a
+/// watcher list, a notification, a search hit, a timeline reference, and
+/// later alerts and invoices). A reader who may not read the ticket learns
+/// nothing of it there either: neither its number nor its title.
+pub fn may_read_ticket(role: Role, relation: Relation, own_ticket: bool) -> bool {
+    decide(role, Action::ViewTickets, relation).allowed() && (role != Role::Requester || own_ticket)
+}
+
+/// Reading one person by id. Everyone may read their own record; anyone
+/// who may not list the organization's people may not learn whether a
+/// person exists either, so a colleague's id answers like a missing one.
+pub fn decide_person_read(role: Role, relation: Relation, is_self: bool) -> Decision {
+    if is_self {
+        return Decision::Allow;
+    }
+    match decide(role, Action::ViewUsers, relation) {
+        Decision::Forbidden => Decision::NotFound,
+        other => other,
     }
 }
 
@@ -113,6 +144,68 @@ mod tests {
                 assert_eq!(decide(role, action, Relation::Foreign), Decision::NotFound);
             }
         }
+    }
+
+    #[test]
+    fn viewers_change_nothing_not_even_what_they_watch() {
+        for action in [
+            Action::OpenTicket,
+            Action::WorkTickets,
+            Action::CommentTickets,
+            Action::WatchTickets,
+            Action::ManageRequesters,
+            Action::ManageServiceDesk,
+        ] {
+            assert_eq!(
+                decide(Role::ClientViewer, action, Relation::Own),
+                Decision::Forbidden,
+                "{action:?}"
+            );
+        }
+        assert!(decide(Role::Requester, Action::WatchTickets, Relation::Own).allowed());
+        assert!(
+            decide(
+                Role::ProviderEngineer,
+                Action::WatchTickets,
+                Relation::Engaged
+            )
+            .allowed()
+        );
+    }
+
+    #[test]
+    fn a_ticket_reached_through_another_object_reads_like_its_own_route() {
+        assert!(may_read_ticket(Role::Requester, Relation::Own, true));
+        assert!(!may_read_ticket(Role::Requester, Relation::Own, false));
+        assert!(may_read_ticket(Role::ClientViewer, Relation::Own, false));
+        assert!(may_read_ticket(
+            Role::ProviderEngineer,
+            Relation::Engaged,
+            false
+        ));
+        for role in Role::ALL {
+            assert!(!may_read_ticket(role, Relation::Foreign, true), "{role}");
+        }
+    }
+
+    #[test]
+    fn people_one_may_not_list_are_not_found_rather_than_forbidden() {
+        assert_eq!(
+            decide_person_read(Role::Requester, Relation::Own, false),
+            Decision::NotFound
+        );
+        assert_eq!(
+            decide_person_read(Role::Requester, Relation::Own, true),
+            Decision::Allow
+        );
+        assert_eq!(
+            decide_person_read(Role::ClientViewer, Relation::Own, false),
+            Decision::Allow
+        );
+        assert_eq!(
+            decide_person_read(Role::ProviderEngineer, Relation::Foreign, false),
+            Decision::NotFound
+        );
     }
 
     #[test]

@@ -122,10 +122,17 @@ impl Tandem {
         Ok(users::list_in_org(&self.db, &actor.scope(), org).await?)
     }
 
-    /// One person, if the actor may see their organization's people.
+    /// One person: the actor themselves, or someone whose organization's
+    /// people the actor may see (anyone else is not found).
     pub async fn user(&self, actor: &Actor, id: UserId) -> Result<User> {
         let u = users::find(&self.db, &actor.scope(), id).await?;
-        self.authorize(actor, Action::ViewUsers, u.org_id).await?;
+        let relation =
+            tandem_store::engagements::relation(&self.db, &actor.scope(), u.org_id).await?;
+        crate::decided(tandem_domain::policy::decide_person_read(
+            actor.role,
+            relation,
+            u.id == actor.user_id,
+        ))?;
         Ok(u)
     }
 
@@ -163,7 +170,8 @@ impl Tandem {
         patch: &UserPatch,
         meta: &RequestMeta,
     ) -> Result<User> {
-        let before = users::find(&self.db, &actor.scope(), id).await?;
+        // Someone the actor may not even read is not found, whatever the change.
+        let before = self.user(actor, id).await?;
         let new_role = patch.role.unwrap_or(before.role);
         self.authorize(actor, manage_action(before.role, new_role), before.org_id)
             .await?;
@@ -284,6 +292,8 @@ pub struct OrgPermissions {
     pub manage_engagements: bool,
     /// End engagements.
     pub end_engagements: bool,
+    /// Follow tickets oneself (everyone but read-only viewers).
+    pub watch_tickets: bool,
 }
 
 impl Tandem {
@@ -299,6 +309,7 @@ impl Tandem {
             view_audit: may(Action::ViewAudit),
             manage_engagements: may(Action::ManageEngagements),
             end_engagements: may(Action::EndEngagement),
+            watch_tickets: may(Action::WatchTickets),
         })
     }
 }

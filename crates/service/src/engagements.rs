@@ -4,12 +4,15 @@
 
 use crate::accounts::{NewUser, insert_user};
 use crate::audit::{Entry, record};
+use crate::desk::{Visibility, event};
 use crate::{RequestMeta, Result, ServiceError, Tandem, now_ms};
 use serde_json::json;
+use std::collections::HashMap;
 use tandem_domain::policy::Action;
 use tandem_domain::{Actor, EngagementId, OrgId, OrgName, Role, Side, Slug, UserId};
 use tandem_store::engagements::{self, Assignment, Engagement};
 use tandem_store::orgs::{self, Org};
+use tandem_store::tickets::{self, Leavers, Ticket};
 use tandem_store::{StoreError, Tx, users};
 
 /// A new client brought on by the provider, with its first admin.
@@ -238,13 +241,20 @@ impl Tandem {
         if !engagements::unassign(&mut tx, id, engineer).await? {
             return Err(ServiceError::NotFound);
         }
+        let leavers = Leavers {
+            client: e.client_id,
+            provider: e.provider_id,
+            only: Some(engineer),
+        };
+        let released =
+            release_leavers(&mut tx, actor, &leavers, "taken off the engagement").await?;
         audit_engagement(
             &mut tx,
             Some(actor),
             meta,
             &e,
             "engagement.unassign",
-            json!({ "engineer_id": engineer }),
+            json!({ "engineer_id": engineer, "released": released }),
         )
         .await?;
         tx.commit().await?;
@@ -269,13 +279,20 @@ impl Tandem {
                 "the engagement has already ended".into(),
             ));
         }
+        let leavers = Leavers {
+            client: e.client_id,
+            provider: e.provider_id,
+            only: None,
+        };
+        let released = release_leavers(&mut tx, actor, &leavers, "the engagement ended").await?;
+        let returned = return_provider_work(&mut tx, actor, e.client_id).await?;
         audit_engagement(
             &mut tx,
             Some(actor),
             meta,
             &e,
             "engagement.end",
-            json!({ "status": { "from": "active", "to": "ended" } }),
+            json!({ "status": { "from": "active", "to": "ended" }, "released": released, "returned_to_in_house": returned }),
         )
         .await?;
         tx.commit().await?;
@@ -291,6 +308,84 @@ impl Tandem {
         }
         Ok(e)
     }
+}
+
+/// When people lose access to a client they stop hearing about it: they
+/// leave every watcher list of its tickets, and the tickets assigned to
+/// them go back, unassigned, to the queue of the side that owns them, with
+/// an entry on each timeline. Gives what was released, for the audit entry.
+async fn release_leavers(
+    tx: &mut Tx,
+    actor: &Actor,
+    leavers: &Leavers,
+    why: &str,
+) -> Result<serde_json::Value> {
+    let now = now_ms();
+    let watchers_removed = tickets::drop_leaving_watchers_tx(tx, leavers).await?;
+    let mut names = HashMap::new();
+    let mut unassigned = Vec::new();
+    for mut t in tickets::assigned_to_leavers_tx(tx, leavers).await? {
+        let Some(from) = t.assignee_id.take() else {
+            continue;
+        };
+        let name = match names.get(&from) {
+            Some(n) => n,
+            None => {
+                let n = match from.parse() {
+                    Ok(u) => users::get_for_actor_tx(tx, u).await?.name,
+                    Err(_) => from.clone(),
+                };
+                names.entry(from.clone()).or_insert(n)
+            }
+        };
+        let queue = if t.owner_side == "provider" {
+            "provider's"
+        } else {
+            "in-house team's"
+        };
+        let body = format!("{name} no longer works this client ({why}): back in the {queue} queue");
+        update_released(tx, &mut t, now).await?;
+        event(
+            tx,
+            now,
+            &t,
+            Some(actor),
+            "field",
+            Visibility::Team,
+            &body,
+            json!({ "from": from, "to": null, "reason": why }),
+        )
+        .await?;
+        unassigned.push(t.number);
+    }
+    Ok(json!({ "watchers_removed": watchers_removed, "unassigned_tickets": unassigned }))
+}
+
+/// When an engagement ends, the open tickets the provider side owned come
+/// back to the in-house team (a hand-off on each timeline): nobody is left
+/// on the provider side to work them. Gives their numbers.
+async fn return_provider_work(tx: &mut Tx, actor: &Actor, client: OrgId) -> Result<Vec<i64>> {
+    let now = now_ms();
+    let mut returned = Vec::new();
+    for mut t in tickets::provider_owned_open_tx(tx, client).await? {
+        t.owner_side = "in_house".into();
+        update_released(tx, &mut t, now).await?;
+        event(tx, now, &t, Some(actor), "handoff", Visibility::Team, "provider->in_house",
+            json!({ "from": "provider", "to": "in_house", "reason": "the engagement ended", "assignee": t.assignee_id }))
+        .await?;
+        returned.push(t.number);
+    }
+    Ok(returned)
+}
+
+/// Write back a ticket changed by a release, bumping its version so that
+/// open edit forms see the change.
+async fn update_released(tx: &mut Tx, t: &mut Ticket, now: i64) -> Result<()> {
+    let version = t.version;
+    t.updated_at = now;
+    tickets::update(tx, t, version).await?;
+    t.version = version + 1;
+    Ok(())
 }
 
 async fn start(

@@ -23,7 +23,7 @@ pub mod watchers;
 pub mod worker;
 
 use tandem_domain::policy::{self, Action, Decision};
-use tandem_domain::{Actor, OrgId, ValidationError};
+use tandem_domain::{Actor, OrgId, Role, TicketId, ValidationError};
 pub use tandem_store::{Backend, Db, StoreError};
 
 /// Errors a use case reports; the web edge maps each to one HTTP answer.
@@ -206,8 +206,48 @@ impl Tandem {
     }
 }
 
+impl Tandem {
+    /// Which of these tickets `reader` may read now, by the rule of
+    /// [`policy::may_read_ticket`]: the check every ticket reached through
+    /// another object (a link, a notification, a search hit) goes through,
+    /// the same as the ticket's own route. Each ticket comes with the
+    /// client it belongs to; relations are looked up once per client.
+    pub(crate) async fn readable_tickets(
+        &self,
+        reader: &Actor,
+        tickets: &[(TicketId, OrgId)],
+    ) -> Result<std::collections::HashSet<TicketId>> {
+        let mut relations = std::collections::HashMap::new();
+        let mut out = std::collections::HashSet::new();
+        for &(id, client) in tickets {
+            let relation = match relations.get(&client) {
+                Some(r) => *r,
+                None => {
+                    let r = tandem_store::engagements::relation(&self.db, &reader.scope(), client)
+                        .await?;
+                    relations.insert(client, r);
+                    r
+                }
+            };
+            // Whether the reader opened it matters only to requesters, and
+            // only where the relation lets them read at all.
+            let own_ticket = reader.role == Role::Requester
+                && policy::may_read_ticket(reader.role, relation, true)
+                && match tandem_store::tickets::find(&self.db, &reader.scope(), true, id).await {
+                    Ok(t) => t.requester_id == reader.user_id,
+                    Err(StoreError::NotFound) => false,
+                    Err(e) => return Err(e.into()),
+                };
+            if policy::may_read_ticket(reader.role, relation, own_ticket) {
+                out.insert(id);
+            }
+        }
+        Ok(out)
+    }
+}
+
 /// The policy's answer as a result.
-fn decided(d: Decision) -> Result<()> {
+pub(crate) fn decided(d: Decision) -> Result<()> {
     match d {
         Decision::Allow => Ok(()),
         Decision::Forbidden => Err(ServiceError::Forbidden),

@@ -1,13 +1,35 @@
 //! A person's in-app notifications.
 
 use crate::{Result, Tandem, now_ms};
-use tandem_domain::Actor;
+use tandem_domain::{Actor, OrgId, TicketId};
 use tandem_store::jobs::{self, Notification};
 
+/// What a notification says once its ticket is out of the reader's reach.
+pub const GONE: &str = "About a ticket you can no longer see";
+
+/// The ticket a notification is about, with its client.
+fn subject(n: &Notification) -> Option<(TicketId, OrgId)> {
+    Some((
+        n.ticket_id.as_deref()?.parse().ok()?,
+        n.client_id.parse().ok()?,
+    ))
+}
+
 impl Tandem {
-    /// The actor's notifications, newest first.
+    /// The actor's notifications, newest first. One about a ticket the
+    /// actor may no longer read (an engagement ended, they were taken off
+    /// it) keeps its place but no longer names the ticket.
     pub async fn notifications(&self, actor: &Actor, limit: i64) -> Result<Vec<Notification>> {
-        Ok(jobs::notifications(&self.db, actor.user_id, limit.clamp(1, 200)).await?)
+        let mut items = jobs::notifications(&self.db, actor.user_id, limit.clamp(1, 200)).await?;
+        let about: Vec<(TicketId, OrgId)> = items.iter().filter_map(subject).collect();
+        let readable = self.readable_tickets(actor, &about).await?;
+        for n in &mut items {
+            if subject(n).is_some_and(|(t, _)| !readable.contains(&t)) {
+                n.text = GONE.into();
+                n.ticket_id = None;
+            }
+        }
+        Ok(items)
     }
 
     /// How many are unread (shown in the navigation).

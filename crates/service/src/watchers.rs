@@ -13,8 +13,8 @@ use tandem_store::{ticket_links, tickets, users};
 pub struct TicketRelations {
     /// Watchers: id and name.
     pub watchers: Vec<(UserId, String)>,
-    /// Linked tickets: id, number and title.
-    pub links: Vec<(String, i64, String)>,
+    /// Linked tickets the reader may read.
+    pub links: Vec<ticket_links::LinkedTicket>,
 }
 
 impl Tandem {
@@ -33,9 +33,24 @@ impl Tandem {
                 watchers.push((uid, name));
             }
         }
+        // A link shows only what the reader may read on its own: a
+        // requester does not learn a colleague's ticket through their own.
+        let links = ticket_links::links(&self.db, id).await?;
+        let readable = self
+            .readable_tickets(
+                actor,
+                &links
+                    .iter()
+                    .map(|l| (l.id, l.client_id))
+                    .collect::<Vec<_>>(),
+            )
+            .await?;
         Ok(TicketRelations {
             watchers,
-            links: ticket_links::links(&self.db, id).await?,
+            links: links
+                .into_iter()
+                .filter(|l| readable.contains(&l.id))
+                .collect(),
         })
     }
 
@@ -52,7 +67,7 @@ impl Tandem {
         let requester = actor.role == Role::Requester;
         let t = tickets::find(&self.db, &actor.scope(), requester, id).await?;
         let action = if who == actor.user_id {
-            Action::ViewTickets
+            Action::WatchTickets
         } else {
             Action::WorkTickets
         };

@@ -2,10 +2,13 @@
 //! breaches. Every `tandem serve` process runs one; they share the job
 //! table safely (leases, and SKIP LOCKED on PostgreSQL).
 
-use crate::{Result, Tandem, now_ms};
+use crate::auth::actor_of;
+use crate::{Result, StoreError, Tandem, now_ms};
 use serde::Deserialize;
-use tandem_domain::NotificationId;
+use std::collections::HashMap;
+use tandem_domain::{Actor, NotificationId, OrgId, TicketId, UserId};
 use tandem_store::jobs::{self, Notification};
+use tandem_store::users;
 
 /// How long a claimed job stays with one worker before another may take it.
 const LEASE_MS: i64 = 60_000;
@@ -50,10 +53,15 @@ impl Tandem {
         let now = now_ms();
         let mut tx = self.db.begin().await?;
         let claimed = jobs::claim(&mut tx, now, LEASE_MS, limit).await?;
+        let mut readers = HashMap::new();
         for job in &claimed {
             match job.kind.as_str() {
                 // In-app delivery; e-mail becomes one more arm here.
                 "notify" => match serde_json::from_str::<NotifyPayload>(&job.payload) {
+                    Ok(p) if !self.still_hears(&mut readers, &p).await? => {
+                        // Access ended between the change and its delivery.
+                        jobs::finish(&mut tx, job.id, now).await?;
+                    }
                     Ok(p) => {
                         jobs::insert_notification(
                             &mut tx,
@@ -89,5 +97,40 @@ impl Tandem {
         }
         tx.commit().await?;
         Ok(claimed.len())
+    }
+
+    /// Whether the person a notification is for may still read what it is
+    /// about, now (the same check as the ticket's own route): nobody hears
+    /// about a client they no longer work, nor a deactivated account about
+    /// anything. People are looked up once per batch.
+    async fn still_hears(
+        &self,
+        readers: &mut HashMap<UserId, Option<Actor>>,
+        p: &NotifyPayload,
+    ) -> Result<bool> {
+        let reader = match readers.get(&p.user_id) {
+            Some(r) => r.clone(),
+            None => {
+                let r = match users::get_for_actor(&self.db, p.user_id).await {
+                    Ok(u) if u.active => Some(actor_of(&u)),
+                    Ok(_) | Err(StoreError::NotFound) => None,
+                    Err(e) => return Err(e.into()),
+                };
+                readers.insert(p.user_id, r.clone());
+                r
+            }
+        };
+        let Some(reader) = reader else {
+            return Ok(false);
+        };
+        let about = p
+            .ticket_id
+            .as_deref()
+            .and_then(|t| t.parse::<TicketId>().ok())
+            .zip(p.client_id.parse::<OrgId>().ok());
+        match about {
+            Some(t) => Ok(self.readable_tickets(&reader, &[t]).await?.contains(&t.0)),
+            None => Ok(true),
+        }
     }
 }

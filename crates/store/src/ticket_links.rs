@@ -1,7 +1,7 @@
 //! Links between tickets of one client, and removing watchers.
 
 use crate::{Db, Result, Tx, exec_tx, on_db};
-use tandem_domain::{TicketId, UserId};
+use tandem_domain::{OrgId, TicketId, UserId};
 
 /// Link two tickets both ways (idempotent).
 pub async fn link(tx: &mut Tx, a: TicketId, b: TicketId) -> Result<()> {
@@ -12,10 +12,26 @@ pub async fn link(tx: &mut Tx, a: TicketId, b: TicketId) -> Result<()> {
     Ok(())
 }
 
+/// A ticket linked to another. Whoever reads it through the link must be
+/// allowed to read it on its own (the service filters by that rule).
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct LinkedTicket {
+    /// Its id.
+    #[sqlx(try_from = "String")]
+    pub id: TicketId,
+    /// Its client (the same as the ticket it is linked from).
+    #[sqlx(try_from = "String")]
+    pub client_id: OrgId,
+    /// Its number.
+    pub number: i64,
+    /// Its title.
+    pub title: String,
+}
+
 /// The tickets linked to one, with their numbers and titles.
-pub async fn links(db: &Db, ticket: TicketId) -> Result<Vec<(String, i64, String)>> {
-    Ok(on_db!(db, c => sqlx::query_as::<_, (String, i64, String)>(
-        "SELECT t.id, t.number, t.title FROM ticket_links l JOIN tickets t ON t.id = l.linked_id WHERE l.ticket_id = $1 ORDER BY t.number")
+pub async fn links(db: &Db, ticket: TicketId) -> Result<Vec<LinkedTicket>> {
+    Ok(on_db!(db, c => sqlx::query_as::<_, LinkedTicket>(
+        "SELECT t.id, t.client_id, t.number, t.title FROM ticket_links l JOIN tickets t ON t.id = l.linked_id WHERE l.ticket_id = $1 ORDER BY t.number")
         .bind(ticket.to_string()).fetch_all(c).await)?)
 }
 

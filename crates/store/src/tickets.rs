@@ -961,3 +961,66 @@ pub async fn side_staff_tx(tx: &mut Tx, client: OrgId, owner_side: &str) -> Resu
     };
     Ok(ids.into_iter().filter_map(|s| s.parse().ok()).collect())
 }
+
+/// Who is losing access to a client: all staff of the provider whose
+/// engagement ends, or one engineer taken off it.
+#[derive(Clone, Copy, Debug)]
+pub struct Leavers {
+    /// The client they leave.
+    pub client: OrgId,
+    /// Their provider.
+    pub provider: OrgId,
+    /// Only this person, when one engineer leaves an engagement that continues.
+    pub only: Option<UserId>,
+}
+
+/// The people of [`Leavers`] as a subquery of user ids; `$2` is the
+/// provider, `$3` the one person or `''` for all its staff.
+const LEAVERS: &str = "SELECT id FROM users WHERE org_id = $2 AND ($3 = '' OR id = $3)";
+
+fn leaver_args(l: &Leavers) -> (String, String, String) {
+    (
+        l.client.to_string(),
+        l.provider.to_string(),
+        l.only.map_or_else(String::new, |u| u.to_string()),
+    )
+}
+
+/// The client's tickets assigned to the leavers, to hand back to their
+/// owning side's queue.
+pub async fn assigned_to_leavers_tx(tx: &mut Tx, l: &Leavers) -> Result<Vec<Ticket>> {
+    let sql = format!(
+        "SELECT {COLS} FROM tickets t WHERE t.client_id = $1 AND t.assignee_id IN ({LEAVERS}) ORDER BY t.number"
+    );
+    let (client, provider, only) = leaver_args(l);
+    Ok(
+        on_tx!(tx, c => sqlx::query_as::<_, Ticket>(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(client).bind(provider).bind(only).fetch_all(c).await)?,
+    )
+}
+
+/// Take the leavers off the watcher lists of the client's tickets; gives
+/// how many entries went.
+pub async fn drop_leaving_watchers_tx(tx: &mut Tx, l: &Leavers) -> Result<u64> {
+    let sql = format!(
+        "DELETE FROM ticket_watchers WHERE ticket_id IN (SELECT id FROM tickets WHERE client_id = $1) \
+         AND user_id IN ({LEAVERS})"
+    );
+    let (client, provider, only) = leaver_args(l);
+    Ok(
+        exec_tx!(tx, c => sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(client).bind(provider).bind(only).execute(c).await)?,
+    )
+}
+
+/// The client's unresolved tickets that the provider side owns.
+pub async fn provider_owned_open_tx(tx: &mut Tx, client: OrgId) -> Result<Vec<Ticket>> {
+    let sql = format!(
+        "SELECT {COLS} FROM tickets t WHERE t.client_id = $1 AND t.owner_side = 'provider' \
+         AND t.status NOT IN ('resolved', 'closed') ORDER BY t.number"
+    );
+    Ok(
+        on_tx!(tx, c => sqlx::query_as::<_, Ticket>(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(client.to_string()).fetch_all(c).await)?,
+    )
+}

@@ -66,13 +66,13 @@ const TABLE: &[Row] = &[
         method: "GET",
         route: "/api/v1/users/{user_id}",
         variant: "",
-        expect: "PA_own=200 PA_eng=200 PA_not=404 PE_own=200 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=403 RQ_other=404 ANON=401",
+        expect: "PA_own=200 PA_eng=200 PA_not=404 PE_own=200 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
     },
     Row {
         method: "PATCH",
         route: "/api/v1/users/{user_id}",
         variant: "",
-        expect: "PA_own=200 PA_eng=200 PA_not=404 PE_own=403 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=403 CV_other=404 RQ_own=403 RQ_other=404 ANON=401",
+        expect: "PA_own=200 PA_eng=200 PA_not=404 PE_own=403 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
     },
     Row {
         method: "GET",
@@ -196,6 +196,19 @@ const TABLE: &[Row] = &[
         variant: "",
         expect: "PA_own=404 PA_eng=204 PA_not=404 PE_own=404 PE_eng=204 PE_not=404 CA_own=204 CA_other=404 CT_own=204 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
     },
+    // Watching oneself is a change too: a read-only viewer may not.
+    Row {
+        method: "POST",
+        route: "/api/v1/tickets/{ticket_id}/watchers",
+        variant: "self",
+        expect: "PA_own=404 PA_eng=204 PA_not=404 PE_own=404 PE_eng=204 PE_not=404 CA_own=204 CA_other=404 CT_own=204 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "DELETE",
+        route: "/api/v1/tickets/{ticket_id}/watchers/{user_id}",
+        variant: "self",
+        expect: "PA_own=404 PA_eng=204 PA_not=404 PE_own=404 PE_eng=204 PE_not=404 CA_own=204 CA_other=404 CT_own=204 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
     Row {
         method: "DELETE",
         route: "/api/v1/tickets/{ticket_id}/watchers/{user_id}",
@@ -285,6 +298,8 @@ struct Fixture {
     attachment: HashMap<String, String>,
     /// A second ticket of the same client, to link to.
     other_ticket: HashMap<String, String>,
+    /// Each caller's own user id.
+    me: HashMap<&'static str, String>,
 }
 
 async fn fixture(app: &TestApp) -> Fixture {
@@ -293,6 +308,11 @@ async fn fixture(app: &TestApp) -> Fixture {
         if let Some(w) = c.who.filter(|w| !tokens.contains_key(w)) {
             tokens.insert(w, app.token(w).await);
         }
+    }
+    let mut me = HashMap::new();
+    for (who, token) in &tokens {
+        let (_, m) = app.api("GET", "/api/v1/me", Some(token), None).await;
+        me.insert(*who, m["user_id"].as_str().unwrap().to_owned());
     }
     let mara = tokens[MARA].clone();
     // The provider admin works the first client herself, so "engaged" is tested for her too.
@@ -314,13 +334,13 @@ async fn fixture(app: &TestApp) -> Fixture {
     }
     let alder_engagement = engagement["alder"].clone();
     engagement.insert("harborlane".into(), alder_engagement.clone());
-    let me: Value = app.api("GET", "/api/v1/me", Some(&mara), None).await.1;
+    let mara_me: Value = app.api("GET", "/api/v1/me", Some(&mara), None).await.1;
     let (s, _) = app
         .api(
             "POST",
             &format!("/api/v1/engagements/{}/engineers", alder_engagement.0),
             Some(&mara),
-            Some(json!({ "user_id": me["user_id"] })),
+            Some(json!({ "user_id": mara_me["user_id"] })),
         )
         .await;
     assert_eq!(s, 200, "assigning the provider admin");
@@ -412,21 +432,29 @@ async fn fixture(app: &TestApp) -> Fixture {
         ticket,
         attachment,
         other_ticket,
+        me,
     }
 }
 
 fn fill(app: &TestApp, fx: &Fixture, row: &Row, case: &Case, n: usize) -> (String, Option<Value>) {
     let org = app.org(case.target);
     let (eng, engineer) = fx.engagement[case.target].clone();
+    // The "self" variant aims at the caller; anonymous callers have no self.
+    let caller = case.who.map_or("", |w| fx.me[w].as_str());
+    let person = match row.variant {
+        "self" => caller,
+        _ if row.route.contains("engineers") => &engineer,
+        _ => &fx.person[case.target],
+    };
     let path = row
         .route
         .replace("{org_id}", &org)
         .replace(
             "{user_id}",
-            if row.route.contains("engineers") {
-                &engineer
+            if person.is_empty() {
+                "0191f7a2-8c3e-7d4b-9a10-2b3c4d5e6f70"
             } else {
-                &fx.person[case.target]
+                person
             },
         )
         .replace("{engagement_id}", &eng)
@@ -479,6 +507,9 @@ fn fill(app: &TestApp, fx: &Fixture, row: &Row, case: &Case, n: usize) -> (Strin
             Some(json!({ "body": "Looking into it", "visibility": "public" }))
         }
         ("POST", "/api/v1/tickets/{ticket_id}/attachments", _) => Some(json!("a screenshot")),
+        ("POST", "/api/v1/tickets/{ticket_id}/watchers", "self") => Some(
+            json!({ "user_id": if caller.is_empty() { "0191f7a2-8c3e-7d4b-9a10-2b3c4d5e6f70" } else { caller } }),
+        ),
         ("POST", "/api/v1/tickets/{ticket_id}/watchers", _) => {
             Some(json!({ "user_id": fx.person[case.target] }))
         }
@@ -552,6 +583,7 @@ async fn every_api_route_answers_every_role_and_relation_as_the_table_says() {
                         ticket: shared_fx.ticket.clone(),
                         attachment: shared_fx.attachment.clone(),
                         other_ticket: shared_fx.other_ticket.clone(),
+                        me: shared_fx.me.clone(),
                     },
                 )
             };

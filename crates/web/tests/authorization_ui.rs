@@ -151,7 +151,7 @@ const TABLE: &[Row] = &[
         method: "GET",
         route: "/people/{user_id}",
         variant: "",
-        expect: "PA_own=200 PA_eng=200 PA_not=404 PE_own=200 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=403 RQ_other=404 ANON=303>/login",
+        expect: "PA_own=200 PA_eng=200 PA_not=404 PE_own=200 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
     },
     Row {
         method: "GET",
@@ -164,7 +164,7 @@ const TABLE: &[Row] = &[
         method: "POST",
         route: "/people/{user_id}",
         variant: "",
-        expect: "PA_own=303>/people?org= PA_eng=303>/people?org= PA_not=404 PE_own=403 PE_eng=303>/people?org= PE_not=404 CA_own=303>/people?org= CA_other=404 CT_own=303>/people?org= CT_other=404 CV_own=403 CV_other=404 RQ_own=403 RQ_other=404 ANON=303>/login",
+        expect: "PA_own=303>/people?org= PA_eng=303>/people?org= PA_not=404 PE_own=403 PE_eng=303>/people?org= PE_not=404 CA_own=303>/people?org= CA_other=404 CT_own=303>/people?org= CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
     },
     Row {
         method: "POST",
@@ -291,7 +291,7 @@ const TABLE: &[Row] = &[
         method: "POST",
         route: "/tickets/{ticket_id}/watch",
         variant: "",
-        expect: "PA_own=404 PA_eng=303>/tickets/ PA_not=404 PE_own=404 PE_eng=303>/tickets/ PE_not=404 CA_own=303>/tickets/ CA_other=404 CT_own=303>/tickets/ CT_other=404 CV_own=303>/tickets/ CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
+        expect: "PA_own=404 PA_eng=303>/tickets/ PA_not=404 PE_own=404 PE_eng=303>/tickets/ PE_not=404 CA_own=303>/tickets/ CA_other=404 CT_own=303>/tickets/ CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
     },
     Row {
         method: "POST",

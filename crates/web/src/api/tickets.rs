@@ -453,10 +453,10 @@ async fn get_ticket(
         links: rel
             .links
             .into_iter()
-            .map(|(ticket_id, number, title)| LinkDto {
-                ticket_id,
-                number,
-                title,
+            .map(|l| LinkDto {
+                ticket_id: l.id.to_string(),
+                number: l.number,
+                title: l.title,
             })
             .collect(),
     };

@@ -172,6 +172,7 @@ pub(super) struct TicketPage {
     attachments: Vec<tandem_service::model::Attachment>,
     relations: tandem_service::watchers::TicketRelations,
     watching: bool,
+    can_watch: bool,
     error: Option<String>,
 }
 
@@ -433,6 +434,7 @@ async fn ticket_page(
         attachments,
         relations,
         watching,
+        can_watch: perms.watch_tickets,
         error,
         v,
     })
