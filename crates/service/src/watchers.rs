@@ -2,10 +2,12 @@
 //! between tickets of the same client.
 
 use crate::audit::{Entry, record};
+use crate::desk::TicketView;
 use crate::{RequestMeta, Result, ServiceError, Tandem};
 use serde_json::json;
 use tandem_domain::policy::Action;
 use tandem_domain::{Actor, Role, TicketId, UserId, ValidationError};
+use tandem_store::tickets::Event;
 use tandem_store::{ticket_links, tickets, users};
 
 /// Who watches a ticket and what it is linked to.
@@ -18,21 +20,20 @@ pub struct TicketRelations {
 }
 
 impl Tandem {
-    /// Watchers and links of a ticket the actor may see.
-    pub async fn ticket_relations(&self, actor: &Actor, id: TicketId) -> Result<TicketRelations> {
-        let t = tickets::find(&self.db, &actor.scope(), actor.role == Role::Requester, id).await?;
-        self.authorize(actor, Action::ViewTickets, t.client_id)
-            .await?;
-        let mut watchers = Vec::new();
-        for w in tickets::watchers(&self.db, id).await? {
-            if let Ok(uid) = w.parse::<UserId>() {
-                let name = users::get_for_actor(&self.db, uid)
-                    .await
-                    .map(|u| u.name)
-                    .unwrap_or_default();
-                watchers.push((uid, name));
-            }
-        }
+    /// A ticket the actor may see with names, its timeline, its watchers
+    /// and the linked tickets the actor may read: what its page and
+    /// `GET /tickets/{id}` show.
+    pub async fn ticket_with_relations(
+        &self,
+        actor: &Actor,
+        id: TicketId,
+    ) -> Result<(TicketView, Vec<Event>, TicketRelations)> {
+        let (view, timeline) = self.ticket(actor, id).await?;
+        let watchers = tickets::watchers_named(&self.db, id)
+            .await?
+            .into_iter()
+            .filter_map(|(uid, name)| Some((uid.parse().ok()?, name)))
+            .collect();
         // A link shows only what the reader may read on its own: a
         // requester does not learn a colleague's ticket through their own.
         let links = ticket_links::links(&self.db, id).await?;
@@ -45,13 +46,14 @@ impl Tandem {
                     .collect::<Vec<_>>(),
             )
             .await?;
-        Ok(TicketRelations {
+        let relations = TicketRelations {
             watchers,
             links: links
                 .into_iter()
                 .filter(|l| readable.contains(&l.id))
                 .collect(),
-        })
+        };
+        Ok((view, timeline, relations))
     }
 
     /// Add a watcher: anyone who works the client may be added by IT

@@ -1,6 +1,6 @@
 //! Links between tickets of one client, and removing watchers.
 
-use crate::{Db, Result, Tx, exec_tx, on_db};
+use crate::{Db, Result, Tx, direct, exec_tx};
 use tandem_domain::{OrgId, TicketId, UserId};
 
 /// Link two tickets both ways (idempotent).
@@ -28,11 +28,26 @@ pub struct LinkedTicket {
     pub title: String,
 }
 
+impl LinkedTicket {
+    fn from_direct(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            id: direct::parsed(r, 0)?,
+            client_id: direct::parsed(r, 1)?,
+            number: r.get(2)?,
+            title: r.get(3)?,
+        })
+    }
+}
+
 /// The tickets linked to one, with their numbers and titles.
 pub async fn links(db: &Db, ticket: TicketId) -> Result<Vec<LinkedTicket>> {
-    Ok(on_db!(db, c => sqlx::query_as::<_, LinkedTicket>(
-        "SELECT t.id, t.client_id, t.number, t.title FROM ticket_links l JOIN tickets t ON t.id = l.linked_id WHERE l.ticket_id = $1 ORDER BY t.number")
-        .bind(ticket.to_string()).fetch_all(c).await)?)
+    db.rows(
+        "SELECT t.id, t.client_id, t.number, t.title FROM ticket_links l JOIN tickets t ON t.id = l.linked_id \
+         WHERE l.ticket_id = $1 ORDER BY t.number",
+        &[ticket.to_string().into()],
+        LinkedTicket::from_direct,
+    )
+    .await
 }
 
 /// Stop watching a ticket.

@@ -653,7 +653,7 @@ async fn list_matching(
     // from the organizations and sort every open ticket. PostgreSQL plans
     // it as the inner join it is.
     let select = format!(
-        "SELECT {}, o.name AS client_name, o.ticket_prefix AS client_prefix, k.key AS category_key, k.name AS category_name, \
+        "SELECT {}, o.name AS client_name, CASE WHEN o.ticket_prefix = '' THEN UPPER(o.slug) ELSE o.ticket_prefix END AS client_prefix, k.key AS category_key, k.name AS category_name, \
          r.name AS requester_name, a.name AS assignee_name FROM",
         cols.join(", ")
     );
@@ -897,10 +897,52 @@ fn insert_event_in_place(c: &rusqlite::Connection, e: &Event) -> Result<i64> {
 
 /// A ticket's timeline in order; `public_only` for requesters.
 pub async fn timeline(db: &Db, ticket: TicketId, public_only: bool) -> Result<Vec<Event>> {
-    Ok(on_db!(db, c => sqlx::query_as::<_, Event>(
+    db.rows(
         "SELECT id, ticket_id, client_id, at, actor_user_id, actor_label, actor_side, kind, visibility, body, data FROM ticket_events \
-         WHERE ticket_id = $1 AND ($2 = 0 OR visibility = 'public') ORDER BY id")
-        .bind(ticket.to_string()).bind(i64::from(public_only)).fetch_all(c).await)?)
+         WHERE ticket_id = $1 AND ($2 = 0 OR visibility = 'public') ORDER BY id",
+        &[ticket.to_string().into(), i64::from(public_only).into()],
+        Event::from_direct,
+    )
+    .await
+}
+
+impl Event {
+    fn from_direct(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            id: r.get(0)?,
+            ticket_id: r.get(1)?,
+            client_id: r.get(2)?,
+            at: r.get(3)?,
+            actor_user_id: r.get(4)?,
+            actor_label: r.get(5)?,
+            actor_side: r.get(6)?,
+            kind: r.get(7)?,
+            visibility: r.get(8)?,
+            body: r.get(9)?,
+            data: r.get(10)?,
+        })
+    }
+}
+
+/// One ticket the actor may see, with the names a page shows: the queue's
+/// row for one id, read in one statement under the same visibility rule.
+pub async fn find_named(
+    db: &Db,
+    scope: &Scope,
+    requester_only: bool,
+    id: TicketId,
+) -> Result<QueueRow> {
+    let mut q = ListQuery {
+        order: "t.number",
+        limit: 1,
+        ..ListQuery::default()
+    };
+    q.filter("t.id = ?", Arg::Text(id.to_string()));
+    list_matching(db, scope, requester_only, &q, None)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or(StoreError::NotFound)
 }
 
 /// Hand-offs of a client's tickets by direction, for reports.
@@ -926,6 +968,17 @@ pub async fn watchers(db: &Db, ticket: TicketId) -> Result<Vec<String>> {
         on_db!(db, c => sqlx::query_scalar::<_, String>("SELECT user_id FROM ticket_watchers WHERE ticket_id = $1 ORDER BY user_id")
         .bind(ticket.to_string()).fetch_all(c).await)?,
     )
+}
+
+/// A ticket's watchers with their names, for pages and answers.
+pub async fn watchers_named(db: &Db, ticket: TicketId) -> Result<Vec<(String, String)>> {
+    db.rows(
+        "SELECT w.user_id, u.name FROM ticket_watchers w JOIN users u ON u.id = w.user_id \
+         WHERE w.ticket_id = $1 ORDER BY w.user_id",
+        &[ticket.to_string().into()],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+    .await
 }
 
 /// The active engagement of a client, if any (tickets route by its split).

@@ -125,16 +125,7 @@ impl From<TicketView> for TicketDto {
 
 impl From<QueueItem> for TicketDto {
     fn from(q: QueueItem) -> Self {
-        let label = tandem_service::desk::ticket_label(&q.client_prefix, q.ticket.number);
-        TicketView {
-            label,
-            client_name: q.client_name,
-            category: (q.category_key, q.category_name),
-            requester_name: q.requester_name,
-            assignee_name: q.assignee_name,
-            ticket: q.ticket,
-        }
-        .into()
+        TicketView::from(q).into()
     }
 }
 
@@ -439,9 +430,8 @@ async fn get_ticket(
     ApiActor(a): ApiActor,
     Path(id): Path<TicketId>,
 ) -> Result<Response, ApiError> {
-    let (view, timeline) = s.tandem.ticket(&a, id).await?;
+    let (view, timeline, rel) = s.tandem.ticket_with_relations(&a, id).await?;
     let tag = etag(view.ticket.version);
-    let rel = s.tandem.ticket_relations(&a, id).await?;
     let body = TicketWithTimeline {
         ticket: view.into(),
         timeline: timeline.into_iter().map(Into::into).collect(),

@@ -359,7 +359,7 @@ async fn ticket_page(
     error: Option<String>,
 ) -> Result<TicketPage, PageError> {
     let a = &session.actor;
-    let (v, timeline) = s.tandem.ticket(a, id).await?;
+    let (v, timeline, relations) = s.tandem.ticket_with_relations(a, id).await?;
     let t = &v.ticket;
     let now = tandem_service::now_ms();
     let clocks = vec![
@@ -420,7 +420,6 @@ async fn ticket_page(
         "the provider"
     };
     let attachments = s.tandem.attachments(a, id).await?;
-    let relations = s.tandem.ticket_relations(a, id).await?;
     let watching = relations.watchers.iter().any(|(u, _)| *u == a.user_id);
     Ok(TicketPage {
         nav: Nav::load(s, session).await,
