@@ -10,7 +10,7 @@
 #
 # Settings (environment): CLIENTS, TICKETS, THREADS (wrk), CONNS (wrk
 # connections, i.e. concurrent clients), DURATION (per scenario),
-# SCENARIOS (default "create queue search"), PORT, WORK (output directory),
+# SCENARIOS (default "create read list queue queue_page search"), PORT, WORK (output directory),
 # SKIP_BUILD=1, SKIP_SEED=1 (reuse the database and clients file in WORK;
 # SQLite only, or a PostgreSQL database seeded before).
 # Needs wrk (Debian: apt-get install -y wrk) and curl.
@@ -23,7 +23,7 @@ TICKETS=${TICKETS:-1000000}
 THREADS=${THREADS:-2}
 CONNS=${CONNS:-16}
 DURATION=${DURATION:-20s}
-SCENARIOS=${SCENARIOS:-create queue queue_page search}
+SCENARIOS=${SCENARIOS:-create read list queue queue_page search}
 PORT=${PORT:-18080}
 WORK=${WORK:-$(mktemp -d /tmp/tandem-bench.XXXXXX)}
 mkdir -p "$WORK"
@@ -86,6 +86,9 @@ curl -fsS -o /dev/null -b "$JAR" -c "$JAR" -H "Origin: http://127.0.0.1:$PORT" \
 TANDEM_SESSION=$(awk '$6 == "tandem_session" { print $7 }' "$JAR")
 [[ -n "$TANDEM_SESSION" ]] || { echo "could not sign in for the page scenario" >&2; exit 1; }
 export TANDEM_SESSION
+
+bench_tickets "$WORK/tickets.txt"
+echo "== $(wc -l < "$BENCH_TICKETS") ticket ids for the read scenario"
 
 rss() { awk '/^VmHWM|^VmRSS/ { printf "%s %d MiB  ", $1, $2 / 1024 }' "/proc/$PID/status"; }
 echo "== server pid $PID; after start: $(rss)" | tee "$WORK/rss.txt"

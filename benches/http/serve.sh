@@ -19,3 +19,19 @@ start_server() {
   done
   curl -fsS "http://127.0.0.1:$PORT/readyz" > /dev/null
 }
+
+# Export BENCH_TICKETS: a file of ticket ids the bench engineer may read,
+# the newest 500 of each of the first 40 bench clients (20,000 ids spread
+# over the whole data set), for the `read` scenario. Needs the server up.
+bench_tickets() {
+  BENCH_TICKETS=$1
+  : > "$BENCH_TICKETS"
+  local client
+  head -n 40 "$BENCH_CLIENTS" | while read -r client _; do
+    curl -fsS -H "Authorization: Bearer $TANDEM_TOKEN" \
+      "http://127.0.0.1:$PORT/api/v1/tickets?client_id=$client&limit=500" \
+      | grep -o '"id":"[0-9a-f-]*"' | cut -d'"' -f4 >> "$BENCH_TICKETS"
+  done
+  [[ -s "$BENCH_TICKETS" ]] || { echo "no ticket ids for the read scenario" >&2; return 1; }
+  export BENCH_TICKETS
+}

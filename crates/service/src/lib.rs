@@ -217,7 +217,18 @@ impl Tandem {
         reader: &Actor,
         tickets: &[(TicketId, OrgId)],
     ) -> Result<std::collections::HashSet<TicketId>> {
-        let mut relations = std::collections::HashMap::new();
+        self.readable_tickets_with(reader, tickets, &mut Relations::new())
+            .await
+    }
+
+    /// [`Tandem::readable_tickets`] with the reader's relations kept by the
+    /// caller, for a caller that asks many times for one reader.
+    pub(crate) async fn readable_tickets_with(
+        &self,
+        reader: &Actor,
+        tickets: &[(TicketId, OrgId)],
+        relations: &mut Relations,
+    ) -> Result<std::collections::HashSet<TicketId>> {
         let mut out = std::collections::HashSet::new();
         for &(id, client) in tickets {
             let relation = match relations.get(&client) {
@@ -245,6 +256,9 @@ impl Tandem {
         Ok(out)
     }
 }
+
+/// One reader's relation to each client asked about so far.
+pub(crate) type Relations = std::collections::HashMap<OrgId, policy::Relation>;
 
 /// The policy's answer as a result.
 pub(crate) fn decided(d: Decision) -> Result<()> {

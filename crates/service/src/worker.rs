@@ -3,7 +3,7 @@
 //! table safely (leases, and SKIP LOCKED on PostgreSQL).
 
 use crate::auth::actor_of;
-use crate::{Result, StoreError, Tandem, now_ms};
+use crate::{Relations, Result, StoreError, Tandem, now_ms};
 use serde::Deserialize;
 use std::collections::HashMap;
 use tandem_domain::{Actor, NotificationId, OrgId, TicketId, UserId};
@@ -105,22 +105,18 @@ impl Tandem {
     /// anything. People are looked up once per batch.
     async fn still_hears(
         &self,
-        readers: &mut HashMap<UserId, Option<Actor>>,
+        readers: &mut HashMap<UserId, Option<(Actor, Relations)>>,
         p: &NotifyPayload,
     ) -> Result<bool> {
-        let reader = match readers.get(&p.user_id) {
-            Some(r) => r.clone(),
-            None => {
-                let r = match users::get_for_actor(&self.db, p.user_id).await {
-                    Ok(u) if u.active => Some(actor_of(&u)),
-                    Ok(_) | Err(StoreError::NotFound) => None,
-                    Err(e) => return Err(e.into()),
-                };
-                readers.insert(p.user_id, r.clone());
-                r
-            }
-        };
-        let Some(reader) = reader else {
+        if !readers.contains_key(&p.user_id) {
+            let r = match users::get_for_actor(&self.db, p.user_id).await {
+                Ok(u) if u.active => Some((actor_of(&u), Relations::new())),
+                Ok(_) | Err(StoreError::NotFound) => None,
+                Err(e) => return Err(e.into()),
+            };
+            readers.insert(p.user_id, r);
+        }
+        let Some(Some((reader, relations))) = readers.get_mut(&p.user_id) else {
             return Ok(false);
         };
         let about = p
@@ -129,7 +125,10 @@ impl Tandem {
             .and_then(|t| t.parse::<TicketId>().ok())
             .zip(p.client_id.parse::<OrgId>().ok());
         match about {
-            Some(t) => Ok(self.readable_tickets(&reader, &[t]).await?.contains(&t.0)),
+            Some(t) => Ok(self
+                .readable_tickets_with(reader, &[t], relations)
+                .await?
+                .contains(&t.0)),
             None => Ok(true),
         }
     }
