@@ -6,6 +6,7 @@ use crate::auth::actor_of;
 use crate::{Relations, Result, StoreError, Tandem, now_ms};
 use serde::Deserialize;
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use tandem_domain::{Actor, NotificationId, OrgId, TicketId, UserId};
 use tandem_store::jobs::{self, Notification};
 use tandem_store::users;
@@ -108,15 +109,15 @@ impl Tandem {
         readers: &mut HashMap<UserId, Option<(Actor, Relations)>>,
         p: &NotifyPayload,
     ) -> Result<bool> {
-        if !readers.contains_key(&p.user_id) {
-            let r = match users::get_for_actor(&self.db, p.user_id).await {
+        let known = match readers.entry(p.user_id) {
+            Entry::Occupied(e) => e.into_mut(),
+            Entry::Vacant(v) => v.insert(match users::get_for_actor(&self.db, p.user_id).await {
                 Ok(u) if u.active => Some((actor_of(&u), Relations::new())),
                 Ok(_) | Err(StoreError::NotFound) => None,
                 Err(e) => return Err(e.into()),
-            };
-            readers.insert(p.user_id, r);
-        }
-        let Some(Some((reader, relations))) = readers.get_mut(&p.user_id) else {
+            }),
+        };
+        let Some((reader, relations)) = known else {
             return Ok(false);
         };
         let about = p
