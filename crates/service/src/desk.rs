@@ -581,19 +581,11 @@ impl Tandem {
     }
 
     /// A ticket with names, if the actor may see it: one read under the
-    /// store's visibility rule, and the policy asked with the relation that
-    /// read establishes (found means the actor's own client or an engaged
-    /// one; anything else is not found), so no second lookup is needed.
+    /// store's visibility rule, without a second lookup of the relation.
     pub(crate) async fn visible_ticket(&self, actor: &Actor, id: TicketId) -> Result<TicketView> {
         let row = tickets::find_named(&self.db, &actor.scope(), actor.role == Role::Requester, id)
             .await?;
-        let relation = if row.ticket.client_id == actor.org_id {
-            Relation::Own
-        } else {
-            Relation::Engaged
-        };
-        crate::decided(policy::decide(actor.role, Action::ViewTickets, relation))?;
-        Ok(row.into())
+        readable_view(actor, row)
     }
 
     /// Change status, assignment or fields, if nobody changed the ticket
@@ -1146,6 +1138,19 @@ impl Tandem {
         }
         Ok(tandem_store::tickets::side_staff_tx(tx, t.client_id, &t.owner_side).await?)
     }
+}
+
+/// A ticket the store found under its visibility rule, as a view, once the
+/// policy agrees: found means the actor's own client or an engaged one, so
+/// that is the relation it is asked with.
+pub(crate) fn readable_view(actor: &Actor, row: tickets::QueueRow) -> Result<TicketView> {
+    let relation = if row.ticket.client_id == actor.org_id {
+        Relation::Own
+    } else {
+        Relation::Engaged
+    };
+    crate::decided(policy::decide(actor.role, Action::ViewTickets, relation))?;
+    Ok(row.into())
 }
 
 /// The split line as the domain routes by it.

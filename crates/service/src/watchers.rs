@@ -22,21 +22,18 @@ pub struct TicketRelations {
 impl Tandem {
     /// A ticket the actor may see with names, its timeline, its watchers
     /// and the linked tickets the actor may read: what its page and
-    /// `GET /tickets/{id}` show.
+    /// `GET /tickets/{id}` show, read at once.
     pub async fn ticket_with_relations(
         &self,
         actor: &Actor,
         id: TicketId,
     ) -> Result<(TicketView, Vec<Event>, TicketRelations)> {
-        let (view, timeline) = self.ticket(actor, id).await?;
-        let watchers = tickets::watchers_named(&self.db, id)
-            .await?
-            .into_iter()
-            .filter_map(|(uid, name)| Some((uid.parse().ok()?, name)))
-            .collect();
+        let page =
+            tickets::page(&self.db, &actor.scope(), actor.role == Role::Requester, id).await?;
+        let view = crate::desk::readable_view(actor, page.ticket)?;
         // A link shows only what the reader may read on its own: a
         // requester does not learn a colleague's ticket through their own.
-        let links = ticket_links::links(&self.db, id).await?;
+        let links = page.links;
         let readable = self
             .readable_tickets(
                 actor,
@@ -47,13 +44,17 @@ impl Tandem {
             )
             .await?;
         let relations = TicketRelations {
-            watchers,
+            watchers: page
+                .watchers
+                .into_iter()
+                .filter_map(|(uid, name)| Some((uid.parse().ok()?, name)))
+                .collect(),
             links: links
                 .into_iter()
                 .filter(|l| readable.contains(&l.id))
                 .collect(),
         };
-        Ok((view, timeline, relations))
+        Ok((view, page.timeline, relations))
     }
 
     /// Add a watcher: anyone who works the client may be added by IT

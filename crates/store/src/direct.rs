@@ -59,12 +59,34 @@ impl Readers {
             None => self.open()?,
         };
         let out = read(&conn);
-        if let Ok(mut idle) = self.idle.lock()
+        // A connection still inside a transaction would hold on to an old
+        // snapshot: it is closed instead of kept.
+        if conn.is_autocommit()
+            && let Ok(mut idle) = self.idle.lock()
             && idle.len() < KEEP_IDLE
         {
             idle.push(conn);
         }
         Ok(out?)
+    }
+
+    /// Run several statements in one read transaction: they see one
+    /// snapshot, and SQLite takes its read locks once instead of per
+    /// statement.
+    pub(crate) fn read_snapshot<T>(
+        &self,
+        read: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+    ) -> Result<T> {
+        self.read(|c| {
+            c.execute_batch("BEGIN")?;
+            let out = read(c);
+            // Nothing was written: ending the transaction either way only
+            // lets the snapshot go.
+            if c.execute_batch("COMMIT").is_err() {
+                let _ = c.execute_batch("ROLLBACK");
+            }
+            out
+        })
     }
 
     fn open(&self) -> rusqlite::Result<Connection> {

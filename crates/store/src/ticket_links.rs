@@ -29,7 +29,7 @@ pub struct LinkedTicket {
 }
 
 impl LinkedTicket {
-    fn from_direct(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+    pub(crate) fn from_direct(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
         Ok(Self {
             id: direct::parsed(r, 0)?,
             client_id: direct::parsed(r, 1)?,
@@ -42,13 +42,15 @@ impl LinkedTicket {
 /// The tickets linked to one, with their numbers and titles.
 pub async fn links(db: &Db, ticket: TicketId) -> Result<Vec<LinkedTicket>> {
     db.rows(
-        "SELECT t.id, t.client_id, t.number, t.title FROM ticket_links l JOIN tickets t ON t.id = l.linked_id \
-         WHERE l.ticket_id = $1 ORDER BY t.number",
+        LINKS,
         &[ticket.to_string().into()],
         LinkedTicket::from_direct,
     )
     .await
 }
+
+pub(crate) const LINKS: &str = "SELECT t.id, t.client_id, t.number, t.title FROM ticket_links l \
+     JOIN tickets t ON t.id = l.linked_id WHERE l.ticket_id = $1 ORDER BY t.number";
 
 /// Stop watching a ticket.
 pub async fn unwatch(tx: &mut Tx, ticket: TicketId, user: UserId) -> Result<u64> {

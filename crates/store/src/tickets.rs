@@ -492,11 +492,19 @@ const VISIBLE: &str = "(t.client_id = $2 OR t.client_id IN (SELECT e.client_id F
      ON a.engagement_id = e.id WHERE a.user_id = $1 AND e.provider_id = $2 AND e.status = 'active')) \
      AND ($3 = 0 OR t.requester_id = $1)";
 
+/// [`VISIBLE`] for a statement that reads one ticket: the engagement is
+/// probed for that ticket's client instead of listing every client the
+/// actor is engaged with (for an engineer on 200 clients, 16 us a read
+/// instead of 80 on the 1,000,000-ticket bench seed). Same placeholders.
+const VISIBLE_ONE: &str = "(t.client_id = $2 OR EXISTS (SELECT 1 FROM engagements e JOIN engagement_engineers a \
+     ON a.engagement_id = e.id WHERE e.client_id = t.client_id AND a.user_id = $1 AND e.provider_id = $2 \
+     AND e.status = 'active')) AND ($3 = 0 OR t.requester_id = $1)";
+
 pub use crate::Arg;
 
 /// One ticket the actor may see.
 pub async fn find(db: &Db, scope: &Scope, requester_only: bool, id: TicketId) -> Result<Ticket> {
-    let sql = format!("SELECT {COLS} FROM tickets t WHERE {VISIBLE} AND t.id = $4");
+    let sql = format!("SELECT {COLS} FROM tickets t WHERE {VISIBLE_ONE} AND t.id = $4");
     on_db!(db, c => sqlx::query_as::<_, Ticket>(sqlx::AssertSqlSafe(sql.as_str()))
         .bind(scope.user_id.to_string()).bind(scope.org_id.to_string()).bind(i64::from(requester_only))
         .bind(id.to_string()).fetch_optional(c).await)?
@@ -510,7 +518,7 @@ pub async fn find_tx(
     requester_only: bool,
     id: TicketId,
 ) -> Result<Ticket> {
-    let sql = format!("SELECT {COLS} FROM tickets t WHERE {VISIBLE} AND t.id = $4");
+    let sql = format!("SELECT {COLS} FROM tickets t WHERE {VISIBLE_ONE} AND t.id = $4");
     on_tx!(tx, c => sqlx::query_as::<_, Ticket>(sqlx::AssertSqlSafe(sql.as_str()))
         .bind(scope.user_id.to_string()).bind(scope.org_id.to_string()).bind(i64::from(requester_only))
         .bind(id.to_string()).fetch_optional(c).await)?
@@ -603,7 +611,7 @@ pub async fn list(
     q: &ListQuery,
 ) -> Result<Vec<QueueRow>> {
     let Some(raw) = q.search.as_deref() else {
-        return list_matching(db, scope, requester_only, q, None).await;
+        return list_matching(db, scope, requester_only, q, None, Reach::Many).await;
     };
     let (whole, prefix) = match db {
         Db::Sqlite { .. } => (fts5_words(raw, false), fts5_query(raw)),
@@ -612,19 +620,23 @@ pub async fn list(
     if whole.is_empty() {
         return Ok(Vec::new());
     }
-    let rows = list_matching(db, scope, requester_only, q, Some(&whole)).await?;
+    let rows = list_matching(db, scope, requester_only, q, Some(&whole), Reach::Many).await?;
     if rows.len() as i64 >= q.limit.clamp(1, 500) {
         return Ok(rows);
     }
-    list_matching(db, scope, requester_only, q, Some(&prefix)).await
+    list_matching(db, scope, requester_only, q, Some(&prefix), Reach::Many).await
 }
 
 /// The visibility rule for the actor, on a query whose ticket table is
 /// `t`, with `$1`-`$3` as in [`VISIBLE`]. Client-side people only ever see
 /// their own organization; saying so outright (it follows from
 /// [`VISIBLE`]) lets the planner use the per-client indexes.
-fn visible_to(scope: &Scope, requester_only: bool) -> String {
-    let mut rule = VISIBLE.to_owned();
+fn visible_to(scope: &Scope, requester_only: bool, reach: Reach) -> String {
+    let mut rule = match reach {
+        Reach::Many => VISIBLE,
+        Reach::One => VISIBLE_ONE,
+    }
+    .to_owned();
     if scope.side == tandem_domain::Side::Client {
         rule.push_str(" AND t.client_id = $2");
     }
@@ -634,18 +646,42 @@ fn visible_to(scope: &Scope, requester_only: bool) -> String {
     rule
 }
 
+/// How many tickets a statement reads, which decides how it checks the
+/// engagements: once for all rows, or per row.
+#[derive(Clone, Copy)]
+enum Reach {
+    /// A page of tickets ([`VISIBLE`]).
+    Many,
+    /// One ticket by id ([`VISIBLE_ONE`]).
+    One,
+}
+
 async fn list_matching(
     db: &Db,
     scope: &Scope,
     requester_only: bool,
     q: &ListQuery,
     search: Option<&str>,
+    reach: Reach,
 ) -> Result<Vec<QueueRow>> {
+    let (sql, args) = list_sql(db, scope, requester_only, q, search, reach);
+    db.rows(&sql, &args, QueueRow::from_direct).await
+}
+
+/// The statement of [`list_matching`] and its values.
+fn list_sql(
+    db: &Db,
+    scope: &Scope,
+    requester_only: bool,
+    q: &ListQuery,
+    search: Option<&str>,
+    reach: Reach,
+) -> (String, Vec<Arg>) {
     let cols: Vec<String> = COLS
         .split(", ")
         .map(|c| format!("t.{}", c.trim()))
         .collect();
-    let visible = visible_to(scope, requester_only);
+    let visible = visible_to(scope, requester_only, reach);
     let limit = q.limit.clamp(1, 500);
     let conds = q.and_conditions();
     // CROSS JOIN fixes the ticket table as the outer loop on SQLite (the
@@ -699,7 +735,7 @@ async fn list_matching(
     if let Some(s) = search {
         args.push(s.into());
     }
-    db.rows(&sql, &args, QueueRow::from_direct).await
+    (sql, args)
 }
 
 /// The search condition of [`list`]: the ticket is among the newest
@@ -898,12 +934,84 @@ fn insert_event_in_place(c: &rusqlite::Connection, e: &Event) -> Result<i64> {
 /// A ticket's timeline in order; `public_only` for requesters.
 pub async fn timeline(db: &Db, ticket: TicketId, public_only: bool) -> Result<Vec<Event>> {
     db.rows(
-        "SELECT id, ticket_id, client_id, at, actor_user_id, actor_label, actor_side, kind, visibility, body, data FROM ticket_events \
-         WHERE ticket_id = $1 AND ($2 = 0 OR visibility = 'public') ORDER BY id",
+        TIMELINE,
         &[ticket.to_string().into(), i64::from(public_only).into()],
         Event::from_direct,
     )
     .await
+}
+
+const TIMELINE: &str = "SELECT id, ticket_id, client_id, at, actor_user_id, actor_label, actor_side, kind, visibility, body, data \
+     FROM ticket_events WHERE ticket_id = $1 AND ($2 = 0 OR visibility = 'public') ORDER BY id";
+
+/// Everything a ticket's page shows, for an actor who may see it.
+#[derive(Clone, Debug)]
+pub struct TicketPage {
+    /// The ticket with its names.
+    pub ticket: QueueRow,
+    /// Its timeline (public entries only for requesters).
+    pub timeline: Vec<Event>,
+    /// Its watchers: id and name.
+    pub watchers: Vec<(String, String)>,
+    /// The tickets linked to it, before the reader's rule is applied.
+    pub links: Vec<crate::ticket_links::LinkedTicket>,
+}
+
+/// [`find_named`], the timeline, the watchers and the links of one ticket.
+/// On SQLite the four statements run in one read transaction on one
+/// connection: one snapshot, and one set of locks instead of four.
+pub async fn page(
+    db: &Db,
+    scope: &Scope,
+    requester_only: bool,
+    id: TicketId,
+) -> Result<TicketPage> {
+    let mut q = ListQuery {
+        order: "t.number",
+        limit: 1,
+        ..ListQuery::default()
+    };
+    q.filter("t.id = ?", Arg::Text(id.to_string()));
+    let (sql, args) = list_sql(db, scope, requester_only, &q, None, Reach::One);
+    let ticket_arg: [Arg; 1] = [id.to_string().into()];
+    let timeline_args: [Arg; 2] = [id.to_string().into(), i64::from(requester_only).into()];
+    match db {
+        Db::Sqlite { direct, .. } => direct
+            .read_snapshot(|c| {
+                let Some(ticket) = direct::query(c, &sql, &args, QueueRow::from_direct)?
+                    .into_iter()
+                    .next()
+                else {
+                    return Ok(None);
+                };
+                Ok(Some(TicketPage {
+                    ticket,
+                    timeline: direct::query(c, TIMELINE, &timeline_args, Event::from_direct)?,
+                    watchers: direct::query(c, WATCHERS_NAMED, &ticket_arg, |r| {
+                        Ok((r.get(0)?, r.get(1)?))
+                    })?,
+                    links: direct::query(
+                        c,
+                        crate::ticket_links::LINKS,
+                        &ticket_arg,
+                        crate::ticket_links::LinkedTicket::from_direct,
+                    )?,
+                }))
+            })?
+            .ok_or(StoreError::NotFound),
+        Db::Postgres(_) => {
+            let ticket = db
+                .row(&sql, &args, QueueRow::from_direct)
+                .await?
+                .ok_or(StoreError::NotFound)?;
+            Ok(TicketPage {
+                ticket,
+                timeline: timeline(db, id, requester_only).await?,
+                watchers: watchers_named(db, id).await?,
+                links: crate::ticket_links::links(db, id).await?,
+            })
+        }
+    }
 }
 
 impl Event {
@@ -938,7 +1046,7 @@ pub async fn find_named(
         ..ListQuery::default()
     };
     q.filter("t.id = ?", Arg::Text(id.to_string()));
-    list_matching(db, scope, requester_only, &q, None)
+    list_matching(db, scope, requester_only, &q, None, Reach::One)
         .await?
         .into_iter()
         .next()
@@ -972,14 +1080,14 @@ pub async fn watchers(db: &Db, ticket: TicketId) -> Result<Vec<String>> {
 
 /// A ticket's watchers with their names, for pages and answers.
 pub async fn watchers_named(db: &Db, ticket: TicketId) -> Result<Vec<(String, String)>> {
-    db.rows(
-        "SELECT w.user_id, u.name FROM ticket_watchers w JOIN users u ON u.id = w.user_id \
-         WHERE w.ticket_id = $1 ORDER BY w.user_id",
-        &[ticket.to_string().into()],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )
+    db.rows(WATCHERS_NAMED, &[ticket.to_string().into()], |r| {
+        Ok((r.get(0)?, r.get(1)?))
+    })
     .await
 }
+
+const WATCHERS_NAMED: &str = "SELECT w.user_id, u.name FROM ticket_watchers w JOIN users u ON u.id = w.user_id \
+     WHERE w.ticket_id = $1 ORDER BY w.user_id";
 
 /// The active engagement of a client, if any (tickets route by its split).
 pub async fn active_engagement_tx(tx: &mut Tx, client: OrgId) -> Result<Option<EngagementId>> {

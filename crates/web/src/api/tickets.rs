@@ -141,7 +141,10 @@ pub struct EventDto {
     /// `public` or `team`.
     visibility: String,
     body: String,
-    data: serde_json::Value,
+    /// Details of the entry, as stored (passed through without re-parsing;
+    /// `null` if damaged).
+    #[schema(value_type = Object)]
+    data: Box<serde_json::value::RawValue>,
 }
 
 impl From<TicketEvent> for EventDto {
@@ -154,7 +157,7 @@ impl From<TicketEvent> for EventDto {
             kind: e.kind,
             visibility: e.visibility,
             body: e.body,
-            data: serde_json::from_str(&e.data).unwrap_or(serde_json::Value::Null),
+            data: serde_json::value::RawValue::from_string(e.data).unwrap_or_default(),
         }
     }
 }
