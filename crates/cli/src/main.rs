@@ -4,6 +4,9 @@
 
 mod bench_seed;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use figment::Figment;
