@@ -177,6 +177,7 @@ conformance! {
     check_tickets_sla_worker => tickets_sla_worker_sqlite, tickets_sla_worker_postgres;
     check_tickets_timeline => tickets_timeline_sqlite, tickets_timeline_postgres;
     check_tickets_watchers => tickets_watchers_sqlite, tickets_watchers_postgres;
+    check_tickets_page => tickets_page_sqlite, tickets_page_postgres;
     check_tickets_routing => tickets_routing_sqlite, tickets_routing_postgres;
     check_jobs_lease => jobs_lease_sqlite, jobs_lease_postgres;
     check_jobs_retry => jobs_retry_sqlite, jobs_retry_postgres;
@@ -4024,6 +4025,101 @@ async fn check_tickets_watchers(db: &Db) {
             .expect("watchers")
             .is_empty()
     );
+}
+
+/// A ticket's page (one read on SQLite) says what the separate reads say,
+/// under the same visibility rule, and leaves no reader behind in its
+/// snapshot: a change made after one page read shows in the next.
+async fn check_tickets_page(db: &Db) {
+    let (w, network, _, globex_network) = desk(db).await;
+    let t = ticket(&w.client, &w.requester, &network.id, 1, "Paged");
+    let linked = ticket(&w.client, &w.client_admin, &network.id, 2, "Linked");
+    let g = ticket(
+        &w.other_client,
+        &w.other_admin,
+        &globex_network.id,
+        1,
+        "Globex",
+    );
+    insert_tickets(db, &[&t, &linked, &g]).await;
+    insert_events(
+        db,
+        &[
+            &event(&t, "created", "public", "Opened", T0),
+            &event(&t, "comment", "team", "Switch port 12", T0 + 1),
+        ],
+    )
+    .await;
+    let mut tx = db.begin().await.expect("begin");
+    tickets::watch(&mut tx, t.id, w.engineer.id)
+        .await
+        .expect("watch");
+    tandem_store::ticket_links::link(&mut tx, t.id, linked.id)
+        .await
+        .expect("link");
+    tx.commit().await.expect("commit");
+
+    let staff = tickets::page(db, &scope(&w.engineer), false, t.id)
+        .await
+        .expect("the engaged engineer's page");
+    assert_same_ticket(&staff.ticket.ticket, &t);
+    assert_eq!(staff.ticket.requester_name, w.requester.name);
+    assert_eq!(
+        format!("{:?}", staff.timeline),
+        format!(
+            "{:?}",
+            tickets::timeline(db, t.id, false).await.expect("timeline")
+        )
+    );
+    assert_eq!(
+        staff.watchers,
+        vec![(w.engineer.id.to_string(), w.engineer.name.clone())]
+    );
+    assert_eq!(
+        staff
+            .links
+            .iter()
+            .map(|l| (l.id, l.number))
+            .collect::<Vec<_>>(),
+        vec![(linked.id, 2)]
+    );
+    let own = tickets::page(db, &scope(&w.requester), true, t.id)
+        .await
+        .expect("the requester's own");
+    assert_eq!(
+        own.timeline
+            .iter()
+            .map(|e| e.body.as_str())
+            .collect::<Vec<_>>(),
+        vec!["Opened"]
+    );
+    for (who, requester_only, id) in [
+        (&w.requester, true, linked.id),
+        (&w.engineer, false, g.id),
+        (&w.client_admin, false, TicketId::new()),
+    ] {
+        assert!(
+            matches!(
+                tickets::page(db, &scope(who), requester_only, id).await,
+                Err(StoreError::NotFound)
+            ),
+            "{} reads {id}",
+            who.email
+        );
+    }
+    // Many pages, then a change: every reader sees it at once.
+    for _ in 0..20 {
+        tickets::page(db, &scope(&w.engineer), false, t.id)
+            .await
+            .expect("page");
+    }
+    insert_events(db, &[&event(&t, "comment", "public", "Fixed", T0 + 2)]).await;
+    for _ in 0..20 {
+        let after = tickets::page(db, &scope(&w.engineer), false, t.id)
+            .await
+            .expect("page");
+        assert_eq!(after.timeline.len(), 3, "a reader kept an old snapshot");
+    }
 }
 
 async fn check_tickets_routing(db: &Db) {
