@@ -117,11 +117,25 @@ async fn a_link_never_shows_a_requester_a_colleagues_ticket() {
         !page.contains(amys_id) && !page.contains(&number),
         "the page points at Amy's ticket"
     );
-    // And Amy's ticket itself stays out of reach.
+    // And Amy's ticket itself stays out of reach, by id and by search.
     assert_eq!(
         get_ticket(&app, &luis, amys_id).await.0,
         StatusCode::NOT_FOUND
     );
+    for q in ["Salary", "letter", "Amy"] {
+        let (s, hits) = app
+            .api("GET", &format!("/api/v1/tickets?q={q}"), Some(&luis), None)
+            .await;
+        assert_eq!(s, 200);
+        assert!(!hits.to_string().contains(amys_id), "{q}: {hits}");
+        let (_, staff_hits) = app
+            .api("GET", &format!("/api/v1/tickets?q={q}"), Some(&priya), None)
+            .await;
+        assert!(
+            staff_hits.to_string().contains(amys_id),
+            "{q}: {staff_hits}"
+        );
+    }
 }
 
 #[tokio::test]
