@@ -969,13 +969,7 @@ pub async fn page(
     requester_only: bool,
     id: TicketId,
 ) -> Result<TicketPage> {
-    let mut q = ListQuery {
-        order: "t.number",
-        limit: 1,
-        ..ListQuery::default()
-    };
-    q.filter("t.id = ?", Arg::Text(id.to_string()));
-    let (sql, args) = list_sql(db, scope, requester_only, &q, None, Engaged::Probed);
+    let (sql, args) = named_sql(db, scope, requester_only, id);
     let ticket_arg: [Arg; 1] = [id.to_string().into()];
     let timeline_args: [Arg; 2] = [id.to_string().into(), i64::from(requester_only).into()];
     match db {
@@ -1043,17 +1037,21 @@ pub async fn find_named(
     requester_only: bool,
     id: TicketId,
 ) -> Result<QueueRow> {
+    let (sql, args) = named_sql(db, scope, requester_only, id);
+    db.row(&sql, &args, QueueRow::from_direct)
+        .await?
+        .ok_or(StoreError::NotFound)
+}
+
+/// The statement of [`find_named`]: the queue's row for one id.
+fn named_sql(db: &Db, scope: &Scope, requester_only: bool, id: TicketId) -> (String, Vec<Arg>) {
     let mut q = ListQuery {
         order: "t.number",
         limit: 1,
         ..ListQuery::default()
     };
     q.filter("t.id = ?", Arg::Text(id.to_string()));
-    list_matching(db, scope, requester_only, &q, None, Engaged::Probed)
-        .await?
-        .into_iter()
-        .next()
-        .ok_or(StoreError::NotFound)
+    list_sql(db, scope, requester_only, &q, None, Engaged::Probed)
 }
 
 /// Hand-offs of a client's tickets by direction, for reports.
