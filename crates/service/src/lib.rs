@@ -208,9 +208,10 @@ impl Tandem {
 
 impl Tandem {
     /// Which of these tickets `reader` may read now, by the rule of
-    /// [`policy::may_read_ticket`]: the check every ticket reached through
-    /// another object (a link, a notification, a search hit) goes through,
-    /// the same as the ticket's own route. Each ticket comes with the
+    /// [`policy::may_read_ticket`]: the check a ticket reached through
+    /// another object (a link, a notification) goes through, the same as
+    /// the ticket's own route. (Search hits and lists are filtered by the
+    /// store's SQL form of that same rule.) Each ticket comes with the
     /// client it belongs to; relations are looked up once per client.
     pub(crate) async fn readable_tickets(
         &self,
