@@ -460,3 +460,65 @@ async fn an_engineer_taken_off_a_continuing_engagement_hears_nothing_more_of_the
     let (_, t) = get_ticket(&app, &priya, &before.assigned).await;
     assert_eq!(t["ticket"]["owner_side"], before.owner_side, "{t}");
 }
+
+/// Nothing about a person is remembered between requests: a role taken
+/// away holds from the very next request made with a token or a session
+/// that was already in use.
+#[tokio::test]
+async fn a_role_change_holds_from_the_next_request_of_a_token_and_a_session() {
+    let app = TestApp::demo().await;
+    let alder = app.org("alder");
+    let (priya, owen) = (app.token(PRIYA).await, app.token(OWEN).await);
+    let owen_id = user_id(&app, &owen).await;
+    let t = open(&app, &owen, &alder, "Keyboard missing keys", None).await;
+    let id = t["id"].as_str().unwrap();
+    comment(&app, &owen, id, "Ordered a new one").await;
+    let mut b = app.browser(OWEN).await;
+    let res = b
+        .submit(
+            &format!("/tickets/{id}/comments"),
+            &[("body", "From the page"), ("visibility", "public")],
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::SEE_OTHER,
+        "the technician comments from the page"
+    );
+
+    let (s, body) = app
+        .api(
+            "PATCH",
+            &format!("/api/v1/users/{owen_id}"),
+            Some(&priya),
+            Some(json!({ "role": "client_viewer" })),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    let (s, _) = app
+        .api(
+            "POST",
+            &format!("/api/v1/tickets/{id}/comments"),
+            Some(&owen),
+            Some(json!({ "body": "Still here?", "visibility": "public" })),
+        )
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::FORBIDDEN,
+        "the token still carries the old role"
+    );
+    let (_, me) = app.api("GET", "/api/v1/me", Some(&owen), None).await;
+    assert_eq!(me["role"], "client_viewer");
+    let res = b
+        .submit(
+            &format!("/tickets/{id}/comments"),
+            &[("body", "From the page"), ("visibility", "public")],
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::FORBIDDEN,
+        "the session still carries the old role"
+    );
+}
