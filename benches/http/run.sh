@@ -87,8 +87,10 @@ TANDEM_SESSION=$(awk '$6 == "tandem_session" { print $7 }' "$JAR")
 [[ -n "$TANDEM_SESSION" ]] || { echo "could not sign in for the page scenario" >&2; exit 1; }
 export TANDEM_SESSION
 
-bench_tickets "$WORK/tickets.txt"
-echo "== $(wc -l < "$BENCH_TICKETS") ticket ids for the read scenario"
+if [[ " $SCENARIOS " == *" read "* ]]; then
+  bench_tickets "$WORK/tickets.txt"
+  echo "== $(wc -l < "$BENCH_TICKETS") ticket ids for the read scenario"
+fi
 
 rss() { awk '/^VmHWM|^VmRSS/ { printf "%s %d MiB  ", $1, $2 / 1024 }' "/proc/$PID/status"; }
 echo "== server pid $PID; after start: $(rss)" | tee "$WORK/rss.txt"

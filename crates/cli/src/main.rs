@@ -4,9 +4,6 @@
 
 mod bench_seed;
 
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use figment::Figment;
@@ -17,6 +14,12 @@ use std::path::PathBuf;
 use std::time::Duration;
 use tandem_service::{Db, RequestMeta, Settings, Tandem};
 use tandem_web::{AppState, WebConfig, make_app};
+
+/// mimalloc instead of the system allocator: the server allocates per row
+/// and per request, and glibc's malloc and its consolidation cost 19-22% of
+/// read, list and queue throughput (BENCHMARKS.md, session 14).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[derive(Parser)]
 #[command(

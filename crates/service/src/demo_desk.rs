@@ -302,7 +302,7 @@ pub(crate) async fn seed(
             step(5),
         )
         .await?;
-        let mut version = t.ticket(&worker, id).await?.0.ticket.version;
+        let mut version = t.visible_ticket(&worker, id).await?.ticket.version;
         let change = |status: TicketStatus| TicketChange {
             status: Some(status),
             ..TicketChange::default()

@@ -573,13 +573,6 @@ impl Tandem {
         })
     }
 
-    /// A ticket with names and its timeline, if the actor may see it.
-    pub async fn ticket(&self, actor: &Actor, id: TicketId) -> Result<(TicketView, Vec<Event>)> {
-        let view = self.visible_ticket(actor, id).await?;
-        let timeline = tickets::timeline(&self.db, id, actor.role == Role::Requester).await?;
-        Ok((view, timeline))
-    }
-
     /// A ticket with names, if the actor may see it: one read under the
     /// store's visibility rule, without a second lookup of the relation.
     pub(crate) async fn visible_ticket(&self, actor: &Actor, id: TicketId) -> Result<TicketView> {

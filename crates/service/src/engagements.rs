@@ -7,12 +7,12 @@ use crate::audit::{Entry, record};
 use crate::desk::{Visibility, event};
 use crate::{RequestMeta, Result, ServiceError, Tandem, now_ms};
 use serde_json::json;
-use std::collections::HashMap;
 use tandem_domain::policy::Action;
+use tandem_domain::ticket::OwnerSide;
 use tandem_domain::{Actor, EngagementId, OrgId, OrgName, Role, Side, Slug, UserId};
 use tandem_store::engagements::{self, Assignment, Engagement};
 use tandem_store::orgs::{self, Org};
-use tandem_store::tickets::{self, Leavers, Ticket};
+use tandem_store::tickets::{self, LeaverTicket, Leavers, Ticket};
 use tandem_store::{StoreError, Tx, users};
 
 /// A new client brought on by the provider, with its first admin.
@@ -322,28 +322,21 @@ async fn release_leavers(
 ) -> Result<serde_json::Value> {
     let now = now_ms();
     let watchers_removed = tickets::drop_leaving_watchers_tx(tx, leavers).await?;
-    let mut names = HashMap::new();
     let mut unassigned = Vec::new();
-    for mut t in tickets::assigned_to_leavers_tx(tx, leavers).await? {
-        let Some(from) = t.assignee_id.take() else {
-            continue;
-        };
-        let name = match names.get(&from) {
-            Some(n) => n,
-            None => {
-                let n = match from.parse() {
-                    Ok(u) => users::get_for_actor_tx(tx, u).await?.name,
-                    Err(_) => from.clone(),
-                };
-                names.entry(from.clone()).or_insert(n)
-            }
-        };
-        let queue = if t.owner_side == "provider" {
+    for LeaverTicket {
+        ticket: mut t,
+        assignee_name,
+    } in tickets::assigned_to_leavers_tx(tx, leavers).await?
+    {
+        let from = t.assignee_id.take();
+        let queue = if t.owner_side == OwnerSide::Provider.as_str() {
             "provider's"
         } else {
             "in-house team's"
         };
-        let body = format!("{name} no longer works this client ({why}): back in the {queue} queue");
+        let body = format!(
+            "{assignee_name} no longer works this client ({why}): back in the {queue} queue"
+        );
         update_released(tx, &mut t, now).await?;
         event(
             tx,
@@ -362,29 +355,29 @@ async fn release_leavers(
 }
 
 /// When an engagement ends, the open tickets the provider side owned come
-/// back to the in-house team (a hand-off on each timeline): nobody is left
-/// on the provider side to work them. Gives their numbers.
+/// back to the in-house team (a hand-off on each timeline, written as
+/// [`Tandem::hand_off`] writes one): nobody is left on the provider side to
+/// work them. Gives their numbers.
 async fn return_provider_work(tx: &mut Tx, actor: &Actor, client: OrgId) -> Result<Vec<i64>> {
     let now = now_ms();
+    let (from, to) = (OwnerSide::Provider.as_str(), OwnerSide::InHouse.as_str());
     let mut returned = Vec::new();
     for mut t in tickets::provider_owned_open_tx(tx, client).await? {
-        t.owner_side = "in_house".into();
+        t.owner_side = to.into();
         update_released(tx, &mut t, now).await?;
-        event(tx, now, &t, Some(actor), "handoff", Visibility::Team, "provider->in_house",
-            json!({ "from": "provider", "to": "in_house", "reason": "the engagement ended", "assignee": t.assignee_id }))
+        event(tx, now, &t, Some(actor), "handoff", Visibility::Team, &format!("{from}->{to}"),
+            json!({ "from": from, "to": to, "reason": "the engagement ended", "assignee": t.assignee_id }))
         .await?;
         returned.push(t.number);
     }
     Ok(returned)
 }
 
-/// Write back a ticket changed by a release, bumping its version so that
+/// Write back a ticket changed by a release; its version is bumped, so
 /// open edit forms see the change.
 async fn update_released(tx: &mut Tx, t: &mut Ticket, now: i64) -> Result<()> {
-    let version = t.version;
     t.updated_at = now;
-    tickets::update(tx, t, version).await?;
-    t.version = version + 1;
+    tickets::update(tx, t, t.version).await?;
     Ok(())
 }
 

@@ -21,10 +21,12 @@ impl Tandem {
     /// it) keeps its place but no longer names the ticket.
     pub async fn notifications(&self, actor: &Actor, limit: i64) -> Result<Vec<Notification>> {
         let mut items = jobs::notifications(&self.db, actor.user_id, limit.clamp(1, 200)).await?;
-        let about: Vec<(TicketId, OrgId)> = items.iter().filter_map(subject).collect();
-        let readable = self.readable_tickets(actor, &about).await?;
-        for n in &mut items {
-            if subject(n).is_some_and(|(t, _)| !readable.contains(&t)) {
+        let about: Vec<Option<(TicketId, OrgId)>> = items.iter().map(subject).collect();
+        let readable = self
+            .readable_tickets(actor, &about.iter().flatten().copied().collect::<Vec<_>>())
+            .await?;
+        for (n, about) in items.iter_mut().zip(about) {
+            if about.is_some_and(|(t, _)| !readable.contains(&t)) {
                 n.text = GONE.into();
                 n.ticket_id = None;
             }

@@ -1148,15 +1148,26 @@ fn leaver_args(l: &Leavers) -> (String, String, String) {
     )
 }
 
+/// A ticket assigned to one of the [`Leavers`], with that person's name.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct LeaverTicket {
+    /// The ticket.
+    #[sqlx(flatten)]
+    pub ticket: Ticket,
+    /// Its assignee's name.
+    pub assignee_name: String,
+}
+
 /// The client's tickets assigned to the leavers, to hand back to their
 /// owning side's queue.
-pub async fn assigned_to_leavers_tx(tx: &mut Tx, l: &Leavers) -> Result<Vec<Ticket>> {
+pub async fn assigned_to_leavers_tx(tx: &mut Tx, l: &Leavers) -> Result<Vec<LeaverTicket>> {
     let sql = format!(
-        "SELECT {COLS} FROM tickets t WHERE t.client_id = $1 AND t.assignee_id IN ({LEAVERS}) ORDER BY t.number"
+        "SELECT {COLS}, (SELECT u.name FROM users u WHERE u.id = t.assignee_id) AS assignee_name \
+         FROM tickets t WHERE t.client_id = $1 AND t.assignee_id IN ({LEAVERS}) ORDER BY t.number"
     );
     let (client, provider, only) = leaver_args(l);
     Ok(
-        on_tx!(tx, c => sqlx::query_as::<_, Ticket>(sqlx::AssertSqlSafe(sql.as_str()))
+        on_tx!(tx, c => sqlx::query_as::<_, LeaverTicket>(sqlx::AssertSqlSafe(sql.as_str()))
         .bind(client).bind(provider).bind(only).fetch_all(c).await)?,
     )
 }
