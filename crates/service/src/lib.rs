@@ -8,6 +8,7 @@ pub mod attachments;
 pub mod audit;
 pub mod auth;
 mod calendar_support;
+pub mod dashboard;
 pub mod demo;
 mod demo_desk;
 pub mod desk;

@@ -10,6 +10,7 @@ pub mod attachments;
 pub mod audit;
 pub mod bulk;
 pub mod calendars;
+pub mod dashboard;
 mod direct;
 pub mod engagements;
 mod group_commit;
@@ -386,5 +387,17 @@ macro_rules! scope_filter {
             "(", $col, " = ", $o, " OR EXISTS (SELECT 1 FROM engagements e JOIN engagement_engineers a ON a.engagement_id = e.id \
              WHERE e.client_id = ", $col, " AND e.provider_id = ", $o, " AND e.status = 'active' AND a.user_id = ", $u, "))"
         )
+    };
+}
+
+/// The clients of active engagements the actor (`$1`, of organization
+/// `$2`) is assigned to, as a subquery: the engagement part of the ticket
+/// visibility rule (`tickets::VISIBLE`), which the dashboards' counts
+/// ([`dashboard`]) apply as a list of clients.
+#[macro_export]
+macro_rules! engaged_clients {
+    () => {
+        "SELECT e.client_id FROM engagements e JOIN engagement_engineers a \
+         ON a.engagement_id = e.id WHERE a.user_id = $1 AND e.provider_id = $2 AND e.status = 'active'"
     };
 }
