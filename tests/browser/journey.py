@@ -482,11 +482,424 @@ def check_client_admin_edits_the_split(s: Session, base: str) -> str:
     return f"network after hours {current} -> {target}, in the history; screenshot {shot.relative_to(REPO_ROOT)}"
 
 
+# --------------------------------------------------------------------------
+# Keyboard, small screens and accessibility
+# --------------------------------------------------------------------------
+
+REQUESTER = "luis.romero@alder.example"
+
+# WebDriver key codes.
+KEY_ENTER = "\ue007"
+KEY_ESCAPE = "\ue00c"
+KEY_TAB = "\ue004"
+
+
+def press(s: Session, *keys: str) -> None:
+    """Type `keys` into whatever has focus, as a real keyboard would (key down, key up)."""
+    steps: list[dict[str, str]] = []
+    for k in keys:
+        steps += [{"type": "keyDown", "value": k}, {"type": "keyUp", "value": k}]
+    s.cmd("POST", "/actions", {"actions": [{"type": "key", "id": "keyboard", "actions": steps}]})
+    s.cmd("DELETE", "/actions")
+
+
+def first_ticket_url(s: Session, base: str) -> str:
+    """The ticket of the first row of the signed-in person's whole queue."""
+    s.get(f"{base}/tickets?view=all")
+    s.wait_until_loaded()
+    s.wait_for("#queue")
+    links = s.find_all("#queue tbody tr td:first-child a[href]")
+    if not links:
+        raise CheckFailed(f"the queue at {s.current_url} lists no ticket: {s.body_text()!r}")
+    return str(links[0].prop("href"))
+
+
+def check_keyboard_shortcuts(s: Session, base: str) -> str:
+    """j j Enter opens the queue's second ticket; c goes to the reply box;
+    ? shows the shortcuts and Escape closes them; / finds the search box."""
+    s.delete_cookies()
+    sign_in(s, base, PROVIDER_ENGINEER, DEMO_PASSWORD)
+    s.get(f"{base}/tickets?view=all")
+    s.wait_until_loaded()
+    queue = s.wait_for("#queue")
+    links = [str(a.prop("href")) for a in s.find_all("#queue tbody tr td:first-child a[href]")]
+    if len(links) < 2:
+        raise CheckFailed(f"the queue needs two tickets, it lists {len(links)}: {s.body_text()!r}")
+    press(s, "j", "j")
+    selected = s.execute(
+        "return Array.from(document.querySelectorAll('#queue tbody tr'))"
+        ".map((r, i) => [i, r.classList.contains('selected'), r.getAttribute('aria-selected')])"
+        ".filter((x) => x[1] || x[2] === 'true');"
+    )
+    if selected != [[1, True, "true"]]:
+        raise CheckFailed(f"after j j, expected only row 1 selected (class and aria-selected), got {selected!r}")
+    press(s, KEY_ENTER)
+    s.wait_until_loaded(old=queue)
+    if s.current_url != links[1]:
+        raise CheckFailed(f"Enter opened {s.current_url}, expected the second row's {links[1]}")
+    s.wait_for("#comment-body")
+    press(s, "c")
+    active = s.execute("return document.activeElement ? document.activeElement.id : null;")
+    if active != "comment-body":
+        raise CheckFailed(f"after c the focus is on #{active}, expected #comment-body")
+    typed = s.find("#comment-body").prop("value")
+    if typed:
+        raise CheckFailed(f"the c was typed into the reply box: {typed!r}")
+    # ? while typing is a question mark; outside a field it is the help.
+    s.execute("document.activeElement.blur();")
+    press(s, "?")
+    if s.execute("return document.getElementById('shortcuts').open;") is not True:
+        raise CheckFailed("? did not open dialog#shortcuts")
+    items = s.find("#shortcuts").text
+    press(s, KEY_ESCAPE)
+    if s.execute("return document.getElementById('shortcuts').open;") is not False:
+        raise CheckFailed("Escape did not close dialog#shortcuts")
+    # From a ticket, / goes to the queue with the search box focused.
+    label = s.find("#ticket-label")
+    press(s, "/")
+    s.wait_until_loaded(old=label)
+    active = s.execute("return document.activeElement ? document.activeElement.id : null;")
+    if path_of(s.current_url) != "/tickets" or active != "search":
+        raise CheckFailed(f"/ from a ticket led to {s.current_url} with #{active} focused, expected /tickets and #search")
+    return f"j j Enter opened {path_of(links[1])}; c focused the reply; ? opened the help ({len(items.splitlines())} lines); / went to the search"
+
+
+def set_viewport(s: Session, width: int, height: int) -> str:
+    """Make the page `width` CSS pixels wide: the window if the browser allows, else device emulation."""
+    try:
+        s.cmd("POST", "/window/rect", {"width": width, "height": height})
+    except WebDriverError:
+        pass
+    if s.execute("return window.innerWidth;") == width:
+        return "window"
+    s.cmd(
+        "POST",
+        "/goog/cdp/execute",
+        {
+            "cmd": "Emulation.setDeviceMetricsOverride",
+            "params": {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": True},
+        },
+    )
+    return "emulation"
+
+
+def restore_viewport(s: Session) -> None:
+    try:
+        s.cmd("POST", "/goog/cdp/execute", {"cmd": "Emulation.clearDeviceMetricsOverride", "params": {}})
+    finally:
+        s.cmd("POST", "/window/rect", {"width": 1280, "height": 1000})
+
+
+OVERFLOW_JS = """
+const w = window.innerWidth;
+const wide = [];
+for (const el of document.body.querySelectorAll('*')) {
+  const r = el.getBoundingClientRect();
+  if (r.width > 0 && r.right > w + 0.5) {
+    let p = el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (el.classList.length ? '.' + Array.from(el.classList).join('.') : '');
+    wide.push(p + ' right=' + Math.round(r.right));
+  }
+}
+return {inner: w, scroll: document.documentElement.scrollWidth, wide: wide.slice(0, 12)};
+"""
+
+
+def check_narrow_screen(s: Session, base: str) -> str:
+    """At 375 px the queue and a ticket page fit the screen: no sideways scrolling."""
+    s.delete_cookies()
+    sign_in(s, base, CLIENT_ADMIN, DEMO_PASSWORD)
+    ticket = first_ticket_url(s, base)
+    how = set_viewport(s, 375, 812)
+    try:
+        seen = []
+        for name, url in (("queue", f"{base}/tickets?view=all"), ("ticket", ticket)):
+            s.get(url)
+            s.wait_until_loaded()
+            m = s.execute(OVERFLOW_JS)
+            assert isinstance(m, dict)
+            shot = s.screenshot(ARTIFACTS / f"narrow-{name}.png")
+            if m["inner"] != 375:
+                raise CheckFailed(f"{name}: window.innerWidth is {m['inner']}, expected 375 (set by {how})")
+            if m["scroll"] > m["inner"]:
+                raise CheckFailed(
+                    f"{name} at {path_of(url)} overflows: scrollWidth {m['scroll']} > innerWidth {m['inner']}; "
+                    f"too wide: {m['wide']!r}; screenshot {shot.relative_to(REPO_ROOT)}"
+                )
+            seen.append(f"{name} {m['scroll']}<={m['inner']}")
+    finally:
+        restore_viewport(s)
+    return f"{', '.join(seen)} (375 px by {how}); screenshots target/browser/narrow-queue.png, narrow-ticket.png"
+
+
+# Run on a page: form fields without an accessible name, and text below the
+# WCAG AA contrast (4.5:1; 3:1 for large text) against its effective background.
+A11Y_JS = r"""
+function path(el) {
+  const parts = [];
+  for (let e = el; e && e.nodeType === 1 && parts.length < 4; e = e.parentElement) {
+    let p = e.tagName.toLowerCase();
+    if (e.id) { parts.unshift(p + '#' + e.id); break; }
+    if (e.classList.length) p += '.' + Array.from(e.classList).join('.');
+    parts.unshift(p);
+  }
+  return parts.join(' > ');
+}
+function rgba(c) {
+  const m = /rgba?\(([^)]*)\)/.exec(c || '');
+  if (!m) return null;
+  const p = m[1].split(/[\s,\/]+/).filter(Boolean).map(parseFloat);
+  return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1];
+}
+function over(top, under) {
+  const a = top[3];
+  return [0, 1, 2].map((i) => top[i] * a + under[i] * (1 - a)).concat([1]);
+}
+function background(el) {
+  const layers = [];
+  for (let e = el; e; e = e.parentElement) {
+    const bg = rgba(getComputedStyle(e).backgroundColor);
+    if (bg && bg[3] > 0) { layers.push(bg); if (bg[3] >= 1) break; }
+  }
+  let c = [255, 255, 255, 1];
+  for (const l of layers.reverse()) c = over(l, c);
+  return c;
+}
+function lum(c) {
+  const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+  return 0.2126 * f(c[0]) + 0.7152 * f(c[1]) + 0.0722 * f(c[2]);
+}
+function ratio(a, b) {
+  const x = lum(a), y = lum(b);
+  return (Math.max(x, y) + 0.05) / (Math.min(x, y) + 0.05);
+}
+function shown(el) {
+  const st = getComputedStyle(el);
+  if (st.visibility !== 'visible' || st.display === 'none') return false;
+  const r = el.getBoundingClientRect();
+  return r.width > 1 && r.height > 1;
+}
+function hex(c) { return '#' + c.slice(0, 3).map((v) => Math.round(v).toString(16).padStart(2, '0')).join(''); }
+const out = {unnamed: [], contrast: [], texts: 0, fields: 0};
+function contrast(el, color, what) {
+  const st = getComputedStyle(el);
+  const bg = background(el);
+  const fg = over(rgba(color), bg);
+  const size = parseFloat(st.fontSize);
+  const large = size >= 24 || (size >= 18.66 && parseInt(st.fontWeight, 10) >= 700);
+  const need = large ? 3 : 4.5;
+  const r = ratio(fg, bg);
+  out.texts++;
+  if (r + 1e-9 < need) {
+    out.contrast.push(`${path(el)}${what}: ${hex(fg)} on ${hex(bg)} = ${r.toFixed(2)} < ${need} (${size}px ${st.fontWeight}) "${what ? '' : el.textContent.trim().slice(0, 30)}"`);
+  }
+}
+const skip = new Set(['SCRIPT', 'STYLE', 'OPTION', 'OPTGROUP', 'TITLE', 'NOSCRIPT']);
+for (const el of document.body.querySelectorAll('*')) {
+  if (skip.has(el.tagName) || !shown(el) || el.closest(':disabled')) continue;
+  const own = Array.from(el.childNodes).some((n) => n.nodeType === 3 && n.textContent.trim());
+  if (own) contrast(el, getComputedStyle(el).color, '');
+  if (el.matches('input, textarea') && el.placeholder && !el.value) {
+    contrast(el, getComputedStyle(el, '::placeholder').color, '::placeholder');
+  }
+  if (el.matches('input:not([type=checkbox]):not([type=radio]):not([type=file]):not([type=submit]):not([type=button]), select') && (el.value || el.tagName === 'SELECT')) {
+    contrast(el, getComputedStyle(el).color, ' (value)');
+  }
+}
+function labelText(l) {
+  const c = l.cloneNode(true);
+  c.querySelectorAll('input, select, textarea').forEach((x) => x.remove());
+  return c.textContent.trim();
+}
+for (const el of document.querySelectorAll('input, select, textarea')) {
+  if (['hidden', 'submit', 'button', 'reset', 'image'].includes(el.type) || !shown(el)) continue;
+  out.fields++;
+  const by = (el.getAttribute('aria-labelledby') || '').split(/\s+/).filter(Boolean)
+    .map((id) => (document.getElementById(id) || {textContent: ''}).textContent.trim()).join(' ');
+  const name = (el.getAttribute('aria-label') || '').trim() || by.trim()
+    || Array.from(el.labels || []).map(labelText).join(' ').trim() || (el.title || '').trim();
+  if (!name) out.unnamed.push(`${path(el)} name=${el.name}`);
+}
+return out;
+"""
+
+FOCUS_JS = r"""
+const el = document.activeElement;
+if (!el || el === document.body || el === document.documentElement) return null;
+const st = getComputedStyle(el);
+let p = el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\s+/).join('.') : '');
+if (!el.id && el.parentElement) p = el.parentElement.tagName.toLowerCase() + (el.parentElement.id ? '#' + el.parentElement.id : '') + ' > ' + p;
+const text = (el.textContent || el.name || '').trim().slice(0, 25);
+return {path: p + (text ? ` "${text}"` : ''), style: st.outlineStyle, width: parseFloat(st.outlineWidth) || 0, shadow: st.boxShadow};
+"""
+
+
+def audit_page(s: Session, url: str, tabs: int = 15) -> tuple[list[str], int, int, int]:
+    """Problems of the page at `url`, and how many texts, fields and focus stops were checked."""
+    s.get(url)
+    s.wait_until_loaded()
+    if path_of(s.current_url) != path_of(url):
+        return [f"expected {path_of(url)}, the browser is at {s.current_url}"], 0, 0, 0
+    m = s.execute(A11Y_JS)
+    assert isinstance(m, dict)
+    problems = [f"unnamed field {u}" for u in m["unnamed"]] + [f"contrast {c}" for c in m["contrast"]]
+    stops = 0
+    for _ in range(tabs):
+        press(s, KEY_TAB)
+        f = s.execute(FOCUS_JS)
+        if not isinstance(f, dict):
+            continue
+        stops += 1
+        if not ((f["style"] != "none" and f["width"] > 0) or (f["shadow"] and f["shadow"] != "none")):
+            problems.append(f"no visible focus on {f['path']}: outline {f['style']} {f['width']}px, box-shadow {f['shadow']}")
+    return problems, int(m["texts"]), int(m["fields"]), stops
+
+
+def check_accessibility(s: Session, base: str) -> str:
+    """Every field has a name, text meets WCAG AA contrast, focus is visible,
+    on the main pages of a client admin, a provider engineer and a requester."""
+    staff_pages = ["/dashboard", "/tickets", "TICKET", "/tickets/new", "/account", "/desk", "/people", "/notifications", "/engagements", "/audit"]
+    who = [(CLIENT_ADMIN, staff_pages), (PROVIDER_ENGINEER, staff_pages), (REQUESTER, ["/dashboard", "/tickets", "TICKET"])]
+    problems: list[str] = []
+    pages = texts = fields = stops = 0
+    for email, paths in who:
+        s.delete_cookies()
+        sign_in(s, base, email, DEMO_PASSWORD)
+        ticket = first_ticket_url(s, base)
+        for p in paths:
+            url = ticket if p == "TICKET" else f"{base}{p}"
+            found, t, f, st = audit_page(s, url)
+            pages += 1
+            texts += t
+            fields += f
+            stops += st
+            problems += [f"{email} {path_of(url)}: {x}" for x in found]
+    if problems:
+        unique = list(dict.fromkeys(problems))
+        raise CheckFailed(f"{len(unique)} problems on {pages} pages:\n        " + "\n        ".join(unique[:60]))
+    return f"{pages} pages: {texts} texts, {fields} fields, {stops} focus stops, all fine"
+
+
+CLIENT_VIEWER = "helen.achterberg@alder.example"
+REQUESTER = "luis.romero@alder.example"
+
+
+def dashboard_as(s: Session, base: str, email: str) -> None:
+    s.delete_cookies()
+    sign_in(s, base, email, DEMO_PASSWORD)
+    if not path_of(s.current_url).endswith("/dashboard"):
+        s.get(f"{base}/dashboard")
+        s.wait_until_loaded()
+
+
+def figure(s: Session, key: str) -> int:
+    el = s.find(f'[data-count="{key}"]')
+    try:
+        return int(el.text.strip())
+    except ValueError:
+        raise CheckFailed(f"figure {key} is not a number: {el.text!r}") from None
+
+
+def check_dashboards_per_role(s: Session, base: str) -> str:
+    """Each kind of role lands on its own dashboard with plausible figures."""
+    found = []
+    raw_codes = ("in_house", "in_progress", "waiting_on_", "->")
+
+    # Client admin: the desk by owner side, deadlines, hand-offs, engineers.
+    dashboard_as(s, base, CLIENT_ADMIN)
+    for section in ("#dash-owner-sides", "#dash-breaching", "#dash-handoffs", "#dash-notifications", "#dash-engineers"):
+        s.wait_for(section)
+    us, them = figure(s, "waiting-on-us"), figure(s, "waiting-on-provider")
+    if us + them == 0:
+        raise CheckFailed(f"the demo's open tickets are missing from #dash-owner-sides: {s.body_text()!r}")
+    due = s.find_all("#dash-breaching tbody tr time.due")
+    if not 1 <= len(due) <= 5:
+        raise CheckFailed(f"#dash-breaching lists {len(due)} countdowns, expected 1 to 5")
+    if "Dev Ramanathan" not in s.find("#dash-engineers").text:
+        raise CheckFailed(f"#dash-engineers does not name the engineer: {squash(s.find('#dash-engineers').text)!r}")
+    text = s.find("main").text
+    shown = [c for c in raw_codes if c in text]
+    if shown:
+        raise CheckFailed(f"the client admin's dashboard shows codes {shown!r}")
+    s.screenshot(ARTIFACTS / "dashboard-client-admin.png")
+    found.append(f"admin {us} ours/{them} provider's")
+
+    # Provider engineer: a row per assigned client, not the others.
+    dashboard_as(s, base, PROVIDER_ENGINEER)
+    s.wait_for("#dash-clients")
+    s.wait_for("#dash-breaching")
+    names = [str(x) for x in s.execute(
+        "return Array.from(document.querySelectorAll('#dash-clients tbody th')).map((th) => th.textContent.trim());"
+    )]
+    if sorted(names) != ["Alder & Finch Logistics", "Brightwater Dental Group"]:
+        raise CheckFailed(f"#dash-clients rows are {names!r}, expected Dev's two clients only")
+    total = figure(s, "open-total")
+    if total <= 0:
+        raise CheckFailed(f"Dev's clients show no open tickets: {squash(s.find('#dash-clients').text)!r}")
+    clients_in_list = [str(x) for x in s.execute(
+        "return Array.from(document.querySelectorAll('#dash-breaching tbody td[data-label=\"Client\"]')).map((td) => td.textContent.trim());"
+    )]
+    if not clients_in_list or any(c not in names for c in clients_in_list):
+        raise CheckFailed(f"#dash-breaching lists clients {clients_in_list!r}")
+    s.screenshot(ARTIFACTS / "dashboard-provider-engineer.png")
+    found.append(f"engineer {len(names)} clients, {total} open")
+
+    # Viewer: SLA results, the server-drawn chart with its numbers, the share.
+    dashboard_as(s, base, CLIENT_VIEWER)
+    for section in ("#dash-sla", "#dash-weekly-chart", "#dash-share"):
+        s.wait_for(section)
+    priorities = [str(x) for x in s.execute(
+        "return Array.from(document.querySelectorAll('#dash-sla tbody th')).map((th) => th.textContent.trim());"
+    )]
+    if priorities != ["P1", "P2", "P3", "P4"]:
+        raise CheckFailed(f"#dash-sla rows are {priorities!r}")
+    chart = s.execute(
+        "const svg = document.querySelector('#dash-weekly-chart svg[role=img]');"
+        "if (!svg) return null;"
+        "const box = svg.getBoundingClientRect();"
+        "return {label: svg.getAttribute('aria-label'), title: (svg.querySelector('title') || {}).textContent,"
+        " bars: svg.querySelectorAll('rect.bar').length, width: box.width, height: box.height,"
+        " rows: Array.from(document.querySelectorAll('#dash-weekly-chart table.chart-data tbody tr'))"
+        "   .map((tr) => [tr.querySelector('[data-series=bars]').textContent, tr.querySelector('[data-series=line]').textContent].map(Number))};"
+    )
+    if not isinstance(chart, dict):
+        raise CheckFailed("no svg[role=img] in #dash-weekly-chart")
+    if chart["bars"] != 12 or len(chart["rows"]) != 12:
+        raise CheckFailed(f"expected 12 weeks in the chart and its table: {chart!r}")
+    if chart["width"] < 300 or chart["height"] < 100:
+        raise CheckFailed(f"the chart is drawn {chart['width']}x{chart['height']} px")
+    opened = sum(r[0] for r in chart["rows"])
+    if opened <= 0 or f"{opened} opened" not in (chart["label"] or ""):
+        raise CheckFailed(f"the demo's tickets are missing from the chart: {chart!r}")
+    resolved_total = figure(s, "resolved-total")
+    if resolved_total != figure(s, "resolved-in-house") + figure(s, "resolved-provider"):
+        raise CheckFailed(f"#dash-share does not add up: {squash(s.find('#dash-share').text)!r}")
+    s.screenshot(ARTIFACTS / "dashboard-client-viewer.png")
+    found.append(f"viewer {opened} opened in 12 weeks, {resolved_total} resolved")
+
+    # Requester: their open tickets and a prominent way to open one.
+    dashboard_as(s, base, REQUESTER)
+    s.wait_for("#dash-my-tickets")
+    button = s.wait_for("#open-ticket")
+    if path_of(urllib.parse.urljoin(s.current_url, button.attribute("href") or "")) != "/tickets/new":
+        raise CheckFailed(f"#open-ticket links to {button.attribute('href')!r}")
+    for staff_only in ("#dash-clients", "#dash-owner-sides", "#dash-sla", "#dash-breaching"):
+        if s.find_all(staff_only):
+            raise CheckFailed(f"the requester's dashboard has {staff_only}")
+    mine = len(s.find_all("#dash-my-tickets tbody tr"))
+    s.screenshot(ARTIFACTS / "dashboard-requester.png")
+    found.append(f"requester {mine} open")
+    return "; ".join(found) + "; screenshots target/browser/dashboard-*.png"
+
+
 CHECKS = [
     ("wrong password is refused and stays on /login", "wrong-password", check_wrong_password_refused),
     ("client admin sees a provider engineer's action in the audit log", "audit", check_admin_sees_provider_in_audit),
     ("client admin and provider engineer work one ticket in two sessions", "ticket", check_two_sides_work_one_ticket),
     ("client admin edits the responsibility split and sees it in the history", "split", check_client_admin_edits_the_split),
+    ("provider engineer works the queue and a ticket from the keyboard", "keyboard", check_keyboard_shortcuts),
+    ("the queue and a ticket page fit a 375 px screen", "narrow", check_narrow_screen),
+    ("fields are named, text contrast meets WCAG AA, focus is visible", "a11y", check_accessibility),
+    ("each role lands on its own dashboard with plausible figures", "dashboards", check_dashboards_per_role),
 ]
 
 

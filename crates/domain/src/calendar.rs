@@ -318,13 +318,7 @@ impl BusinessCalendar {
         holidays: Vec<Date>,
         yearly_holidays: Vec<YearlyHoliday>,
     ) -> Result<Self, ValidationError> {
-        let name = time_zone.trim();
-        let tz = TimeZone::get(name).map_err(|_| {
-            ValidationError::new(
-                "time_zone",
-                format!("{name:?} is not a known IANA time zone"),
-            )
-        })?;
+        let (name, tz) = known_zone(time_zone)?;
         Self::with_zone(name, tz, windows, holidays, yearly_holidays)
     }
 
@@ -1085,6 +1079,17 @@ impl<'a> IntervalStream<'a> {
             i -= 1;
         }
     }
+}
+
+/// An IANA time zone by name (trimmed), or the error a form shows for it.
+pub fn known_zone(name: &str) -> Result<(&str, TimeZone), ValidationError> {
+    let name = name.trim();
+    TimeZone::get(name).map(|tz| (name, tz)).map_err(|_| {
+        ValidationError::new(
+            "time_zone",
+            format!("{name:?} is not a known IANA time zone"),
+        )
+    })
 }
 
 #[cfg(test)]

@@ -276,6 +276,78 @@ impl Tandem {
     }
 }
 
+impl Tandem {
+    /// The zone the actor reads times in.
+    pub async fn reading_zone(&self, actor: &Actor) -> Result<users::ReadingZone> {
+        Ok(users::reading_zone(&self.db, actor.user_id).await?)
+    }
+
+    /// Choose one's own time zone, or with `None` go back to the
+    /// organization's. Anyone may set their own; nobody anyone else's.
+    pub async fn set_own_time_zone(
+        &self,
+        actor: &Actor,
+        zone: Option<&str>,
+        meta: &RequestMeta,
+    ) -> Result<()> {
+        let zone = match zone.map(str::trim) {
+            None | Some("") => None,
+            Some(z) => Some(tandem_domain::calendar::known_zone(z)?.0),
+        };
+        let mut tx = self.db.begin().await?;
+        users::set_time_zone(&mut tx, actor.user_id, zone, now_ms()).await?;
+        record(
+            &mut tx,
+            Some(actor),
+            "",
+            meta,
+            Entry {
+                org: Some(actor.org_id),
+                action: "user.time_zone",
+                object_type: "user",
+                object_id: actor.user_id.to_string(),
+                change: json!({ "time_zone": zone }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The zone an organization's staff read times in unless they chose
+    /// their own (its admin; a client's calendar zone still comes first
+    /// for the client's staff).
+    pub async fn set_org_time_zone(
+        &self,
+        actor: &Actor,
+        org: OrgId,
+        zone: &str,
+        meta: &RequestMeta,
+    ) -> Result<()> {
+        self.authorize(actor, Action::ManageOrgSettings, org)
+            .await?;
+        let (zone, _) = tandem_domain::calendar::known_zone(zone)?;
+        let mut tx = self.db.begin().await?;
+        orgs::set_time_zone(&mut tx, org, zone).await?;
+        record(
+            &mut tx,
+            Some(actor),
+            "",
+            meta,
+            Entry {
+                org: Some(org),
+                action: "org.time_zone",
+                object_type: "organization",
+                object_id: org.to_string(),
+                change: json!({ "time_zone": zone }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
 /// What the actor may do with one organization, for pages that offer only
 /// the actions that will succeed.
 #[derive(Debug, Clone, Copy, Default)]

@@ -32,6 +32,8 @@ struct ClientPlan {
 }
 
 const PROVIDER: (&str, &str) = ("Harbor Lane IT Partners", "harborlane");
+/// Where the provider's people work.
+pub const PROVIDER_ZONE: &str = "America/Denver";
 const PROVIDER_STAFF: [(&str, Role); 4] = [
     ("Mara Okafor", Role::ProviderAdmin),
     ("Dev Ramanathan", Role::ProviderEngineer),
@@ -143,6 +145,9 @@ impl Tandem {
         let mut tx = self.db.begin().await?;
         let provider =
             insert_org(&mut tx, None, Side::Provider, PROVIDER.0, PROVIDER.1, &meta).await?;
+        // The provider's staff read times in its zone; each client's staff
+        // in their calendar's (see demo_desk).
+        orgs::set_time_zone(&mut tx, provider.id, PROVIDER_ZONE).await?;
         let mut staff = Vec::new();
         for (name, role) in PROVIDER_STAFF {
             let u = insert_user(

@@ -1216,6 +1216,7 @@ fn new_event(
         at,
         actor_user_id: actor.map(|a| a.user_id.to_string()),
         actor_label: actor.map_or_else(|| "SLA clock".to_owned(), |a| a.email.clone()),
+        actor_name: actor.map(|a| a.name.clone()),
         actor_side: actor.map(|a| a.side().as_str().to_owned()),
         kind: kind.into(),
         visibility: match visibility {

@@ -53,6 +53,7 @@ pub(crate) async fn insert_org(
         created_at: now_ms(),
         ticket_prefix: slug.trim().to_uppercase(),
         desk_version: 0,
+        time_zone: "UTC".to_owned(),
     };
     orgs::insert(tx, &org).await.map_err(|e| match e {
         StoreError::Conflict => {

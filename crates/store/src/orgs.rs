@@ -25,12 +25,15 @@ pub struct Org {
     /// Moves with every change to the client's desk (set by triggers;
     /// ignored on insert).
     pub desk_version: i64,
+    /// The IANA zone its staff read times in unless they chose their own
+    /// (a client's calendar zone takes precedence for its staff).
+    pub time_zone: String,
 }
 
 /// Insert an organization.
 pub async fn insert(tx: &mut Tx, org: &Org) -> Result<()> {
     exec_tx!(tx, c => sqlx::query(
-        "INSERT INTO organizations (id, kind, name, slug, require_totp, created_at, ticket_prefix) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+        "INSERT INTO organizations (id, kind, name, slug, require_totp, created_at, ticket_prefix, time_zone) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
         .bind(org.id.to_string())
         .bind(org.kind.as_str())
         .bind(&org.name)
@@ -38,6 +41,7 @@ pub async fn insert(tx: &mut Tx, org: &Org) -> Result<()> {
         .bind(org.require_totp)
         .bind(org.created_at)
         .bind(&org.ticket_prefix)
+        .bind(&org.time_zone)
         .execute(c).await)
     .map_err(StoreError::from_write)?;
     Ok(())
@@ -46,7 +50,7 @@ pub async fn insert(tx: &mut Tx, org: &Org) -> Result<()> {
 /// An organization within the caller's scope.
 pub async fn find(db: &Db, scope: &Scope, id: OrgId) -> Result<Org> {
     let sql = concat!(
-        "SELECT id, kind, name, slug, require_totp, created_at, ticket_prefix, desk_version FROM organizations WHERE id = $1 AND ",
+        "SELECT id, kind, name, slug, require_totp, created_at, ticket_prefix, desk_version, time_zone FROM organizations WHERE id = $1 AND ",
         scope_filter!("organizations.id", "$2", "$3")
     );
     let args = [
@@ -64,6 +68,7 @@ pub async fn find(db: &Db, scope: &Scope, id: OrgId) -> Result<Org> {
             created_at: r.get(5)?,
             ticket_prefix: r.get(6)?,
             desk_version: r.get(7)?,
+            time_zone: r.get(8)?,
         })
     })
     .await?
@@ -73,7 +78,7 @@ pub async fn find(db: &Db, scope: &Scope, id: OrgId) -> Result<Org> {
 /// Every organization the caller can see: their own and engaged clients.
 pub async fn list_visible(db: &Db, scope: &Scope) -> Result<Vec<Org>> {
     let sql = concat!(
-        "SELECT id, kind, name, slug, require_totp, created_at, ticket_prefix, desk_version FROM organizations WHERE ",
+        "SELECT id, kind, name, slug, require_totp, created_at, ticket_prefix, desk_version, time_zone FROM organizations WHERE ",
         scope_filter!("organizations.id", "$1", "$2"),
         " ORDER BY kind DESC, name"
     );
@@ -86,14 +91,14 @@ pub async fn list_visible(db: &Db, scope: &Scope) -> Result<Vec<Org>> {
 /// An organization by id, without scope: for resolving the signed-in
 /// actor's own organization and for operator commands.
 pub async fn get_unscoped(db: &Db, id: OrgId) -> Result<Org> {
-    let sql = "SELECT id, kind, name, slug, require_totp, created_at, ticket_prefix, desk_version FROM organizations WHERE id = $1";
+    let sql = "SELECT id, kind, name, slug, require_totp, created_at, ticket_prefix, desk_version, time_zone FROM organizations WHERE id = $1";
     on_db!(db, c => sqlx::query_as::<_, Org>(sql).bind(id.to_string()).fetch_optional(c).await)?
         .ok_or(StoreError::NotFound)
 }
 
 /// An organization by slug, without scope (operator commands, the demo).
 pub async fn find_by_slug_unscoped(db: &Db, slug: &str) -> Result<Option<Org>> {
-    let sql = "SELECT id, kind, name, slug, require_totp, created_at, ticket_prefix, desk_version FROM organizations WHERE slug = $1";
+    let sql = "SELECT id, kind, name, slug, require_totp, created_at, ticket_prefix, desk_version, time_zone FROM organizations WHERE slug = $1";
     Ok(on_db!(db, c => sqlx::query_as::<_, Org>(sql).bind(slug).fetch_optional(c).await)?)
 }
 
@@ -101,6 +106,16 @@ pub async fn find_by_slug_unscoped(db: &Db, slug: &str) -> Result<Option<Org>> {
 pub async fn set_require_totp(tx: &mut Tx, id: OrgId, on: bool) -> Result<()> {
     let n = exec_tx!(tx, c => sqlx::query("UPDATE organizations SET require_totp = $1 WHERE id = $2")
         .bind(on).bind(id.to_string()).execute(c).await)?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+/// Set the zone an organization's staff read times in by default.
+pub async fn set_time_zone(tx: &mut Tx, id: OrgId, zone: &str) -> Result<()> {
+    let n = exec_tx!(tx, c => sqlx::query("UPDATE organizations SET time_zone = $1 WHERE id = $2")
+        .bind(zone).bind(id.to_string()).execute(c).await)?;
     if n == 0 {
         return Err(StoreError::NotFound);
     }

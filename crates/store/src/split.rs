@@ -55,6 +55,8 @@ pub struct SplitChange {
     pub at: i64,
     /// Who (e-mail).
     pub actor_label: String,
+    /// Their name as it is now.
+    pub actor_name: Option<String>,
     /// Their side.
     pub actor_side: Option<String>,
     /// What changed, as JSON.
@@ -160,7 +162,8 @@ pub async fn record_change(
 /// The split's history, newest first.
 pub async fn history(db: &Db, engagement: EngagementId, limit: i64) -> Result<Vec<SplitChange>> {
     Ok(on_db!(db, c => sqlx::query_as::<_, SplitChange>(
-        "SELECT id, category_key, at, actor_label, actor_side, change FROM split_history WHERE engagement_id = $1 ORDER BY id DESC LIMIT $2")
+        "SELECT h.id, h.category_key, h.at, h.actor_label, u.name AS actor_name, h.actor_side, h.change \
+         FROM split_history h LEFT JOIN users u ON u.id = h.actor_user_id WHERE h.engagement_id = $1 ORDER BY h.id DESC LIMIT $2")
         .bind(engagement.to_string()).bind(limit).fetch_all(c).await)?)
 }
 

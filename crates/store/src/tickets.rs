@@ -488,9 +488,11 @@ where
 /// the actor's own client, a client they are engaged with, and for
 /// requesters only their own tickets. `$1` is the actor's user id, `$2`
 /// their organization, `$3` 1 when the actor is a requester.
-const VISIBLE: &str = "(t.client_id = $2 OR t.client_id IN (SELECT e.client_id FROM engagements e JOIN engagement_engineers a \
-     ON a.engagement_id = e.id WHERE a.user_id = $1 AND e.provider_id = $2 AND e.status = 'active')) \
-     AND ($3 = 0 OR t.requester_id = $1)";
+const VISIBLE: &str = concat!(
+    "(t.client_id = $2 OR t.client_id IN (",
+    crate::engaged_clients!(),
+    ")) AND ($3 = 0 OR t.requester_id = $1)"
+);
 
 /// [`VISIBLE`] with the engagement probed for each ticket's client, instead
 /// of every client the actor is engaged with listed first: for a statement
@@ -863,8 +865,11 @@ pub struct Event {
     pub at: i64,
     /// Who.
     pub actor_user_id: Option<String>,
-    /// Their e-mail or name.
+    /// Who: their e-mail, or what wrote it (the SLA clock).
     pub actor_label: String,
+    /// Their name as it is now (read with the timeline; not stored).
+    #[sqlx(default)]
+    pub actor_name: Option<String>,
     /// Their side.
     pub actor_side: Option<String>,
     /// `comment`, `status`, `field`, `handoff`, `sla`, `created`.
@@ -944,8 +949,11 @@ pub async fn timeline(db: &Db, ticket: TicketId, public_only: bool) -> Result<Ve
     .await
 }
 
-const TIMELINE: &str = "SELECT id, ticket_id, client_id, at, actor_user_id, actor_label, actor_side, kind, visibility, body, data \
-     FROM ticket_events WHERE ticket_id = $1 AND ($2 = 0 OR visibility = 'public') ORDER BY id";
+// Pages show people by their name as it is now.
+const TIMELINE: &str = "SELECT e.id, e.ticket_id, e.client_id, e.at, e.actor_user_id, e.actor_label, \
+     e.actor_side, e.kind, e.visibility, e.body, e.data, u.name AS actor_name \
+     FROM ticket_events e LEFT JOIN users u ON u.id = e.actor_user_id \
+     WHERE e.ticket_id = $1 AND ($2 = 0 OR e.visibility = 'public') ORDER BY e.id";
 
 /// Everything a ticket's page shows, for an actor who may see it.
 #[derive(Clone, Debug)]
@@ -1025,6 +1033,7 @@ impl Event {
             visibility: r.get(8)?,
             body: r.get(9)?,
             data: r.get(10)?,
+            actor_name: r.get(11)?,
         })
     }
 }

@@ -205,3 +205,46 @@ pub async fn advance_totp_step(tx: &mut Tx, id: UserId, step: i64) -> Result<boo
         .bind(step).bind(id.to_string()).execute(c).await)?;
     Ok(n == 1)
 }
+
+/// The zone a person reads times in: their own choice, else their
+/// organization's (a client's calendar zone, else the zone set on the
+/// organization: a provider has no calendar of its own).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReadingZone {
+    /// Their own choice.
+    pub own: Option<String>,
+    /// Their organization's.
+    pub organization: String,
+}
+
+impl ReadingZone {
+    /// The zone in effect.
+    pub fn effective(&self) -> &str {
+        self.own.as_deref().unwrap_or(&self.organization)
+    }
+}
+
+/// A person's [`ReadingZone`].
+pub async fn reading_zone(db: &Db, id: UserId) -> Result<ReadingZone> {
+    let (own, organization) = db
+        .row(
+            "SELECT u.time_zone, COALESCE(c.time_zone, o.time_zone) FROM users u \
+             JOIN organizations o ON o.id = u.org_id LEFT JOIN calendars c ON c.client_id = u.org_id \
+             WHERE u.id = $1",
+            &[id.to_string().into()],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    Ok(ReadingZone { own, organization })
+}
+
+/// Set (or, with `None`, clear) a person's own time zone.
+pub async fn set_time_zone(tx: &mut Tx, id: UserId, zone: Option<&str>, now: i64) -> Result<()> {
+    let n = exec_tx!(tx, c => sqlx::query("UPDATE users SET time_zone = $1, updated_at = $2 WHERE id = $3")
+        .bind(zone).bind(now).bind(id.to_string()).execute(&mut *c).await)?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}

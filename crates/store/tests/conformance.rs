@@ -273,6 +273,7 @@ fn org(kind: Side, name: &str, slug: &str) -> Org {
         created_at: T0,
         ticket_prefix: slug.to_uppercase(),
         desk_version: 0,
+        time_zone: "UTC".to_owned(),
     }
 }
 
@@ -2279,6 +2280,7 @@ fn event(t: &Ticket, kind: &str, visibility: &str, body: &str, at: i64) -> Event
         at,
         actor_user_id: Some(t.requester_id.to_string()),
         actor_label: "rob@acme.test".to_owned(),
+        actor_name: None,
         actor_side: Some("client".to_owned()),
         kind: kind.to_owned(),
         visibility: visibility.to_owned(),

@@ -27,6 +27,12 @@ const TABLE: &[Row] = &[
         expect: "PA_own=200 PA_eng=200 PA_not=200 PE_own=200 PE_eng=200 PE_not=200 CA_own=200 CA_other=200 CT_own=200 CT_other=200 CV_own=200 CV_other=200 RQ_own=200 RQ_other=200 ANON=401",
     },
     Row {
+        method: "PUT",
+        route: "/api/v1/me/time-zone",
+        variant: "",
+        expect: "PA_own=200 PA_eng=200 PA_not=200 PE_own=200 PE_eng=200 PE_not=200 CA_own=200 CA_other=200 CT_own=200 CT_other=200 CV_own=200 CV_other=200 RQ_own=200 RQ_other=200 ANON=401",
+    },
+    Row {
         method: "GET",
         route: "/api/v1/orgs",
         variant: "",
@@ -486,7 +492,10 @@ fn fill(app: &TestApp, fx: &Fixture, row: &Row, case: &Case, n: usize) -> (Strin
                 json!({ "email": format!("new{n}@example.org"), "name": "New Person", "role": role, "password": "a long enough password" }),
             )
         }
-        ("PUT", "/api/v1/orgs/{org_id}/settings", _) => Some(json!({ "require_totp": true })),
+        ("PUT", "/api/v1/me/time-zone", _) => Some(json!({ "time_zone": "Europe/Paris" })),
+        ("PUT", "/api/v1/orgs/{org_id}/settings", _) => {
+            Some(json!({ "require_totp": true, "time_zone": "Asia/Kolkata" }))
+        }
         ("PATCH", "/api/v1/users/{user_id}", _) => Some(json!({ "name": "Renamed Person" })),
         ("POST", "/api/v1/engagements", _) => Some(json!({
             "client_name": "Newco", "client_slug": format!("newco{n}"), "admin_name": "Nia Admin",

@@ -98,6 +98,12 @@ const TABLE: &[Row] = &[
     },
     Row {
         method: "POST",
+        route: "/account/time-zone",
+        variant: "",
+        expect: "PA_own=303>/account#zone PA_eng=303>/account#zone PA_not=303>/account#zone PE_own=303>/account#zone PE_eng=303>/account#zone PE_not=303>/account#zone CA_own=303>/account#zone CA_other=303>/account#zone CT_own=303>/account#zone CT_other=303>/account#zone CV_own=303>/account#zone CV_other=303>/account#zone RQ_own=303>/account#zone RQ_other=303>/account#zone ANON=303>/login",
+    },
+    Row {
+        method: "POST",
         route: "/account/tokens",
         variant: "",
         expect: "PA_own=201 PA_eng=201 PA_not=201 PE_own=201 PE_eng=201 PE_not=201 CA_own=201 CA_other=201 CT_own=201 CT_other=201 CV_own=201 CV_other=201 RQ_own=201 RQ_other=201 ANON=303>/login",
@@ -367,6 +373,12 @@ const TABLE: &[Row] = &[
         variant: "",
         expect: "PA_own=200 PA_eng=200 PA_not=200 PE_own=200 PE_eng=200 PE_not=200 CA_own=200 CA_other=200 CT_own=200 CT_other=200 CV_own=200 CV_other=200 RQ_own=200 RQ_other=200 ANON=200",
     },
+    Row {
+        method: "GET",
+        route: "/static/tandem.js",
+        variant: "",
+        expect: "PA_own=200 PA_eng=200 PA_not=200 PE_own=200 PE_eng=200 PE_not=200 CA_own=200 CA_other=200 CT_own=200 CT_other=200 CV_own=200 CV_other=200 RQ_own=200 RQ_other=200 ANON=200",
+    },
     // Operational endpoints are public (a probe or Prometheus has no session).
     Row {
         method: "GET",
@@ -581,6 +593,7 @@ async fn fill(app: &TestApp, fx: &Fixture, row: &Row, case: &Case, n: usize) -> 
             ("new_password", "a brand new long password"),
         ]),
         ("POST", "/account/totp", _) => f(&[("step", "start")]),
+        ("POST", "/account/time-zone", _) => f(&[("time_zone", "Europe/Paris")]),
         ("POST", "/account/tokens", _) => f(&[("name", "from the table")]),
         ("POST", "/people", v) => {
             let role = match (v, client_target) {

@@ -606,6 +606,7 @@ async fn hand_offs_need_the_current_version_and_are_on_the_timeline_and_in_the_a
     assert_eq!(h[0]["data"]["from"], "in_house");
     assert_eq!(h[0]["data"]["to"], "provider");
     assert_eq!(h[0]["actor"], PRIYA);
+    assert_eq!(h[0]["actor_name"], "Priya Nair");
     run_jobs(&app).await;
     assert!(has_notification(
         &notifications(&app, &dev).await,
@@ -1833,6 +1834,7 @@ async fn split_edits_by_both_admins_are_in_its_history_newest_first_and_in_the_a
     let (newest, older) = (&history[0], &history[1]);
     assert_eq!(newest["category"], "network");
     assert_eq!(newest["by"], MARA);
+    assert_eq!(newest["by_name"], "Mara Okafor");
     assert_eq!(newest["side"], "provider");
     assert_eq!(newest["change"]["provider_assignee"]["to"], dev_id.as_str());
     assert!(newest["change"]["provider_assignee"]["from"].is_null());

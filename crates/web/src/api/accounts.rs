@@ -54,6 +54,9 @@ pub struct OrgDto {
     name: String,
     slug: String,
     require_totp: bool,
+    /// The IANA zone its staff read times in unless they chose their own
+    /// (a client's staff read in its calendar's zone).
+    time_zone: String,
 }
 
 impl From<Org> for OrgDto {
@@ -64,6 +67,7 @@ impl From<Org> for OrgDto {
             name: o.name,
             slug: o.slug,
             require_totp: o.require_totp,
+            time_zone: o.time_zone,
         }
     }
 }
@@ -76,6 +80,19 @@ pub struct MeDto {
     email: String,
     role: Role,
     side: Side,
+    /// The IANA zone pages show times in for them.
+    time_zone: String,
+    /// Their own choice of zone, if they made one (else their
+    /// organization's applies).
+    own_time_zone: Option<String>,
+}
+
+/// One's own time zone; `null` goes back to the organization's.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TimeZoneBody {
+    /// An IANA name such as `Europe/London`, or `null`.
+    time_zone: Option<String>,
 }
 
 /// A new person.
@@ -103,11 +120,16 @@ pub struct UserPatchBody {
 pub struct OrgSettingsBody {
     /// Staff must sign in with a TOTP code as well.
     require_totp: bool,
+    /// The IANA zone its staff read times in unless they choose their own;
+    /// absent leaves it as it is.
+    #[serde(default)]
+    time_zone: Option<String>,
 }
 
 pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(get_me))
+        .routes(routes!(put_my_time_zone))
         .routes(routes!(list_orgs))
         .routes(routes!(put_org_settings))
         .routes(routes!(list_org_users, post_org_user))
@@ -116,14 +138,36 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
 
 /// The caller.
 #[utoipa::path(get, path = "/api/v1/me", tag = "accounts", responses((status = 200, body = MeDto), (status = 401, body = ProblemBody)))]
-async fn get_me(ApiActor(a): ApiActor) -> Json<MeDto> {
-    Json(MeDto {
+async fn get_me(State(s): State<AppState>, ApiActor(a): ApiActor) -> Result<Json<MeDto>, ApiError> {
+    me(&s, a).await
+}
+
+async fn me(s: &AppState, a: tandem_domain::Actor) -> Result<Json<MeDto>, ApiError> {
+    let zone = s.tandem.reading_zone(&a).await?;
+    Ok(Json(MeDto {
         user_id: a.user_id,
         org_id: a.org_id,
         side: a.side(),
         role: a.role,
         email: a.email,
-    })
+        time_zone: zone.effective().to_owned(),
+        own_time_zone: zone.own,
+    }))
+}
+
+/// Choose the zone times are shown in, or go back to the organization's.
+#[utoipa::path(put, path = "/api/v1/me/time-zone", tag = "accounts", request_body = TimeZoneBody,
+    responses((status = 200, body = MeDto), (status = 422, body = ProblemBody), (status = 401, body = ProblemBody)))]
+async fn put_my_time_zone(
+    State(s): State<AppState>,
+    Extension(meta): Extension<RequestMeta>,
+    ApiActor(a): ApiActor,
+    ApiJson(body): ApiJson<TimeZoneBody>,
+) -> Result<Json<MeDto>, ApiError> {
+    s.tandem
+        .set_own_time_zone(&a, body.time_zone.as_deref(), &meta)
+        .await?;
+    me(&s, a).await
 }
 
 /// Organizations the caller can see: their own and engaged clients.
@@ -152,6 +196,9 @@ async fn put_org_settings(
     Path(org): Path<OrgId>,
     ApiJson(body): ApiJson<OrgSettingsBody>,
 ) -> Result<Json<OrgDto>, ApiError> {
+    if let Some(zone) = &body.time_zone {
+        s.tandem.set_org_time_zone(&a, org, zone, &meta).await?;
+    }
     s.tandem
         .set_require_totp(&a, org, body.require_totp, &meta)
         .await?;

@@ -115,6 +115,8 @@ pub struct SplitChangeDto {
     category: String,
     at: i64,
     by: String,
+    /// Their name as it is now.
+    by_name: Option<String>,
     side: Option<String>,
     change: serde_json::Value,
 }
@@ -125,6 +127,7 @@ impl From<SplitChange> for SplitChangeDto {
             category: c.category_key,
             at: c.at,
             by: c.actor_label,
+            by_name: c.actor_name,
             side: c.actor_side,
             change: serde_json::from_str(&c.change).unwrap_or_default(),
         }

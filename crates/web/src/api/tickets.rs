@@ -134,7 +134,10 @@ impl From<QueueItem> for TicketDto {
 pub struct EventDto {
     id: i64,
     at: i64,
+    /// Who: their e-mail, or what wrote the entry (`SLA clock`).
     actor: String,
+    /// Their name as it is now (absent for entries no person wrote).
+    actor_name: Option<String>,
     actor_side: Option<String>,
     /// `created`, `comment`, `status`, `field`, `handoff`, `sla`.
     kind: String,
@@ -153,6 +156,7 @@ impl From<TicketEvent> for EventDto {
             id: e.id,
             at: e.at,
             actor: e.actor_label,
+            actor_name: e.actor_name,
             actor_side: e.actor_side,
             kind: e.kind,
             visibility: e.visibility,

@@ -1,6 +1,6 @@
 //! A person's own account: password, TOTP, API tokens.
 
-use super::{Nav, when};
+use super::Nav;
 use crate::AppState;
 use crate::auth::{CsrfForm, PageSession, PendingSession, SESSION_COOKIE, set_cookie};
 use crate::error::PageError;
@@ -32,6 +32,10 @@ pub(super) struct AccountPage {
     email: String,
     totp_enabled: bool,
     tokens: Vec<TokenRow>,
+    /// The zone choices, the person's own choice selected.
+    zones: Vec<(String, bool)>,
+    /// The zone they read in when they choose none.
+    org_zone: String,
     new_token: Option<String>,
     message: Option<String>,
     error: Option<String>,
@@ -53,6 +57,12 @@ pub(super) struct PasswordInput {
 }
 
 #[derive(Deserialize)]
+pub(super) struct ZoneInput {
+    #[serde(default)]
+    time_zone: String,
+}
+
+#[derive(Deserialize)]
 pub(super) struct TokenInput {
     name: String,
 }
@@ -71,6 +81,7 @@ async fn account_page(
     message: Option<String>,
     error: Option<String>,
 ) -> Result<AccountPage, PageError> {
+    let nav = Nav::load(s, session).await;
     let tokens = s
         .tandem
         .list_tokens(&session.actor)
@@ -80,13 +91,18 @@ async fn account_page(
             id: t.id.to_string(),
             name: t.name,
             prefix: t.prefix,
-            created: when(t.created_at),
-            last_used: t.last_used_at.map(when).unwrap_or_else(|| "never".into()),
+            created: nav.zone.short(t.created_at),
+            last_used: t
+                .last_used_at
+                .map_or_else(|| "never".into(), |ms| nav.zone.short(ms)),
             revoked: t.revoked_at.is_some(),
         })
         .collect();
+    let zone = s.tandem.reading_zone(&session.actor).await?;
     Ok(AccountPage {
-        nav: Nav::load(s, session).await,
+        zones: super::local::zone_options(zone.own.as_deref()),
+        org_zone: zone.organization,
+        nav,
         email: session.actor.email.clone(),
         totp_enabled: session.totp_enabled,
         tokens,
@@ -128,6 +144,29 @@ pub(super) async fn post_account_password(
             );
             res
         }
+        Err(ServiceError::Invalid(v)) => {
+            match account_page(&s, &session, None, None, Some(v.to_string())).await {
+                Ok(p) => (StatusCode::UNPROCESSABLE_ENTITY, p).into_response(),
+                Err(e) => e.into_response(),
+            }
+        }
+        Err(e) => PageError::from(e).into_response(),
+    }
+}
+
+/// Choose the zone times are shown in (empty: the organization's).
+pub(super) async fn post_account_time_zone(
+    State(s): State<AppState>,
+    Extension(meta): Extension<RequestMeta>,
+    CsrfForm(session, input): CsrfForm<ZoneInput>,
+) -> Response {
+    let zone = Some(input.time_zone.as_str()).filter(|z| !z.trim().is_empty());
+    match s
+        .tandem
+        .set_own_time_zone(&session.actor, zone, &meta)
+        .await
+    {
+        Ok(()) => Redirect::to("/account#zone").into_response(),
         Err(ServiceError::Invalid(v)) => {
             match account_page(&s, &session, None, None, Some(v.to_string())).await {
                 Ok(p) => (StatusCode::UNPROCESSABLE_ENTITY, p).into_response(),

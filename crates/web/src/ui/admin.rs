@@ -1,7 +1,7 @@
 //! Administration pages: people, organization settings, engagements and
 //! the audit log.
 
-use super::{Nav, when};
+use super::Nav;
 use crate::AppState;
 use crate::auth::{CsrfForm, PageSession};
 use crate::error::PageError;
@@ -103,8 +103,8 @@ pub(super) struct AuditPage {
 }
 
 impl AuditPage {
-    fn at(&self, e: &AuditRecord) -> String {
-        when(e.at_ms)
+    fn at(&self, e: &AuditRecord) -> super::local::LocalTime {
+        self.nav.zone.at(e.at_ms)
     }
 }
 

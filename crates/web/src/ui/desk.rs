@@ -1,7 +1,7 @@
 //! The desk set-up page: the responsibility split as a matrix with its
 //! history, the client's calendar, and SLA policies with a deadline preview.
 
-use super::{Nav, when};
+use super::{Nav, words};
 use crate::AppState;
 use crate::auth::{CsrfForm, PageSession};
 use crate::error::PageError;
@@ -11,6 +11,7 @@ use axum::Extension;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
+use std::borrow::Cow;
 use tandem_domain::ticket::{OwnerSide, Priority};
 use tandem_domain::{OrgId, Side, UserId, ValidationError};
 use tandem_service::auth::SessionActor;
@@ -37,8 +38,32 @@ pub(super) struct DeskPage {
 }
 
 impl DeskPage {
-    fn at(&self, ms: &i64) -> String {
-        when(*ms)
+    fn at(&self, ms: &i64) -> super::local::LocalTime {
+        self.nav.zone.at(*ms)
+    }
+
+    fn change_text(&self, change: &str) -> String {
+        words::split_change(change, |id| self.name_of(&Some(id.to_owned())))
+    }
+
+    fn owner(&self, code: &str) -> Cow<'static, str> {
+        words::owner_side(code)
+    }
+
+    fn side(&self, code: &str) -> Cow<'static, str> {
+        words::side(code)
+    }
+
+    fn status(&self, code: &str) -> Cow<'static, str> {
+        words::status(code)
+    }
+
+    fn category_name(&self, key: &str) -> String {
+        self.desk
+            .split
+            .iter()
+            .find(|l| l.category_key == key)
+            .map_or_else(|| key.to_owned(), |l| l.category_name.clone())
     }
 
     fn name_of(&self, id: &Option<String>) -> String {
@@ -189,6 +214,7 @@ async fn desk_page(
         .into_iter()
         .map(|e| (e.user_id.to_string(), e.name))
         .collect();
+    let nav = Nav::load(s, session).await;
     let preview = match preview {
         Some((p, at)) => {
             let opened: jiff::Timestamp = at.parse().map_err(|_| {
@@ -205,16 +231,16 @@ async fn desk_page(
                 format!(
                     "{} opened {}",
                     p.as_str().to_uppercase(),
-                    when(opened.as_millisecond())
+                    nav.zone.exact(opened.as_millisecond())
                 ),
-                when(r),
-                when(res),
+                nav.zone.exact(r),
+                nav.zone.exact(res),
             ))
         }
         None => None,
     };
     Ok(DeskPage {
-        nav: Nav::load(s, session).await,
+        nav,
         client,
         clients: orgs
             .iter()

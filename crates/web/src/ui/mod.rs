@@ -2,9 +2,13 @@
 
 mod account;
 mod admin;
+pub mod chart;
+mod dashboard;
 mod desk;
+pub mod local;
 mod session;
 mod tickets;
+pub mod words;
 
 use crate::AppState;
 use axum::Router;
@@ -28,6 +32,11 @@ pub struct Nav {
     pub csrf: String,
     /// Unread notifications.
     pub unread: i64,
+    /// The zone every time on the page is shown in.
+    pub zone: local::Zone,
+    /// Whether that zone is the person's own choice (else their
+    /// organization's).
+    pub zone_chosen: bool,
 }
 
 impl Nav {
@@ -38,6 +47,7 @@ impl Nav {
             .unread_notifications(&s.actor)
             .await
             .unwrap_or(0);
+        let zone = state.tandem.reading_zone(&s.actor).await.ok();
         Self {
             name: s.name.clone(),
             role_label: s.actor.role.label(),
@@ -45,15 +55,12 @@ impl Nav {
             staff: s.actor.role != Role::Requester,
             csrf: s.csrf_token.clone(),
             unread,
+            zone: zone
+                .as_ref()
+                .map_or_else(local::Zone::utc, |z| local::Zone::named(z.effective())),
+            zone_chosen: zone.is_some_and(|z| z.own.is_some()),
         }
     }
-}
-
-/// Format epoch milliseconds for a page (UTC until people have time zones).
-pub fn when(ms: i64) -> String {
-    jiff::Timestamp::from_millisecond(ms)
-        .map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string())
-        .unwrap_or_default()
 }
 
 /// The UI routes.
@@ -66,13 +73,14 @@ pub fn router() -> Router<AppState> {
             get(session::get_login_totp).post(session::post_login_totp),
         )
         .route("/logout", post(session::post_logout))
-        .route("/dashboard", get(session::get_dashboard))
+        .route("/dashboard", get(dashboard::get_dashboard))
         .route("/account", get(account::get_account))
         .route("/account/password", post(account::post_account_password))
         .route(
             "/account/totp",
             get(account::get_account_totp).post(account::post_account_totp),
         )
+        .route("/account/time-zone", post(account::post_account_time_zone))
         .route("/account/tokens", post(account::post_account_token))
         .route(
             "/account/tokens/{token_id}/revoke",
@@ -143,6 +151,7 @@ pub fn router() -> Router<AppState> {
         .route("/desk/calendar", post(desk::post_desk_calendar))
         .route("/desk/sla", post(desk::post_desk_sla))
         .route("/static/tandem.css", get(stylesheet))
+        .route("/static/tandem.js", get(script))
 }
 
 /// Our one stylesheet, compiled into the binary.
@@ -159,5 +168,22 @@ async fn stylesheet() -> impl IntoResponse {
             ),
         ],
         include_str!("../../static/tandem.css"),
+    )
+}
+
+/// Our one script (keyboard shortcuts, live deadlines), compiled into the binary.
+async fn script() -> impl IntoResponse {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/javascript; charset=utf-8"),
+            ),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=3600"),
+            ),
+        ],
+        include_str!("../../static/tandem.js"),
     )
 }

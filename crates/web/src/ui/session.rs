@@ -1,10 +1,9 @@
-//! Signing in and out, and the dashboard.
+//! Signing in and out.
 
-use super::{Nav, when};
 use crate::AppState;
 use crate::auth::{
-    CsrfForm, LOGIN_CSRF_COOKIE, LoginForm, PageSession, PendingSession, SESSION_COOKIE,
-    clear_cookie, cookie, set_cookie,
+    CsrfForm, LOGIN_CSRF_COOKIE, LoginForm, PendingSession, SESSION_COOKIE, clear_cookie, cookie,
+    set_cookie,
 };
 use crate::error::PageError;
 use askama::Template;
@@ -30,22 +29,6 @@ struct LoginPage {
 struct LoginTotpPage {
     csrf: String,
     error: Option<String>,
-}
-
-/// One organization on the dashboard.
-struct OrgCard {
-    name: String,
-    kind: &'static str,
-    own: bool,
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "dashboard.html")]
-pub(super) struct DashboardPage {
-    nav: Nav,
-    email: String,
-    orgs: Vec<OrgCard>,
-    engagements: Vec<(String, String, String, usize)>,
 }
 
 #[derive(Deserialize)]
@@ -189,48 +172,4 @@ pub(super) async fn post_logout(
     res.headers_mut()
         .append(header::SET_COOKIE, clear_cookie(SESSION_COOKIE));
     res
-}
-
-/// The home page: who you are and which organizations you work with.
-pub(super) async fn get_dashboard(
-    State(s): State<AppState>,
-    PageSession(session): PageSession,
-) -> Result<DashboardPage, PageError> {
-    let a = &session.actor;
-    let orgs = s
-        .tandem
-        .visible_orgs(a)
-        .await?
-        .into_iter()
-        .map(|o| OrgCard {
-            own: o.id == a.org_id,
-            kind: o.kind.as_str(),
-            name: o.name,
-        })
-        .collect();
-    let engagements = if a.role.is_staff() {
-        s.tandem
-            .list_engagements(a)
-            .await?
-            .into_iter()
-            .filter(|v| v.engagement.is_active())
-            .map(|v| {
-                let e = v.engagement;
-                (
-                    e.client_name,
-                    e.provider_name,
-                    when(e.started_at),
-                    v.engineers.len(),
-                )
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
-    Ok(DashboardPage {
-        nav: Nav::load(&s, &session).await,
-        email: a.email.clone(),
-        orgs,
-        engagements,
-    })
 }

@@ -2,7 +2,8 @@
 //! the forms that work it, and the notification list. Requesters see the
 //! same pages as a simple portal: their own tickets, public entries only.
 
-use super::{Nav, when};
+use super::local::{Due, Zone, span};
+use super::{Nav, words};
 use crate::AppState;
 use crate::auth::{CsrfForm, PageSession};
 use crate::error::PageError;
@@ -13,6 +14,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
+use std::borrow::Cow;
 use tandem_domain::ticket::{Impact, OwnerSide, Priority, TicketStatus, Urgency};
 use tandem_domain::{OrgId, Side, TicketId, UserId};
 use tandem_service::auth::SessionActor;
@@ -24,7 +26,12 @@ use tandem_service::{RequestMeta, ServiceError};
 /// A clock as a page shows it.
 pub(super) struct ClockLine {
     name: &'static str,
+    /// Where it stands, in words.
     state: String,
+    /// The running deadline, as a countdown.
+    due: Option<Due>,
+    /// The target, in words.
+    target: String,
     class: &'static str,
 }
 
@@ -38,7 +45,7 @@ struct Clock {
     warned: bool,
 }
 
-fn clock_line(name: &'static str, c: Clock, now: i64) -> ClockLine {
+fn clock_line(name: &'static str, c: Clock, now: i64, zone: &Zone) -> ClockLine {
     let Clock {
         target,
         running,
@@ -47,22 +54,20 @@ fn clock_line(name: &'static str, c: Clock, now: i64) -> ClockLine {
         breached,
         warned,
     } = c;
-    let left = |d: i64| {
-        let mins = (d - now) / 60_000;
-        if mins < 0 {
-            format!("overdue by {}", span(-mins))
-        } else {
-            format!("{} left", span(mins))
-        }
-    };
-    let (state, class) = match (running, due, done) {
+    let (state, due, class) = match (running, due, done) {
         (_, _, Some(at)) => (
-            format!("done {}", when(at)),
+            format!(
+                "{} {}",
+                if breached { "Missed, done" } else { "Met" },
+                zone.short(at)
+            ),
+            None,
             if breached { "breached" } else { "met" },
         ),
         (true, Some(d), None) => (
-            format!("due {} ({})", when(d), left(d)),
-            if breached {
+            String::new(),
+            Some(zone.due(d, now)),
+            if breached || d < now {
                 "breached"
             } else if warned {
                 "warning"
@@ -71,22 +76,17 @@ fn clock_line(name: &'static str, c: Clock, now: i64) -> ClockLine {
             },
         ),
         _ => (
-            "paused".to_owned(),
+            "Paused".to_owned(),
+            None,
             if breached { "breached" } else { "paused" },
         ),
     };
     ClockLine {
         name,
-        state: format!("{state} · target {}", span(target)),
+        state,
+        due,
+        target: span(target),
         class,
-    }
-}
-
-fn span(minutes: i64) -> String {
-    match minutes {
-        m if m >= 1440 && m % 1440 == 0 => format!("{}d", m / 1440),
-        m if m >= 60 => format!("{}h {:02}m", m / 60, m % 60),
-        m => format!("{m}m"),
     }
 }
 
@@ -98,27 +98,32 @@ pub(super) struct Row {
     client: String,
     category: String,
     priority: String,
-    status: String,
-    side: String,
+    status: Cow<'static, str>,
+    side: &'static str,
+    side_label: Cow<'static, str>,
     assignee: String,
-    due: String,
+    /// Time to breach of the next running clock.
+    due: Option<Due>,
+    /// Why there is no countdown.
+    no_due: &'static str,
     due_class: &'static str,
 }
 
-fn row(q: QueueItem, now: i64) -> Row {
+fn row(q: QueueItem, now: i64, zone: &Zone) -> Row {
     let t = &q.ticket;
-    let (due, due_class) = match t.next_due {
-        Some(d) if d <= now => (format!("overdue {}", when(d)), "breached"),
+    let (due, no_due, due_class) = match t.next_due {
+        Some(d) if d <= now => (Some(zone.due(d, now)), "", "breached"),
         Some(d) => (
-            when(d),
+            Some(zone.due(d, now)),
+            "",
             if t.response_warned || t.resolution_warned {
                 "warning"
             } else {
                 "running"
             },
         ),
-        None if t.status == "resolved" || t.status == "closed" => ("done".into(), "met"),
-        None => ("paused".into(), "paused"),
+        None if t.status == "resolved" || t.status == "closed" => (None, "Done", "met"),
+        None => (None, "Paused", "paused"),
     };
     Row {
         id: t.id.to_string(),
@@ -126,14 +131,20 @@ fn row(q: QueueItem, now: i64) -> Row {
         title: t.title.clone(),
         client: q.client_name.clone(),
         category: q.category_name.clone(),
-        priority: t.priority.to_uppercase(),
-        status: t.status.replace('_', " "),
-        side: t.owner_side.replace('_', "-"),
+        priority: words::priority(&t.priority),
+        status: words::status(&t.status),
+        side: if t.owner_side == "provider" {
+            "provider"
+        } else {
+            "in-house"
+        },
+        side_label: words::owner_side(&t.owner_side),
         assignee: q
             .assignee_name
             .clone()
-            .unwrap_or_else(|| "unassigned".into()),
+            .unwrap_or_else(|| "Unassigned".into()),
         due,
+        no_due,
         due_class,
     }
 }
@@ -145,6 +156,8 @@ pub(super) struct QueuePage {
     views: Vec<(&'static str, &'static str, bool)>,
     rows: Vec<Row>,
     portal: bool,
+    /// Provider staff work several clients; everyone else one.
+    show_client: bool,
     search: String,
 }
 
@@ -165,7 +178,7 @@ pub(super) struct TicketPage {
     clocks: Vec<ClockLine>,
     timeline: Vec<TicketEvent>,
     staff: Vec<User>,
-    statuses: Vec<(&'static str, bool)>,
+    statuses: Vec<(&'static str, Cow<'static, str>, bool)>,
     portal: bool,
     can_work: bool,
     other_side: &'static str,
@@ -177,8 +190,32 @@ pub(super) struct TicketPage {
 }
 
 impl TicketPage {
-    fn at(&self, ms: &i64) -> String {
-        when(*ms)
+    fn at(&self, ms: &i64) -> super::local::LocalTime {
+        self.nav.zone.at(*ms)
+    }
+
+    fn event_kind(&self, e: &TicketEvent) -> Cow<'static, str> {
+        words::event_kind(&e.kind, &e.visibility)
+    }
+
+    fn event_text(&self, e: &TicketEvent) -> String {
+        words::event_text(e)
+    }
+
+    fn side(&self, code: &str) -> Cow<'static, str> {
+        words::side(code)
+    }
+
+    fn status(&self) -> Cow<'static, str> {
+        words::status(&self.v.ticket.status)
+    }
+
+    fn owner(&self) -> Cow<'static, str> {
+        words::owner_side(&self.v.ticket.owner_side)
+    }
+
+    fn priority(&self) -> String {
+        words::priority(&self.v.ticket.priority)
     }
 }
 
@@ -190,8 +227,8 @@ pub(super) struct NotificationsPage {
 }
 
 impl NotificationsPage {
-    fn at(&self, ms: &i64) -> String {
-        when(*ms)
+    fn at(&self, ms: &i64) -> super::local::LocalTime {
+        self.nav.zone.at(*ms)
     }
 }
 
@@ -272,15 +309,17 @@ pub(super) async fn get_tickets(
         ..QueueFilter::default()
     };
     let now = tandem_service::now_ms();
+    let nav = Nav::load(&s, &session).await;
     let rows = s
         .tandem
         .queue(&session.actor, view, &f)
         .await?
         .into_iter()
-        .map(|r| row(r, now))
+        .map(|r| row(r, now, &nav.zone))
         .collect();
     Ok(QueuePage {
-        nav: Nav::load(&s, &session).await,
+        show_client: session.actor.side() == Side::Provider,
+        nav,
         views: VIEWS
             .iter()
             .map(|(v, k, label)| (*k, *label, *v == view))
@@ -362,6 +401,7 @@ async fn ticket_page(
     let (v, timeline, relations) = s.tandem.ticket_with_relations(a, id).await?;
     let t = &v.ticket;
     let now = tandem_service::now_ms();
+    let nav = Nav::load(s, session).await;
     let clocks = vec![
         clock_line(
             "First response",
@@ -374,6 +414,7 @@ async fn ticket_page(
                 warned: t.response_warned,
             },
             now,
+            &nav.zone,
         ),
         clock_line(
             "Resolution",
@@ -386,6 +427,7 @@ async fn ticket_page(
                 warned: t.resolution_warned,
             },
             now,
+            &nav.zone,
         ),
     ];
     let perms = s.tandem.org_permissions(a, t.client_id).await?;
@@ -412,7 +454,13 @@ async fn ticket_page(
     };
     let statuses = TicketStatus::ALL
         .iter()
-        .map(|st| (st.as_str(), st.as_str() == t.status))
+        .map(|st| {
+            (
+                st.as_str(),
+                words::status(st.as_str()),
+                st.as_str() == t.status,
+            )
+        })
         .collect();
     let other_side = if t.owner_side == "provider" {
         "the in-house team"
@@ -422,7 +470,7 @@ async fn ticket_page(
     let attachments = s.tandem.attachments(a, id).await?;
     let watching = relations.watchers.iter().any(|(u, _)| *u == a.user_id);
     Ok(TicketPage {
-        nav: Nav::load(s, session).await,
+        nav,
         clocks,
         timeline,
         staff,
