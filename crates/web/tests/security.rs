@@ -392,12 +392,7 @@ async fn form_post_for(app: &TestApp, route: &str) -> FormPost {
         ),
         "/account/totp" => (PRIYA, s(route), vec![("step", s("start"))], 200),
         "/account/tokens" => (PRIYA, s(route), vec![("name", s("csrf probe"))], 201),
-        "/account/time-zone" => (
-            PRIYA,
-            s(route),
-            vec![("time_zone", s("Europe/Paris"))],
-            303,
-        ),
+        "/account/time-zone" => (PRIYA, s(route), vec![("time_zone", s("Europe/Paris"))], 303),
         "/account/tokens/{token_id}/revoke" => {
             let (t, _) = app
                 .tandem
