@@ -98,6 +98,8 @@ pub(super) enum View {
 #[template(path = "dashboard.html")]
 pub(super) struct DashboardPage {
     nav: Nav,
+    /// The signed-in person's e-mail, so they know which account this is.
+    email: String,
     view: View,
     /// Monday 00:00 of this week, in the reader's zone.
     week_start: LocalTime,
@@ -212,6 +214,7 @@ pub(super) async fn get_dashboard(
         month: local(periods.as_ref().map_or(now, |p| p.month_start), "%B %Y"),
         soon_hours: SOON_MS / 3_600_000,
         weeks: WEEKS,
+        email: session.actor.email.clone(),
         view,
         nav,
     })
