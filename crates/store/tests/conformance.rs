@@ -3941,6 +3941,11 @@ async fn check_tickets_timeline(db: &Db) {
     for (got, want) in all.iter().zip([&created, &note, &handoff, &reply]) {
         let mut want = want.clone();
         want.id = got.id;
+        // Each person's name is read beside the label they wrote with.
+        want.actor_name = [&w.requester, &w.engineer]
+            .into_iter()
+            .find(|u| want.actor_user_id.as_deref() == Some(u.id.to_string().as_str()))
+            .map(|u| u.name.clone());
         assert_eq!(format!("{got:?}"), format!("{want:?}"));
     }
     let public = tickets::timeline(db, t.id, true).await.expect("timeline");

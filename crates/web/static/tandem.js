@@ -14,7 +14,7 @@
 (() => {
   // ---------------------------------------------------------------------
   // Live deadlines: <time class="due" data-due="EPOCH_MS">due in 2 h</time>.
-  // The words follow the server's rules exactly (tickets.rs).
+  // The words follow the server's rules exactly (ui/local.rs, `span`).
   // ---------------------------------------------------------------------
 
   /** "less than a minute", "14 min", "2 h 5 min", "1 day 3 h", "4 days". */
