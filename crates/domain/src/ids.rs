@@ -72,3 +72,7 @@ typed_id!(
     /// An in-app notification.
     NotificationId
 );
+typed_id!(
+    /// A device in a client's inventory.
+    DeviceId
+);

@@ -4,8 +4,12 @@
 
 pub mod actor;
 pub mod audit;
+pub mod billing;
 pub mod calendar;
+pub mod csv;
+pub mod device;
 pub mod ids;
+pub mod money;
 pub mod policy;
 pub mod sla;
 pub mod split;
@@ -14,5 +18,5 @@ pub mod ticket;
 pub mod totp;
 
 pub use actor::{Actor, Role, Scope, Side};
-pub use ids::{ApiTokenId, EngagementId, NotificationId, OrgId, TicketId, UserId};
+pub use ids::{ApiTokenId, DeviceId, EngagementId, NotificationId, OrgId, TicketId, UserId};
 pub use text::{Email, OrgName, Password, PersonName, Slug, ValidationError};

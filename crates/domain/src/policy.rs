@@ -40,6 +40,12 @@ pub enum Action {
     WatchTickets,
     /// Edit the responsibility split, the calendar, SLA policies and categories.
     ManageServiceDesk,
+    /// Read the client's device inventory and its counts (IT staff of both
+    /// sides, viewers included; requesters may not learn of it, see
+    /// [`decide_inventory`]).
+    ViewDevices,
+    /// Add, change, retire and import the client's devices.
+    ManageDevices,
 }
 
 /// How the target organization relates to the actor.
@@ -84,8 +90,10 @@ pub fn decide(role: Role, action: Action, relation: Relation) -> Decision {
         }
         // Requesters see nothing of the organization beyond their own account.
         (_, _) if role == Requester => false,
-        (Own, ViewUsers | ViewEngagements | ViewAudit | ViewTickets) => true,
-        (Own, OpenTicket | WorkTickets | CommentTickets | WatchTickets) => role != ClientViewer,
+        (Own, ViewUsers | ViewEngagements | ViewAudit | ViewTickets | ViewDevices) => true,
+        (Own, OpenTicket | WorkTickets | CommentTickets | WatchTickets | ManageDevices) => {
+            role != ClientViewer
+        }
         // Both admins own the split: the in-house manager and the provider admin.
         (Own, ManageServiceDesk) => role == ClientAdmin,
         (Own, ManageUsers | ManageOrgSettings) => matches!(role, ProviderAdmin | ClientAdmin),
@@ -98,6 +106,8 @@ pub fn decide(role: Role, action: Action, relation: Relation) -> Decision {
         (Engaged, ViewUsers | ViewEngagements | ViewAudit | ManageRequesters) => true,
         (Engaged, ViewTickets | OpenTicket | WorkTickets | CommentTickets | WatchTickets) => true,
         (Engaged, ManageServiceDesk) => role == ProviderAdmin,
+        // The inventory is everyday work of both teams.
+        (Engaged, ViewDevices | ManageDevices) => true,
         (Engaged, ManageUsers | ManageOrgSettings | ManageEngagements | EndEngagement) => false,
     };
     if allow {
@@ -118,6 +128,16 @@ pub fn decide(role: Role, action: Action, relation: Relation) -> Decision {
 /// nothing of it there either: neither its number nor its title.
 pub fn may_read_ticket(role: Role, relation: Relation, own_ticket: bool) -> bool {
     decide(role, Action::ViewTickets, relation).allowed() && (role != Role::Requester || own_ticket)
+}
+
+/// Anything done to a client's device inventory. Requesters may not learn
+/// that it exists, so they are answered like a stranger (not found) rather
+/// than refused.
+pub fn decide_inventory(role: Role, action: Action, relation: Relation) -> Decision {
+    match decide(role, action, relation) {
+        Decision::Forbidden if role == Role::Requester => Decision::NotFound,
+        other => other,
+    }
 }
 
 /// Reading one person by id. Everyone may read their own record; anyone
@@ -206,6 +226,38 @@ mod tests {
             decide_person_read(Role::ProviderEngineer, Relation::Foreign, false),
             Decision::NotFound
         );
+    }
+
+    #[test]
+    fn the_inventory_is_both_teams_work_and_the_viewer_only_reads_it() {
+        use Decision::*;
+        let cases = [
+            (Role::ClientAdmin, Relation::Own, Allow, Allow),
+            (Role::ClientTechnician, Relation::Own, Allow, Allow),
+            (Role::ClientViewer, Relation::Own, Allow, Forbidden),
+            (Role::ProviderAdmin, Relation::Engaged, Allow, Allow),
+            (Role::ProviderEngineer, Relation::Engaged, Allow, Allow),
+            (Role::Requester, Relation::Own, NotFound, NotFound),
+            (
+                Role::ProviderEngineer,
+                Relation::Foreign,
+                NotFound,
+                NotFound,
+            ),
+            (Role::ClientAdmin, Relation::Foreign, NotFound, NotFound),
+        ];
+        for (role, relation, read, change) in cases {
+            assert_eq!(
+                decide_inventory(role, Action::ViewDevices, relation),
+                read,
+                "{role} {relation:?} reads"
+            );
+            assert_eq!(
+                decide_inventory(role, Action::ManageDevices, relation),
+                change,
+                "{role} {relation:?} changes"
+            );
+        }
     }
 
     #[test]

@@ -24,7 +24,13 @@ impl ValidationError {
     }
 }
 
-fn clean_line(field: &'static str, raw: &str, max: usize) -> Result<String, ValidationError> {
+/// A single line of text, trimmed: not blank, at most `max` characters, no
+/// control characters.
+pub(crate) fn clean_line(
+    field: &'static str,
+    raw: &str,
+    max: usize,
+) -> Result<String, ValidationError> {
     let v = raw.trim();
     if v.is_empty() {
         return Err(ValidationError::new(field, "must not be empty"));
