@@ -11,6 +11,7 @@ pub mod device;
 pub mod ids;
 pub mod money;
 pub mod policy;
+pub mod quote;
 pub mod sla;
 pub mod split;
 pub mod text;
