@@ -3,6 +3,7 @@
 //! verification, backups).
 
 mod bench_seed;
+mod quote;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
@@ -52,6 +53,13 @@ enum Command {
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
+    },
+    /// Compare provider proposals for a company profile (a JSON file, see
+    /// docs/quote-example.json) and print the table. Needs no database.
+    Quote {
+        /// The comparison to make; `-` reads standard input.
+        #[arg(long)]
+        file: PathBuf,
     },
     /// Copy a live SQLite database to a file, consistently, and check the copy.
     Backup {
@@ -159,6 +167,10 @@ fn load_config(file: Option<&PathBuf>) -> anyhow::Result<Config> {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    // The calculator is arithmetic on a file: no settings, no database.
+    if let Command::Quote { file } = &cli.command {
+        return quote::run(file);
+    }
     let config = load_config(cli.config.as_ref())?;
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -225,6 +237,8 @@ async fn main() -> anyhow::Result<()> {
             }
         },
         Command::Backup { to } => backup(&db, &to).await?,
+        // Answered above, before the database is opened.
+        Command::Quote { file } => quote::run(&file)?,
         Command::BenchSeed {
             clients,
             tickets,

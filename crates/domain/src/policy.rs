@@ -46,6 +46,55 @@ pub enum Action {
     ViewDevices,
     /// Add, change, retire and import the client's devices.
     ManageDevices,
+    /// Price provider proposals for a company profile (the proposal
+    /// calculator): it reads and stores nothing, so any IT staff of either
+    /// side may, but not requesters. Asked with [`Relation::Own`].
+    CompareProposals,
+}
+
+/// What both sides see of an engagement's agreements lives in
+/// [`may_read_agreement`]; these two change them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AgreementAction {
+    /// Draft, edit and propose an agreement: the provider's admin (the
+    /// provider prices its work).
+    Propose,
+    /// Accept or reject a proposed agreement: the client's admin (the
+    /// client decides what it buys).
+    Decide,
+}
+
+/// Whether `role` may take an agreement step. `own_provider`: the actor
+/// belongs to the engagement's provider; `own_client`: to its client.
+pub fn decide_agreement(
+    role: Role,
+    action: AgreementAction,
+    own_provider: bool,
+    own_client: bool,
+) -> Decision {
+    let party = own_provider || own_client;
+    let allowed = match action {
+        AgreementAction::Propose => own_provider && role == Role::ProviderAdmin,
+        AgreementAction::Decide => own_client && role == Role::ClientAdmin,
+    };
+    match (allowed, party) {
+        (true, _) => Decision::Allow,
+        // Requesters may not learn that agreements exist.
+        (false, true) if role != Role::Requester => Decision::Forbidden,
+        (false, _) => Decision::NotFound,
+    }
+}
+
+/// Whether `role` may read an engagement's agreements: the client's IT
+/// staff (viewers included), the provider's admin, and the engineers
+/// assigned to the client (`relation_to_client` is `Engaged` for them
+/// while the engagement is active). Requesters never.
+pub fn may_read_agreement(role: Role, relation_to_client: Relation, own_provider: bool) -> bool {
+    match role {
+        Role::Requester => false,
+        Role::ProviderAdmin if own_provider => true,
+        _ => matches!(relation_to_client, Relation::Own | Relation::Engaged),
+    }
 }
 
 /// How the target organization relates to the actor.
@@ -108,6 +157,8 @@ pub fn decide(role: Role, action: Action, relation: Relation) -> Decision {
         (Engaged, ManageServiceDesk) => role == ProviderAdmin,
         // The inventory is everyday work of both teams.
         (Engaged, ViewDevices | ManageDevices) => true,
+        // A calculation on figures the person brings: no one's data.
+        (Own | Engaged, CompareProposals) => true,
         (Engaged, ManageUsers | ManageOrgSettings | ManageEngagements | EndEngagement) => false,
     };
     if allow {
@@ -256,6 +307,22 @@ mod tests {
                 decide_inventory(role, Action::ManageDevices, relation),
                 change,
                 "{role} {relation:?} changes"
+            );
+        }
+    }
+
+    #[test]
+    fn every_staff_member_may_compare_proposals_but_not_requesters() {
+        for role in Role::ALL {
+            let want = if role == Role::Requester {
+                Decision::Forbidden
+            } else {
+                Decision::Allow
+            };
+            assert_eq!(
+                decide(role, Action::CompareProposals, Relation::Own),
+                want,
+                "{role}"
             );
         }
     }

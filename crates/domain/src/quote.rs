@@ -478,6 +478,100 @@ pub struct Comparison {
     pub baseline: BaselineCost,
 }
 
+/// The comparison as people read it: a column per proposal and one for the
+/// in-house baseline, a row per figure, each figure `low - high` (one
+/// figure when both ends agree). The command line and the page both show
+/// this, so they never word a figure differently.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Table {
+    /// The proposals' names, then "In-house".
+    pub columns: Vec<String>,
+    /// A label and one cell per column.
+    pub rows: Vec<(&'static str, Vec<String>)>,
+    /// What each proposal leaves out of scope, and who the baseline hires.
+    pub notes: Vec<String>,
+}
+
+impl Comparison {
+    /// A low-high figure in words: `USD 6,500.00 - USD 9,000.00`.
+    pub fn span_text(&self, s: Span) -> String {
+        if s.low == s.high {
+            self.currency.format(s.low)
+        } else {
+            format!(
+                "{} - {}",
+                self.currency.format(s.low),
+                self.currency.format(s.high)
+            )
+        }
+    }
+
+    /// The comparison as a [`Table`].
+    pub fn table(&self) -> Table {
+        let none = || "-".to_owned();
+        let b = &self.baseline;
+        let row =
+            |label: &'static str, each: &dyn Fn(&ProposalCost) -> String, baseline: String| {
+                let mut cells: Vec<String> = self.proposals.iter().map(each).collect();
+                cells.push(baseline);
+                (label, cells)
+            };
+        let rate = |r: Option<Span>| r.map_or_else(none, |r| self.span_text(r));
+        let mut columns: Vec<String> = self.proposals.iter().map(|p| p.name.clone()).collect();
+        columns.push("In-house".into());
+        let mut notes: Vec<String> = self
+            .proposals
+            .iter()
+            .map(|p| {
+                let out = if p.out_of_scope.is_empty() {
+                    "nothing".to_owned()
+                } else {
+                    p.out_of_scope.join(", ")
+                };
+                format!("{}: out of scope: {out}.", p.name)
+            })
+            .collect();
+        notes.push(format!("In-house: {}.", b.what));
+        Table {
+            columns,
+            rows: vec![
+                row(
+                    "A month",
+                    &|p| self.span_text(p.monthly),
+                    self.span_text(b.monthly),
+                ),
+                row(
+                    "Before project work",
+                    &|p| self.span_text(p.before_projects),
+                    self.span_text(b.monthly),
+                ),
+                row("Project work", &|p| self.span_text(p.projects), none()),
+                row(
+                    "A year",
+                    &|p| self.span_text(p.annual),
+                    self.span_text(b.annual),
+                ),
+                row(
+                    "Exclusion exposure a month",
+                    &|p| self.span_text(p.exposure),
+                    none(),
+                ),
+                row(
+                    "Out-of-scope hours no rate prices",
+                    &|p| format!("{} h", p.exposure_unpriced_hours),
+                    none(),
+                ),
+                row(
+                    "Effective hourly rate",
+                    &|p| rate(p.effective_hourly),
+                    rate(b.effective_hourly),
+                ),
+            ],
+            notes,
+        }
+    }
+}
+
 /// The month every quote is priced in; with constant counts its length
 /// changes nothing (a whole month prorates to the monthly amount).
 const TYPICAL: Date = date(2026, 1, 1);

@@ -199,6 +199,8 @@ impl Tandem {
         if tickets {
             crate::demo_desk::seed(self, &provider_staff_actors(&staff), &requesters_by_client)
                 .await?;
+            crate::demo_devices::seed(self, &provider_staff_actors(&staff), &requesters_by_client)
+                .await?;
         }
         Ok(logins)
     }

@@ -4,6 +4,7 @@
 //! together or not at all.
 
 pub mod accounts;
+pub mod agreements;
 pub mod attachments;
 pub mod audit;
 pub mod auth;
@@ -11,13 +12,16 @@ mod calendar_support;
 pub mod dashboard;
 pub mod demo;
 mod demo_desk;
+mod demo_devices;
 pub mod desk;
 mod desk_cache;
 pub mod desk_setup;
+pub mod devices;
 pub mod engagements;
 pub mod idempotency;
 pub mod notifications;
 pub mod queue;
+pub mod quote;
 mod secrets;
 pub mod tokens;
 pub mod watchers;
@@ -280,6 +284,7 @@ pub fn now_ms() -> i64 {
 /// The records use cases hand back, for the web edge to show.
 pub mod model {
     pub use tandem_store::attachments::Attachment;
+    pub use tandem_store::devices::Device;
     pub use tandem_store::engagements::{Assignment, Engagement};
     pub use tandem_store::jobs::Notification;
     pub use tandem_store::orgs::Org;

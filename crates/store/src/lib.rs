@@ -6,11 +6,13 @@
 //! both backends share (`$1` placeholders, `RETURNING`, `ON CONFLICT`); the
 //! [`on_db!`] and [`on_tx!`] macros expand a query for each backend.
 
+pub mod agreements;
 pub mod attachments;
 pub mod audit;
 pub mod bulk;
 pub mod calendars;
 pub mod dashboard;
+pub mod devices;
 mod direct;
 pub mod engagements;
 mod group_commit;

@@ -12,9 +12,10 @@ use std::path::{Path, PathBuf};
 use sqlx::AssertSqlSafe;
 use sqlx::postgres::PgPool;
 use tandem_domain::audit::{AuditRecord, ChainVerifier, GENESIS, verify_chain};
+use tandem_domain::device::{DeviceClass, DeviceCounts, DeviceSpec, DeviceStatus};
 use tandem_domain::policy::Relation;
 use tandem_domain::{
-    ApiTokenId, EngagementId, NotificationId, OrgId, Role, Scope, Side, TicketId, UserId,
+    ApiTokenId, DeviceId, EngagementId, NotificationId, OrgId, Role, Scope, Side, TicketId, UserId,
 };
 use tandem_store::calendars::{CalendarRow, PolicyRow};
 use tandem_store::jobs::Notification;
@@ -25,8 +26,9 @@ use tandem_store::tickets::{Arg, Event, ListQuery, Opening, QueueRow, Ticket, ft
 use tandem_store::tokens::ApiToken;
 use tandem_store::users::User;
 use tandem_store::{
-    Backend, Db, StoreError, attachments, audit, bulk, calendars, engagements, idempotency, jobs,
-    login_failures, orgs, sessions, split, sqlite_file_is_sound, tickets, tokens, users,
+    Backend, Db, StoreError, attachments, audit, bulk, calendars, devices, engagements,
+    idempotency, jobs, login_failures, orgs, sessions, split, sqlite_file_is_sound, tickets,
+    tokens, users,
 };
 use uuid::Uuid;
 
@@ -187,6 +189,10 @@ conformance! {
     check_attachments => attachments_sqlite, attachments_postgres;
     check_engagements_priority_matrix => engagements_priority_matrix_sqlite, engagements_priority_matrix_postgres;
     check_engagements_active_for_client => engagements_active_for_client_sqlite, engagements_active_for_client_postgres;
+    check_devices_in_scope => devices_in_scope_sqlite, devices_in_scope_postgres;
+    check_devices_names_unique_without_case => devices_names_unique_without_case_sqlite, devices_names_unique_without_case_postgres;
+    check_devices_update_versions => devices_update_versions_sqlite, devices_update_versions_postgres;
+    check_devices_count_active_on_a_day => devices_count_active_on_a_day_sqlite, devices_count_active_on_a_day_postgres;
 }
 
 fn temp_path(ext: &str) -> PathBuf {
@@ -4940,4 +4946,312 @@ async fn check_engagements_active_for_client(db: &Db) {
         .expect("the new engagement");
     assert_eq!(again.id, next);
     assert_eq!(again.started_at, T0 + 2 * MINUTE);
+}
+
+// ---------------------------------------------------------------------------
+// Devices
+// ---------------------------------------------------------------------------
+
+fn device(
+    client: &Org,
+    name: &str,
+    class: DeviceClass,
+    acquired_on: Option<&str>,
+    retired_on: Option<&str>,
+) -> devices::Device {
+    devices::Device {
+        id: DeviceId::new(),
+        client_id: client.id,
+        name: name.to_owned(),
+        class,
+        status: if retired_on.is_some() {
+            DeviceStatus::Retired
+        } else {
+            DeviceStatus::Active
+        },
+        acquired_on: acquired_on.map(str::to_owned),
+        retired_on: retired_on.map(str::to_owned),
+        version: 1,
+        created_at: T0,
+        updated_at: T0,
+        created_by: None,
+    }
+}
+
+async fn insert_devices(db: &Db, list: &[&devices::Device]) {
+    let mut tx = db.begin().await.expect("begin");
+    for d in list {
+        devices::insert(&mut tx, d).await.expect("insert device");
+    }
+    tx.commit().await.expect("commit devices");
+}
+
+async fn check_devices_in_scope(db: &Db) {
+    let w = seed(db).await;
+    let b = device(&w.client, "PC-B", DeviceClass::Workstation, None, None);
+    let a = device(
+        &w.client,
+        "pc-a",
+        DeviceClass::Server,
+        Some("2025-01-01"),
+        None,
+    );
+    let theirs = device(
+        &w.other_client,
+        "PC-A",
+        DeviceClass::Workstation,
+        None,
+        None,
+    );
+    insert_devices(db, &[&b, &a, &theirs]).await;
+
+    // Name order ignores case; each reader sees their own or engaged client only.
+    for reader in [&w.client_admin, &w.engineer, &w.requester] {
+        let got = devices::list(db, &scope(reader), w.client.id)
+            .await
+            .expect("list");
+        assert_eq!(got, vec![a.clone(), b.clone()], "{}", reader.email);
+        assert_eq!(
+            devices::get(db, &scope(reader), a.id).await.expect("get"),
+            a
+        );
+    }
+    for stranger in [&w.bench_engineer, &w.other_admin, &w.provider_admin] {
+        assert!(
+            devices::list(db, &scope(stranger), w.client.id)
+                .await
+                .expect("list")
+                .is_empty(),
+            "{}",
+            stranger.email
+        );
+        assert!(is_not_found(
+            &devices::get(db, &scope(stranger), a.id).await
+        ));
+    }
+    assert!(is_not_found(
+        &devices::get(db, &scope(&w.client_admin), theirs.id).await
+    ));
+    assert!(is_not_found(
+        &devices::get(db, &scope(&w.client_admin), DeviceId::new()).await
+    ));
+
+    // Access that ends ends for a device reached by id too.
+    assert!(end_engagement(db, w.engagement, T0 + MINUTE).await);
+    assert!(is_not_found(
+        &devices::get(db, &scope(&w.engineer), a.id).await
+    ));
+    assert!(
+        devices::list(db, &scope(&w.engineer), w.client.id)
+            .await
+            .expect("list")
+            .is_empty()
+    );
+
+    let mut tx = db.begin().await.expect("begin");
+    let inside = devices::in_client_tx(&mut tx, w.client.id)
+        .await
+        .expect("in tx");
+    drop(tx);
+    assert_eq!(inside, vec![a, b]);
+}
+
+async fn check_devices_names_unique_without_case(db: &Db) {
+    let w = seed(db).await;
+    let first = device(
+        &w.client,
+        "Reception PC",
+        DeviceClass::Workstation,
+        None,
+        None,
+    );
+    insert_devices(db, &[&first]).await;
+    let mut tx = db.begin().await.expect("begin");
+    let again = device(&w.client, "RECEPTION pc", DeviceClass::Server, None, None);
+    assert!(is_conflict(&devices::insert(&mut tx, &again).await));
+    drop(tx);
+    // Another client may use the same name.
+    let elsewhere = device(
+        &w.other_client,
+        "Reception PC",
+        DeviceClass::Workstation,
+        None,
+        None,
+    );
+    insert_devices(db, &[&elsewhere]).await;
+    // Renaming onto a name the client has is a conflict too.
+    let second = device(
+        &w.client,
+        "Back office PC",
+        DeviceClass::Workstation,
+        None,
+        None,
+    );
+    insert_devices(db, &[&second]).await;
+    let mut tx = db.begin().await.expect("begin");
+    let renamed = devices::Device {
+        name: "reception pc".into(),
+        ..second.clone()
+    };
+    assert!(is_conflict(&devices::update(&mut tx, &renamed, 1).await));
+    drop(tx);
+    // A device may change the case of its own name.
+    let mut tx = db.begin().await.expect("begin");
+    let recased = devices::Device {
+        name: "RECEPTION PC".into(),
+        ..first.clone()
+    };
+    assert!(devices::update(&mut tx, &recased, 1).await.expect("update"));
+    tx.commit().await.expect("commit");
+}
+
+async fn check_devices_update_versions(db: &Db) {
+    let w = seed(db).await;
+    let d = device(
+        &w.client,
+        "FW-1",
+        DeviceClass::NetworkDevice,
+        Some("2024-05-01"),
+        None,
+    );
+    insert_devices(db, &[&d]).await;
+    let retired = devices::Device {
+        status: DeviceStatus::Retired,
+        retired_on: Some("2026-02-01".into()),
+        updated_at: T0 + MINUTE,
+        ..d.clone()
+    };
+    let mut tx = db.begin().await.expect("begin");
+    assert!(devices::update(&mut tx, &retired, 1).await.expect("update"));
+    tx.commit().await.expect("commit");
+    let got = devices::get(db, &scope(&w.client_admin), d.id)
+        .await
+        .expect("get");
+    assert_eq!(got.version, 2);
+    assert_eq!(got.status, DeviceStatus::Retired);
+    assert_eq!(got.retired_on.as_deref(), Some("2026-02-01"));
+    assert_eq!(got.updated_at, T0 + MINUTE);
+    assert_eq!(got.created_at, T0);
+
+    // A change made on version 1 is too late now, and writes nothing.
+    let stale = devices::Device {
+        name: "FW-old".into(),
+        ..d.clone()
+    };
+    let mut tx = db.begin().await.expect("begin");
+    assert!(!devices::update(&mut tx, &stale, 1).await.expect("update"));
+    tx.commit().await.expect("commit");
+    let after = devices::get(db, &scope(&w.client_admin), d.id)
+        .await
+        .expect("get");
+    assert_eq!(after, got);
+}
+
+async fn check_devices_count_active_on_a_day(db: &Db) {
+    let w = seed(db).await;
+    let list = [
+        device(
+            &w.client,
+            "PC-1",
+            DeviceClass::Workstation,
+            Some("2026-01-10"),
+            None,
+        ),
+        device(&w.client, "PC-2", DeviceClass::Workstation, None, None),
+        device(
+            &w.client,
+            "PC-3",
+            DeviceClass::Workstation,
+            Some("2025-01-01"),
+            Some("2026-02-01"),
+        ),
+        device(
+            &w.client,
+            "SRV-1",
+            DeviceClass::Server,
+            Some("2025-06-01"),
+            Some("2026-03-01"),
+        ),
+        device(
+            &w.client,
+            "SW-1",
+            DeviceClass::NetworkDevice,
+            Some("2026-03-01"),
+            None,
+        ),
+        // Bought and given back the same day: never counted.
+        device(
+            &w.client,
+            "SW-2",
+            DeviceClass::NetworkDevice,
+            Some("2026-02-10"),
+            Some("2026-02-10"),
+        ),
+        device(
+            &w.client,
+            "Printer",
+            DeviceClass::Other,
+            Some("2026-01-01"),
+            None,
+        ),
+        // Another client's devices never count for this one.
+        device(
+            &w.other_client,
+            "PC-1",
+            DeviceClass::Workstation,
+            None,
+            None,
+        ),
+    ];
+    insert_devices(db, &list.iter().collect::<Vec<_>>()).await;
+    let specs: Vec<DeviceSpec> = list
+        .iter()
+        .filter(|d| d.client_id == w.client.id)
+        .map(|d| {
+            let date = |s: &Option<String>| s.as_deref().map(|s| s.parse().expect("date"));
+            DeviceSpec::new(
+                &d.name,
+                d.class,
+                d.status,
+                date(&d.acquired_on),
+                date(&d.retired_on),
+            )
+            .expect("valid")
+        })
+        .collect();
+    for (day, ws, srv, net, other) in [
+        ("2025-05-31", 2, 0, 0, 0),
+        ("2026-01-01", 2, 1, 0, 1),
+        ("2026-01-09", 2, 1, 0, 1),
+        ("2026-01-10", 3, 1, 0, 1),
+        ("2026-01-31", 3, 1, 0, 1),
+        ("2026-02-01", 2, 1, 0, 1),
+        ("2026-02-10", 2, 1, 0, 1),
+        ("2026-02-28", 2, 1, 0, 1),
+        ("2026-03-01", 2, 0, 1, 1),
+    ] {
+        let on: jiff::civil::Date = day.parse().expect("date");
+        let got = devices::count_active(db, w.client.id, on)
+            .await
+            .expect("count");
+        let want = DeviceCounts {
+            workstation: ws,
+            server: srv,
+            network_device: net,
+            other,
+        };
+        assert_eq!(got, want, "on {day}");
+        // The SQL says what the domain's rule says.
+        let mut by_rule = DeviceCounts::default();
+        for s in specs.iter().filter(|s| s.active_on(on)) {
+            by_rule.add(s.class(), 1);
+        }
+        assert_eq!(got, by_rule, "the rule on {day}");
+    }
+    assert_eq!(
+        devices::count_active(db, OrgId::new(), "2026-01-01".parse().expect("date"))
+            .await
+            .expect("count"),
+        DeviceCounts::default()
+    );
 }

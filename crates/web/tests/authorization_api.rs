@@ -26,6 +26,51 @@ const TABLE: &[Row] = &[
         variant: "",
         expect: "PA_own=200 PA_eng=200 PA_not=200 PE_own=200 PE_eng=200 PE_not=200 CA_own=200 CA_other=200 CT_own=200 CT_other=200 CV_own=200 CV_other=200 RQ_own=200 RQ_other=200 ANON=401",
     },
+    // Agreements: the provider's admin drafts and proposes (for every
+    // client of the provider), the client's admin decides; both sides'
+    // staff read them, the engineers only of the clients they work.
+    Row {
+        method: "GET",
+        route: "/api/v1/engagements/{engagement_id}/agreements",
+        variant: "",
+        expect: "PA_own=200 PA_eng=200 PA_not=200 PE_own=200 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "POST",
+        route: "/api/v1/engagements/{engagement_id}/agreements",
+        variant: "",
+        expect: "PA_own=201 PA_eng=201 PA_not=201 PE_own=403 PE_eng=403 PE_not=404 CA_own=403 CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "GET",
+        route: "/api/v1/agreements/{agreement_id}",
+        variant: "",
+        expect: "PA_own=200 PA_eng=200 PA_not=200 PE_own=200 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "PUT",
+        route: "/api/v1/agreements/{agreement_id}",
+        variant: "",
+        expect: "PA_own=200 PA_eng=200 PA_not=200 PE_own=403 PE_eng=403 PE_not=404 CA_own=403 CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "POST",
+        route: "/api/v1/agreements/{agreement_id}/propose",
+        variant: "",
+        expect: "PA_own=200 PA_eng=200 PA_not=200 PE_own=403 PE_eng=403 PE_not=404 CA_own=403 CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "POST",
+        route: "/api/v1/agreements/{agreement_id}/accept",
+        variant: "",
+        expect: "PA_own=403 PA_eng=403 PA_not=403 PE_own=403 PE_eng=403 PE_not=404 CA_own=200 CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "POST",
+        route: "/api/v1/agreements/{agreement_id}/reject",
+        variant: "",
+        expect: "PA_own=403 PA_eng=403 PA_not=403 PE_own=403 PE_eng=403 PE_not=404 CA_own=200 CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
     Row {
         method: "PUT",
         route: "/api/v1/me/time-zone",
@@ -288,6 +333,45 @@ const TABLE: &[Row] = &[
         variant: "",
         expect: "PA_own=204 PA_eng=204 PA_not=204 PE_own=204 PE_eng=204 PE_not=204 CA_own=204 CA_other=204 CT_own=204 CT_other=204 CV_own=204 CV_other=204 RQ_own=204 RQ_other=204 ANON=401",
     },
+    // The device inventory: both IT teams keep it, the viewer reads it,
+    // requesters may not learn of it. The provider keeps none of its own,
+    // and its "own" device rows aim at a client it is not engaged with.
+    Row {
+        method: "GET",
+        route: "/api/v1/clients/{client_id}/devices",
+        variant: "",
+        expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "POST",
+        route: "/api/v1/clients/{client_id}/devices",
+        variant: "",
+        expect: "PA_own=404 PA_eng=201 PA_not=404 PE_own=404 PE_eng=201 PE_not=404 CA_own=201 CA_other=404 CT_own=201 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "GET",
+        route: "/api/v1/clients/{client_id}/devices/counts",
+        variant: "",
+        expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "POST",
+        route: "/api/v1/clients/{client_id}/devices/import",
+        variant: "",
+        expect: "PA_own=404 PA_eng=422 PA_not=404 PE_own=404 PE_eng=422 PE_not=404 CA_own=422 CA_other=404 CT_own=422 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "GET",
+        route: "/api/v1/devices/{device_id}",
+        variant: "",
+        expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "PATCH",
+        route: "/api/v1/devices/{device_id}",
+        variant: "",
+        expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
 ];
 
 /// Ids the rows are filled with.
@@ -304,8 +388,25 @@ struct Fixture {
     attachment: HashMap<String, String>,
     /// A second ticket of the same client, to link to.
     other_ticket: HashMap<String, String>,
+    /// A device (at version 1) per target organization, added by the client's admin.
+    device: HashMap<String, String>,
     /// Each caller's own user id.
     me: HashMap<&'static str, String>,
+    /// Agreements of the target's engagement: a draft (version 1) and a
+    /// proposal (version 2), drafted by the provider's admin.
+    agreement: HashMap<String, (String, String)>,
+}
+
+/// Terms that could take effect: every priority has a consequence.
+fn agreement_terms() -> Value {
+    json!({
+        "currency": { "code": "USD", "decimals": 2 }, "starts_on": "2026-12-01", "ends_on": null,
+        "invoice_day": 1, "payment_days": 30, "tax_bps": null,
+        "pricing": { "retainer": 500000 },
+        "credits": { "p1": { "kind": "fixed", "value": 1 }, "p2": { "kind": "fixed", "value": 1 },
+                     "p3": { "kind": "fixed", "value": 1 }, "p4": { "kind": "fixed", "value": 1 } },
+        "credit_cap": null
+    })
 }
 
 async fn fixture(app: &TestApp) -> Fixture {
@@ -430,7 +531,51 @@ async fn fixture(app: &TestApp) -> Fixture {
     ticket.insert("harborlane".into(), corvid);
     let corvid = attachment["corvid"].clone();
     attachment.insert("harborlane".into(), corvid);
+    let mut device = HashMap::new();
+    for (slug, token) in [("alder", &tokens[PRIYA]), ("corvid", &ben)] {
+        let (s, d) = app
+            .api(
+                "POST",
+                &format!("/api/v1/clients/{}/devices", app.org(slug)),
+                Some(token),
+                Some(json!({ "name": "Front desk PC", "class": "workstation" })),
+            )
+            .await;
+        assert_eq!(s, 201, "adding the fixture device: {d}");
+        device.insert(slug.to_owned(), d["id"].as_str().unwrap().to_owned());
+    }
+    let corvid = device["corvid"].clone();
+    device.insert("harborlane".into(), corvid);
+    let mut agreement = HashMap::new();
+    for slug in ["alder", "corvid", "harborlane"] {
+        let eng = &engagement[slug].0;
+        let mut ids = Vec::new();
+        for _ in 0..2 {
+            let (s, a) = app
+                .api(
+                    "POST",
+                    &format!("/api/v1/engagements/{eng}/agreements"),
+                    Some(&mara),
+                    Some(agreement_terms()),
+                )
+                .await;
+            assert_eq!(s, 201, "drafting the fixture agreement: {a}");
+            ids.push(a["id"].as_str().unwrap().to_owned());
+        }
+        let (s, a) = app
+            .api_with(
+                "POST",
+                &format!("/api/v1/agreements/{}/propose", ids[1]),
+                Some(&mara),
+                None,
+                &[("if-match", "\"1\"")],
+            )
+            .await;
+        assert_eq!(s, 200, "proposing the fixture agreement: {a}");
+        agreement.insert(slug.to_owned(), (ids[0].clone(), ids[1].clone()));
+    }
     Fixture {
+        agreement,
         tokens,
         person,
         engagement,
@@ -438,6 +583,7 @@ async fn fixture(app: &TestApp) -> Fixture {
         ticket,
         attachment,
         other_ticket,
+        device,
         me,
     }
 }
@@ -468,8 +614,19 @@ fn fill(app: &TestApp, fx: &Fixture, row: &Row, case: &Case, n: usize) -> (Strin
         .replace("{client_id}", &org)
         .replace("{ticket_id}", &fx.ticket[case.target].0)
         .replace("{category}", "network")
-        .replace("{priority}", "p2");
+        .replace("{priority}", "p2")
+        .replace("{device_id}", &fx.device[case.target]);
     let path = path.replace("{attachment_id}", &fx.attachment[case.target]);
+    let (draft, proposal) = &fx.agreement[case.target];
+    // Accepting and rejecting need a proposal; everything else a draft.
+    let path = path.replace(
+        "{agreement_id}",
+        if row.route.ends_with("/accept") || row.route.ends_with("/reject") {
+            proposal
+        } else {
+            draft
+        },
+    );
     let path = if row.route.ends_with("/attachments") && row.method == "POST" {
         format!("{path}?filename=screenshot.png")
     } else {
@@ -493,6 +650,11 @@ fn fill(app: &TestApp, fx: &Fixture, row: &Row, case: &Case, n: usize) -> (Strin
             )
         }
         ("PUT", "/api/v1/me/time-zone", _) => Some(json!({ "time_zone": "Europe/Paris" })),
+        ("POST", "/api/v1/engagements/{engagement_id}/agreements", _)
+        | ("PUT", "/api/v1/agreements/{agreement_id}", _) => Some(agreement_terms()),
+        ("POST", "/api/v1/agreements/{agreement_id}/reject", _) => {
+            Some(json!({ "reason": "The retainer is too high" }))
+        }
         ("PUT", "/api/v1/orgs/{org_id}/settings", _) => {
             Some(json!({ "require_totp": true, "time_zone": "Asia/Kolkata" }))
         }
@@ -539,6 +701,15 @@ fn fill(app: &TestApp, fx: &Fixture, row: &Row, case: &Case, n: usize) -> (Strin
         ),
         ("PUT", "/api/v1/clients/{client_id}/priority-matrix", _) => {
             Some(json!({ "grid": [["p1", "p1", "p2"], ["p2", "p3", "p3"], ["p3", "p4", "p4"]] }))
+        }
+        ("POST", "/api/v1/clients/{client_id}/devices", _) => {
+            Some(json!({ "name": format!("Table PC {n}"), "class": "workstation" }))
+        }
+        ("PATCH", "/api/v1/devices/{device_id}", _) => Some(json!({ "class": "server" })),
+        // The table sends JSON, and a JSON string is no CSV header: the
+        // import's 422 says the caller got as far as the file.
+        ("POST", "/api/v1/clients/{client_id}/devices/import", _) => {
+            Some(json!("name,class,status\nTable PC,workstation,active\n"))
         }
         _ => None,
     };
@@ -592,7 +763,9 @@ async fn every_api_route_answers_every_role_and_relation_as_the_table_says() {
                         ticket: shared_fx.ticket.clone(),
                         attachment: shared_fx.attachment.clone(),
                         other_ticket: shared_fx.other_ticket.clone(),
+                        device: shared_fx.device.clone(),
                         me: shared_fx.me.clone(),
+                        agreement: shared_fx.agreement.clone(),
                     },
                 )
             };
@@ -602,6 +775,12 @@ async fn every_api_route_answers_every_role_and_relation_as_the_table_says() {
             let headers: Vec<(&str, &str)> = if row.route.starts_with("/api/v1/tickets/{ticket_id}")
             {
                 vec![("if-match", version.as_str())]
+            } else if row.route.starts_with("/api/v1/devices/{device_id}") {
+                vec![("if-match", "1")]
+            } else if row.route.ends_with("/accept") || row.route.ends_with("/reject") {
+                vec![("if-match", "2")]
+            } else if row.route.starts_with("/api/v1/agreements/") {
+                vec![("if-match", "1")]
             } else {
                 vec![]
             };

@@ -2,12 +2,16 @@
 //! as the owner of the bearer token, with exactly that person's rights.
 
 mod accounts;
+mod agreements;
 pub(crate) mod attachments;
 mod audit;
 mod desk;
+mod devices;
 mod engagements;
+mod quote;
 mod tickets;
 mod tokens;
+pub(crate) mod versions;
 
 use crate::AppState;
 use axum::Router;
@@ -50,12 +54,15 @@ impl Modify for BearerAuth {
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(accounts::router())
+        .merge(agreements::router())
         .merge(engagements::router())
         .merge(audit::router())
         .merge(tokens::router())
         .merge(tickets::router())
         .merge(desk::router())
+        .merge(quote::router())
         .merge(attachments::router())
+        .merge(devices::router())
 }
 
 /// The spec as JSON and the vendored Swagger UI that browses it.

@@ -1,5 +1,6 @@
 //! Tickets: open, read, list, change (with If-Match), hand off, comment.
 
+use super::versions::{self, IfMatch};
 use crate::AppState;
 use crate::auth::{ApiActor, ApiJson};
 use crate::error::{ApiError, Problem, ProblemBody};
@@ -291,39 +292,9 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(post_ticket_link))
 }
 
-fn etag(version: i64) -> HeaderValue {
-    HeaderValue::from_str(&format!("\"{version}\""))
-        .unwrap_or_else(|_| HeaderValue::from_static("\"0\""))
-}
-
-fn if_match(headers: &HeaderMap) -> Result<i64, ApiError> {
-    let raw = headers
-        .get(header::IF_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .ok_or_else(|| {
-            ApiError(Problem::new(
-                StatusCode::PRECONDITION_REQUIRED,
-                "Version required",
-                "send the ticket's ETag in If-Match",
-            ))
-        })?;
-    raw.trim()
-        .trim_start_matches("W/")
-        .trim_matches('"')
-        .parse()
-        .map_err(|_| {
-            ApiError(Problem::bad_input(
-                Some("If-Match".into()),
-                "not a version we issued",
-            ))
-        })
-}
-
-fn with_etag(dto: TicketDto, status: StatusCode) -> Response {
-    let tag = etag(dto.version);
-    let mut res = (status, Json(dto)).into_response();
-    res.headers_mut().insert(header::ETAG, tag);
-    res
+/// The ETag of a version (tickets, devices: anything changed with If-Match).
+pub(super) fn with_etag(dto: TicketDto, status: StatusCode) -> Response {
+    versions::with_etag(dto.version, (status, Json(dto)))
 }
 
 /// Tickets in a queue view, with filters; only what the caller may see.
@@ -438,7 +409,7 @@ async fn get_ticket(
     Path(id): Path<TicketId>,
 ) -> Result<Response, ApiError> {
     let (view, timeline, rel) = s.tandem.ticket_with_relations(&a, id).await?;
-    let tag = etag(view.ticket.version);
+    let tag = versions::etag(view.ticket.version);
     let body = TicketWithTimeline {
         ticket: view.into(),
         timeline: timeline.into_iter().map(Into::into).collect(),
@@ -471,10 +442,9 @@ async fn patch_ticket(
     Extension(meta): Extension<RequestMeta>,
     ApiActor(a): ApiActor,
     Path(id): Path<TicketId>,
-    headers: HeaderMap,
+    IfMatch(version): IfMatch,
     ApiJson(b): ApiJson<TicketPatchBody>,
 ) -> Result<Response, ApiError> {
-    let version = if_match(&headers)?;
     let priority_override = match (b.priority, b.priority_reason) {
         (Some(p), Some(r)) => Some((p, r)),
         (Some(p), None) => Some((p, String::new())),
@@ -505,10 +475,9 @@ async fn post_ticket_handoff(
     Extension(meta): Extension<RequestMeta>,
     ApiActor(a): ApiActor,
     Path(id): Path<TicketId>,
-    headers: HeaderMap,
+    IfMatch(version): IfMatch,
     ApiJson(b): ApiJson<HandOffBody>,
 ) -> Result<Response, ApiError> {
-    let version = if_match(&headers)?;
     let view = s.tandem.hand_off(&a, id, version, &b.reason, &meta).await?;
     Ok(with_etag(view.into(), StatusCode::OK))
 }

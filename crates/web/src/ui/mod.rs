@@ -5,6 +5,7 @@ mod admin;
 pub mod chart;
 mod dashboard;
 mod desk;
+mod devices;
 pub mod local;
 mod session;
 mod tickets;
@@ -150,6 +151,20 @@ pub fn router() -> Router<AppState> {
         .route("/desk/categories", post(desk::post_desk_category))
         .route("/desk/calendar", post(desk::post_desk_calendar))
         .route("/desk/sla", post(desk::post_desk_sla))
+        .route(
+            "/devices",
+            get(devices::get_devices).post(devices::post_devices),
+        )
+        .route(
+            "/devices/import",
+            // The import's limit is enforced while the form is read.
+            post(devices::post_devices_import).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route("/devices/{device_id}", post(devices::post_device))
+        .route(
+            "/devices/{device_id}/retire",
+            post(devices::post_device_retire),
+        )
         .route("/static/tandem.css", get(stylesheet))
         .route("/static/tandem.js", get(script))
 }

@@ -107,6 +107,33 @@ pub fn event_kind(kind: &str, visibility: &str) -> Cow<'static, str> {
     })
 }
 
+/// A class of device in the inventory.
+pub fn device_class(code: &str) -> Cow<'static, str> {
+    match code.parse::<tandem_domain::device::DeviceClass>() {
+        Ok(c) => Cow::Borrowed(c.label()),
+        Err(_) => readable(code),
+    }
+}
+
+/// A class of device as a heading over a count: "Network devices".
+pub fn device_class_plural(code: &str) -> Cow<'static, str> {
+    Cow::Borrowed(match code {
+        "workstation" => "Workstations",
+        "server" => "Servers",
+        "network_device" => "Network devices",
+        "other" => "Other devices",
+        other => return readable(other),
+    })
+}
+
+/// Whether a device is still in use.
+pub fn device_status(code: &str) -> Cow<'static, str> {
+    match code.parse::<tandem_domain::device::DeviceStatus>() {
+        Ok(s) => Cow::Borrowed(s.label()),
+        Err(_) => readable(code),
+    }
+}
+
 /// An SLA clock by its code.
 pub fn clock(code: &str) -> Cow<'static, str> {
     Cow::Borrowed(match code {

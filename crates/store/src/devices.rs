@@ -1,0 +1,126 @@
+//! A client's device inventory, and the count per class on a day that
+//! per-device billing reads.
+
+use crate::{Db, Result, StoreError, Tx, exec_tx, on_db, on_tx, scope_filter};
+use jiff::civil::Date;
+use tandem_domain::device::{DeviceClass, DeviceCounts, DeviceStatus, name_key};
+use tandem_domain::{DeviceId, OrgId, Scope};
+
+/// A device as stored.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct Device {
+    /// Its id.
+    #[sqlx(try_from = "String")]
+    pub id: DeviceId,
+    /// The client it belongs to.
+    #[sqlx(try_from = "String")]
+    pub client_id: OrgId,
+    /// Its name, unique per client without case.
+    pub name: String,
+    /// What kind of device.
+    #[sqlx(try_from = "String")]
+    pub class: DeviceClass,
+    /// Active or retired.
+    #[sqlx(try_from = "String")]
+    pub status: DeviceStatus,
+    /// When it came into use (`YYYY-MM-DD`), if known.
+    pub acquired_on: Option<String>,
+    /// When it left service (`YYYY-MM-DD`), for retired devices.
+    pub retired_on: Option<String>,
+    /// Bumped by every change; a change names the version it was made on.
+    pub version: i64,
+    /// Creation instant (epoch ms).
+    pub created_at: i64,
+    /// Last change (epoch ms).
+    pub updated_at: i64,
+    /// Who added it (absent for devices added by the system).
+    pub created_by: Option<String>,
+}
+
+const COLS: &str = "id, client_id, name, class, status, acquired_on, retired_on, version, created_at, updated_at, created_by";
+
+/// Add a device; a name already used by the client (in any case) is a
+/// [`StoreError::Conflict`].
+pub async fn insert(tx: &mut Tx, d: &Device) -> Result<()> {
+    exec_tx!(tx, c => sqlx::query(
+        "INSERT INTO devices (id, client_id, name, name_key, class, status, acquired_on, retired_on, version, created_at, updated_at, created_by) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)")
+        .bind(d.id.to_string()).bind(d.client_id.to_string()).bind(&d.name).bind(name_key(&d.name))
+        .bind(d.class.as_str()).bind(d.status.as_str()).bind(&d.acquired_on).bind(&d.retired_on)
+        .bind(d.version).bind(d.created_at).bind(d.updated_at).bind(&d.created_by)
+        .execute(c).await)
+    .map_err(StoreError::from_write)?;
+    Ok(())
+}
+
+/// Write a device's fields (name, class, status, dates, `updated_at`) if it
+/// is still at `expected_version`, and move it to the next version. False
+/// when someone changed it in between (nothing is written); a name another
+/// device of the client has is a [`StoreError::Conflict`].
+pub async fn update(tx: &mut Tx, d: &Device, expected_version: i64) -> Result<bool> {
+    let n = exec_tx!(tx, c => sqlx::query(
+        "UPDATE devices SET name = $1, name_key = $2, class = $3, status = $4, acquired_on = $5, retired_on = $6, \
+         updated_at = $7, version = version + 1 WHERE id = $8 AND version = $9")
+        .bind(&d.name).bind(name_key(&d.name)).bind(d.class.as_str()).bind(d.status.as_str())
+        .bind(&d.acquired_on).bind(&d.retired_on).bind(d.updated_at).bind(d.id.to_string()).bind(expected_version)
+        .execute(c).await)
+    .map_err(StoreError::from_write)?;
+    Ok(n == 1)
+}
+
+/// A client's devices in name order, if the client is within scope.
+pub async fn list(db: &Db, scope: &Scope, client: OrgId) -> Result<Vec<Device>> {
+    let sql = format!(
+        "SELECT {COLS} FROM devices WHERE client_id = $1 AND {} ORDER BY name_key",
+        scope_filter!("devices.client_id", "$2", "$3")
+    );
+    Ok(
+        on_db!(db, c => sqlx::query_as::<_, Device>(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(client.to_string()).bind(scope.user_id.to_string()).bind(scope.org_id.to_string())
+        .fetch_all(c).await)?,
+    )
+}
+
+/// One device, if its client is within scope ([`StoreError::NotFound`]
+/// otherwise, the same as a missing one).
+pub async fn get(db: &Db, scope: &Scope, id: DeviceId) -> Result<Device> {
+    let sql = format!(
+        "SELECT {COLS} FROM devices WHERE id = $1 AND {}",
+        scope_filter!("devices.client_id", "$2", "$3")
+    );
+    on_db!(db, c => sqlx::query_as::<_, Device>(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(id.to_string()).bind(scope.user_id.to_string()).bind(scope.org_id.to_string())
+        .fetch_optional(c).await)?
+    .ok_or(StoreError::NotFound)
+}
+
+/// A client's devices inside a transaction, for an import to compare
+/// against (the caller has checked scope).
+pub async fn in_client_tx(tx: &mut Tx, client: OrgId) -> Result<Vec<Device>> {
+    let sql = format!("SELECT {COLS} FROM devices WHERE client_id = $1 ORDER BY name_key");
+    Ok(
+        on_tx!(tx, c => sqlx::query_as::<_, Device>(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(client.to_string()).fetch_all(c).await)?,
+    )
+}
+
+/// How many of a client's devices of each class are active on `on`:
+/// acquired on or before it (or on an unknown date) and not retired on or
+/// before it. The billing run calls this with no person behind it, so it
+/// takes no scope: a caller acting for a person checks that person's
+/// access to the client first.
+pub async fn count_active(db: &Db, client: OrgId, on: Date) -> Result<DeviceCounts> {
+    let rows: Vec<(String, i64)> = on_db!(db, c => sqlx::query_as(
+        "SELECT class, COUNT(*) FROM devices WHERE client_id = $1 \
+         AND (acquired_on IS NULL OR acquired_on <= $2) AND (retired_on IS NULL OR retired_on > $2) \
+         GROUP BY class")
+        .bind(client.to_string()).bind(on.to_string()).fetch_all(c).await)?;
+    let mut counts = DeviceCounts::default();
+    for (class, n) in rows {
+        // The table's CHECK admits known classes only.
+        if let Ok(class) = class.parse::<DeviceClass>() {
+            counts.add(class, n);
+        }
+    }
+    Ok(counts)
+}
