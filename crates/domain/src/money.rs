@@ -112,6 +112,66 @@ impl Currency {
     }
 }
 
+impl Currency {
+    /// An amount as a person types it ("1,250.50", "85", "0.5") in minor
+    /// units; empty is `None`. More decimals than the currency has, or
+    /// anything that is not a non-negative number, is refused.
+    pub fn parse_amount(
+        &self,
+        field: &'static str,
+        raw: &str,
+    ) -> Result<Option<Minor>, ValidationError> {
+        let text: String = raw.trim().chars().filter(|c| *c != ',').collect();
+        if text.is_empty() {
+            return Ok(None);
+        }
+        let bad = || {
+            ValidationError::new(
+                field,
+                format!("{raw:?} is not an amount in {} (e.g. 85.00)", self.code),
+            )
+        };
+        let (units, fraction) = text.split_once('.').unwrap_or((&text, ""));
+        if units.is_empty() && fraction.is_empty()
+            || !units.chars().all(|c| c.is_ascii_digit())
+            || !fraction.chars().all(|c| c.is_ascii_digit())
+            || fraction.len() > usize::from(self.decimals)
+            || units.len() > 13
+        {
+            return Err(bad());
+        }
+        let units: i64 = if units.is_empty() {
+            0
+        } else {
+            units.parse().map_err(|_| bad())?
+        };
+        let scale = 10i64.pow(u32::from(self.decimals));
+        let padded = format!("{fraction:0<width$}", width = usize::from(self.decimals));
+        let fraction: i64 = if padded.is_empty() {
+            0
+        } else {
+            padded.parse().map_err(|_| bad())?
+        };
+        Ok(Some(units * scale + fraction))
+    }
+
+    /// An amount as a form shows it back ("85.00"), without the code.
+    pub fn plain(&self, amount: Minor) -> String {
+        let scale = 10i64.pow(u32::from(self.decimals));
+        if self.decimals == 0 {
+            amount.to_string()
+        } else {
+            format!(
+                "{}{}.{:0width$}",
+                if amount < 0 { "-" } else { "" },
+                amount.unsigned_abs() / scale.unsigned_abs(),
+                amount.unsigned_abs() % scale.unsigned_abs(),
+                width = usize::from(self.decimals)
+            )
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -137,6 +197,28 @@ mod tests {
         assert_eq!(jpy.format(1_500_000), "JPY 1,500,000");
         assert!(Currency::parse("US").is_err());
         assert!(Currency::parse("U$D").is_err());
+    }
+
+    #[test]
+    fn amounts_are_read_as_people_type_them() {
+        let usd = Currency::parse("USD").unwrap();
+        assert_eq!(usd.parse_amount("f", "85").unwrap(), Some(8_500));
+        assert_eq!(usd.parse_amount("f", "1,250.5").unwrap(), Some(125_050));
+        assert_eq!(usd.parse_amount("f", " 0.05 ").unwrap(), Some(5));
+        assert_eq!(usd.parse_amount("f", ".5").unwrap(), Some(50));
+        assert_eq!(usd.parse_amount("f", "").unwrap(), None);
+        for bad in ["1.234", "-5", "12a", "1e3", ".", "1.2.3"] {
+            assert_eq!(
+                usd.parse_amount("rate", bad).unwrap_err().field,
+                "rate",
+                "{bad}"
+            );
+        }
+        assert_eq!(usd.plain(125_050), "1250.50");
+        let jpy = Currency::parse("JPY").unwrap();
+        assert_eq!(jpy.parse_amount("f", "1500").unwrap(), Some(1_500));
+        assert!(jpy.parse_amount("f", "1.5").is_err());
+        assert_eq!(jpy.plain(1_500), "1500");
     }
 
     #[test]

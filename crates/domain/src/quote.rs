@@ -1011,6 +1011,34 @@ pub fn parse_major(
         .ok_or_else(refuse)
 }
 
+/// Hours as typed into a form (`7.5`); empty is none.
+pub fn parse_hours(field: &'static str, raw: &str) -> Result<Decimal, ValidationError> {
+    match raw.trim() {
+        "" => Ok(Decimal::ZERO),
+        t => Decimal::from_str(t)
+            .map_err(|_| ValidationError::new(field, format!("{t:?} is not a number of hours"))),
+    }
+}
+
+/// An after-hours multiplier as typed (`1.5`), in basis points; empty is
+/// x1.
+pub fn parse_multiplier(field: &'static str, raw: &str) -> Result<u32, ValidationError> {
+    match raw.trim() {
+        "" => Ok(10_000),
+        t => Decimal::from_str(t)
+            .ok()
+            .and_then(|m| (m * Decimal::from(10_000)).to_u32())
+            .ok_or_else(|| ValidationError::new(field, "write the multiplier as e.g. 1.5")),
+    }
+}
+
+/// A multiplier in basis points as a form shows it: `1.5`.
+pub fn format_multiplier(bps: u32) -> String {
+    (Decimal::from(bps) / Decimal::from(10_000))
+        .normalize()
+        .to_string()
+}
+
 /// Minor units as a form shows them back: `65.00`, no grouping, no code.
 pub fn format_major(amount: Minor, currency: &Currency) -> String {
     let scale = Decimal::from(10i64.pow(u32::from(currency.decimals)));

@@ -356,3 +356,137 @@ async fn terms_no_agreement_can_mean_are_refused_with_their_field() {
     let (_, list) = app.api("GET", &url, Some(&mara), None).await;
     assert_eq!(list, json!([]), "nothing was stored");
 }
+
+#[tokio::test]
+async fn both_admins_work_an_agreement_on_its_page() {
+    let app = TestApp::demo().await;
+    let mara_token = app.token(MARA).await;
+    let eng = alder_engagement(&app, &mara_token).await;
+    let page = format!("/agreements?engagement={eng}");
+
+    let mut mara = app.browser(MARA).await;
+    let res = mara
+        .submit(
+            &format!("/agreements/{eng}/draft"),
+            &[
+                ("currency", "USD"),
+                ("starts_on", "2026-12-01"),
+                ("per_user_rate", "85"),
+                ("users", "100"),
+                ("excluded_rate", "190.00"),
+                ("after_hours", "1.5"),
+                ("credit_p1", "5%"),
+                ("credit_p2", "250"),
+                ("credit_p3", "50"),
+                ("credit_cap", "15%"),
+                ("inclusions", "Patching of all workstations"),
+            ],
+        )
+        .await;
+    assert_eq!(location(&res), page);
+    let html = text(mara.get(&page).await).await;
+    // No consequence for P4 yet: the page says what stops it.
+    assert!(html.contains("Not ready to propose"), "{html}");
+    assert!(
+        html.contains("P4 has no consequence for a missed target"),
+        "{html}"
+    );
+    assert!(
+        html.contains("USD 85.00 a month per user (100 users as agreed)"),
+        "{html}"
+    );
+    assert!(
+        html.contains("credit 5% of the month&#39;s base")
+            || html.contains("credit 5% of the month's base"),
+        "{html}"
+    );
+    // A bad amount is refused with the form kept.
+    let (_, list) = app
+        .api(
+            "GET",
+            &format!("/api/v1/engagements/{eng}/agreements"),
+            Some(&mara_token),
+            None,
+        )
+        .await;
+    let id = list[0]["id"].as_str().unwrap().to_owned();
+    let res = mara
+        .submit(
+            &format!("/agreements/{eng}/draft"),
+            &[
+                ("agreement_id", &id),
+                ("version", "1"),
+                ("starts_on", "2026-12-01"),
+                ("per_user_rate", "85.001"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status().as_u16(), 422);
+    let body = text(res).await;
+    assert!(body.contains("is not an amount in USD"), "{body}");
+    assert!(
+        body.contains(r#"value="85.001""#),
+        "the form lost what was typed: {body}"
+    );
+
+    // The revision adds P4; then it goes out.
+    let res = mara
+        .submit(
+            &format!("/agreements/{eng}/draft"),
+            &[
+                ("agreement_id", &id),
+                ("version", "1"),
+                ("starts_on", "2026-12-01"),
+                ("per_user_rate", "85"),
+                ("users", "100"),
+                ("credit_p1", "5%"),
+                ("credit_p2", "250"),
+                ("credit_p3", "50"),
+                ("credit_p4", "0"),
+            ],
+        )
+        .await;
+    assert_eq!(location(&res), page);
+    let res = mara
+        .submit(
+            &format!("/agreements/{eng}/{id}/propose"),
+            &[("version", "2")],
+        )
+        .await;
+    assert_eq!(location(&res), page);
+
+    // The client's admin sees the proposal, never the provider's drafts,
+    // and accepts it.
+    let mut priya = app.browser(PRIYA).await;
+    let html = text(priya.get(&page).await).await;
+    assert!(html.contains("Proposed, awaiting the client"), "{html}");
+    assert!(html.contains(r#"id="accept-agreement""#), "{html}");
+    assert!(!html.contains("Save draft"), "{html}");
+    let res = priya
+        .submit(
+            &format!("/agreements/{eng}/{id}/accept"),
+            &[("version", "3")],
+        )
+        .await;
+    assert_eq!(location(&res), page);
+    let html = text(priya.get(&page).await).await;
+    assert!(html.contains(r#"id="active-agreement""#), "{html}");
+    assert!(html.contains("Active since"), "{html}");
+    // Accepting it twice is refused, and says why.
+    let res = priya
+        .submit(
+            &format!("/agreements/{eng}/{id}/accept"),
+            &[("version", "4")],
+        )
+        .await;
+    assert_eq!(res.status().as_u16(), 409);
+    assert!(
+        text(res)
+            .await
+            .contains("the agreement is active, not proposed")
+    );
+    // The viewer reads it too, with no buttons.
+    let html = text(app.browser(HELEN).await.get(&page).await).await;
+    assert!(html.contains("USD 85.00 a month per user"), "{html}");
+    assert!(!html.contains("accept-agreement") && !html.contains("Save draft"));
+}

@@ -333,6 +333,14 @@ const TABLE: &[Row] = &[
         variant: "",
         expect: "PA_own=204 PA_eng=204 PA_not=204 PE_own=204 PE_eng=204 PE_not=204 CA_own=204 CA_other=204 CT_own=204 CT_other=204 CV_own=204 CV_other=204 RQ_own=204 RQ_other=204 ANON=401",
     },
+    // The proposal calculator: arithmetic on the caller's own figures, for
+    // IT staff of either side; requesters may not.
+    Row {
+        method: "POST",
+        route: "/api/v1/quote",
+        variant: "",
+        expect: "PA_own=200 PA_eng=200 PA_not=200 PE_own=200 PE_eng=200 PE_not=200 CA_own=200 CA_other=200 CT_own=200 CT_other=200 CV_own=200 CV_other=200 RQ_own=403 RQ_other=403 ANON=401",
+    },
     // The device inventory: both IT teams keep it, the viewer reads it,
     // requesters may not learn of it. The provider keeps none of its own,
     // and its "own" device rows aim at a client it is not engaged with.
@@ -699,6 +707,9 @@ fn fill(app: &TestApp, fx: &Fixture, row: &Row, case: &Case, n: usize) -> (Strin
         ("PUT", "/api/v1/clients/{client_id}/sla/{priority}", _) => Some(
             json!({ "response_minutes": 30, "resolution_minutes": 300, "around_the_clock": false, "pause_statuses": ["waiting_on_customer"], "warn_percent": 80 }),
         ),
+        ("POST", "/api/v1/quote", _) => {
+            Some(serde_json::from_str(include_str!("../../../docs/quote-example.json")).unwrap())
+        }
         ("PUT", "/api/v1/clients/{client_id}/priority-matrix", _) => {
             Some(json!({ "grid": [["p1", "p1", "p2"], ["p2", "p3", "p3"], ["p3", "p4", "p4"]] }))
         }

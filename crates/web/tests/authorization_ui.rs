@@ -178,6 +178,38 @@ const TABLE: &[Row] = &[
         variant: "",
         expect: "PA_own=303>/people?org= PA_eng=403 PA_not=404 PE_own=403 PE_eng=403 PE_not=404 CA_own=303>/people?org= CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=403 RQ_other=404 ANON=303>/login",
     },
+    // Agreements: the provider's admin drafts and proposes for every client
+    // of the provider, the client's admin decides; requesters learn nothing.
+    Row {
+        method: "GET",
+        route: "/agreements",
+        variant: "engagement",
+        expect: "PA_own=200 PA_eng=200 PA_not=200 PE_own=200 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "POST",
+        route: "/agreements/{engagement_id}/draft",
+        variant: "",
+        expect: "PA_own=303>/agreements?engagement= PA_eng=303>/agreements?engagement= PA_not=303>/agreements?engagement= PE_own=403 PE_eng=403 PE_not=404 CA_own=403 CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "POST",
+        route: "/agreements/{engagement_id}/{agreement_id}/{step}",
+        variant: "propose",
+        expect: "PA_own=303>/agreements?engagement= PA_eng=303>/agreements?engagement= PA_not=303>/agreements?engagement= PE_own=403 PE_eng=403 PE_not=404 CA_own=403 CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "POST",
+        route: "/agreements/{engagement_id}/{agreement_id}/{step}",
+        variant: "accept",
+        expect: "PA_own=403 PA_eng=403 PA_not=403 PE_own=403 PE_eng=403 PE_not=404 CA_own=303>/agreements?engagement= CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "POST",
+        route: "/agreements/{engagement_id}/{agreement_id}/{step}",
+        variant: "reject",
+        expect: "PA_own=403 PA_eng=403 PA_not=403 PE_own=403 PE_eng=403 PE_not=404 CA_own=303>/agreements?engagement= CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
+    },
     Row {
         method: "GET",
         route: "/engagements",
@@ -367,6 +399,52 @@ const TABLE: &[Row] = &[
         variant: "",
         expect: "PA_own=404 PA_eng=303>/desk?client= PA_not=404 PE_own=404 PE_eng=403 PE_not=404 CA_own=303>/desk?client= CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=403 RQ_other=404 ANON=303>/login",
     },
+    // The proposal calculator: IT staff of either side, not requesters; a
+    // post answers with the comparison, nothing is stored.
+    Row {
+        method: "GET",
+        route: "/quote",
+        variant: "",
+        expect: "PA_own=200 PA_eng=200 PA_not=200 PE_own=200 PE_eng=200 PE_not=200 CA_own=200 CA_other=200 CT_own=200 CT_other=200 CV_own=200 CV_other=200 RQ_own=403 RQ_other=403 ANON=303>/login",
+    },
+    Row {
+        method: "POST",
+        route: "/quote",
+        variant: "",
+        expect: "PA_own=200 PA_eng=200 PA_not=200 PE_own=200 PE_eng=200 PE_not=200 CA_own=200 CA_other=200 CT_own=200 CT_other=200 CV_own=200 CV_other=200 RQ_own=403 RQ_other=403 ANON=303>/login",
+    },
+    // The device inventory: both IT teams keep it, the viewer reads it,
+    // requesters may not learn of it; the provider keeps none of its own.
+    Row {
+        method: "GET",
+        route: "/devices",
+        variant: "client",
+        expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "POST",
+        route: "/devices",
+        variant: "",
+        expect: "PA_own=404 PA_eng=303>/devices?client= PA_not=404 PE_own=404 PE_eng=303>/devices?client= PE_not=404 CA_own=303>/devices?client= CA_other=404 CT_own=303>/devices?client= CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "POST",
+        route: "/devices/import",
+        variant: "",
+        expect: "PA_own=404 PA_eng=303>/devices?client= PA_not=404 PE_own=404 PE_eng=303>/devices?client= PE_not=404 CA_own=303>/devices?client= CA_other=404 CT_own=303>/devices?client= CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "POST",
+        route: "/devices/{device_id}",
+        variant: "",
+        expect: "PA_own=404 PA_eng=303>/devices?client= PA_not=404 PE_own=404 PE_eng=303>/devices?client= PE_not=404 CA_own=303>/devices?client= CA_other=404 CT_own=303>/devices?client= CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "POST",
+        route: "/devices/{device_id}/retire",
+        variant: "",
+        expect: "PA_own=404 PA_eng=303>/devices?client= PA_not=404 PE_own=404 PE_eng=303>/devices?client= PE_not=404 CA_own=303>/devices?client= CA_other=404 CT_own=303>/devices?client= CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
+    },
     Row {
         method: "GET",
         route: "/static/tandem.css",
@@ -413,6 +491,11 @@ struct Fixture {
     ticket: HashMap<String, (String, i64)>,
     /// A file the client's admin attached to that ticket.
     attachment: HashMap<String, String>,
+    /// A device (at version 1) per target organization, added by the client's admin.
+    device: HashMap<String, String>,
+    /// Agreements of the target's engagement: a draft (version 1) and a
+    /// proposal (version 2), drafted by the provider's admin.
+    agreement: HashMap<String, (String, String)>,
 }
 
 async fn fixture(app: &TestApp) -> Fixture {
@@ -503,12 +586,64 @@ async fn fixture(app: &TestApp) -> Fixture {
     ticket.insert("harborlane".into(), corvid);
     let corvid = attachment["corvid"].clone();
     attachment.insert("harborlane".into(), corvid);
+    let mut device = HashMap::new();
+    for (slug, token) in [("alder", &priya), ("corvid", &ben)] {
+        let (s, d) = app
+            .api(
+                "POST",
+                &format!("/api/v1/clients/{}/devices", app.org(slug)),
+                Some(token),
+                Some(serde_json::json!({ "name": "Front desk PC", "class": "workstation" })),
+            )
+            .await;
+        assert_eq!(s, 201, "adding the fixture device: {d}");
+        device.insert(slug.to_owned(), d["id"].as_str().unwrap().to_owned());
+    }
+    let corvid = device["corvid"].clone();
+    device.insert("harborlane".into(), corvid);
+    let mut agreement = HashMap::new();
+    for slug in ["alder", "corvid", "harborlane"] {
+        let eng = &engagement[slug].0;
+        let terms = serde_json::json!({
+            "currency": { "code": "USD", "decimals": 2 }, "starts_on": "2026-12-01", "ends_on": null,
+            "invoice_day": 1, "payment_days": 30, "tax_bps": null, "pricing": { "retainer": 500000 },
+            "credits": { "p1": { "kind": "fixed", "value": 1 }, "p2": { "kind": "fixed", "value": 1 },
+                         "p3": { "kind": "fixed", "value": 1 }, "p4": { "kind": "fixed", "value": 1 } },
+            "credit_cap": null
+        });
+        let mut ids = Vec::new();
+        for _ in 0..2 {
+            let (s, a) = app
+                .api(
+                    "POST",
+                    &format!("/api/v1/engagements/{eng}/agreements"),
+                    Some(&mara),
+                    Some(terms.clone()),
+                )
+                .await;
+            assert_eq!(s, 201, "drafting the fixture agreement: {a}");
+            ids.push(a["id"].as_str().unwrap().to_owned());
+        }
+        let (s, a) = app
+            .api_with(
+                "POST",
+                &format!("/api/v1/agreements/{}/propose", ids[1]),
+                Some(&mara),
+                None,
+                &[("if-match", "1")],
+            )
+            .await;
+        assert_eq!(s, 200, "proposing the fixture agreement: {a}");
+        agreement.insert(slug.to_owned(), (ids[0].clone(), ids[1].clone()));
+    }
     Fixture {
+        agreement,
         person,
         engagement,
         foreign_token_id: t.id.to_string(),
         ticket,
         attachment,
+        device,
     }
 }
 
@@ -561,11 +696,24 @@ async fn fill(app: &TestApp, fx: &Fixture, row: &Row, case: &Case, n: usize) -> 
         .replace("{engagement_id}", &eng)
         .replace("{token_id}", &token_id)
         .replace("{ticket_id}", &ticket_id)
-        .replace("{attachment_id}", &attachment_id);
+        .replace("{attachment_id}", &attachment_id)
+        .replace("{device_id}", &fx.device[case.target]);
+    if row.route.contains("{agreement_id}") {
+        let (draft, proposal) = &fx.agreement[case.target];
+        let id = if row.variant == "propose" {
+            draft
+        } else {
+            proposal
+        };
+        path = path
+            .replace("{agreement_id}", id)
+            .replace("{step}", row.variant);
+    }
     match row.variant {
         "org" => path.push_str(&format!("?org={org}")),
         "missing_org" => path.push_str(&format!("?org={missing}")),
         "client" => path.push_str(&format!("?client={org}")),
+        "engagement" => path.push_str(&format!("?engagement={eng}")),
         _ => {}
     }
     if (row.route, row.variant) == ("/engagements/restart", "ended") {
@@ -593,6 +741,20 @@ async fn fill(app: &TestApp, fx: &Fixture, row: &Row, case: &Case, n: usize) -> 
             ("new_password", "a brand new long password"),
         ]),
         ("POST", "/account/totp", _) => f(&[("step", "start")]),
+        ("POST", "/agreements/{engagement_id}/draft", _) => f(&[
+            ("starts_on", "2026-12-01"),
+            ("retainer", "5000"),
+            ("credit_p1", "100"),
+            ("credit_p2", "50"),
+            ("credit_p3", "5%"),
+            ("credit_p4", "0"),
+        ]),
+        ("POST", "/agreements/{engagement_id}/{agreement_id}/{step}", "propose") => {
+            f(&[("version", "1")])
+        }
+        ("POST", "/agreements/{engagement_id}/{agreement_id}/{step}", _) => {
+            f(&[("version", "2"), ("reason", "The retainer is too high")])
+        }
         ("POST", "/account/time-zone", _) => f(&[("time_zone", "Europe/Paris")]),
         ("POST", "/account/tokens", _) => f(&[("name", "from the table")]),
         ("POST", "/people", v) => {
@@ -670,6 +832,16 @@ async fn fill(app: &TestApp, fx: &Fixture, row: &Row, case: &Case, n: usize) -> 
             ("windows", "mon 08:00-18:00\ntue 08:00-18:00"),
             ("holidays", "2026-12-25 01-01"),
         ]),
+        ("POST", "/quote", _) => f(&[
+            ("users", "100"),
+            ("c0_key", "help-desk"),
+            ("c0_name", "Help desk"),
+            ("c0_hours", "10"),
+            ("s1_0", "on"),
+            ("p1_name", "Hybrid"),
+            ("p1_user_low", "65"),
+            ("p1_user_high", "90"),
+        ]),
         ("POST", "/desk/sla", _) => f(&[
             ("client_id", &org),
             ("priority", "p2"),
@@ -677,6 +849,23 @@ async fn fill(app: &TestApp, fx: &Fixture, row: &Row, case: &Case, n: usize) -> 
             ("resolution_minutes", "300"),
             ("warn_percent", "80"),
         ]),
+        ("POST", "/devices", _) => f(&[
+            ("client_id", &org),
+            ("name", &format!("Table PC {n}")),
+            ("class", "workstation"),
+            ("status", "active"),
+            ("acquired_on", "2026-01-05"),
+        ]),
+        ("POST", "/devices/import", _) => f(&[("client_id", &org)]),
+        ("POST", "/devices/{device_id}", _) => f(&[
+            ("version", "1"),
+            ("name", "Front desk PC"),
+            ("class", "server"),
+            ("status", "active"),
+        ]),
+        ("POST", "/devices/{device_id}/retire", _) => {
+            f(&[("version", "1"), ("retired_on", "2026-03-01")])
+        }
         _ => Vec::new(),
     };
     Filled { path, fields }
@@ -704,6 +893,16 @@ async fn send(b: &mut Browser<'_>, row: &Row, case: &Case, filled: &Filled) -> R
     if row.route == "/tickets/{ticket_id}/attachments" {
         let file = ("screenshot.png", "image/png", &b"\x89PNG not really"[..]);
         return b.post_multipart(&filled.path, &fields, Some(file)).await;
+    }
+    if row.route == "/devices/import" {
+        let csv = &b"name,class,status\nTable PC,Workstation,Active\n"[..];
+        return b
+            .post_multipart(
+                &filled.path,
+                &fields,
+                Some(("devices.csv", "text/csv", csv)),
+            )
+            .await;
     }
     b.post(&filled.path, &fields).await
 }

@@ -263,6 +263,7 @@ async fn no_page_has_inline_code_styles_or_unnamed_fields() {
         "/notifications",
         "/engagements",
         "/audit",
+        "/quote",
     ];
     let requester_pages = [
         "/dashboard",

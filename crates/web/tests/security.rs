@@ -424,6 +424,40 @@ async fn form_post_for(app: &TestApp, route: &str) -> FormPost {
             vec![("name", s("Owen Burke")), ("role", s("client_admin"))],
             303,
         ),
+        "/agreements/{engagement_id}/draft" => (
+            MARA,
+            route.replace("{engagement_id}", alder_eng["id"].as_str().unwrap()),
+            vec![
+                ("starts_on", s("2026-12-01")),
+                ("retainer", s("5000")),
+                ("credit_p1", s("100")),
+            ],
+            303,
+        ),
+        "/agreements/{engagement_id}/{agreement_id}/{step}" => {
+            let eng = alder_eng["id"].as_str().unwrap();
+            let terms = serde_json::json!({
+                "currency": { "code": "USD", "decimals": 2 }, "starts_on": "2026-12-01", "ends_on": null,
+                "invoice_day": 1, "payment_days": 30, "tax_bps": null, "pricing": { "retainer": 500000 },
+                "credits": { "p1": { "kind": "fixed", "value": 1 }, "p2": { "kind": "fixed", "value": 1 },
+                             "p3": { "kind": "fixed", "value": 1 }, "p4": { "kind": "fixed", "value": 1 } },
+                "credit_cap": null
+            });
+            let (_, a) = app
+                .api(
+                    "POST",
+                    &format!("/api/v1/engagements/{eng}/agreements"),
+                    Some(&mara),
+                    Some(terms),
+                )
+                .await;
+            (
+                MARA,
+                format!("/agreements/{eng}/{}/propose", a["id"].as_str().unwrap()),
+                vec![("version", s("1"))],
+                303,
+            )
+        }
         "/orgs/{org_id}/settings" => (
             PRIYA,
             route.replace("{org_id}", &alder),
@@ -567,6 +601,20 @@ async fn form_post_for(app: &TestApp, route: &str) -> FormPost {
                 ("warn_percent", s("50")),
             ],
             303,
+        ),
+        // Stateless: a forged post would compute and store nothing, but
+        // it is refused all the same.
+        "/quote" => (
+            PRIYA,
+            s(route),
+            vec![
+                ("users", s("100")),
+                ("c0_name", s("Help desk")),
+                ("c0_hours", s("10")),
+                ("p1_name", s("Forged")),
+                ("p1_user_low", s("65")),
+            ],
+            200,
         ),
         other => panic!("no CSRF scenario for the form post {other}: add one to form_post_for"),
     };

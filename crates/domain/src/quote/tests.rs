@@ -317,3 +317,15 @@ fn form_amounts_read_and_show_in_major_units() {
     assert!(parse_major("f", "1500.5", &jpy).is_err());
     assert_eq!(format_major(1_500, &jpy), "1500");
 }
+
+#[test]
+fn form_hours_and_multipliers_read_as_typed() {
+    assert_eq!(parse_hours("h", ""), Ok(Decimal::ZERO));
+    assert_eq!(parse_hours("h", " 7.5 "), Ok(Decimal::new(75, 1)));
+    assert_eq!(parse_hours("h", "lots").unwrap_err().field, "h");
+    assert_eq!(parse_multiplier("m", ""), Ok(10_000));
+    assert_eq!(parse_multiplier("m", "1.5"), Ok(15_000));
+    assert!(parse_multiplier("m", "-1").is_err());
+    assert_eq!(format_multiplier(15_000), "1.5");
+    assert_eq!(format_multiplier(10_000), "1");
+}

@@ -2,11 +2,13 @@
 
 mod account;
 mod admin;
+mod agreements;
 pub mod chart;
 mod dashboard;
 mod desk;
 mod devices;
 pub mod local;
+mod quote;
 mod session;
 mod tickets;
 pub mod words;
@@ -110,6 +112,15 @@ pub fn router() -> Router<AppState> {
             "/engagements/{engagement_id}/end",
             post(admin::post_engagement_end),
         )
+        .route("/agreements", get(agreements::get_agreements))
+        .route(
+            "/agreements/{engagement_id}/draft",
+            post(agreements::post_agreement_draft),
+        )
+        .route(
+            "/agreements/{engagement_id}/{agreement_id}/{step}",
+            post(agreements::post_agreement_step),
+        )
         .route("/audit", get(admin::get_audit))
         .route(
             "/tickets",
@@ -151,6 +162,7 @@ pub fn router() -> Router<AppState> {
         .route("/desk/categories", post(desk::post_desk_category))
         .route("/desk/calendar", post(desk::post_desk_calendar))
         .route("/desk/sla", post(desk::post_desk_sla))
+        .route("/quote", get(quote::get_quote).post(quote::post_quote))
         .route(
             "/devices",
             get(devices::get_devices).post(devices::post_devices),

@@ -12,14 +12,12 @@ use askama_web::WebTemplate;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use rust_decimal::Decimal;
 use std::collections::HashMap;
-use std::str::FromStr;
 use tandem_domain::ValidationError;
 use tandem_domain::money::Currency;
 use tandem_domain::quote::{
     Amount, Baseline, BlockOffer, End, Profile, Proposal, QuoteRequest, Table, Workload,
-    format_major, parse_major, seed,
+    format_major, format_multiplier, parse_hours, parse_major, parse_multiplier, seed,
 };
 use tandem_service::ServiceError;
 use tandem_service::auth::SessionActor;
@@ -151,11 +149,10 @@ fn amount_text(a: Option<Amount>, currency: &Currency) -> (String, String) {
 impl QuoteFields {
     /// A comparison as a form shows it.
     fn from_request(r: &QuoteRequest) -> Self {
-        let currency = Currency::parse(&r.profile.currency)
-            .unwrap_or_else(|_| Currency {
-                code: "USD".into(),
-                decimals: 2,
-            });
+        let currency = Currency::parse(&r.profile.currency).unwrap_or_else(|_| Currency {
+            code: "USD".into(),
+            decimals: 2,
+        });
         let p = &r.profile;
         let mut rows: Vec<CategoryRow> = p
             .work
@@ -206,9 +203,7 @@ impl QuoteFields {
                         .as_ref()
                         .map(|b| b.hours.to_string())
                         .unwrap_or_default(),
-                    after_hours: (Decimal::from(pr.after_hours_bps) / Decimal::from(10_000))
-                        .normalize()
-                        .to_string(),
+                    after_hours: format_multiplier(pr.after_hours_bps),
                 },
             })
             .collect();
@@ -281,7 +276,11 @@ impl QuoteFields {
 
     /// The comparison the form asks for.
     fn to_request(&self) -> Result<QuoteRequest, ValidationError> {
-        let currency = Currency::parse(&self.currency)
+        let code = match self.currency.trim() {
+            "" => "USD",
+            c => c,
+        };
+        let currency = Currency::parse(code)
             .map_err(|e| ValidationError::new("profile.currency", e.message))?;
         let count = |field: &'static str, raw: &str| -> Result<u32, ValidationError> {
             match raw.trim() {
@@ -289,13 +288,6 @@ impl QuoteFields {
                 t => t
                     .parse()
                     .map_err(|_| ValidationError::new(field, "write a whole number")),
-            }
-        };
-        let hours = |field: &'static str, raw: &str| -> Result<Decimal, ValidationError> {
-            match raw.trim() {
-                "" => Ok(Decimal::ZERO),
-                t => Decimal::from_str(t)
-                    .map_err(|_| ValidationError::new(field, format!("{t:?} is not a number of hours"))),
             }
         };
         let mut work = Vec::new();
@@ -311,8 +303,8 @@ impl QuoteFields {
             work.push(Workload {
                 key: key.clone(),
                 name: r.name.trim().to_owned(),
-                hours: hours("profile.work.hours", &r.hours)?,
-                after_hours: hours("profile.work.after_hours", &r.after)?,
+                hours: parse_hours("profile.work.hours", &r.hours)?,
+                after_hours: parse_hours("profile.work.after_hours", &r.after)?,
                 project: r.project,
             });
             kept.push((key, r));
@@ -341,8 +333,7 @@ impl QuoteFields {
         for (j, p) in self.proposals.iter().enumerate() {
             let blank = p.name.trim().is_empty()
                 && p.block_hours.trim().is_empty()
-                && p
-                    .amounts
+                && p.amounts
                     .iter()
                     .all(|(l, h)| l.trim().is_empty() && h.trim().is_empty());
             if blank {
@@ -374,20 +365,7 @@ impl QuoteFields {
                     ));
                 }
             };
-            let after_hours_bps = match p.after_hours.trim() {
-                "" => 10_000,
-                t => Decimal::from_str(t)
-                    .ok()
-                    .and_then(|m| {
-                        rust_decimal::prelude::ToPrimitive::to_u32(&(m * Decimal::from(10_000)))
-                    })
-                    .ok_or_else(|| {
-                        ValidationError::new(
-                            "proposals.after_hours_bps",
-                            "write the after-hours multiplier as e.g. 1.5",
-                        )
-                    })?,
-            };
+            let after_hours_bps = parse_multiplier("proposals.after_hours_bps", &p.after_hours)?;
             proposals.push(Proposal {
                 name: match p.name.trim() {
                     "" => format!("Proposal {}", j + 1),
@@ -523,7 +501,10 @@ mod tests {
     fn the_seed_form_reads_back_as_the_seed() {
         let fields = QuoteFields::from_request(&seed());
         assert_eq!(fields.rows.len(), seed().profile.work.len() + BLANK_ROWS);
-        assert_eq!(fields.proposals[0].amounts[0], ("65.00".into(), "90.00".into()));
+        assert_eq!(
+            fields.proposals[0].amounts[0],
+            ("65.00".into(), "90.00".into())
+        );
         assert_eq!(fields.proposals[2].after_hours, "1.5");
         assert_eq!(fields.to_request().unwrap(), seed());
     }

@@ -350,4 +350,19 @@ mod tests {
         let comment = event("comment", "set it to in_house please", "{}");
         assert_eq!(event_text(&comment), "set it to in_house please");
     }
+
+    #[test]
+    fn every_device_class_and_status_reads_as_words() {
+        use tandem_domain::device::{DeviceClass, DeviceStatus};
+        for c in DeviceClass::ALL {
+            for w in [device_class(c.as_str()), device_class_plural(c.as_str())] {
+                assert!(!w.contains('_') && w != c.as_str(), "{c}: {w}");
+            }
+        }
+        assert_eq!(device_class("network_device"), "Network device");
+        assert_eq!(device_class_plural("network_device"), "Network devices");
+        for st in DeviceStatus::ALL {
+            assert_ne!(device_status(st.as_str()), st.as_str());
+        }
+    }
 }
