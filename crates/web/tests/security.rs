@@ -616,10 +616,49 @@ async fn form_post_for(app: &TestApp, route: &str) -> FormPost {
             ],
             200,
         ),
+        "/devices" => (
+            PRIYA,
+            s(route),
+            vec![
+                ("client_id", alder.clone()),
+                ("name", s("Forged PC")),
+                ("class", s("workstation")),
+                ("status", s("active")),
+            ],
+            303,
+        ),
+        "/devices/import" => (PRIYA, s(route), vec![("client_id", alder.clone())], 303),
+        "/devices/{device_id}" | "/devices/{device_id}/retire" => {
+            let (st, d) = app
+                .api(
+                    "POST",
+                    &format!("/api/v1/clients/{alder}/devices"),
+                    Some(&priya),
+                    Some(json!({ "name": "Reception PC", "class": "workstation" })),
+                )
+                .await;
+            assert_eq!(st, 201, "{d}");
+            let fields = if route.ends_with("/retire") {
+                vec![("version", s("1")), ("retired_on", s("2026-03-01"))]
+            } else {
+                vec![
+                    ("version", s("1")),
+                    ("name", s("Forged name")),
+                    ("class", s("server")),
+                    ("status", s("active")),
+                ]
+            };
+            (
+                PRIYA,
+                route.replace("{device_id}", d["id"].as_str().unwrap()),
+                fields,
+                303,
+            )
+        }
         other => panic!("no CSRF scenario for the form post {other}: add one to form_post_for"),
     };
     FormPost {
-        multipart: route.ends_with("/attachments"),
+        multipart: route.ends_with("/attachments") || route == "/devices/import",
         who,
         path,
         fields,
@@ -656,7 +695,14 @@ async fn send_form(
     post: &FormPost,
     fields: &[(&str, &str)],
 ) -> Response<Body> {
-    if post.multipart {
+    if post.path == "/devices/import" {
+        let file = (
+            "forged.csv",
+            "text/csv",
+            &b"name,class,status\nForged PC,Workstation,Active\n"[..],
+        );
+        b.post_multipart(&post.path, fields, Some(file)).await
+    } else if post.multipart {
         let file = ("forged.txt", "text/plain", &b"forged content"[..]);
         b.post_multipart(&post.path, fields, Some(file)).await
     } else {
