@@ -23,6 +23,7 @@ pub mod notifications;
 pub mod queue;
 pub mod quote;
 mod secrets;
+pub mod time;
 pub mod tokens;
 pub mod watchers;
 pub mod worker;
@@ -290,6 +291,7 @@ pub mod model {
     pub use tandem_store::orgs::Org;
     pub use tandem_store::split::{Category, SplitChange, SplitRow};
     pub use tandem_store::tickets::{Event as TicketEvent, QueueRow as QueueItem, Ticket};
+    pub use tandem_store::time_entries::TimeEntry;
     pub use tandem_store::tokens::ApiToken;
     pub use tandem_store::users::User;
 }

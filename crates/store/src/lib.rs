@@ -24,6 +24,7 @@ pub mod sessions;
 pub mod split;
 pub mod ticket_links;
 pub mod tickets;
+pub mod time_entries;
 pub mod tokens;
 pub mod users;
 

@@ -26,6 +26,26 @@ const TABLE: &[Row] = &[
         variant: "",
         expect: "PA_own=200 PA_eng=200 PA_not=200 PE_own=200 PE_eng=200 PE_not=200 CA_own=200 CA_other=200 CT_own=200 CT_other=200 CV_own=200 CV_other=200 RQ_own=200 RQ_other=200 ANON=401",
     },
+    // Time: staff of both sides who work the client's tickets log it; the
+    // viewer reads it; requesters see none of it.
+    Row {
+        method: "GET",
+        route: "/api/v1/tickets/{ticket_id}/time",
+        variant: "",
+        expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "POST",
+        route: "/api/v1/tickets/{ticket_id}/time",
+        variant: "",
+        expect: "PA_own=404 PA_eng=201 PA_not=404 PE_own=404 PE_eng=201 PE_not=404 CA_own=201 CA_other=404 CT_own=201 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "GET",
+        route: "/api/v1/clients/{client_id}/time",
+        variant: "",
+        expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
     // Agreements: the provider's admin drafts and proposes (for every
     // client of the provider), the client's admin decides; both sides'
     // staff read them, the engineers only of the clients they work.
@@ -640,6 +660,11 @@ fn fill(app: &TestApp, fx: &Fixture, row: &Row, case: &Case, n: usize) -> (Strin
     } else {
         path
     };
+    let path = if row.route.ends_with("/time") && row.route.contains("{client_id}") {
+        format!("{path}?month=2026-11")
+    } else {
+        path
+    };
     let path = if row.route.ends_with("/sla/preview") {
         format!("{path}?priority=p2&opened_at=2026-12-24T16:30:00Z")
     } else {
@@ -658,6 +683,9 @@ fn fill(app: &TestApp, fx: &Fixture, row: &Row, case: &Case, n: usize) -> (Strin
             )
         }
         ("PUT", "/api/v1/me/time-zone", _) => Some(json!({ "time_zone": "Europe/Paris" })),
+        ("POST", "/api/v1/tickets/{ticket_id}/time", _) => {
+            Some(json!({ "minutes": 30, "note": "from the table" }))
+        }
         ("POST", "/api/v1/engagements/{engagement_id}/agreements", _)
         | ("PUT", "/api/v1/agreements/{agreement_id}", _) => Some(agreement_terms()),
         ("POST", "/api/v1/agreements/{agreement_id}/reject", _) => {

@@ -10,6 +10,7 @@ mod devices;
 mod engagements;
 mod quote;
 mod tickets;
+mod time;
 mod tokens;
 pub(crate) mod versions;
 
@@ -59,6 +60,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(audit::router())
         .merge(tokens::router())
         .merge(tickets::router())
+        .merge(time::router())
         .merge(desk::router())
         .merge(quote::router())
         .merge(attachments::router())
