@@ -292,7 +292,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(post_ticket_link))
 }
 
-/// The ETag of a version (tickets, devices: anything changed with If-Match).
+/// A ticket as an answer, with its version as the ETag.
 pub(super) fn with_etag(dto: TicketDto, status: StatusCode) -> Response {
     versions::with_etag(dto.version, (status, Json(dto)))
 }
