@@ -319,6 +319,13 @@ const TABLE: &[Row] = &[
         variant: "",
         expect: "PA_own=404 PA_eng=303>/tickets/ PA_not=404 PE_own=404 PE_eng=303>/tickets/ PE_not=404 CA_own=303>/tickets/ CA_other=404 CT_own=303>/tickets/ CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
     },
+    // Time: logged by staff who work the ticket, never by the viewer.
+    Row {
+        method: "POST",
+        route: "/tickets/{ticket_id}/time",
+        variant: "",
+        expect: "PA_own=404 PA_eng=303>/tickets/ PA_not=404 PE_own=404 PE_eng=303>/tickets/ PE_not=404 CA_own=303>/tickets/ CA_other=404 CT_own=303>/tickets/ CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
+    },
     Row {
         method: "POST",
         route: "/tickets/{ticket_id}/handoff",
@@ -807,6 +814,11 @@ async fn fill(app: &TestApp, fx: &Fixture, row: &Row, case: &Case, n: usize) -> 
         ("POST", "/tickets/{ticket_id}/watch", _) => f(&[("on", "yes")]),
         // Number 9999 does not exist: allowed roles get the form back with an error.
         ("POST", "/tickets/{ticket_id}/links", _) => f(&[("number", "9999")]),
+        ("POST", "/tickets/{ticket_id}/time", _) => f(&[
+            ("minutes", "30"),
+            ("category", "help-desk"),
+            ("note", "Looked"),
+        ]),
         ("POST", "/tickets/{ticket_id}/comments", _) => {
             f(&[("body", "Looking into it"), ("visibility", "public")])
         }

@@ -531,6 +531,12 @@ async fn form_post_for(app: &TestApp, route: &str) -> FormPost {
             vec![("body", s("forged comment")), ("visibility", s("public"))],
             303,
         ),
+        "/tickets/{ticket_id}/time" => (
+            PRIYA,
+            route.replace("{ticket_id}", &ticket_id),
+            vec![("minutes", s("45")), ("note", s("forged time"))],
+            303,
+        ),
         "/tickets/{ticket_id}/handoff" => (
             PRIYA,
             route.replace("{ticket_id}", &ticket_id),

@@ -308,3 +308,63 @@ async fn a_correction_is_a_new_entry_and_bad_time_is_refused() {
         404
     );
 }
+
+#[tokio::test]
+async fn the_ticket_page_shows_both_sides_time_and_takes_more() {
+    let app = TestApp::demo().await;
+    let alder = app.org("alder");
+    let priya = app.token(PRIYA).await;
+    let ticket = open(&app, &priya, &alder, "Wi-Fi drops in the boardroom").await;
+    let page = format!("/tickets/{ticket}");
+    let mut owen = app.browser(OWEN).await;
+    let res = owen
+        .submit(
+            &format!("{page}/time"),
+            &[
+                ("minutes", "45"),
+                ("category", "network"),
+                ("note", "Checked the AP"),
+            ],
+        )
+        .await;
+    assert_eq!(location(&res), page);
+    let mut dev = app.browser(DEV).await;
+    let res = dev
+        .submit(
+            &format!("{page}/time"),
+            &[
+                ("minutes", "90"),
+                ("category", "network"),
+                ("note", "New AP firmware"),
+            ],
+        )
+        .await;
+    assert_eq!(location(&res), page);
+    let res = dev
+        .submit(
+            &format!("{page}/time"),
+            &[("minutes", "lots"), ("category", "network")],
+        )
+        .await;
+    assert_eq!(res.status().as_u16(), 422);
+    let html = text(dev.get(&page).await).await;
+    assert!(
+        html.contains("In-house <strong>45 min</strong> · Provider <strong>1 h 30 min</strong>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("New AP firmware") && html.contains("Checked the AP"),
+        "{html}"
+    );
+    assert!(
+        html.contains("No agreement is active: not priced yet"),
+        "{html}"
+    );
+    assert!(html.contains(r#"id="log-time""#));
+    // The viewer reads the time but gets no form; the requester sees none of it.
+    let html = text(app.browser(HELEN).await.get(&page).await).await;
+    assert!(
+        html.contains(r#"id="time-entries""#) && !html.contains(r#"id="log-time""#),
+        "{html}"
+    );
+}

@@ -135,6 +135,7 @@ pub fn router() -> Router<AppState> {
             "/tickets/{ticket_id}/comments",
             post(tickets::post_ticket_comment),
         )
+        .route("/tickets/{ticket_id}/time", post(tickets::post_ticket_time))
         .route(
             "/tickets/{ticket_id}/handoff",
             post(tickets::post_ticket_handoff),

@@ -186,6 +186,10 @@ pub(super) struct TicketPage {
     relations: tandem_service::watchers::TicketRelations,
     watching: bool,
     can_watch: bool,
+    /// Both sides' time (staff only).
+    time: Option<tandem_service::time::TicketTime>,
+    /// Categories to log time against: key, name.
+    time_categories: Vec<(String, String)>,
     error: Option<String>,
 }
 
@@ -216,6 +220,18 @@ impl TicketPage {
 
     fn priority(&self) -> String {
         words::priority(&self.v.ticket.priority)
+    }
+
+    fn minutes(&self, m: &i64) -> String {
+        if *m < 0 {
+            format!("-{}", span(-m))
+        } else {
+            span(*m)
+        }
+    }
+
+    fn work_side(&self, code: &str) -> Cow<'static, str> {
+        words::owner_side(code)
     }
 }
 
@@ -468,6 +484,19 @@ async fn ticket_page(
         "the provider"
     };
     let attachments = s.tandem.attachments(a, id).await?;
+    let time = if a.role.is_staff() {
+        Some(s.tandem.ticket_time(a, id).await?)
+    } else {
+        None
+    };
+    let mut time_categories = vec![v.category.clone()];
+    if can_work && let Ok(desk) = s.tandem.desk_setup(a, t.client_id).await {
+        time_categories = desk
+            .split
+            .iter()
+            .map(|l| (l.category_key.clone(), l.category_name.clone()))
+            .collect();
+    }
     let watching = relations.watchers.iter().any(|(u, _)| *u == a.user_id);
     Ok(TicketPage {
         nav,
@@ -482,6 +511,8 @@ async fn ticket_page(
         relations,
         watching,
         can_watch: perms.watch_tickets,
+        time,
+        time_categories,
         error,
         v,
     })
@@ -727,6 +758,44 @@ pub(super) async fn get_attachment(
         Ok((att, bytes)) => crate::api::attachments::download(&att, bytes),
         Err(e) => PageError::from(e).into_response(),
     }
+}
+
+#[derive(Deserialize)]
+pub(super) struct TimeInput {
+    minutes: String,
+    #[serde(default)]
+    category: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// Log time on a ticket.
+pub(super) async fn post_ticket_time(
+    State(s): State<AppState>,
+    Extension(meta): Extension<RequestMeta>,
+    Path(id): Path<TicketId>,
+    CsrfForm(session, i): CsrfForm<TimeInput>,
+) -> Response {
+    let r = match i.minutes.trim().parse::<i64>() {
+        Err(_) => Err(tandem_domain::ValidationError::new(
+            "minutes",
+            "how many minutes, as a whole number",
+        )
+        .into()),
+        Ok(minutes) => {
+            let input = tandem_service::time::NewTime {
+                minutes,
+                category: Some(i.category),
+                note: i.note,
+                ..tandem_service::time::NewTime::default()
+            };
+            s.tandem
+                .log_time(&session.actor, id, &input, &meta)
+                .await
+                .map(|_| ())
+        }
+    };
+    after_change(&s, &session, id, r).await
 }
 
 #[derive(Deserialize)]
