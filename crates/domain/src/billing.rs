@@ -342,10 +342,10 @@ impl Terms {
         for prio in Priority::ALL {
             let name = prio.as_str().to_uppercase();
             let (response, resolution) = targets.get(prio).copied().unwrap_or((None, None));
-            if !response.is_some_and(|m| m > 0) {
+            if response.is_none_or(|m| m <= 0) {
                 problems.push(format!("{name} has no first-response target in minutes"));
             }
-            if !resolution.is_some_and(|m| m > 0) {
+            if resolution.is_none_or(|m| m <= 0) {
                 problems.push(format!("{name} has no resolution target in minutes"));
             }
             if !self.credits.contains_key(prio) {
@@ -877,6 +877,11 @@ fn cover(
     out
 }
 
+/// Billed time is grouped by kind, category (key, name) and rate per hour.
+type BilledKey = (LineKind, String, String, Minor);
+/// Minutes, and the entries they come from.
+type Tally = (u32, Vec<String>);
+
 /// The lines for time: block draws (no price), billed hours by kind,
 /// category and rate, unpriced work.
 fn time_lines(
@@ -895,11 +900,9 @@ fn time_lines(
             )
         })
         .collect();
-    // (kind, category, per hour) -> (minutes, entries)
-    let mut billed: BTreeMap<(LineKind, String, String, Minor), (u32, Vec<String>)> =
-        BTreeMap::new();
-    let mut drawn: BTreeMap<String, (u32, Vec<String>)> = BTreeMap::new();
-    let mut unpriced: (u32, Vec<String>) = (0, Vec::new());
+    let mut billed: BTreeMap<BilledKey, Tally> = BTreeMap::new();
+    let mut drawn: BTreeMap<String, Tally> = BTreeMap::new();
+    let mut unpriced: Tally = (0, Vec::new());
     for c in coverage {
         let (key, name) = category
             .get(c.work_id.as_str())

@@ -359,6 +359,7 @@ fn lines(entries: Vec<TimeEntry>, priced: bool, why: &HashMap<String, String>) -
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
