@@ -54,6 +54,11 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Invoices.
+    Invoice {
+        #[command(subcommand)]
+        command: InvoiceCommand,
+    },
     /// Compare provider proposals for a company profile (a JSON file, see
     /// docs/quote-example.json) and print the table. Needs no database.
     Quote {
@@ -96,6 +101,17 @@ enum TokenCommand {
         /// A label for the token.
         #[arg(long, default_value = "created on the command line")]
         name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum InvoiceCommand {
+    /// Draft the month's invoice for every active agreement; running it
+    /// again for the same month makes nothing new.
+    Run {
+        /// The month, `YYYY-MM`.
+        #[arg(long)]
+        period: String,
     },
 }
 
@@ -236,6 +252,20 @@ async fn main() -> anyhow::Result<()> {
                 std::process::exit(1);
             }
         },
+        Command::Invoice {
+            command: InvoiceCommand::Run { period },
+        } => {
+            let first = tandem_service::invoices::parse_period(&period)?;
+            let out = tandem
+                .run_invoices(None, first, &RequestMeta::cli("invoice run"))
+                .await?;
+            println!(
+                "{period}: {} drafted, {} already invoiced, {} not running that month",
+                out.created.len(),
+                out.existing,
+                out.not_running
+            );
+        }
         Command::Backup { to } => backup(&db, &to).await?,
         // Answered above, before the database is opened.
         Command::Quote { file } => quote::run(&file)?,

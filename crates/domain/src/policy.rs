@@ -97,6 +97,29 @@ pub fn may_read_agreement(role: Role, relation_to_client: Relation, own_provider
     }
 }
 
+/// Whether `role` may run, issue or void invoices of a provider
+/// (`own_provider`: the actor works for it): its admin alone. The client's
+/// people see the invoices but do not make them (403); requesters may not
+/// learn of them.
+pub fn decide_billing(role: Role, own_provider: bool) -> Decision {
+    match role {
+        Role::ProviderAdmin if own_provider => Decision::Allow,
+        Role::Requester => Decision::NotFound,
+        _ => Decision::Forbidden,
+    }
+}
+
+/// Whether `role` may read an invoice: the client's IT staff (its admin,
+/// technicians and leadership) and the provider's admin. Engineers work
+/// the desk, not the accounts; requesters never.
+pub fn may_read_invoices(role: Role, own_client: bool, own_provider: bool) -> bool {
+    match role {
+        Role::ProviderAdmin => own_provider,
+        Role::ClientAdmin | Role::ClientTechnician | Role::ClientViewer => own_client,
+        Role::ProviderEngineer | Role::Requester => false,
+    }
+}
+
 /// How the target organization relates to the actor.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Relation {

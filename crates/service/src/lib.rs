@@ -19,6 +19,7 @@ pub mod desk_setup;
 pub mod devices;
 pub mod engagements;
 pub mod idempotency;
+pub mod invoices;
 pub mod notifications;
 pub mod queue;
 pub mod quote;
@@ -287,6 +288,7 @@ pub mod model {
     pub use tandem_store::attachments::Attachment;
     pub use tandem_store::devices::Device;
     pub use tandem_store::engagements::{Assignment, Engagement};
+    pub use tandem_store::invoices::{Invoice, Line as InvoiceLine};
     pub use tandem_store::jobs::Notification;
     pub use tandem_store::orgs::Org;
     pub use tandem_store::split::{Category, SplitChange, SplitRow};

@@ -154,3 +154,14 @@ pub async fn end_active(tx: &mut Tx, engagement: EngagementId, now: i64) -> Resu
         .bind(now).bind(engagement.to_string()).fetch_optional(c).await)?;
     Ok(id)
 }
+
+/// Every active agreement, of one provider or of all (the invoice run).
+pub async fn all_active(db: &Db, provider: Option<OrgId>) -> Result<Vec<Agreement>> {
+    let sql = format!(
+        "SELECT {COLS} FROM agreements WHERE status = 'active' AND ($1 = '' OR provider_id = $1) ORDER BY id"
+    );
+    Ok(
+        on_db!(db, c => sqlx::query_as::<_, Agreement>(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(provider.map(|p| p.to_string()).unwrap_or_default()).fetch_all(c).await)?,
+    )
+}

@@ -17,6 +17,7 @@ mod direct;
 pub mod engagements;
 mod group_commit;
 pub mod idempotency;
+pub mod invoices;
 pub mod jobs;
 pub mod login_failures;
 pub mod orgs;

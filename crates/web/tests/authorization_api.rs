@@ -46,6 +46,38 @@ const TABLE: &[Row] = &[
         variant: "",
         expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
     },
+    // Invoices: the provider's admin runs, issues and voids them; the
+    // client's IT staff read them; engineers and requesters do not.
+    Row {
+        method: "POST",
+        route: "/api/v1/invoices/run",
+        variant: "",
+        expect: "PA_own=200 PA_eng=200 PA_not=200 PE_own=403 PE_eng=403 PE_not=403 CA_own=403 CA_other=403 CT_own=403 CT_other=403 CV_own=403 CV_other=403 RQ_own=404 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "GET",
+        route: "/api/v1/invoices",
+        variant: "",
+        expect: "PA_own=200 PA_eng=200 PA_not=200 PE_own=404 PE_eng=404 PE_not=404 CA_own=200 CA_other=200 CT_own=200 CT_other=200 CV_own=200 CV_other=200 RQ_own=404 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "GET",
+        route: "/api/v1/invoices/{invoice_id}",
+        variant: "",
+        expect: "PA_own=200 PA_eng=200 PA_not=200 PE_own=404 PE_eng=404 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "POST",
+        route: "/api/v1/invoices/{invoice_id}/issue",
+        variant: "",
+        expect: "PA_own=200 PA_eng=200 PA_not=200 PE_own=404 PE_eng=404 PE_not=404 CA_own=403 CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "POST",
+        route: "/api/v1/invoices/{invoice_id}/void",
+        variant: "",
+        expect: "PA_own=200 PA_eng=200 PA_not=200 PE_own=404 PE_eng=404 PE_not=404 CA_own=403 CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
     // Agreements: the provider's admin drafts and proposes (for every
     // client of the provider), the client's admin decides; both sides'
     // staff read them, the engineers only of the clients they work.
@@ -423,6 +455,9 @@ struct Fixture {
     /// Agreements of the target's engagement: a draft (version 1) and a
     /// proposal (version 2), drafted by the provider's admin.
     agreement: HashMap<String, (String, String)>,
+    /// December's draft invoice (version 1) of the target's engagement,
+    /// billed on a third agreement that the client's admin accepted.
+    invoice: HashMap<String, String>,
 }
 
 /// Terms that could take effect: every priority has a consequence.
@@ -602,7 +637,59 @@ async fn fixture(app: &TestApp) -> Fixture {
         assert_eq!(s, 200, "proposing the fixture agreement: {a}");
         agreement.insert(slug.to_owned(), (ids[0].clone(), ids[1].clone()));
     }
+    // An active agreement per engagement, and December's invoices.
+    for slug in ["alder", "corvid"] {
+        let eng = &engagement[slug].0;
+        let (_, a) = app
+            .api(
+                "POST",
+                &format!("/api/v1/engagements/{eng}/agreements"),
+                Some(&mara),
+                Some(agreement_terms()),
+            )
+            .await;
+        let id = a["id"].as_str().unwrap().to_owned();
+        let admin = if slug == "alder" {
+            &tokens[PRIYA]
+        } else {
+            &ben
+        };
+        for (who, step, v) in [(&mara, "propose", "1"), (admin, "accept", "2")] {
+            let (s, body) = app
+                .api_with(
+                    "POST",
+                    &format!("/api/v1/agreements/{id}/{step}"),
+                    Some(who),
+                    None,
+                    &[("if-match", v)],
+                )
+                .await;
+            assert_eq!(s, 200, "{step} the fixture agreement: {body}");
+        }
+    }
+    let (s, run) = app
+        .api(
+            "POST",
+            "/api/v1/invoices/run",
+            Some(&mara),
+            Some(json!({ "period": "2026-12" })),
+        )
+        .await;
+    assert_eq!(s, 200, "the fixture invoice run: {run}");
+    let mut invoice = HashMap::new();
+    let (_, list) = app.api("GET", "/api/v1/invoices", Some(&mara), None).await;
+    for i in list.as_array().unwrap() {
+        let slug = if i["client_id"] == app.org("alder").as_str() {
+            "alder"
+        } else {
+            "corvid"
+        };
+        invoice.insert(slug.to_owned(), i["id"].as_str().unwrap().to_owned());
+    }
+    let alder_invoice = invoice["alder"].clone();
+    invoice.insert("harborlane".into(), alder_invoice);
     Fixture {
+        invoice,
         agreement,
         tokens,
         person,
@@ -645,6 +732,7 @@ fn fill(app: &TestApp, fx: &Fixture, row: &Row, case: &Case, n: usize) -> (Strin
         .replace("{priority}", "p2")
         .replace("{device_id}", &fx.device[case.target]);
     let path = path.replace("{attachment_id}", &fx.attachment[case.target]);
+    let path = path.replace("{invoice_id}", &fx.invoice[case.target]);
     let (draft, proposal) = &fx.agreement[case.target];
     // Accepting and rejecting need a proposal; everything else a draft.
     let path = path.replace(
@@ -688,6 +776,10 @@ fn fill(app: &TestApp, fx: &Fixture, row: &Row, case: &Case, n: usize) -> (Strin
         }
         ("POST", "/api/v1/engagements/{engagement_id}/agreements", _)
         | ("PUT", "/api/v1/agreements/{agreement_id}", _) => Some(agreement_terms()),
+        ("POST", "/api/v1/invoices/run", _) => Some(json!({ "period": "2026-12" })),
+        ("POST", "/api/v1/invoices/{invoice_id}/void", _) => {
+            Some(json!({ "reason": "Raised in error" }))
+        }
         ("POST", "/api/v1/agreements/{agreement_id}/reject", _) => {
             Some(json!({ "reason": "The retainer is too high" }))
         }
@@ -805,6 +897,7 @@ async fn every_api_route_answers_every_role_and_relation_as_the_table_says() {
                         device: shared_fx.device.clone(),
                         me: shared_fx.me.clone(),
                         agreement: shared_fx.agreement.clone(),
+                        invoice: shared_fx.invoice.clone(),
                     },
                 )
             };
@@ -818,7 +911,9 @@ async fn every_api_route_answers_every_role_and_relation_as_the_table_says() {
                 vec![("if-match", "1")]
             } else if row.route.ends_with("/accept") || row.route.ends_with("/reject") {
                 vec![("if-match", "2")]
-            } else if row.route.starts_with("/api/v1/agreements/") {
+            } else if row.route.starts_with("/api/v1/agreements/")
+                || row.route.starts_with("/api/v1/invoices/{invoice_id}/")
+            {
                 vec![("if-match", "1")]
             } else {
                 vec![]

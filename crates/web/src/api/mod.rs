@@ -8,6 +8,7 @@ mod audit;
 mod desk;
 mod devices;
 mod engagements;
+mod invoices;
 mod quote;
 mod tickets;
 mod time;
@@ -60,6 +61,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(audit::router())
         .merge(tokens::router())
         .merge(tickets::router())
+        .merge(invoices::router())
         .merge(time::router())
         .merge(desk::router())
         .merge(quote::router())

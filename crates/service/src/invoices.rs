@@ -1,0 +1,404 @@
+//! The monthly invoice run and the life of an invoice: a draft per active
+//! agreement and month (running it again makes nothing new), issued with
+//! the provider's next number (then immutable, its time locked), or void
+//! with a reason (a corrected invoice is a new one).
+//!
+//! What a month counts: the agreement's terms as accepted; users as the
+//! client's active requester accounts when the run happens (or the number
+//! the agreement fixes); devices day by day from the inventory; the month's
+//! time entries (corrections netted in); the SLA targets missed in the
+//! month. Block purchases are not kept as a ledger yet, so block-hours
+//! agreements bill all their time as overage.
+
+use crate::audit::{Entry, record};
+use crate::time::{month_bounds, works_of};
+use crate::{RequestMeta, Result, ServiceError, Tandem, decided, now_ms};
+use jiff::civil::Date;
+use serde_json::json;
+use std::collections::BTreeMap;
+use tandem_domain::billing::{self, Month, Terms, UserCounting};
+use tandem_domain::device::DeviceClass;
+use tandem_domain::policy;
+use tandem_domain::ticket::Priority;
+use tandem_domain::{Actor, OrgId, ValidationError};
+use tandem_store::StoreError;
+use tandem_store::agreements::{self, Agreement};
+use tandem_store::invoices::{self, Invoice, Line};
+use tandem_store::{dashboard, devices, engagements, time_entries, users};
+
+/// An invoice with its lines.
+#[derive(Clone, Debug)]
+pub struct InvoiceView {
+    /// The invoice.
+    pub invoice: Invoice,
+    /// Its lines in order.
+    pub lines: Vec<Line>,
+    /// What both sides should know.
+    pub warnings: Vec<String>,
+    /// The client's name.
+    pub client_name: String,
+    /// The provider's name.
+    pub provider_name: String,
+    /// Days to pay, from the agreement.
+    pub payment_days: u16,
+}
+
+/// What a run did.
+#[derive(Clone, Debug, Default)]
+pub struct RunOutcome {
+    /// Drafts made.
+    pub created: Vec<String>,
+    /// Agreements that had their invoice for the month already.
+    pub existing: usize,
+    /// Agreements not running in the month.
+    pub not_running: usize,
+}
+
+/// `YYYY-MM` of a month's first day.
+pub fn period_of(first: Date) -> String {
+    format!("{:04}-{:02}", first.year(), first.month())
+}
+
+/// The month a `YYYY-MM` names.
+pub fn parse_period(raw: &str) -> Result<Date> {
+    format!("{}-01", raw.trim())
+        .parse()
+        .map_err(|_| ValidationError::new("period", "use YYYY-MM, e.g. 2026-11").into())
+}
+
+impl Tandem {
+    /// Make the month's draft for every active agreement: of the actor's
+    /// provider (its admin), or of every provider (`None`: the operator's
+    /// command and the background run).
+    pub async fn run_invoices(
+        &self,
+        actor: Option<&Actor>,
+        first: Date,
+        meta: &RequestMeta,
+    ) -> Result<RunOutcome> {
+        let provider = match actor {
+            Some(a) => {
+                decided(policy::decide_billing(a.role, true))?;
+                Some(a.org_id)
+            }
+            None => None,
+        };
+        let first = first.first_of_month();
+        let mut out = RunOutcome::default();
+        for a in agreements::all_active(&self.db, provider).await? {
+            match self.draft_invoice(actor, &a, first, meta).await? {
+                Some(id) => out.created.push(id),
+                None if self.runs_in(&a, first) => out.existing += 1,
+                None => out.not_running += 1,
+            }
+        }
+        Ok(out)
+    }
+
+    fn runs_in(&self, a: &Agreement, first: Date) -> bool {
+        let Ok(terms) = serde_json::from_str::<Terms>(&a.terms) else {
+            return false;
+        };
+        let last = first.last_of_month();
+        terms.starts_on <= last && terms.ends_on.is_none_or(|e| e >= first)
+    }
+
+    /// The month of one agreement as the engine takes it.
+    async fn month_of(&self, a: &Agreement, terms: &Terms, first: Date) -> Result<Month> {
+        let client = a.client_id;
+        let tz = self.client_zone(client).await?;
+        let (from, to) = month_bounds(first, &tz);
+        let users = match terms.pricing.per_user.as_ref().map(|u| &u.counting) {
+            Some(UserCounting::ActiveRequesters) => {
+                let n = users::active_requesters(&self.db, client).await?;
+                vec![(first, u32::try_from(n).unwrap_or(u32::MAX))]
+            }
+            _ => Vec::new(),
+        };
+        let mut series: BTreeMap<DeviceClass, Vec<(Date, u32)>> = BTreeMap::new();
+        if terms.pricing.per_device.is_some() {
+            let mut day = first;
+            while day <= first.last_of_month() {
+                let counts = devices::count_active(&self.db, client, day).await?;
+                for class in DeviceClass::ALL {
+                    let n = u32::try_from(counts.of(*class)).unwrap_or(0);
+                    let s = series.entry(*class).or_default();
+                    if s.last().is_none_or(|(_, last)| *last != n) {
+                        s.push((day, n));
+                    }
+                }
+                day = day
+                    .tomorrow()
+                    .map_err(|e| ServiceError::Internal(e.to_string()))?;
+            }
+        }
+        let entries: Vec<_> = time_entries::for_client(&self.db, client, from, to)
+            .await?
+            .into_iter()
+            .filter(|e| e.invoice_id.is_none())
+            .collect();
+        let breaches = dashboard::breaches(&self.db, client, from, to)
+            .await?
+            .into_iter()
+            .filter_map(|(p, at)| {
+                let day = jiff::Timestamp::from_millisecond(at)
+                    .ok()?
+                    .to_zoned_datetime(tz.clone())
+                    .date();
+                Some((p.parse::<Priority>().ok()?, day))
+            })
+            .collect();
+        Ok(Month {
+            first,
+            users,
+            devices: series,
+            work: works_of(&entries, &tz),
+            blocks: Vec::new(),
+            breaches,
+        })
+    }
+
+    async fn draft_invoice(
+        &self,
+        actor: Option<&Actor>,
+        a: &Agreement,
+        first: Date,
+        meta: &RequestMeta,
+    ) -> Result<Option<String>> {
+        if !self.runs_in(a, first) {
+            return Ok(None);
+        }
+        let terms: Terms = serde_json::from_str(&a.terms)
+            .map_err(|e| ServiceError::Internal(format!("agreement {} terms: {e}", a.id)))?;
+        let month = self.month_of(a, &terms, first).await?;
+        let made = billing::invoice(&terms, &month);
+        let id = uuid::Uuid::now_v7().to_string();
+        let inv = Invoice {
+            id: id.clone(),
+            agreement_id: a.id.clone(),
+            engagement_id: a.engagement_id,
+            client_id: a.client_id,
+            provider_id: a.provider_id,
+            period: period_of(first),
+            status: "draft".into(),
+            number: None,
+            currency: terms.currency.code.clone(),
+            total: made.total,
+            warnings: json!(made.warnings).to_string(),
+            covered: json!(
+                month
+                    .work
+                    .iter()
+                    .filter(|w| w.side == billing::WorkSide::Provider)
+                    .map(|w| &w.id)
+                    .collect::<Vec<_>>()
+            )
+            .to_string(),
+            version: 1,
+            created_at: now_ms(),
+            issued_at: None,
+            issued_by: None,
+            voided_at: None,
+            voided_by: None,
+            void_reason: None,
+        };
+        let lines: Vec<Line> = made
+            .lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| Line {
+                invoice_id: id.clone(),
+                position: i32::try_from(i).unwrap_or(i32::MAX),
+                kind: json!(l.kind).as_str().unwrap_or("").to_owned(),
+                description: l.description.clone(),
+                quantity: l.quantity.normalize().to_string(),
+                unit_price: l.unit_price,
+                amount: l.amount,
+                work_ids: json!(l.work_ids).to_string(),
+            })
+            .collect();
+        let mut tx = self.db.begin().await?;
+        if !invoices::insert_draft(&mut tx, &inv, &lines).await? {
+            return Ok(None);
+        }
+        record(
+            &mut tx,
+            actor,
+            "invoice run",
+            meta,
+            Entry {
+                org: Some(a.client_id),
+                action: "invoice.draft",
+                object_type: "invoice",
+                object_id: id.clone(),
+                change: json!({ "period": inv.period, "total": inv.total, "lines": lines.len() }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Some(id))
+    }
+
+    /// An invoice both of whose parties' reader may see it: the client's
+    /// staff and the provider's admin.
+    pub async fn invoice(&self, actor: &Actor, id: &str) -> Result<InvoiceView> {
+        let inv = match invoices::find(&self.db, &actor.scope(), id).await {
+            Ok(i) => i,
+            Err(StoreError::NotFound) => return Err(ServiceError::NotFound),
+            Err(e) => return Err(e.into()),
+        };
+        if !policy::may_read_invoices(
+            actor.role,
+            inv.client_id == actor.org_id,
+            inv.provider_id == actor.org_id,
+        ) {
+            return Err(ServiceError::NotFound);
+        }
+        let lines = invoices::lines(&self.db, &inv.id).await?;
+        let warnings = serde_json::from_str(&inv.warnings).unwrap_or_default();
+        let e = engagements::find(&self.db, &actor.scope(), inv.engagement_id).await?;
+        let payment_days = agreements::find(&self.db, &actor.scope(), &inv.agreement_id)
+            .await
+            .ok()
+            .and_then(|a| serde_json::from_str::<Terms>(&a.terms).ok())
+            .map_or(30, |t| t.payment_days);
+        Ok(InvoiceView {
+            invoice: inv,
+            lines,
+            warnings,
+            client_name: e.client_name,
+            provider_name: e.provider_name,
+            payment_days,
+        })
+    }
+
+    /// The invoices the actor may see, newest month first.
+    pub async fn invoices(
+        &self,
+        actor: &Actor,
+        client: Option<OrgId>,
+        period: Option<&str>,
+    ) -> Result<Vec<Invoice>> {
+        if !policy::may_read_invoices(actor.role, true, true) {
+            return Err(ServiceError::NotFound);
+        }
+        let all = invoices::list(&self.db, &actor.scope(), client, period).await?;
+        Ok(all
+            .into_iter()
+            .filter(|i| {
+                policy::may_read_invoices(
+                    actor.role,
+                    i.client_id == actor.org_id,
+                    i.provider_id == actor.org_id,
+                )
+            })
+            .collect())
+    }
+
+    /// Issue a draft: the provider's next number, and its time locked.
+    pub async fn issue_invoice(
+        &self,
+        actor: &Actor,
+        id: &str,
+        version: i64,
+        meta: &RequestMeta,
+    ) -> Result<InvoiceView> {
+        let v = self.invoice(actor, id).await?;
+        decided(policy::decide_billing(
+            actor.role,
+            v.invoice.provider_id == actor.org_id,
+        ))?;
+        if v.invoice.status != "draft" {
+            return Err(ServiceError::Conflict(format!(
+                "only a draft is issued; this invoice is {}",
+                v.invoice.status
+            )));
+        }
+        // Everything the draft counted is invoiced now, covered or billed.
+        let work: Vec<String> = serde_json::from_str(&v.invoice.covered).unwrap_or_default();
+        let mut tx = self.db.begin().await?;
+        let number = invoices::issue(&mut tx, &v.invoice, version, actor.user_id, now_ms(), &work)
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict => ServiceError::Stale {
+                    current_version: v.invoice.version,
+                },
+                other => other.into(),
+            })?;
+        record(
+            &mut tx,
+            Some(actor),
+            "",
+            meta,
+            Entry {
+                org: Some(v.invoice.client_id),
+                action: "invoice.issue",
+                object_type: "invoice",
+                object_id: id.to_owned(),
+                change: json!({ "number": number, "total": v.invoice.total, "time_entries": work.len() }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.invoice(actor, id).await
+    }
+
+    /// Void an invoice, saying why; its time is free for a corrected one.
+    pub async fn void_invoice(
+        &self,
+        actor: &Actor,
+        id: &str,
+        version: i64,
+        reason: &str,
+        meta: &RequestMeta,
+    ) -> Result<InvoiceView> {
+        let v = self.invoice(actor, id).await?;
+        decided(policy::decide_billing(
+            actor.role,
+            v.invoice.provider_id == actor.org_id,
+        ))?;
+        let reason = reason.trim();
+        if reason.is_empty() || reason.chars().count() > 2000 {
+            return Err(
+                ValidationError::new("reason", "say why, in at most 2000 characters").into(),
+            );
+        }
+        if v.invoice.status == "void" {
+            return Err(ServiceError::Conflict(
+                "this invoice is void already".into(),
+            ));
+        }
+        let mut tx = self.db.begin().await?;
+        invoices::void(
+            &mut tx,
+            &v.invoice,
+            version,
+            actor.user_id,
+            now_ms(),
+            reason,
+        )
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict => ServiceError::Stale {
+                current_version: v.invoice.version,
+            },
+            other => other.into(),
+        })?;
+        record(
+            &mut tx,
+            Some(actor),
+            "",
+            meta,
+            Entry {
+                org: Some(v.invoice.client_id),
+                action: "invoice.void",
+                object_type: "invoice",
+                object_id: id.to_owned(),
+                change: json!({ "reason": reason, "was": v.invoice.status }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.invoice(actor, id).await
+    }
+}

@@ -1,0 +1,195 @@
+//! Invoices and their lines.
+
+use crate::{Db, Result, StoreError, Tx, exec_tx, on_db, on_tx};
+use tandem_domain::{EngagementId, OrgId, Scope, UserId};
+
+/// An invoice as stored.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Invoice {
+    /// Its id.
+    pub id: String,
+    /// The agreement it bills.
+    pub agreement_id: String,
+    /// Its engagement.
+    #[sqlx(try_from = "String")]
+    pub engagement_id: EngagementId,
+    /// The client.
+    #[sqlx(try_from = "String")]
+    pub client_id: OrgId,
+    /// The provider.
+    #[sqlx(try_from = "String")]
+    pub provider_id: OrgId,
+    /// `YYYY-MM`.
+    pub period: String,
+    /// `draft`, `issued` or `void`.
+    pub status: String,
+    /// Its number in the provider's sequence, once issued.
+    pub number: Option<i64>,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// The sum of its lines (minor units).
+    pub total: i64,
+    /// What both sides should know, as a JSON list of texts.
+    pub warnings: String,
+    /// The provider's time entries it counts, as a JSON list of ids.
+    pub covered: String,
+    /// Moves with every change.
+    pub version: i64,
+    /// Drafted (epoch ms).
+    pub created_at: i64,
+    /// Issued.
+    pub issued_at: Option<i64>,
+    /// By.
+    pub issued_by: Option<String>,
+    /// Voided.
+    pub voided_at: Option<i64>,
+    /// By.
+    pub voided_by: Option<String>,
+    /// Why.
+    pub void_reason: Option<String>,
+}
+
+/// One line.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Line {
+    /// The invoice.
+    pub invoice_id: String,
+    /// Order.
+    pub position: i32,
+    /// The domain's line kind (`users`, `hourly`, ...).
+    pub kind: String,
+    /// In words.
+    pub description: String,
+    /// A decimal number as text.
+    pub quantity: String,
+    /// Per unit (minor units).
+    pub unit_price: i64,
+    /// The line's amount.
+    pub amount: i64,
+    /// The time entries behind it, as a JSON list of ids.
+    pub work_ids: String,
+}
+
+const COLS: &str = "id, agreement_id, engagement_id, client_id, provider_id, period, status, number, currency, total, \
+     warnings, covered, version, created_at, issued_at, issued_by, voided_at, voided_by, void_reason";
+
+/// Who may reach an invoice at all: its client's and its provider's people
+/// (the service narrows it further by role).
+const PARTY: &str = "(client_id = $2 OR provider_id = $2)";
+
+/// Store a draft and its lines, unless the agreement already has an
+/// invoice (not void) for the period: then nothing is stored and `false`
+/// comes back.
+pub async fn insert_draft(tx: &mut Tx, inv: &Invoice, lines: &[Line]) -> Result<bool> {
+    let inserted = exec_tx!(tx, c => sqlx::query(
+        "INSERT INTO invoices (id, agreement_id, engagement_id, client_id, provider_id, period, status, number, currency, \
+         total, warnings, covered, version, created_at) VALUES ($1, $2, $3, $4, $5, $6, 'draft', NULL, $7, $8, $9, $10, 1, $11) \
+         ON CONFLICT (agreement_id, period) WHERE status <> 'void' DO NOTHING")
+        .bind(&inv.id).bind(&inv.agreement_id).bind(inv.engagement_id.to_string()).bind(inv.client_id.to_string())
+        .bind(inv.provider_id.to_string()).bind(&inv.period).bind(&inv.currency).bind(inv.total)
+        .bind(&inv.warnings).bind(&inv.covered).bind(inv.created_at)
+        .execute(c).await)?;
+    if inserted == 0 {
+        return Ok(false);
+    }
+    for l in lines {
+        exec_tx!(tx, c => sqlx::query(
+            "INSERT INTO invoice_lines (invoice_id, position, kind, description, quantity, unit_price, amount, work_ids) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+            .bind(&l.invoice_id).bind(l.position).bind(&l.kind).bind(&l.description).bind(&l.quantity)
+            .bind(l.unit_price).bind(l.amount).bind(&l.work_ids)
+            .execute(c).await)?;
+    }
+    Ok(true)
+}
+
+/// One invoice within the caller's parties.
+pub async fn find(db: &Db, scope: &Scope, id: &str) -> Result<Invoice> {
+    let sql = format!("SELECT {COLS} FROM invoices WHERE id = $1 AND {PARTY}");
+    on_db!(db, c => sqlx::query_as::<_, Invoice>(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(id).bind(scope.org_id.to_string()).fetch_optional(c).await)?
+    .ok_or(StoreError::NotFound)
+}
+
+/// An invoice's lines in order.
+pub async fn lines(db: &Db, id: &str) -> Result<Vec<Line>> {
+    Ok(on_db!(db, c => sqlx::query_as::<_, Line>(
+        "SELECT invoice_id, position, kind, description, quantity, unit_price, amount, work_ids \
+         FROM invoice_lines WHERE invoice_id = $1 ORDER BY position")
+        .bind(id).fetch_all(c).await)?)
+}
+
+/// The invoices of the caller's parties, newest period first; `client`
+/// and `period` narrow them.
+pub async fn list(
+    db: &Db,
+    scope: &Scope,
+    client: Option<OrgId>,
+    period: Option<&str>,
+) -> Result<Vec<Invoice>> {
+    let sql = format!(
+        "SELECT {COLS} FROM invoices WHERE ($1 = '' OR client_id = $1) AND {PARTY} AND ($3 = '' OR period = $3) \
+         ORDER BY period DESC, created_at DESC"
+    );
+    Ok(
+        on_db!(db, c => sqlx::query_as::<_, Invoice>(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(client.map(|c| c.to_string()).unwrap_or_default())
+        .bind(scope.org_id.to_string())
+        .bind(period.unwrap_or_default())
+        .fetch_all(c).await)?,
+    )
+}
+
+/// Issue a draft at `version`: it takes the provider's next number, and
+/// the time entries behind it are locked to it.
+pub async fn issue(
+    tx: &mut Tx,
+    inv: &Invoice,
+    version: i64,
+    by: UserId,
+    now: i64,
+    work_ids: &[String],
+) -> Result<i64> {
+    let next: i64 = on_tx!(tx, c => sqlx::query_scalar(
+        "SELECT CAST(COALESCE(MAX(number), 0) + 1 AS BIGINT) FROM invoices WHERE provider_id = $1")
+        .bind(inv.provider_id.to_string()).fetch_one(c).await)?;
+    let n = exec_tx!(tx, c => sqlx::query(
+        "UPDATE invoices SET status = 'issued', number = $1, issued_at = $2, issued_by = $3, version = version + 1 \
+         WHERE id = $4 AND status = 'draft' AND version = $5")
+        .bind(next).bind(now).bind(by.to_string()).bind(&inv.id).bind(version)
+        .execute(c).await)
+    .map_err(StoreError::from_write)?;
+    if n == 0 {
+        return Err(StoreError::Conflict);
+    }
+    for id in work_ids {
+        exec_tx!(tx, c => sqlx::query(
+            "UPDATE time_entries SET invoice_id = $1 WHERE (id = $2 OR corrects = $2) AND client_id = $3 AND invoice_id IS NULL")
+            .bind(&inv.id).bind(id).bind(inv.client_id.to_string())
+            .execute(c).await)?;
+    }
+    Ok(next)
+}
+
+/// Void an invoice at `version`, with a reason; its time is unlocked for a
+/// corrected invoice.
+pub async fn void(
+    tx: &mut Tx,
+    inv: &Invoice,
+    version: i64,
+    by: UserId,
+    now: i64,
+    reason: &str,
+) -> Result<()> {
+    let n = exec_tx!(tx, c => sqlx::query(
+        "UPDATE invoices SET status = 'void', voided_at = $1, voided_by = $2, void_reason = $3, version = version + 1 \
+         WHERE id = $4 AND status <> 'void' AND version = $5")
+        .bind(now).bind(by.to_string()).bind(reason).bind(&inv.id).bind(version)
+        .execute(c).await)?;
+    if n == 0 {
+        return Err(StoreError::Conflict);
+    }
+    exec_tx!(tx, c => sqlx::query("UPDATE time_entries SET invoice_id = NULL WHERE invoice_id = $1")
+        .bind(&inv.id).execute(c).await)?;
+    Ok(())
+}

@@ -1,0 +1,413 @@
+//! Invoices: the monthly run, issue and void (the provider's admin); both
+//! sides read them, as JSON, as CSV, or in the columns of Xero's
+//! sales-invoice import.
+
+use super::versions::{IfMatch, with_etag};
+use crate::AppState;
+use crate::auth::{ApiActor, ApiJson};
+use crate::error::{ApiError, ProblemBody};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use serde::{Deserialize, Serialize};
+use tandem_domain::money::Currency;
+use tandem_domain::{OrgId, ValidationError};
+use tandem_service::invoices::{InvoiceView, parse_period};
+use tandem_service::model::Invoice;
+use tandem_service::{RequestMeta, ServiceError};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// An invoice without its lines.
+#[derive(Serialize, ToSchema)]
+pub struct InvoiceSummaryDto {
+    id: String,
+    agreement_id: String,
+    client_id: OrgId,
+    provider_id: OrgId,
+    /// `YYYY-MM`.
+    period: String,
+    /// `draft`, `issued` or `void`.
+    status: String,
+    /// In the provider's sequence, once issued.
+    number: Option<i64>,
+    currency: String,
+    /// Minor units (cents).
+    total: i64,
+    /// Send it back in `If-Match` to issue or void.
+    version: i64,
+    created_at: i64,
+    issued_at: Option<i64>,
+    voided_at: Option<i64>,
+    void_reason: Option<String>,
+}
+
+impl From<Invoice> for InvoiceSummaryDto {
+    fn from(i: Invoice) -> Self {
+        Self {
+            id: i.id,
+            agreement_id: i.agreement_id,
+            client_id: i.client_id,
+            provider_id: i.provider_id,
+            period: i.period,
+            status: i.status,
+            number: i.number,
+            currency: i.currency,
+            total: i.total,
+            version: i.version,
+            created_at: i.created_at,
+            issued_at: i.issued_at,
+            voided_at: i.voided_at,
+            void_reason: i.void_reason,
+        }
+    }
+}
+
+/// One line, with the time entries behind it.
+#[derive(Serialize, ToSchema)]
+pub struct LineDto {
+    /// `users`, `devices`, `retainer`, `block_purchase`, `block_draw`,
+    /// `hourly`, `overage`, `excluded_work`, `unpriced`, `sla_credit`,
+    /// `credit_cap`, `tax`.
+    kind: String,
+    description: String,
+    /// A decimal number.
+    quantity: String,
+    unit_price: i64,
+    amount: i64,
+    work_ids: Vec<String>,
+}
+
+/// An invoice with its lines.
+#[derive(Serialize, ToSchema)]
+pub struct InvoiceDto {
+    #[serde(flatten)]
+    summary: InvoiceSummaryDto,
+    client_name: String,
+    provider_name: String,
+    lines: Vec<LineDto>,
+    warnings: Vec<String>,
+}
+
+fn dto(v: InvoiceView) -> InvoiceDto {
+    InvoiceDto {
+        lines: v
+            .lines
+            .into_iter()
+            .map(|l| LineDto {
+                kind: l.kind,
+                description: l.description,
+                quantity: l.quantity,
+                unit_price: l.unit_price,
+                amount: l.amount,
+                work_ids: serde_json::from_str(&l.work_ids).unwrap_or_default(),
+            })
+            .collect(),
+        warnings: v.warnings,
+        client_name: v.client_name,
+        provider_name: v.provider_name,
+        summary: v.invoice.into(),
+    }
+}
+
+/// Which month to run.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RunBody {
+    /// `YYYY-MM`.
+    period: String,
+}
+
+/// What a run did.
+#[derive(Serialize, ToSchema)]
+pub struct RunDto {
+    /// Drafts made.
+    created: Vec<String>,
+    /// Agreements that had their invoice for the month already.
+    existing: usize,
+    /// Agreements not running in the month.
+    not_running: usize,
+}
+
+/// Why an invoice is void.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VoidBody {
+    reason: String,
+}
+
+/// Narrow the list.
+#[derive(Deserialize, IntoParams)]
+pub struct ListQuery {
+    client: Option<OrgId>,
+    /// `YYYY-MM`.
+    period: Option<String>,
+}
+
+/// How to export.
+#[derive(Deserialize, IntoParams)]
+pub struct FormatQuery {
+    /// `json` (the default), `csv`, or `xero` (the columns of Xero's
+    /// sales-invoice CSV import).
+    format: Option<String>,
+}
+
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(post_run))
+        .routes(routes!(list_invoices))
+        .routes(routes!(get_invoice))
+        .routes(routes!(post_issue))
+        .routes(routes!(post_void))
+}
+
+/// Run the month for the provider's active agreements (its admin): one
+/// draft each; running it again makes nothing new.
+#[utoipa::path(post, path = "/api/v1/invoices/run", tag = "invoices", request_body = RunBody,
+    responses((status = 200, body = RunDto), (status = 403, body = ProblemBody), (status = 422, body = ProblemBody)))]
+async fn post_run(
+    State(s): State<AppState>,
+    Extension(meta): Extension<RequestMeta>,
+    ApiActor(a): ApiActor,
+    ApiJson(b): ApiJson<RunBody>,
+) -> Result<Json<RunDto>, ApiError> {
+    let first = parse_period(&b.period)?;
+    let out = s.tandem.run_invoices(Some(&a), first, &meta).await?;
+    Ok(Json(RunDto {
+        created: out.created,
+        existing: out.existing,
+        not_running: out.not_running,
+    }))
+}
+
+/// The invoices the caller may see, newest month first.
+#[utoipa::path(get, path = "/api/v1/invoices", tag = "invoices", params(ListQuery),
+    responses((status = 200, body = [InvoiceSummaryDto]), (status = 404, body = ProblemBody)))]
+async fn list_invoices(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Vec<InvoiceSummaryDto>>, ApiError> {
+    Ok(Json(
+        s.tandem
+            .invoices(&a, q.client, q.period.as_deref())
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+    ))
+}
+
+/// One invoice with its lines and the work behind each; `?format=csv` or
+/// `?format=xero` for a spreadsheet.
+#[utoipa::path(get, path = "/api/v1/invoices/{invoice_id}", tag = "invoices",
+    params(("invoice_id" = String, Path), FormatQuery),
+    responses((status = 200, body = InvoiceDto), (status = 404, body = ProblemBody), (status = 422, body = ProblemBody)))]
+async fn get_invoice(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<String>,
+    Query(q): Query<FormatQuery>,
+) -> Result<Response, ApiError> {
+    let v = s.tandem.invoice(&a, &id).await?;
+    match q.format.as_deref().unwrap_or("json") {
+        "json" => {
+            let version = v.invoice.version;
+            Ok(with_etag(version, Json(dto(v))))
+        }
+        "csv" => Ok(csv_answer(&v, &lines_csv(&v), "")),
+        "xero" => Ok(csv_answer(&v, &xero_csv(&v), "-xero")),
+        _ => {
+            Err(ServiceError::from(ValidationError::new("format", "use json, csv or xero")).into())
+        }
+    }
+}
+
+/// Issue a draft (the provider's admin): it takes the provider's next
+/// number and its time is locked. Requires `If-Match`.
+#[utoipa::path(post, path = "/api/v1/invoices/{invoice_id}/issue", tag = "invoices",
+    params(("invoice_id" = String, Path), ("If-Match" = String, Header)),
+    responses((status = 200, body = InvoiceDto), (status = 403, body = ProblemBody), (status = 404, body = ProblemBody),
+        (status = 409, body = ProblemBody), (status = 412, body = ProblemBody)))]
+async fn post_issue(
+    State(s): State<AppState>,
+    Extension(meta): Extension<RequestMeta>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<String>,
+    IfMatch(version): IfMatch,
+) -> Result<Response, ApiError> {
+    let v = s.tandem.issue_invoice(&a, &id, version, &meta).await?;
+    let version = v.invoice.version;
+    Ok(with_etag(version, Json(dto(v))))
+}
+
+/// Void an invoice with a reason (the provider's admin); a corrected
+/// invoice is a new one. Requires `If-Match`.
+#[utoipa::path(post, path = "/api/v1/invoices/{invoice_id}/void", tag = "invoices",
+    params(("invoice_id" = String, Path), ("If-Match" = String, Header)), request_body = VoidBody,
+    responses((status = 200, body = InvoiceDto), (status = 403, body = ProblemBody), (status = 404, body = ProblemBody),
+        (status = 409, body = ProblemBody), (status = 412, body = ProblemBody), (status = 422, body = ProblemBody)))]
+async fn post_void(
+    State(s): State<AppState>,
+    Extension(meta): Extension<RequestMeta>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<String>,
+    IfMatch(version): IfMatch,
+    ApiJson(b): ApiJson<VoidBody>,
+) -> Result<Response, ApiError> {
+    let v = s
+        .tandem
+        .void_invoice(&a, &id, version, &b.reason, &meta)
+        .await?;
+    let version = v.invoice.version;
+    Ok(with_etag(version, Json(dto(v))))
+}
+
+/// A CSV field: quoted when it holds a comma, a quote or a line break, and
+/// with a leading `'` when a spreadsheet would read it as a formula.
+fn field(raw: &str) -> String {
+    let safe = if raw.starts_with(['=', '+', '-', '@']) && raw.parse::<f64>().is_err() {
+        format!("'{raw}")
+    } else {
+        raw.to_owned()
+    };
+    if safe.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", safe.replace('"', "\"\""))
+    } else {
+        safe
+    }
+}
+
+fn row(fields: &[&str]) -> String {
+    let mut line = fields
+        .iter()
+        .map(|f| field(f))
+        .collect::<Vec<_>>()
+        .join(",");
+    line.push_str("\r\n");
+    line
+}
+
+fn currency(v: &InvoiceView) -> Currency {
+    Currency::parse(&v.invoice.currency).unwrap_or(Currency {
+        code: v.invoice.currency.clone(),
+        decimals: 2,
+    })
+}
+
+/// The lines as they are, amounts in the currency's units.
+fn lines_csv(v: &InvoiceView) -> String {
+    let cur = currency(v);
+    let mut out = row(&[
+        "kind",
+        "description",
+        "quantity",
+        "unit_price",
+        "amount",
+        "currency",
+        "time_entries",
+    ]);
+    for l in &v.lines {
+        let ids: Vec<String> = serde_json::from_str(&l.work_ids).unwrap_or_default();
+        out.push_str(&row(&[
+            &l.kind,
+            &l.description,
+            &l.quantity,
+            &cur.plain(l.unit_price),
+            &cur.plain(l.amount),
+            &cur.code,
+            &ids.join(" "),
+        ]));
+    }
+    out.push_str(&row(&[
+        "total",
+        "",
+        "",
+        "",
+        &cur.plain(v.invoice.total),
+        &cur.code,
+        "",
+    ]));
+    out
+}
+
+/// Xero's sales-invoice import: one row per line, with the invoice's
+/// details repeated. Tax is Xero's to work out from the tax type, so our
+/// tax line is left out and the other lines carry the type.
+fn xero_csv(v: &InvoiceView) -> String {
+    let cur = currency(v);
+    let inv = &v.invoice;
+    let day = |ms: i64| {
+        jiff::Timestamp::from_millisecond(ms)
+            .map(|t| t.to_zoned_datetime(jiff::tz::TimeZone::UTC).date())
+            .unwrap_or_default()
+    };
+    let date = day(inv.issued_at.unwrap_or(inv.created_at));
+    let due = date
+        .checked_add(jiff::Span::new().days(i64::from(v.payment_days)))
+        .unwrap_or(date);
+    let number = inv.number.map_or_else(
+        || format!("DRAFT-{}", inv.period),
+        |n| format!("INV-{n:05}"),
+    );
+    let taxed = v.lines.iter().any(|l| l.kind == "tax");
+    let tax_type = if taxed { "Tax on Sales" } else { "Tax Exempt" };
+    let mut out = row(&[
+        "*ContactName",
+        "*InvoiceNumber",
+        "Reference",
+        "*InvoiceDate",
+        "*DueDate",
+        "*Description",
+        "*Quantity",
+        "*UnitAmount",
+        "*AccountCode",
+        "*TaxType",
+        "Currency",
+    ]);
+    for l in v.lines.iter().filter(|l| l.kind != "tax") {
+        // Xero multiplies quantity by unit amount: time lines keep their
+        // hours and rate, every other line is one of its amount.
+        let (qty, unit) = match l.kind.as_str() {
+            "hourly" | "overage" | "excluded_work" => (l.quantity.clone(), cur.plain(l.unit_price)),
+            _ => ("1".to_owned(), cur.plain(l.amount)),
+        };
+        out.push_str(&row(&[
+            &v.client_name,
+            &number,
+            &format!("{} {}", v.provider_name, inv.period),
+            &date.to_string(),
+            &due.to_string(),
+            &l.description,
+            &qty,
+            &unit,
+            "200",
+            tax_type,
+            &cur.code,
+        ]));
+    }
+    out
+}
+
+fn csv_answer(v: &InvoiceView, body: &str, suffix: &str) -> Response {
+    let name = format!(
+        "attachment; filename=\"invoice-{}{}{suffix}.csv\"",
+        v.invoice.period,
+        v.invoice
+            .number
+            .map(|n| format!("-{n}"))
+            .unwrap_or_default()
+    );
+    let mut res = (StatusCode::OK, body.to_owned()).into_response();
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&name) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    res
+}

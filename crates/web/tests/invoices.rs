@@ -1,0 +1,310 @@
+//! The monthly run and an invoice's life: a draft per agreement and month
+//! (running again makes nothing new), issued with the provider's next
+//! number (its time locked), void with a reason (then a corrected one), and
+//! exports both sides can load elsewhere.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use serde_json::{Value, json};
+use support::*;
+
+async fn alder_engagement(app: &TestApp, mara: &str) -> String {
+    let (_, engs) = app
+        .api("GET", "/api/v1/engagements", Some(mara), None)
+        .await;
+    engs.as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["client_id"] == app.org("alder").as_str() && e["status"] == "active")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// A hybrid from 1 November 2026: 100 users at $85, projects (out of
+/// scope) at $190/h in 15-minute steps, $250 per missed P2 target, 10% tax.
+async fn activate(app: &TestApp) {
+    let (mara, priya) = (app.token(MARA).await, app.token(PRIYA).await);
+    let eng = alder_engagement(app, &mara).await;
+    let zero = json!({ "kind": "fixed", "value": 0 });
+    let (s, a) = app
+        .api(
+            "POST",
+            &format!("/api/v1/engagements/{eng}/agreements"),
+            Some(&mara),
+            Some(json!({
+                "currency": { "code": "USD", "decimals": 2 }, "starts_on": "2026-11-01", "ends_on": null,
+                "invoice_day": 1, "payment_days": 14, "tax_bps": 1000,
+                "pricing": { "per_user": { "rate": 8500, "counting": { "kind": "fixed", "users": 100 }, "minimum": 0 },
+                             "excluded_rate": 19000,
+                             "rounding": { "increment_minutes": 15, "minimum_minutes": 0, "after_hours_bps": 10000 } },
+                "credits": { "p1": zero, "p2": { "kind": "fixed", "value": 25000 }, "p3": zero, "p4": zero },
+                "credit_cap": null
+            })),
+        )
+        .await;
+    assert_eq!(s, 201, "{a}");
+    let id = a["id"].as_str().unwrap();
+    for (who, step, v) in [(&mara, "propose", "1"), (&priya, "accept", "2")] {
+        let (s, body) = app
+            .api_with(
+                "POST",
+                &format!("/api/v1/agreements/{id}/{step}"),
+                Some(who),
+                None,
+                &[("if-match", v)],
+            )
+            .await;
+        assert_eq!(s, 200, "{step}: {body}");
+    }
+}
+
+async fn run(app: &TestApp, token: &str, period: &str) -> (u16, Value) {
+    let (s, v) = app
+        .api(
+            "POST",
+            "/api/v1/invoices/run",
+            Some(token),
+            Some(json!({ "period": period })),
+        )
+        .await;
+    (s.as_u16(), v)
+}
+
+#[tokio::test]
+async fn a_month_becomes_one_invoice_that_adds_up_and_locks_its_time() {
+    let app = TestApp::demo().await;
+    let alder = app.org("alder");
+    let (mara, priya, dev, helen, luis, ben) = (
+        app.token(MARA).await,
+        app.token(PRIYA).await,
+        app.token(DEV).await,
+        app.token(HELEN).await,
+        app.token(LUIS).await,
+        app.token(BEN).await,
+    );
+    activate(&app).await;
+    let (s, t) = app
+        .api(
+            "POST",
+            "/api/v1/tickets",
+            Some(&priya),
+            Some(json!({ "client_id": alder, "title": "New office network", "category": "projects", "impact": "low", "urgency": "low" })),
+        )
+        .await;
+    assert_eq!(s, 201, "{t}");
+    let ticket = t["id"].as_str().unwrap().to_owned();
+    // 5 h 50 min of project work rounds up to 6 h; in-scope network work
+    // is covered; the in-house team's hour is never billed.
+    for (who, minutes, category) in [
+        (&dev, 350, "projects"),
+        (&dev, 60, "network"),
+        (&app.token(OWEN).await, 60, "projects"),
+    ] {
+        let (s, e) = app
+            .api(
+                "POST",
+                &format!("/api/v1/tickets/{ticket}/time"),
+                Some(who),
+                Some(json!({ "minutes": minutes, "category": category, "started_at": "2026-11-16T15:00:00Z" })),
+            )
+            .await;
+        assert_eq!(s, 201, "{e}");
+    }
+
+    // Only the provider's admin runs the month.
+    for who in [&priya, &dev, &helen] {
+        assert_eq!(run(&app, who, "2026-11").await.0, 403);
+    }
+    assert_eq!(run(&app, &luis, "2026-11").await.0, 404);
+    let (s, p) = run(&app, &mara, "November").await;
+    assert_eq!((s, p["field"].as_str()), (422, Some("period")), "{p}");
+    let (s, out) = run(&app, &mara, "2026-11").await;
+    assert_eq!(s, 200, "{out}");
+    let created = out["created"].as_array().unwrap();
+    assert_eq!(created.len(), 1, "{out}");
+    let id = created[0].as_str().unwrap().to_owned();
+    // Again: nothing new.
+    let (_, again) = run(&app, &mara, "2026-11").await;
+    assert_eq!(again["created"], json!([]));
+    assert_eq!(again["existing"], 1);
+    // October is before the agreement.
+    let (_, october) = run(&app, &mara, "2026-10").await;
+    assert_eq!(october["created"], json!([]));
+
+    // Users $8,500.00; projects 6 h x $190 = $1,140.00; subtotal
+    // $9,640.00; tax 10% $964.00; total $10,604.00.
+    let url = format!("/api/v1/invoices/{id}");
+    let (s, inv) = app.api("GET", &url, Some(&helen), None).await;
+    assert_eq!(s, 200, "{inv}");
+    let lines: Vec<(&str, i64)> = inv["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| (l["kind"].as_str().unwrap(), l["amount"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            ("users", 850_000),
+            ("excluded_work", 114_000),
+            ("tax", 96_400)
+        ]
+    );
+    assert_eq!(inv["total"], 1_060_400);
+    assert_eq!(inv["status"], "draft");
+    assert_eq!(inv["lines"][1]["quantity"], "6");
+    assert_eq!(inv["lines"][1]["work_ids"].as_array().unwrap().len(), 1);
+    assert_eq!(inv["client_name"], "Alder & Finch Logistics");
+
+    // Both sides read it; engineers, requesters and strangers do not.
+    for who in [&priya, &mara, &app.token(OWEN).await] {
+        assert_eq!(app.api("GET", &url, Some(who), None).await.0, 200);
+    }
+    for who in [&dev, &luis, &ben] {
+        assert_eq!(app.api("GET", &url, Some(who), None).await.0, 404);
+    }
+    let (_, mine) = app
+        .api("GET", "/api/v1/invoices?period=2026-11", Some(&priya), None)
+        .await;
+    assert_eq!(mine.as_array().unwrap().len(), 1);
+    let (_, theirs) = app.api("GET", "/api/v1/invoices", Some(&ben), None).await;
+    assert_eq!(theirs, json!([]));
+
+    // Exports: the lines as CSV, and Xero's columns without our tax line.
+    let res = app
+        .send(
+            axum::http::Request::get(format!("{url}?format=csv"))
+                .header("authorization", format!("Bearer {priya}"))
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(res.headers()["content-type"], "text/csv; charset=utf-8");
+    let csv = text(res).await;
+    assert!(
+        csv.starts_with("kind,description,quantity,unit_price,amount,currency,time_entries\r\n"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains("users,100 users x USD 85.00,100,85.00,8500.00,USD,\r\n"),
+        "{csv}"
+    );
+    assert!(csv.ends_with("total,,,,10604.00,USD,\r\n"), "{csv}");
+    let res = app
+        .send(
+            axum::http::Request::get(format!("{url}?format=xero"))
+                .header("authorization", format!("Bearer {priya}"))
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    let xero = text(res).await;
+    assert!(xero.starts_with("*ContactName,*InvoiceNumber,Reference,*InvoiceDate,*DueDate,*Description,*Quantity,*UnitAmount,*AccountCode,*TaxType,Currency\r\n"), "{xero}");
+    assert!(
+        xero.contains("Excluded work: Projects at USD 190.00/h,6,190.00,200,Tax on Sales,USD"),
+        "{xero}"
+    );
+    assert!(!xero.contains("Tax 10%"), "{xero}");
+    assert_eq!(
+        app.api("GET", &format!("{url}?format=pdf"), Some(&priya), None)
+            .await
+            .0,
+        422
+    );
+
+    // Issuing: the provider's admin, at the current version; the number is
+    // the provider's first and the time is locked.
+    let issue = |who: &str, v: &str| {
+        let who = who.to_owned();
+        let v = v.to_owned();
+        let url = format!("{url}/issue");
+        let app = &app;
+        async move {
+            let (s, body) = app
+                .api_with("POST", &url, Some(&who), None, &[("if-match", &v)])
+                .await;
+            (s.as_u16(), body)
+        }
+    };
+    assert_eq!(issue(&priya, "1").await.0, 403);
+    assert_eq!(issue(&mara, "7").await.0, 412);
+    let (s, issued) = issue(&mara, "1").await;
+    assert_eq!(s, 200, "{issued}");
+    assert_eq!(issued["status"], "issued");
+    assert_eq!(issued["number"], 1);
+    assert_eq!(issue(&mara, "2").await.0, 409, "issued once");
+    let (_, time) = app
+        .api(
+            "GET",
+            &format!("/api/v1/tickets/{ticket}/time"),
+            Some(&priya),
+            None,
+        )
+        .await;
+    let locked: Vec<bool> = time["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["invoice_id"] == id.as_str())
+        .collect();
+    assert_eq!(
+        locked,
+        [true, true, false],
+        "provider entries locked, in-house not: {time}"
+    );
+
+    // Void with a reason; then the month can be invoiced again.
+    let void = format!("{url}/void");
+    let (s, p) = app
+        .api_with(
+            "POST",
+            &void,
+            Some(&mara),
+            Some(json!({ "reason": "" })),
+            &[("if-match", "2")],
+        )
+        .await;
+    assert_eq!((s.as_u16(), p["field"].as_str()), (422, Some("reason")));
+    let (s, voided) = app
+        .api_with(
+            "POST",
+            &void,
+            Some(&mara),
+            Some(json!({ "reason": "Projects were agreed at a fixed price" })),
+            &[("if-match", "2")],
+        )
+        .await;
+    assert_eq!(s, 200, "{voided}");
+    assert_eq!(voided["status"], "void");
+    let (_, rerun) = run(&app, &mara, "2026-11").await;
+    assert_eq!(rerun["created"].as_array().unwrap().len(), 1, "{rerun}");
+
+    // Every step is on the client's audit log.
+    let (_, log) = app
+        .api(
+            "GET",
+            &format!("/api/v1/orgs/{alder}/audit?limit=200"),
+            Some(&priya),
+            None,
+        )
+        .await;
+    let acts: Vec<&str> = log["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["object_type"] == "invoice")
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        acts,
+        [
+            "invoice.draft",
+            "invoice.void",
+            "invoice.issue",
+            "invoice.draft"
+        ]
+    );
+}
