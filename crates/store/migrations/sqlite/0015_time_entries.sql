@@ -12,7 +12,7 @@ CREATE TABLE time_entries (
     side TEXT NOT NULL CHECK (side IN ('provider', 'in_house')),
     role TEXT NOT NULL,
     started_at BIGINT NOT NULL,
-    minutes INTEGER NOT NULL,
+    minutes BIGINT NOT NULL,
     category_key TEXT NOT NULL,
     category_name TEXT NOT NULL,
     in_scope BOOLEAN NOT NULL,
