@@ -178,6 +178,44 @@ const TABLE: &[Row] = &[
         variant: "",
         expect: "PA_own=303>/people?org= PA_eng=403 PA_not=404 PE_own=403 PE_eng=403 PE_not=404 CA_own=303>/people?org= CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=403 RQ_other=404 ANON=303>/login",
     },
+    // Invoices: the provider's admin runs, issues and voids; the client's IT
+    // staff read them; engineers and requesters do not.
+    Row {
+        method: "GET",
+        route: "/invoices",
+        variant: "",
+        expect: "PA_own=200 PA_eng=200 PA_not=200 PE_own=404 PE_eng=404 PE_not=404 CA_own=200 CA_other=200 CT_own=200 CT_other=200 CV_own=200 CV_other=200 RQ_own=404 RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "POST",
+        route: "/invoices/run",
+        variant: "",
+        expect: "PA_own=200 PA_eng=200 PA_not=200 PE_own=403 PE_eng=403 PE_not=403 CA_own=403 CA_other=403 CT_own=403 CT_other=403 CV_own=403 CV_other=403 RQ_own=404 RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "GET",
+        route: "/invoices/{invoice_id}",
+        variant: "",
+        expect: "PA_own=200 PA_eng=200 PA_not=200 PE_own=404 PE_eng=404 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "GET",
+        route: "/invoices/{invoice_id}/export",
+        variant: "",
+        expect: "PA_own=200 PA_eng=200 PA_not=200 PE_own=404 PE_eng=404 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "POST",
+        route: "/invoices/{invoice_id}/{step}",
+        variant: "issue",
+        expect: "PA_own=303>/invoices/ PA_eng=303>/invoices/ PA_not=303>/invoices/ PE_own=404 PE_eng=404 PE_not=404 CA_own=403 CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "POST",
+        route: "/invoices/{invoice_id}/{step}",
+        variant: "void",
+        expect: "PA_own=303>/invoices/ PA_eng=303>/invoices/ PA_not=303>/invoices/ PE_own=404 PE_eng=404 PE_not=404 CA_own=403 CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
+    },
     // Agreements: the provider's admin drafts and proposes for every client
     // of the provider, the client's admin decides; requesters learn nothing.
     Row {
@@ -503,6 +541,8 @@ struct Fixture {
     /// Agreements of the target's engagement: a draft (version 1) and a
     /// proposal (version 2), drafted by the provider's admin.
     agreement: HashMap<String, (String, String)>,
+    /// December's draft invoice (version 1) of the target's engagement.
+    invoice: HashMap<String, String>,
 }
 
 async fn fixture(app: &TestApp) -> Fixture {
@@ -642,8 +682,55 @@ async fn fixture(app: &TestApp) -> Fixture {
             .await;
         assert_eq!(s, 200, "proposing the fixture agreement: {a}");
         agreement.insert(slug.to_owned(), (ids[0].clone(), ids[1].clone()));
+        // A third, accepted, bills December.
+        if slug != "harborlane" {
+            let (_, a) = app
+                .api(
+                    "POST",
+                    &format!("/api/v1/engagements/{eng}/agreements"),
+                    Some(&mara),
+                    Some(terms.clone()),
+                )
+                .await;
+            let id = a["id"].as_str().unwrap().to_owned();
+            let admin = if slug == "alder" { &priya } else { &ben };
+            for (who, step, v) in [(&mara, "propose", "1"), (admin, "accept", "2")] {
+                let (s, body) = app
+                    .api_with(
+                        "POST",
+                        &format!("/api/v1/agreements/{id}/{step}"),
+                        Some(who),
+                        None,
+                        &[("if-match", v)],
+                    )
+                    .await;
+                assert_eq!(s, 200, "{step} the fixture agreement: {body}");
+            }
+        }
     }
+    let (s, run) = app
+        .api(
+            "POST",
+            "/api/v1/invoices/run",
+            Some(&mara),
+            Some(serde_json::json!({ "period": "2026-12" })),
+        )
+        .await;
+    assert_eq!(s, 200, "the fixture invoice run: {run}");
+    let (_, list) = app.api("GET", "/api/v1/invoices", Some(&mara), None).await;
+    let mut invoice = HashMap::new();
+    for i in list.as_array().unwrap() {
+        let slug = if i["client_id"] == app.org("alder").as_str() {
+            "alder"
+        } else {
+            "corvid"
+        };
+        invoice.insert(slug.to_owned(), i["id"].as_str().unwrap().to_owned());
+    }
+    let alder_invoice = invoice["alder"].clone();
+    invoice.insert("harborlane".into(), alder_invoice);
     Fixture {
+        invoice,
         agreement,
         person,
         engagement,
@@ -705,6 +792,11 @@ async fn fill(app: &TestApp, fx: &Fixture, row: &Row, case: &Case, n: usize) -> 
         .replace("{ticket_id}", &ticket_id)
         .replace("{attachment_id}", &attachment_id)
         .replace("{device_id}", &fx.device[case.target]);
+    if row.route.starts_with("/invoices/{invoice_id}") {
+        path = path
+            .replace("{invoice_id}", &fx.invoice[case.target])
+            .replace("{step}", row.variant);
+    }
     if row.route.contains("{agreement_id}") {
         let (draft, proposal) = &fx.agreement[case.target];
         let id = if row.variant == "propose" {
@@ -748,6 +840,10 @@ async fn fill(app: &TestApp, fx: &Fixture, row: &Row, case: &Case, n: usize) -> 
             ("new_password", "a brand new long password"),
         ]),
         ("POST", "/account/totp", _) => f(&[("step", "start")]),
+        ("POST", "/invoices/run", _) => f(&[("period", "2026-12")]),
+        ("POST", "/invoices/{invoice_id}/{step}", _) => {
+            f(&[("version", "1"), ("reason", "Raised in error")])
+        }
         ("POST", "/agreements/{engagement_id}/draft", _) => f(&[
             ("starts_on", "2026-12-01"),
             ("retainer", "5000"),

@@ -308,3 +308,68 @@ async fn a_month_becomes_one_invoice_that_adds_up_and_locks_its_time() {
         ]
     );
 }
+
+#[tokio::test]
+async fn both_sides_read_and_print_an_invoice_the_provider_makes_on_its_pages() {
+    let app = TestApp::demo().await;
+    activate(&app).await;
+    let mut mara = app.browser(MARA).await;
+    let res = mara.submit("/invoices/run", &[("period", "2026-11")]).await;
+    assert_eq!(res.status().as_u16(), 200);
+    let html = text(res).await;
+    assert!(
+        html.contains("2026-11: 1 drafted, 0 already invoiced."),
+        "{html}"
+    );
+    let res = mara.submit("/invoices/run", &[("period", "soon")]).await;
+    assert_eq!(res.status().as_u16(), 422);
+    let (_, list) = app
+        .api(
+            "GET",
+            "/api/v1/invoices",
+            Some(&app.token(MARA).await),
+            None,
+        )
+        .await;
+    let id = list[0]["id"].as_str().unwrap().to_owned();
+    let page = format!("/invoices/{id}");
+    let html = text(mara.get(&page).await).await;
+    // 100 users x $85, nothing else this month, 10% tax.
+    assert!(html.contains("100 users x USD 85.00"), "{html}");
+    assert!(html.contains("USD 9,350.00"), "{html}");
+    assert!(html.contains(r#"id="issue-invoice""#), "{html}");
+    let res = mara.get(&format!("{page}/export?format=xero")).await;
+    assert_eq!(res.headers()["content-type"], "text/csv; charset=utf-8");
+    assert!(
+        text(res)
+            .await
+            .contains("Alder & Finch Logistics,DRAFT-2026-11")
+    );
+    let res = mara
+        .submit(&format!("{page}/issue"), &[("version", "1")])
+        .await;
+    assert_eq!(location(&res), page);
+    let res = mara
+        .submit(&format!("{page}/issue"), &[("version", "2")])
+        .await;
+    assert_eq!(res.status().as_u16(), 409);
+
+    // The client reads it, numbered, with no buttons; engineers do not.
+    for who in [PRIYA, HELEN] {
+        let mut b = app.browser(who).await;
+        let html = text(b.get(&page).await).await;
+        assert!(html.contains("Invoice INV-00001"), "{who}: {html}");
+        assert!(
+            !html.contains("issue-invoice") && !html.contains("void-invoice"),
+            "{who}"
+        );
+        assert!(text(b.get("/invoices").await).await.contains(&page));
+    }
+    let mut dev = app.browser(DEV).await;
+    assert_eq!(dev.get(&page).await.status().as_u16(), 404);
+    assert!(
+        !text(dev.get("/dashboard").await)
+            .await
+            .contains("nav-invoices")
+    );
+}

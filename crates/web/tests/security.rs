@@ -424,6 +424,50 @@ async fn form_post_for(app: &TestApp, route: &str) -> FormPost {
             vec![("name", s("Owen Burke")), ("role", s("client_admin"))],
             303,
         ),
+        "/invoices/run" => (MARA, s(route), vec![("period", s("2026-11"))], 200),
+        "/invoices/{invoice_id}/{step}" => {
+            // An active agreement and its November invoice to void.
+            let eng = alder_eng["id"].as_str().unwrap();
+            let zero = serde_json::json!({ "kind": "fixed", "value": 0 });
+            let terms = serde_json::json!({
+                "currency": { "code": "USD", "decimals": 2 }, "starts_on": "2026-11-01", "ends_on": null,
+                "invoice_day": 1, "payment_days": 30, "tax_bps": null, "pricing": { "retainer": 500000 },
+                "credits": { "p1": zero, "p2": zero, "p3": zero, "p4": zero }, "credit_cap": null
+            });
+            let (_, a) = app
+                .api(
+                    "POST",
+                    &format!("/api/v1/engagements/{eng}/agreements"),
+                    Some(&mara),
+                    Some(terms),
+                )
+                .await;
+            let id = a["id"].as_str().unwrap();
+            for (who, step, v) in [(&mara, "propose", "1"), (&priya, "accept", "2")] {
+                app.api_with(
+                    "POST",
+                    &format!("/api/v1/agreements/{id}/{step}"),
+                    Some(who),
+                    None,
+                    &[("if-match", v)],
+                )
+                .await;
+            }
+            let (_, run) = app
+                .api(
+                    "POST",
+                    "/api/v1/invoices/run",
+                    Some(&mara),
+                    Some(serde_json::json!({ "period": "2026-11" })),
+                )
+                .await;
+            (
+                MARA,
+                format!("/invoices/{}/void", run["created"][0].as_str().unwrap()),
+                vec![("version", s("1")), ("reason", s("forged void"))],
+                303,
+            )
+        }
         "/agreements/{engagement_id}/draft" => (
             MARA,
             route.replace("{engagement_id}", alder_eng["id"].as_str().unwrap()),

@@ -298,7 +298,7 @@ fn currency(v: &InvoiceView) -> Currency {
 }
 
 /// The lines as they are, amounts in the currency's units.
-fn lines_csv(v: &InvoiceView) -> String {
+pub(crate) fn lines_csv(v: &InvoiceView) -> String {
     let cur = currency(v);
     let mut out = row(&[
         "kind",
@@ -336,7 +336,7 @@ fn lines_csv(v: &InvoiceView) -> String {
 /// Xero's sales-invoice import: one row per line, with the invoice's
 /// details repeated. Tax is Xero's to work out from the tax type, so our
 /// tax line is left out and the other lines carry the type.
-fn xero_csv(v: &InvoiceView) -> String {
+pub(crate) fn xero_csv(v: &InvoiceView) -> String {
     let cur = currency(v);
     let inv = &v.invoice;
     let day = |ms: i64| {
@@ -391,7 +391,7 @@ fn xero_csv(v: &InvoiceView) -> String {
     out
 }
 
-fn csv_answer(v: &InvoiceView, body: &str, suffix: &str) -> Response {
+pub(crate) fn csv_answer(v: &InvoiceView, body: &str, suffix: &str) -> Response {
     let name = format!(
         "attachment; filename=\"invoice-{}{}{suffix}.csv\"",
         v.invoice.period,

@@ -8,7 +8,7 @@ mod audit;
 mod desk;
 mod devices;
 mod engagements;
-mod invoices;
+pub(crate) mod invoices;
 mod quote;
 mod tickets;
 mod time;

@@ -7,6 +7,7 @@ pub mod chart;
 mod dashboard;
 mod desk;
 mod devices;
+mod invoices;
 pub mod local;
 mod quote;
 mod session;
@@ -35,6 +36,9 @@ pub struct Nav {
     pub csrf: String,
     /// Unread notifications.
     pub unread: i64,
+    /// Whether invoices are theirs to read (the provider's admin and the
+    /// client's IT staff).
+    pub invoices: bool,
     /// The zone every time on the page is shown in.
     pub zone: local::Zone,
     /// Whether that zone is the person's own choice (else their
@@ -58,6 +62,7 @@ impl Nav {
             staff: s.actor.role != Role::Requester,
             csrf: s.csrf_token.clone(),
             unread,
+            invoices: tandem_domain::policy::may_read_invoices(s.actor.role, true, true),
             zone: zone
                 .as_ref()
                 .map_or_else(local::Zone::utc, |z| local::Zone::named(z.effective())),
@@ -120,6 +125,17 @@ pub fn router() -> Router<AppState> {
         .route(
             "/agreements/{engagement_id}/{agreement_id}/{step}",
             post(agreements::post_agreement_step),
+        )
+        .route("/invoices", get(invoices::get_invoices))
+        .route("/invoices/run", post(invoices::post_invoices_run))
+        .route("/invoices/{invoice_id}", get(invoices::get_invoice))
+        .route(
+            "/invoices/{invoice_id}/export",
+            get(invoices::get_invoice_export),
+        )
+        .route(
+            "/invoices/{invoice_id}/{step}",
+            post(invoices::post_invoice_step),
         )
         .route("/audit", get(admin::get_audit))
         .route(

@@ -1,0 +1,319 @@
+//! Invoice pages: the list with the monthly run (the provider's admin), and
+//! one invoice as both sides read it and print it, with its exports.
+
+use super::Nav;
+use crate::AppState;
+use crate::api::invoices::{csv_answer, lines_csv, xero_csv};
+use crate::auth::{CsrfForm, PageSession};
+use crate::error::PageError;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Extension;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use tandem_domain::ValidationError;
+use tandem_domain::money::Currency;
+use tandem_domain::policy;
+use tandem_service::auth::SessionActor;
+use tandem_service::invoices::{InvoiceView, parse_period};
+use tandem_service::model::Invoice;
+use tandem_service::{RequestMeta, ServiceError};
+
+fn status_words(code: &str) -> &'static str {
+    match code {
+        "draft" => "Draft",
+        "issued" => "Issued",
+        "void" => "Void",
+        _ => "Unknown",
+    }
+}
+
+fn kind_words(code: &str) -> &'static str {
+    match code {
+        "users" => "Users",
+        "devices" => "Devices",
+        "retainer" => "Retainer",
+        "block_purchase" => "Block bought",
+        "block_draw" => "Block used",
+        "hourly" => "Hourly work",
+        "overage" => "Overage",
+        "excluded_work" => "Excluded work",
+        "unpriced" => "Not priced",
+        "sla_credit" => "SLA credit",
+        "credit_cap" => "Credit cap",
+        "tax" => "Tax",
+        _ => "Other",
+    }
+}
+
+fn currency(code: &str) -> Currency {
+    Currency::parse(code).unwrap_or(Currency {
+        code: code.to_owned(),
+        decimals: 2,
+    })
+}
+
+/// A row of the list.
+pub(super) struct Listed {
+    id: String,
+    period: String,
+    status: &'static str,
+    number: String,
+    total: String,
+}
+
+fn listed(i: &Invoice) -> Listed {
+    Listed {
+        id: i.id.clone(),
+        period: i.period.clone(),
+        status: status_words(&i.status),
+        number: i.number.map(|n| format!("INV-{n:05}")).unwrap_or_default(),
+        total: currency(&i.currency).format(i.total),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "invoices.html")]
+pub(super) struct InvoicesPage {
+    nav: Nav,
+    rows: Vec<Listed>,
+    can_bill: bool,
+    period: String,
+    message: Option<String>,
+    error: Option<String>,
+}
+
+/// A line as the page shows it.
+pub(super) struct ShownLine {
+    kind: &'static str,
+    description: String,
+    quantity: String,
+    unit_price: String,
+    amount: String,
+    entries: usize,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "invoice.html")]
+pub(super) struct InvoicePage {
+    nav: Nav,
+    v: InvoiceView,
+    status: &'static str,
+    number: String,
+    lines: Vec<ShownLine>,
+    total: String,
+    can_bill: bool,
+    error: Option<String>,
+}
+
+impl InvoicePage {
+    fn at(&self, ms: &i64) -> super::local::LocalTime {
+        self.nav.zone.at(*ms)
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct ListQuery {
+    period: Option<String>,
+}
+
+async fn list_page(
+    s: &AppState,
+    session: &SessionActor,
+    period: Option<&str>,
+    message: Option<String>,
+    error: Option<String>,
+) -> Result<InvoicesPage, PageError> {
+    let a = &session.actor;
+    let period = period.map(str::trim).filter(|p| !p.is_empty());
+    let rows = s
+        .tandem
+        .invoices(a, None, period)
+        .await?
+        .iter()
+        .map(listed)
+        .collect();
+    let nav = Nav::load(s, session).await;
+    let last_month = jiff::Timestamp::now()
+        .to_zoned_datetime(nav.zone.tz().clone())
+        .date()
+        .first_of_month()
+        .yesterday()
+        .map(|d| format!("{:04}-{:02}", d.year(), d.month()))
+        .unwrap_or_default();
+    Ok(InvoicesPage {
+        rows,
+        can_bill: policy::decide_billing(a.role, true).allowed(),
+        period: last_month,
+        message,
+        error,
+        nav,
+    })
+}
+
+/// The invoices the reader may see.
+pub(super) async fn get_invoices(
+    State(s): State<AppState>,
+    PageSession(session): PageSession,
+    Query(q): Query<ListQuery>,
+) -> Result<InvoicesPage, PageError> {
+    list_page(&s, &session, q.period.as_deref(), None, None).await
+}
+
+#[derive(Deserialize)]
+pub(super) struct RunInput {
+    period: String,
+}
+
+/// Run a month (the provider's admin).
+pub(super) async fn post_invoices_run(
+    State(s): State<AppState>,
+    Extension(meta): Extension<RequestMeta>,
+    CsrfForm(session, i): CsrfForm<RunInput>,
+) -> Response {
+    let result = match parse_period(&i.period) {
+        Ok(first) => {
+            s.tandem
+                .run_invoices(Some(&session.actor), first, &meta)
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    let (status, message, error) = match result {
+        Ok(out) => (
+            StatusCode::OK,
+            Some(format!(
+                "{}: {} drafted, {} already invoiced.",
+                i.period.trim(),
+                out.created.len(),
+                out.existing
+            )),
+            None,
+        ),
+        Err(e @ ServiceError::Invalid(_)) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, None, Some(e.to_string()))
+        }
+        Err(e) => return PageError::from(e).into_response(),
+    };
+    match list_page(&s, &session, None, message, error).await {
+        Ok(p) => (status, p).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn invoice_page(
+    s: &AppState,
+    session: &SessionActor,
+    id: &str,
+    error: Option<String>,
+) -> Result<InvoicePage, PageError> {
+    let a = &session.actor;
+    let v = s.tandem.invoice(a, id).await?;
+    let cur = currency(&v.invoice.currency);
+    let lines = v
+        .lines
+        .iter()
+        .map(|l| ShownLine {
+            kind: kind_words(&l.kind),
+            description: l.description.clone(),
+            quantity: l.quantity.clone(),
+            unit_price: cur.format(l.unit_price),
+            amount: cur.format(l.amount),
+            entries: serde_json::from_str::<Vec<String>>(&l.work_ids)
+                .map(|w| w.len())
+                .unwrap_or(0),
+        })
+        .collect();
+    Ok(InvoicePage {
+        status: status_words(&v.invoice.status),
+        number: v
+            .invoice
+            .number
+            .map(|n| format!("INV-{n:05}"))
+            .unwrap_or_else(|| "not issued".to_owned()),
+        total: cur.format(v.invoice.total),
+        can_bill: policy::decide_billing(a.role, v.invoice.provider_id == a.org_id).allowed(),
+        lines,
+        error,
+        nav: Nav::load(s, session).await,
+        v,
+    })
+}
+
+/// One invoice, printable.
+pub(super) async fn get_invoice(
+    State(s): State<AppState>,
+    PageSession(session): PageSession,
+    Path(id): Path<String>,
+) -> Result<InvoicePage, PageError> {
+    invoice_page(&s, &session, &id, None).await
+}
+
+#[derive(Deserialize)]
+pub(super) struct ExportQuery {
+    format: Option<String>,
+}
+
+/// An invoice as a spreadsheet: its lines, or Xero's import columns.
+pub(super) async fn get_invoice_export(
+    State(s): State<AppState>,
+    PageSession(session): PageSession,
+    Path(id): Path<String>,
+    Query(q): Query<ExportQuery>,
+) -> Response {
+    let v = match s.tandem.invoice(&session.actor, &id).await {
+        Ok(v) => v,
+        Err(e) => return PageError::from(e).into_response(),
+    };
+    match q.format.as_deref().unwrap_or("csv") {
+        "csv" => csv_answer(&v, &lines_csv(&v), ""),
+        "xero" => csv_answer(&v, &xero_csv(&v), "-xero"),
+        _ => PageError::from(ServiceError::from(ValidationError::new(
+            "format",
+            "use csv or xero",
+        )))
+        .into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct StepInput {
+    version: i64,
+    #[serde(default)]
+    reason: String,
+}
+
+/// Issue or void.
+pub(super) async fn post_invoice_step(
+    State(s): State<AppState>,
+    Extension(meta): Extension<RequestMeta>,
+    Path((id, step)): Path<(String, String)>,
+    CsrfForm(session, i): CsrfForm<StepInput>,
+) -> Response {
+    let a = &session.actor;
+    let r = match step.as_str() {
+        "issue" => s.tandem.issue_invoice(a, &id, i.version, &meta).await,
+        "void" => {
+            s.tandem
+                .void_invoice(a, &id, i.version, &i.reason, &meta)
+                .await
+        }
+        _ => Err(ServiceError::NotFound),
+    };
+    let (status, message) = match r {
+        Ok(_) => return Redirect::to(&format!("/invoices/{id}")).into_response(),
+        Err(ServiceError::Stale { .. }) => (
+            StatusCode::PRECONDITION_FAILED,
+            "This invoice changed while you were looking at it; nothing was done. It is shown as it is now.".to_owned(),
+        ),
+        Err(e @ ServiceError::Invalid(_)) => (StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
+        Err(e @ ServiceError::Conflict(_)) => (StatusCode::CONFLICT, e.to_string()),
+        Err(e) => return PageError::from(e).into_response(),
+    };
+    match invoice_page(&s, &session, &id, Some(message)).await {
+        Ok(p) => (status, p).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
