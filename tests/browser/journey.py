@@ -981,12 +981,80 @@ def check_local_times_and_words(s: Session, base: str) -> str:
             f"screenshot {shot.relative_to(REPO_ROOT)}")
 
 
+PROVIDER_ADMIN = "mara.okafor@harborlane.example"
+
+
+def check_agreement_time_and_invoice(s: Session, base: str) -> str:
+    """The provider's admin proposes a new agreement and the client's admin
+    accepts it; the engineer logs time on a ticket; the provider's admin
+    issues last month's draft invoice."""
+    s.delete_cookies()
+    sign_in(s, base, PROVIDER_ADMIN, DEMO_PASSWORD)
+    s.get(f"{base}/agreements")
+    rate = s.wait_for('#draft-form input[name="per_user_rate"]')
+    rate.clear()
+    rate.send_keys("79.00")
+    open_form_and_submit(s, "#save-draft")
+    propose = s.wait_for("#propose-agreement")
+    if s.find_all("#activation-check"):
+        raise CheckFailed(f"the demo's terms should be ready to propose: {s.find('#activation-check').text!r}")
+    propose.click()
+    s.wait_until_loaded(old=propose)
+
+    s.delete_cookies()
+    sign_in(s, base, CLIENT_ADMIN, DEMO_PASSWORD)
+    s.get(f"{base}/agreements")
+    proposal = s.wait_for(".proposal").text
+    if "USD 79.00 a month per user" not in proposal:
+        raise CheckFailed(f"the proposal does not read as drafted: {squash(proposal)!r}")
+    open_form_and_submit(s, "#accept-agreement")
+    active = s.wait_for("#active-agreement").text
+    if "USD 79.00 a month per user" not in active:
+        raise CheckFailed(f"the accepted agreement is not the active one: {squash(active)!r}")
+
+    s.delete_cookies()
+    sign_in(s, base, PROVIDER_ENGINEER, DEMO_PASSWORD)
+    s.get(f"{base}/tickets?view=all")
+    link = s.wait_for("#queue tbody tr a")
+    link.click()
+    s.wait_until_loaded(old=link)
+    before = s.wait_for("#time-totals").text
+    s.find('#time-form input[name="minutes"]').send_keys("45")
+    s.find('#time-form input[name="note"]').send_keys("Replaced the access point")
+    open_form_and_submit(s, "#log-time")
+    after = s.wait_for("#time-totals").text
+    if after == before or "Replaced the access point" not in s.find("#time-entries").text:
+        raise CheckFailed(f"the time did not show: {before!r} -> {after!r}")
+
+    s.delete_cookies()
+    sign_in(s, base, PROVIDER_ADMIN, DEMO_PASSWORD)
+    s.get(f"{base}/invoices")
+    href = None
+    for a in s.find_all("#invoice-list tbody tr a"):
+        row_text = str(s.execute("return arguments[0].closest('tr').innerText;", {ELEMENT_KEY: a.id}))
+        if "Draft" in row_text:
+            href = a.attribute("href")
+            break
+    if href is None:
+        raise CheckFailed("no link to a draft invoice")
+    s.get(urllib.parse.urljoin(f"{base}/invoices", href))
+    total = s.wait_for("#invoice-total").text
+    open_form_and_submit(s, "#issue-invoice")
+    status = s.wait_for("#invoice-status").text.strip()
+    title = s.find("h1").text
+    if status != "Issued" or "INV-" not in title:
+        raise CheckFailed(f"issuing left {status!r}, {title!r}")
+    shot = s.screenshot(ARTIFACTS / "invoice.png")
+    return f"agreement at $79 accepted, 45 min logged ({after}), {title} issued for {total}; screenshot {shot.relative_to(REPO_ROOT)}"
+
+
 CHECKS = [
     ("wrong password is refused and stays on /login", "wrong-password", check_wrong_password_refused),
     ("client admin sees a provider engineer's action in the audit log", "audit", check_admin_sees_provider_in_audit),
     ("client admin and provider engineer work one ticket in two sessions", "ticket", check_two_sides_work_one_ticket),
     ("client admin edits the responsibility split and sees it in the history", "split", check_client_admin_edits_the_split),
     ("times are in the reader's zone and pages speak words, not codes", "words", check_local_times_and_words),
+    ("an agreement is proposed and accepted, time logged and an invoice issued", "billing", check_agreement_time_and_invoice),
     ("provider engineer works the queue and a ticket from the keyboard", "keyboard", check_keyboard_shortcuts),
     ("the queue and a ticket page fit a 375 px screen", "narrow", check_narrow_screen),
     ("fields are named, text contrast meets WCAG AA, focus is visible", "a11y", check_accessibility),

@@ -201,6 +201,8 @@ impl Tandem {
                 .await?;
             crate::demo_devices::seed(self, &provider_staff_actors(&staff), &requesters_by_client)
                 .await?;
+            crate::demo_billing::seed(self, &provider_staff_actors(&staff), &requesters_by_client)
+                .await?;
         }
         Ok(logins)
     }

@@ -11,6 +11,7 @@ pub mod auth;
 mod calendar_support;
 pub mod dashboard;
 pub mod demo;
+mod demo_billing;
 mod demo_desk;
 mod demo_devices;
 pub mod desk;

@@ -223,7 +223,9 @@ impl TicketPage {
     }
 
     fn minutes(&self, m: &i64) -> String {
-        if *m < 0 {
+        if *m == 0 {
+            "none".to_owned()
+        } else if *m < 0 {
             format!("-{}", span(-m))
         } else {
             span(*m)
