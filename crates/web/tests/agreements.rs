@@ -41,20 +41,6 @@ fn hybrid_terms() -> Value {
     })
 }
 
-async fn alder_engagement(app: &TestApp, mara: &str) -> String {
-    let (_, engs) = app
-        .api("GET", "/api/v1/engagements", Some(mara), None)
-        .await;
-    engs.as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["client_id"] == app.org("alder").as_str() && e["status"] == "active")
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
 async fn step(
     app: &TestApp,
     token: &str,
@@ -97,7 +83,7 @@ async fn the_provider_proposes_and_the_client_decides() {
         app.token(DEV).await,
         app.token(HELEN).await,
     );
-    let eng = alder_engagement(&app, &mara).await;
+    let eng = app.engagement_of("alder").await;
 
     // Only the provider's admin drafts.
     for who in [&priya, &dev, &helen] {
@@ -294,7 +280,7 @@ async fn nobody_outside_the_engagement_reads_its_agreements() {
         app.token(PRIYA).await,
         app.token(DEV).await,
     );
-    let eng = alder_engagement(&app, &mara).await;
+    let eng = app.engagement_of("alder").await;
     let a = draft(&app, &mara, &eng, hybrid_terms()).await;
     let id = a["id"].as_str().unwrap().to_owned();
     let one = format!("/api/v1/agreements/{id}");
@@ -342,7 +328,7 @@ async fn nobody_outside_the_engagement_reads_its_agreements() {
 async fn terms_no_agreement_can_mean_are_refused_with_their_field() {
     let app = TestApp::demo().await;
     let mara = app.token(MARA).await;
-    let eng = alder_engagement(&app, &mara).await;
+    let eng = app.engagement_of("alder").await;
     let url = format!("/api/v1/engagements/{eng}/agreements");
     let mut t = hybrid_terms();
     t["invoice_day"] = json!(31);
@@ -361,7 +347,7 @@ async fn terms_no_agreement_can_mean_are_refused_with_their_field() {
 async fn both_admins_work_an_agreement_on_its_page() {
     let app = TestApp::demo().await;
     let mara_token = app.token(MARA).await;
-    let eng = alder_engagement(&app, &mara_token).await;
+    let eng = app.engagement_of("alder").await;
     let page = format!("/agreements?engagement={eng}");
 
     let mut mara = app.browser(MARA).await;

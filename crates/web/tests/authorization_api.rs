@@ -460,18 +460,6 @@ struct Fixture {
     invoice: HashMap<String, String>,
 }
 
-/// Terms that could take effect: every priority has a consequence.
-fn agreement_terms() -> Value {
-    json!({
-        "currency": { "code": "USD", "decimals": 2 }, "starts_on": "2026-12-01", "ends_on": null,
-        "invoice_day": 1, "payment_days": 30, "tax_bps": null,
-        "pricing": { "retainer": 500000 },
-        "credits": { "p1": { "kind": "fixed", "value": 1 }, "p2": { "kind": "fixed", "value": 1 },
-                     "p3": { "kind": "fixed", "value": 1 }, "p4": { "kind": "fixed", "value": 1 } },
-        "credit_cap": null
-    })
-}
-
 async fn fixture(app: &TestApp) -> Fixture {
     let mut tokens = HashMap::new();
     for c in &CASES {
@@ -609,85 +597,11 @@ async fn fixture(app: &TestApp) -> Fixture {
     }
     let corvid = device["corvid"].clone();
     device.insert("harborlane".into(), corvid);
-    let mut agreement = HashMap::new();
-    for slug in ["alder", "corvid", "harborlane"] {
-        let eng = &engagement[slug].0;
-        let mut ids = Vec::new();
-        for _ in 0..2 {
-            let (s, a) = app
-                .api(
-                    "POST",
-                    &format!("/api/v1/engagements/{eng}/agreements"),
-                    Some(&mara),
-                    Some(agreement_terms()),
-                )
-                .await;
-            assert_eq!(s, 201, "drafting the fixture agreement: {a}");
-            ids.push(a["id"].as_str().unwrap().to_owned());
-        }
-        let (s, a) = app
-            .api_with(
-                "POST",
-                &format!("/api/v1/agreements/{}/propose", ids[1]),
-                Some(&mara),
-                None,
-                &[("if-match", "\"1\"")],
-            )
-            .await;
-        assert_eq!(s, 200, "proposing the fixture agreement: {a}");
-        agreement.insert(slug.to_owned(), (ids[0].clone(), ids[1].clone()));
-    }
-    // An active agreement per engagement, and December's invoices.
-    for slug in ["alder", "corvid"] {
-        let eng = &engagement[slug].0;
-        let (_, a) = app
-            .api(
-                "POST",
-                &format!("/api/v1/engagements/{eng}/agreements"),
-                Some(&mara),
-                Some(agreement_terms()),
-            )
-            .await;
-        let id = a["id"].as_str().unwrap().to_owned();
-        let admin = if slug == "alder" {
-            &tokens[PRIYA]
-        } else {
-            &ben
-        };
-        for (who, step, v) in [(&mara, "propose", "1"), (admin, "accept", "2")] {
-            let (s, body) = app
-                .api_with(
-                    "POST",
-                    &format!("/api/v1/agreements/{id}/{step}"),
-                    Some(who),
-                    None,
-                    &[("if-match", v)],
-                )
-                .await;
-            assert_eq!(s, 200, "{step} the fixture agreement: {body}");
-        }
-    }
-    let (s, run) = app
-        .api(
-            "POST",
-            "/api/v1/invoices/run",
-            Some(&mara),
-            Some(json!({ "period": "2026-12" })),
-        )
-        .await;
-    assert_eq!(s, 200, "the fixture invoice run: {run}");
-    let mut invoice = HashMap::new();
-    let (_, list) = app.api("GET", "/api/v1/invoices", Some(&mara), None).await;
-    for i in list.as_array().unwrap() {
-        let slug = if i["client_id"] == app.org("alder").as_str() {
-            "alder"
-        } else {
-            "corvid"
-        };
-        invoice.insert(slug.to_owned(), i["id"].as_str().unwrap().to_owned());
-    }
-    let alder_invoice = invoice["alder"].clone();
-    invoice.insert("harborlane".into(), alder_invoice);
+    let engagements = engagement
+        .iter()
+        .map(|(slug, (id, _))| (slug.clone(), id.clone()))
+        .collect();
+    let (agreement, invoice) = billing_fixture(app, &engagements).await;
     Fixture {
         invoice,
         agreement,
@@ -775,7 +689,7 @@ fn fill(app: &TestApp, fx: &Fixture, row: &Row, case: &Case, n: usize) -> (Strin
             Some(json!({ "minutes": 30, "note": "from the table" }))
         }
         ("POST", "/api/v1/engagements/{engagement_id}/agreements", _)
-        | ("PUT", "/api/v1/agreements/{agreement_id}", _) => Some(agreement_terms()),
+        | ("PUT", "/api/v1/agreements/{agreement_id}", _) => Some(retainer_terms("2026-12-01")),
         ("POST", "/api/v1/invoices/run", _) => Some(json!({ "period": "2026-12" })),
         ("POST", "/api/v1/invoices/{invoice_id}/void", _) => {
             Some(json!({ "reason": "Raised in error" }))

@@ -648,87 +648,11 @@ async fn fixture(app: &TestApp) -> Fixture {
     }
     let corvid = device["corvid"].clone();
     device.insert("harborlane".into(), corvid);
-    let mut agreement = HashMap::new();
-    for slug in ["alder", "corvid", "harborlane"] {
-        let eng = &engagement[slug].0;
-        let terms = serde_json::json!({
-            "currency": { "code": "USD", "decimals": 2 }, "starts_on": "2026-12-01", "ends_on": null,
-            "invoice_day": 1, "payment_days": 30, "tax_bps": null, "pricing": { "retainer": 500000 },
-            "credits": { "p1": { "kind": "fixed", "value": 1 }, "p2": { "kind": "fixed", "value": 1 },
-                         "p3": { "kind": "fixed", "value": 1 }, "p4": { "kind": "fixed", "value": 1 } },
-            "credit_cap": null
-        });
-        let mut ids = Vec::new();
-        for _ in 0..2 {
-            let (s, a) = app
-                .api(
-                    "POST",
-                    &format!("/api/v1/engagements/{eng}/agreements"),
-                    Some(&mara),
-                    Some(terms.clone()),
-                )
-                .await;
-            assert_eq!(s, 201, "drafting the fixture agreement: {a}");
-            ids.push(a["id"].as_str().unwrap().to_owned());
-        }
-        let (s, a) = app
-            .api_with(
-                "POST",
-                &format!("/api/v1/agreements/{}/propose", ids[1]),
-                Some(&mara),
-                None,
-                &[("if-match", "1")],
-            )
-            .await;
-        assert_eq!(s, 200, "proposing the fixture agreement: {a}");
-        agreement.insert(slug.to_owned(), (ids[0].clone(), ids[1].clone()));
-        // A third, accepted, bills December.
-        if slug != "harborlane" {
-            let (_, a) = app
-                .api(
-                    "POST",
-                    &format!("/api/v1/engagements/{eng}/agreements"),
-                    Some(&mara),
-                    Some(terms.clone()),
-                )
-                .await;
-            let id = a["id"].as_str().unwrap().to_owned();
-            let admin = if slug == "alder" { &priya } else { &ben };
-            for (who, step, v) in [(&mara, "propose", "1"), (admin, "accept", "2")] {
-                let (s, body) = app
-                    .api_with(
-                        "POST",
-                        &format!("/api/v1/agreements/{id}/{step}"),
-                        Some(who),
-                        None,
-                        &[("if-match", v)],
-                    )
-                    .await;
-                assert_eq!(s, 200, "{step} the fixture agreement: {body}");
-            }
-        }
-    }
-    let (s, run) = app
-        .api(
-            "POST",
-            "/api/v1/invoices/run",
-            Some(&mara),
-            Some(serde_json::json!({ "period": "2026-12" })),
-        )
-        .await;
-    assert_eq!(s, 200, "the fixture invoice run: {run}");
-    let (_, list) = app.api("GET", "/api/v1/invoices", Some(&mara), None).await;
-    let mut invoice = HashMap::new();
-    for i in list.as_array().unwrap() {
-        let slug = if i["client_id"] == app.org("alder").as_str() {
-            "alder"
-        } else {
-            "corvid"
-        };
-        invoice.insert(slug.to_owned(), i["id"].as_str().unwrap().to_owned());
-    }
-    let alder_invoice = invoice["alder"].clone();
-    invoice.insert("harborlane".into(), alder_invoice);
+    let engagements = engagement
+        .iter()
+        .map(|(slug, (id, _))| (slug.clone(), id.clone()))
+        .collect();
+    let (agreement, invoice) = billing_fixture(app, &engagements).await;
     Fixture {
         invoice,
         agreement,

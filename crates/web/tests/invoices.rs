@@ -9,56 +9,26 @@ mod support;
 use serde_json::{Value, json};
 use support::*;
 
-async fn alder_engagement(app: &TestApp, mara: &str) -> String {
-    let (_, engs) = app
-        .api("GET", "/api/v1/engagements", Some(mara), None)
-        .await;
-    engs.as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["client_id"] == app.org("alder").as_str() && e["status"] == "active")
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
 /// A hybrid from 1 November 2026: 100 users at $85, projects (out of
 /// scope) at $190/h in 15-minute steps, $250 per missed P2 target, 10% tax.
 async fn activate(app: &TestApp) {
-    let (mara, priya) = (app.token(MARA).await, app.token(PRIYA).await);
-    let eng = alder_engagement(app, &mara).await;
+    let eng = app.engagement_of("alder").await;
     let zero = json!({ "kind": "fixed", "value": 0 });
-    let (s, a) = app
-        .api(
-            "POST",
-            &format!("/api/v1/engagements/{eng}/agreements"),
-            Some(&mara),
-            Some(json!({
-                "currency": { "code": "USD", "decimals": 2 }, "starts_on": "2026-11-01", "ends_on": null,
-                "invoice_day": 1, "payment_days": 14, "tax_bps": 1000,
-                "pricing": { "per_user": { "rate": 8500, "counting": { "kind": "fixed", "users": 100 }, "minimum": 0 },
-                             "excluded_rate": 19000,
-                             "rounding": { "increment_minutes": 15, "minimum_minutes": 0, "after_hours_bps": 10000 } },
-                "credits": { "p1": zero, "p2": { "kind": "fixed", "value": 25000 }, "p3": zero, "p4": zero },
-                "credit_cap": null
-            })),
-        )
-        .await;
-    assert_eq!(s, 201, "{a}");
-    let id = a["id"].as_str().unwrap();
-    for (who, step, v) in [(&mara, "propose", "1"), (&priya, "accept", "2")] {
-        let (s, body) = app
-            .api_with(
-                "POST",
-                &format!("/api/v1/agreements/{id}/{step}"),
-                Some(who),
-                None,
-                &[("if-match", v)],
-            )
-            .await;
-        assert_eq!(s, 200, "{step}: {body}");
-    }
+    app.agreement(
+        &eng,
+        json!({
+            "currency": { "code": "USD", "decimals": 2 }, "starts_on": "2026-11-01", "ends_on": null,
+            "invoice_day": 1, "payment_days": 14, "tax_bps": 1000,
+            "pricing": { "per_user": { "rate": 8500, "counting": { "kind": "fixed", "users": 100 }, "minimum": 0 },
+                         "excluded_rate": 19000,
+                         "rounding": { "increment_minutes": 15, "minimum_minutes": 0, "after_hours_bps": 10000 } },
+            "credits": { "p1": zero, "p2": { "kind": "fixed", "value": 25000 }, "p3": zero, "p4": zero },
+            "credit_cap": null
+        }),
+        true,
+        Some(PRIYA),
+    )
+    .await;
 }
 
 async fn run(app: &TestApp, token: &str, period: &str) -> (u16, Value) {

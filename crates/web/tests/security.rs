@@ -428,31 +428,8 @@ async fn form_post_for(app: &TestApp, route: &str) -> FormPost {
         "/invoices/{invoice_id}/{step}" => {
             // An active agreement and its November invoice to void.
             let eng = alder_eng["id"].as_str().unwrap();
-            let zero = serde_json::json!({ "kind": "fixed", "value": 0 });
-            let terms = serde_json::json!({
-                "currency": { "code": "USD", "decimals": 2 }, "starts_on": "2026-11-01", "ends_on": null,
-                "invoice_day": 1, "payment_days": 30, "tax_bps": null, "pricing": { "retainer": 500000 },
-                "credits": { "p1": zero, "p2": zero, "p3": zero, "p4": zero }, "credit_cap": null
-            });
-            let (_, a) = app
-                .api(
-                    "POST",
-                    &format!("/api/v1/engagements/{eng}/agreements"),
-                    Some(&mara),
-                    Some(terms),
-                )
+            app.agreement(eng, retainer_terms("2026-11-01"), true, Some(PRIYA))
                 .await;
-            let id = a["id"].as_str().unwrap();
-            for (who, step, v) in [(&mara, "propose", "1"), (&priya, "accept", "2")] {
-                app.api_with(
-                    "POST",
-                    &format!("/api/v1/agreements/{id}/{step}"),
-                    Some(who),
-                    None,
-                    &[("if-match", v)],
-                )
-                .await;
-            }
             let (_, run) = app
                 .api(
                     "POST",
@@ -480,24 +457,12 @@ async fn form_post_for(app: &TestApp, route: &str) -> FormPost {
         ),
         "/agreements/{engagement_id}/{agreement_id}/{step}" => {
             let eng = alder_eng["id"].as_str().unwrap();
-            let terms = serde_json::json!({
-                "currency": { "code": "USD", "decimals": 2 }, "starts_on": "2026-12-01", "ends_on": null,
-                "invoice_day": 1, "payment_days": 30, "tax_bps": null, "pricing": { "retainer": 500000 },
-                "credits": { "p1": { "kind": "fixed", "value": 1 }, "p2": { "kind": "fixed", "value": 1 },
-                             "p3": { "kind": "fixed", "value": 1 }, "p4": { "kind": "fixed", "value": 1 } },
-                "credit_cap": null
-            });
-            let (_, a) = app
-                .api(
-                    "POST",
-                    &format!("/api/v1/engagements/{eng}/agreements"),
-                    Some(&mara),
-                    Some(terms),
-                )
+            let id = app
+                .agreement(eng, retainer_terms("2026-12-01"), false, None)
                 .await;
             (
                 MARA,
-                format!("/agreements/{eng}/{}/propose", a["id"].as_str().unwrap()),
+                format!("/agreements/{eng}/{id}/propose"),
                 vec![("version", s("1"))],
                 303,
             )

@@ -36,50 +36,23 @@ async fn log(app: &TestApp, token: &str, ticket: &str, body: Value) -> (u16, Val
 /// The hybrid the alder engagement runs on: a per-user base, out-of-scope
 /// work at $190/h.
 async fn activate_hybrid(app: &TestApp) {
-    let (mara, priya) = (app.token(MARA).await, app.token(PRIYA).await);
-    let (_, engs) = app
-        .api("GET", "/api/v1/engagements", Some(&mara), None)
-        .await;
-    let eng = engs
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["client_id"] == app.org("alder").as_str() && e["status"] == "active")
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
     let credits = json!({ "kind": "fixed", "value": 0 });
-    let (s, a) = app
-        .api(
-            "POST",
-            &format!("/api/v1/engagements/{eng}/agreements"),
-            Some(&mara),
-            Some(json!({
-                "currency": { "code": "USD", "decimals": 2 }, "starts_on": "2026-01-01", "ends_on": null,
-                "invoice_day": 1, "payment_days": 30, "tax_bps": null,
-                "pricing": { "per_user": { "rate": 8500, "counting": { "kind": "fixed", "users": 100 }, "minimum": 0 },
-                             "excluded_rate": 19000,
-                             "rounding": { "increment_minutes": 15, "minimum_minutes": 0, "after_hours_bps": 10000 } },
-                "credits": { "p1": credits, "p2": credits, "p3": credits, "p4": credits },
-                "credit_cap": null
-            })),
-        )
-        .await;
-    assert_eq!(s, 201, "{a}");
-    let id = a["id"].as_str().unwrap();
-    for (who, step, v) in [(&mara, "propose", "1"), (&priya, "accept", "2")] {
-        let (s, body) = app
-            .api_with(
-                "POST",
-                &format!("/api/v1/agreements/{id}/{step}"),
-                Some(who),
-                None,
-                &[("if-match", v)],
-            )
-            .await;
-        assert_eq!(s, 200, "{step}: {body}");
-    }
+    let eng = app.engagement_of("alder").await;
+    app.agreement(
+        &eng,
+        json!({
+            "currency": { "code": "USD", "decimals": 2 }, "starts_on": "2026-01-01", "ends_on": null,
+            "invoice_day": 1, "payment_days": 30, "tax_bps": null,
+            "pricing": { "per_user": { "rate": 8500, "counting": { "kind": "fixed", "users": 100 }, "minimum": 0 },
+                         "excluded_rate": 19000,
+                         "rounding": { "increment_minutes": 15, "minimum_minutes": 0, "after_hours_bps": 10000 } },
+            "credits": { "p1": credits, "p2": credits, "p3": credits, "p4": credits },
+            "credit_cap": null
+        }),
+        true,
+        Some(PRIYA),
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -282,18 +255,7 @@ async fn a_correction_is_a_new_entry_and_bad_time_is_refused() {
 
     // When the engagement ends, the engineer logs nothing more on the client.
     let mara = app.token(MARA).await;
-    let (_, engs) = app
-        .api("GET", "/api/v1/engagements", Some(&mara), None)
-        .await;
-    let eng = engs
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["client_id"] == alder.as_str())
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let eng = app.engagement_of("alder").await;
     let (s, _) = app
         .api(
             "POST",

@@ -587,3 +587,124 @@ impl TestApp {
         v["id"].as_str().unwrap().to_owned()
     }
 }
+
+/// Terms that can take effect, from `starts_on`: a $5,000 retainer and a
+/// (zero) credit for every priority.
+pub fn retainer_terms(starts_on: &str) -> serde_json::Value {
+    let zero = serde_json::json!({ "kind": "fixed", "value": 0 });
+    serde_json::json!({
+        "currency": { "code": "USD", "decimals": 2 }, "starts_on": starts_on, "ends_on": null,
+        "invoice_day": 1, "payment_days": 30, "tax_bps": null, "pricing": { "retainer": 500000 },
+        "credits": { "p1": zero, "p2": zero, "p3": zero, "p4": zero }, "credit_cap": null
+    })
+}
+
+impl TestApp {
+    /// The active engagement of a client (`alder`, `brightwater`, `corvid`).
+    pub async fn engagement_of(&self, slug: &str) -> String {
+        let mara = self.token(MARA).await;
+        let (_, engs) = self
+            .api("GET", "/api/v1/engagements", Some(&mara), None)
+            .await;
+        engs.as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["client_id"] == self.org(slug).as_str() && e["status"] == "active")
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// An agreement the provider's admin drafts on an engagement; with
+    /// `proposed` it goes to the client, and with `accepted_by` (the
+    /// client's admin) it becomes the active one. Its id.
+    pub async fn agreement(
+        &self,
+        engagement: &str,
+        terms: serde_json::Value,
+        proposed: bool,
+        accepted_by: Option<&str>,
+    ) -> String {
+        let mara = self.token(MARA).await;
+        let (s, a) = self
+            .api(
+                "POST",
+                &format!("/api/v1/engagements/{engagement}/agreements"),
+                Some(&mara),
+                Some(terms),
+            )
+            .await;
+        assert_eq!(s, 201, "drafting an agreement: {a}");
+        let id = a["id"].as_str().unwrap().to_owned();
+        let mut steps = Vec::new();
+        if proposed || accepted_by.is_some() {
+            steps.push((mara, "propose", "1"));
+        }
+        if let Some(admin) = accepted_by {
+            steps.push((self.token(admin).await, "accept", "2"));
+        }
+        for (who, step, version) in steps {
+            let (s, body) = self
+                .api_with(
+                    "POST",
+                    &format!("/api/v1/agreements/{id}/{step}"),
+                    Some(&who),
+                    None,
+                    &[("if-match", version)],
+                )
+                .await;
+            assert_eq!(s, 200, "{step} an agreement: {body}");
+        }
+        id
+    }
+}
+
+/// The billing objects both authorization tables aim at, per target
+/// organization (the provider's rows aim at the first client's): a draft
+/// agreement (version 1) and a proposal (version 2) of its engagement, and
+/// December's draft invoice (version 1), billed on a third agreement its
+/// admin accepted. `engagement` maps each target to its engagement's id.
+pub async fn billing_fixture(
+    app: &TestApp,
+    engagement: &HashMap<String, String>,
+) -> (HashMap<String, (String, String)>, HashMap<String, String>) {
+    let terms = || retainer_terms("2026-12-01");
+    let mut agreement = HashMap::new();
+    for slug in ["alder", "corvid"] {
+        let eng = &engagement[slug];
+        let draft = app.agreement(eng, terms(), false, None).await;
+        let proposal = app.agreement(eng, terms(), true, None).await;
+        agreement.insert(slug.to_owned(), (draft, proposal));
+        let admin = if slug == "alder" { PRIYA } else { BEN };
+        app.agreement(eng, terms(), true, Some(admin)).await;
+    }
+    let mara = app.token(MARA).await;
+    let (s, run) = app
+        .api(
+            "POST",
+            "/api/v1/invoices/run",
+            Some(&mara),
+            Some(serde_json::json!({ "period": "2026-12" })),
+        )
+        .await;
+    assert_eq!(s, 200, "the fixture invoice run: {run}");
+    let mut invoice = HashMap::new();
+    for id in run["created"].as_array().unwrap() {
+        let id = id.as_str().unwrap();
+        let (_, i) = app
+            .api("GET", &format!("/api/v1/invoices/{id}"), Some(&mara), None)
+            .await;
+        let slug = if i["client_id"] == app.org("alder").as_str() {
+            "alder"
+        } else {
+            "corvid"
+        };
+        invoice.insert(slug.to_owned(), id.to_owned());
+    }
+    let alder = agreement["alder"].clone();
+    agreement.insert("harborlane".into(), alder);
+    let alder = invoice["alder"].clone();
+    invoice.insert("harborlane".into(), alder);
+    (agreement, invoice)
+}
