@@ -54,6 +54,27 @@ pub struct RunOutcome {
     pub not_running: usize,
 }
 
+/// What one month of issued invoices came to, by kind of charge.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MonthCost {
+    /// `YYYY-MM`.
+    pub period: String,
+    /// Its currency.
+    pub currency: String,
+    /// Users, devices and the retainer.
+    pub base: i64,
+    /// Blocks of hours bought.
+    pub blocks: i64,
+    /// Hourly work and overage.
+    pub billable: i64,
+    /// Work outside the agreed scope.
+    pub excluded: i64,
+    /// SLA credits, net of the cap (zero or less).
+    pub credits: i64,
+    /// Everything, tax included.
+    pub total: i64,
+}
+
 /// `YYYY-MM` of a month's first day.
 pub fn period_of(first: Date) -> String {
     format!("{:04}-{:02}", first.year(), first.month())
@@ -293,6 +314,49 @@ impl Tandem {
                 )
             })
             .collect())
+    }
+
+    /// A client's cost, month by month, over the twelve months before
+    /// `until` (issued invoices only): what the client's people and the
+    /// provider's admin may read.
+    pub async fn cost_trend(
+        &self,
+        actor: &Actor,
+        client: OrgId,
+        until: Date,
+    ) -> Result<Vec<MonthCost>> {
+        let own_provider = actor.side() == tandem_domain::Side::Provider
+            && engagements::has_history(&self.db, actor.org_id, client).await?;
+        if !policy::may_read_invoices(actor.role, client == actor.org_id, own_provider) {
+            return Err(ServiceError::NotFound);
+        }
+        let first = until
+            .first_of_month()
+            .checked_sub(jiff::Span::new().months(11))
+            .unwrap_or(until);
+        let mut months: Vec<MonthCost> = Vec::new();
+        for (period, currency, kind, amount) in
+            invoices::trend(&self.db, client, &period_of(first)).await?
+        {
+            if months.last().is_none_or(|m| m.period != period) {
+                months.push(MonthCost {
+                    period,
+                    currency,
+                    ..MonthCost::default()
+                });
+            }
+            let Some(m) = months.last_mut() else { continue };
+            match kind.as_str() {
+                "users" | "devices" | "retainer" => m.base += amount,
+                "block_purchase" => m.blocks += amount,
+                "hourly" | "overage" => m.billable += amount,
+                "excluded_work" => m.excluded += amount,
+                "sla_credit" | "credit_cap" => m.credits += amount,
+                _ => {}
+            }
+            m.total += amount;
+        }
+        Ok(months)
     }
 
     /// Issue a draft: the provider's next number, and its time locked.

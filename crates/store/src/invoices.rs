@@ -193,3 +193,20 @@ pub async fn void(
         .bind(&inv.id).execute(c).await)?;
     Ok(())
 }
+
+/// A client's issued invoices from `from` (`YYYY-MM`) on, summed per month
+/// and line kind: `(period, currency, kind, amount)`, oldest first.
+pub async fn trend(
+    db: &Db,
+    client: OrgId,
+    from: &str,
+) -> Result<Vec<(String, String, String, i64)>> {
+    Ok(
+        on_db!(db, c => sqlx::query_as::<_, (String, String, String, i64)>(
+        "SELECT i.period, i.currency, l.kind, CAST(SUM(l.amount) AS BIGINT) FROM invoices i \
+         JOIN invoice_lines l ON l.invoice_id = i.id \
+         WHERE i.client_id = $1 AND i.status = 'issued' AND i.period >= $2 \
+         GROUP BY i.period, i.currency, l.kind ORDER BY i.period")
+        .bind(client.to_string()).bind(from).fetch_all(c).await)?,
+    )
+}

@@ -335,6 +335,17 @@ async fn both_sides_read_and_print_an_invoice_the_provider_makes_on_its_pages() 
         );
         assert!(text(b.get("/invoices").await).await.contains(&page));
     }
+    // Leadership sees the month's cost by kind of charge, as a chart and
+    // in figures: $8,500 base, no credits, $9,350 with tax.
+    let html = text(app.browser(HELEN).await.get("/invoices").await).await;
+    assert!(
+        html.contains(r#"<svg xmlns="http://www.w3.org/2000/svg" class="chart""#),
+        "{html}"
+    );
+    assert!(
+        html.contains("<td>2026-11</td><td>USD 8,500.00</td><td>USD 0.00</td><td>USD 0.00</td><td>USD 0.00</td><td>USD 0.00</td><td>USD 9,350.00</td>"),
+        "{html}"
+    );
     let mut dev = app.browser(DEV).await;
     assert_eq!(dev.get(&page).await.status().as_u16(), 404);
     assert!(

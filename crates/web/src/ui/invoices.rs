@@ -81,8 +81,60 @@ pub(super) struct InvoicesPage {
     rows: Vec<Listed>,
     can_bill: bool,
     period: String,
+    /// The client's monthly cost (its own people only).
+    trend: Option<Trend>,
     message: Option<String>,
     error: Option<String>,
+}
+
+/// The monthly cost as a chart and as a table of every kind of charge.
+pub(super) struct Trend {
+    chart: super::chart::Chart,
+    /// Month, base, blocks, billable, excluded, credits, total (in words).
+    rows: Vec<[String; 7]>,
+}
+
+fn trend(months: &[tandem_service::invoices::MonthCost]) -> Trend {
+    // The chart counts whole units of money; the table has every cent.
+    let whole = |m: &tandem_service::invoices::MonthCost, v: i64| {
+        let scale = 10_i64.pow(u32::from(currency(&m.currency).decimals));
+        (v + scale / 2) / scale
+    };
+    let labels: Vec<String> = months.iter().map(|m| m.period.clone()).collect();
+    let billed: Vec<i64> = months
+        .iter()
+        .map(|m| whole(m, m.total - m.credits))
+        .collect();
+    let excluded: Vec<i64> = months.iter().map(|m| whole(m, m.excluded)).collect();
+    let chart = super::chart::bars_and_line(
+        "Monthly cost",
+        "Month",
+        &labels,
+        super::chart::Series {
+            name: "Billed before credits",
+            values: &billed,
+        },
+        super::chart::Series {
+            name: "Excluded work",
+            values: &excluded,
+        },
+    );
+    let rows = months
+        .iter()
+        .map(|m| {
+            let c = currency(&m.currency);
+            [
+                m.period.clone(),
+                c.format(m.base),
+                c.format(m.blocks),
+                c.format(m.billable),
+                c.format(m.excluded),
+                c.format(m.credits),
+                c.format(m.total),
+            ]
+        })
+        .collect();
+    Trend { chart, rows }
 }
 
 /// A line as the page shows it.
@@ -143,7 +195,16 @@ async fn list_page(
         .yesterday()
         .map(|d| format!("{:04}-{:02}", d.year(), d.month()))
         .unwrap_or_default();
+    let trend = if a.side() == tandem_domain::Side::Client {
+        let today = jiff::Timestamp::now()
+            .to_zoned_datetime(nav.zone.tz().clone())
+            .date();
+        Some(trend(&s.tandem.cost_trend(a, a.org_id, today).await?))
+    } else {
+        None
+    };
     Ok(InvoicesPage {
+        trend,
         rows,
         can_bill: policy::decide_billing(a.role, true).allowed(),
         period: last_month,
