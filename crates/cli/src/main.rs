@@ -321,6 +321,12 @@ async fn serve(tandem: Tandem, config: &Config) -> anyhow::Result<()> {
             if let Err(e) = tandem.purge_expired().await {
                 tracing::warn!(error = %e, "housekeeping failed");
             }
+            // Invoices are drafted on each agreement's invoice day.
+            match tandem.run_due_invoices_today().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(drafts = n, "invoice day: drafted last month's invoices"),
+                Err(e) => tracing::warn!(error = %e, "the invoice day's run failed"),
+            }
         }
     });
     // Deliver queued notifications and raise SLA warnings and breaches.

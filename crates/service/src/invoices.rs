@@ -116,6 +116,44 @@ impl Tandem {
         Ok(out)
     }
 
+    /// The background run: on an agreement's invoice day (or later, if the
+    /// server was down that day) the month before is drafted, once.
+    /// Returns the drafts made.
+    pub async fn run_due_invoices(&self, today: Date) -> Result<usize> {
+        let meta = RequestMeta {
+            request_id: "invoice-day".into(),
+            source_addr: "worker".into(),
+        };
+        let last_month = today
+            .first_of_month()
+            .yesterday()
+            .map_err(|e| ServiceError::Internal(e.to_string()))?
+            .first_of_month();
+        let mut made = 0;
+        for a in agreements::all_active(&self.db, None).await? {
+            let Ok(terms) = serde_json::from_str::<Terms>(&a.terms) else {
+                continue;
+            };
+            if today.day() >= i8::try_from(terms.invoice_day).unwrap_or(28)
+                && self
+                    .draft_invoice(None, &a, last_month, &meta)
+                    .await?
+                    .is_some()
+            {
+                made += 1;
+            }
+        }
+        Ok(made)
+    }
+
+    /// [`Tandem::run_due_invoices`] for today (UTC).
+    pub async fn run_due_invoices_today(&self) -> Result<usize> {
+        let today = jiff::Timestamp::now()
+            .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+            .date();
+        self.run_due_invoices(today).await
+    }
+
     fn runs_in(&self, a: &Agreement, first: Date) -> bool {
         let Ok(terms) = serde_json::from_str::<Terms>(&a.terms) else {
             return false;
@@ -186,7 +224,10 @@ impl Tandem {
         first: Date,
         meta: &RequestMeta,
     ) -> Result<Option<String>> {
-        if !self.runs_in(a, first) {
+        // Most runs find the month done already: say so before working it out.
+        if !self.runs_in(a, first)
+            || invoices::exists_for(&self.db, &a.id, &period_of(first)).await?
+        {
             return Ok(None);
         }
         let terms: Terms = serde_json::from_str(&a.terms)

@@ -210,3 +210,11 @@ pub async fn trend(
         .bind(client.to_string()).bind(from).fetch_all(c).await)?,
     )
 }
+
+/// Whether an agreement has its invoice (not void) for a month already.
+pub async fn exists_for(db: &Db, agreement: &str, period: &str) -> Result<bool> {
+    let n: i64 = on_db!(db, c => sqlx::query_scalar(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM invoices WHERE agreement_id = $1 AND period = $2 AND status <> 'void'")
+        .bind(agreement).bind(period).fetch_one(c).await)?;
+    Ok(n > 0)
+}

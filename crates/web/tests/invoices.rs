@@ -354,3 +354,33 @@ async fn both_sides_read_and_print_an_invoice_the_provider_makes_on_its_pages() 
             .contains("nav-invoices")
     );
 }
+
+#[tokio::test]
+async fn the_invoice_day_drafts_the_month_before_once() {
+    let app = TestApp::demo().await;
+    activate(&app).await;
+    let day = |d: i8| jiff::civil::date(2026, 12, d);
+    // The agreement's invoice day is the 1st: on the 6th (a server down on
+    // the 1st catches up) November is drafted, once.
+    assert_eq!(app.tandem.run_due_invoices(day(6)).await.unwrap(), 1);
+    assert_eq!(app.tandem.run_due_invoices(day(6)).await.unwrap(), 0);
+    let (_, list) = app
+        .api(
+            "GET",
+            "/api/v1/invoices",
+            Some(&app.token(PRIYA).await),
+            None,
+        )
+        .await;
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list[0]["period"], "2026-11");
+    assert_eq!(list[0]["status"], "draft");
+    // October is before the agreement: nothing on the November run either.
+    assert_eq!(
+        app.tandem
+            .run_due_invoices(jiff::civil::date(2026, 11, 2))
+            .await
+            .unwrap(),
+        0
+    );
+}
