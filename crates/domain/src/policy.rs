@@ -109,6 +109,17 @@ pub fn decide_billing(role: Role, own_provider: bool) -> Decision {
     }
 }
 
+/// Whether `role` may dispute a line of a draft invoice: the client's
+/// admin (`own_client`), who decides what the client pays. The rest of
+/// those who read the invoice are refused (403).
+pub fn decide_dispute(role: Role, own_client: bool) -> Decision {
+    match role {
+        Role::ClientAdmin if own_client => Decision::Allow,
+        Role::Requester => Decision::NotFound,
+        _ => Decision::Forbidden,
+    }
+}
+
 /// Whether `role` may read an invoice: the client's IT staff (its admin,
 /// technicians and leadership) and the provider's admin. Engineers work
 /// the desk, not the accounts; requesters never.

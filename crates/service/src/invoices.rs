@@ -41,6 +41,11 @@ pub struct InvoiceView {
     pub provider_name: String,
     /// Days to pay, from the agreement.
     pub payment_days: u16,
+    /// Disputed lines and their answers, oldest first.
+    pub disputes: Vec<invoices::Dispute>,
+    /// The agreement's tax rate (basis points), which an adjusted line's
+    /// tax follows.
+    tax_bps: Option<u32>,
 }
 
 /// What a run did.
@@ -73,6 +78,15 @@ pub struct MonthCost {
     pub credits: i64,
     /// Everything, tax included.
     pub total: i64,
+}
+
+fn stale(e: StoreError, version: i64) -> ServiceError {
+    match e {
+        StoreError::Conflict => ServiceError::Stale {
+            current_version: version,
+        },
+        other => other.into(),
+    }
 }
 
 /// `YYYY-MM` of a month's first day.
@@ -319,18 +333,20 @@ impl Tandem {
         let lines = invoices::lines(&self.db, &inv.id).await?;
         let warnings = serde_json::from_str(&inv.warnings).unwrap_or_default();
         let e = engagements::find(&self.db, &actor.scope(), inv.engagement_id).await?;
-        let payment_days = agreements::find(&self.db, &actor.scope(), &inv.agreement_id)
+        let terms = agreements::find(&self.db, &actor.scope(), &inv.agreement_id)
             .await
             .ok()
-            .and_then(|a| serde_json::from_str::<Terms>(&a.terms).ok())
-            .map_or(30, |t| t.payment_days);
+            .and_then(|a| serde_json::from_str::<Terms>(&a.terms).ok());
+        let disputes = invoices::disputes(&self.db, &inv.id).await?;
         Ok(InvoiceView {
             invoice: inv,
             lines,
             warnings,
             client_name: e.client_name,
             provider_name: e.provider_name,
-            payment_days,
+            payment_days: terms.as_ref().map_or(30, |t| t.payment_days),
+            tax_bps: terms.and_then(|t| t.tax_bps),
+            disputes,
         })
     }
 
@@ -419,6 +435,11 @@ impl Tandem {
                 v.invoice.status
             )));
         }
+        if v.disputes.iter().any(|d| d.outcome.is_none()) {
+            return Err(ServiceError::Conflict(
+                "a line is disputed: answer the dispute before issuing".into(),
+            ));
+        }
         // Everything the draft counted is invoiced now, covered or billed.
         let work: Vec<String> = serde_json::from_str(&v.invoice.covered).unwrap_or_default();
         let mut tx = self.db.begin().await?;
@@ -441,6 +462,191 @@ impl Tandem {
                 object_type: "invoice",
                 object_id: id.to_owned(),
                 change: json!({ "number": number, "total": v.invoice.total, "time_entries": work.len() }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.invoice(actor, id).await
+    }
+
+    /// Dispute a line of a draft (the client's admin), with a reason.
+    pub async fn dispute_line(
+        &self,
+        actor: &Actor,
+        id: &str,
+        version: i64,
+        position: i32,
+        reason: &str,
+        meta: &RequestMeta,
+    ) -> Result<InvoiceView> {
+        let v = self.invoice(actor, id).await?;
+        decided(policy::decide_dispute(
+            actor.role,
+            v.invoice.client_id == actor.org_id,
+        ))?;
+        if v.invoice.status != "draft" {
+            return Err(ServiceError::Conflict(
+                "only a draft's lines are disputed; ask the provider to void an issued invoice"
+                    .into(),
+            ));
+        }
+        let Some(line) = v
+            .lines
+            .iter()
+            .find(|l| l.position == position && l.kind != "tax")
+        else {
+            return Err(
+                ValidationError::new("position", "no such line (tax follows the lines)").into(),
+            );
+        };
+        let reason = reason.trim();
+        if reason.is_empty() || reason.chars().count() > 2000 {
+            return Err(
+                ValidationError::new("reason", "say why, in at most 2000 characters").into(),
+            );
+        }
+        let now = now_ms();
+        let d = invoices::Dispute {
+            id: uuid::Uuid::now_v7().to_string(),
+            invoice_id: id.to_owned(),
+            position,
+            reason: reason.to_owned(),
+            raised_by: actor.user_id.to_string(),
+            raised_by_name: actor.name.clone(),
+            raised_at: now,
+            outcome: None,
+            answer: None,
+            old_amount: None,
+            new_amount: None,
+            answered_by: None,
+            answered_at: None,
+        };
+        let mut tx = self.db.begin().await?;
+        invoices::raise_dispute(&mut tx, &v.invoice, version, &d)
+            .await
+            .map_err(|e| stale(e, v.invoice.version))?;
+        record(
+            &mut tx,
+            Some(actor),
+            "",
+            meta,
+            Entry {
+                org: Some(v.invoice.client_id),
+                action: "invoice.dispute",
+                object_type: "invoice",
+                object_id: id.to_owned(),
+                change: json!({ "dispute": d.id, "line": line.description, "amount": line.amount, "reason": reason }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.invoice(actor, id).await
+    }
+
+    /// Answer a dispute (the provider's admin): adjust the line to
+    /// `new_amount`, or keep it, explaining either way. Tax follows.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn answer_dispute(
+        &self,
+        actor: &Actor,
+        id: &str,
+        version: i64,
+        dispute: &str,
+        new_amount: Option<i64>,
+        explanation: &str,
+        meta: &RequestMeta,
+    ) -> Result<InvoiceView> {
+        let v = self.invoice(actor, id).await?;
+        decided(policy::decide_billing(
+            actor.role,
+            v.invoice.provider_id == actor.org_id,
+        ))?;
+        let Some(open) = v.disputes.iter().find(|d| d.id == dispute) else {
+            return Err(ServiceError::NotFound);
+        };
+        if open.outcome.is_some() {
+            return Err(ServiceError::Conflict(
+                "this dispute is answered already".into(),
+            ));
+        }
+        let explanation = explanation.trim();
+        if explanation.is_empty() || explanation.chars().count() > 2000 {
+            return Err(ValidationError::new(
+                "answer",
+                "explain the answer, in at most 2000 characters",
+            )
+            .into());
+        }
+        let line = v
+            .lines
+            .iter()
+            .find(|l| l.position == open.position)
+            .ok_or(ServiceError::NotFound)?;
+        // The lines as they will stand, the tax worked out again on them.
+        let mut amounts: Vec<(i32, i64)> = Vec::new();
+        if let Some(a) = new_amount {
+            amounts.push((line.position, a));
+        }
+        let amount_of = |l: &invoices::Line| {
+            amounts
+                .iter()
+                .find(|(p, _)| *p == l.position)
+                .map_or(l.amount, |(_, a)| *a)
+        };
+        let subtotal: i64 = v
+            .lines
+            .iter()
+            .filter(|l| l.kind != "tax")
+            .map(amount_of)
+            .sum();
+        let mut total = subtotal;
+        if let (Some(bps), Some(tax)) = (v.tax_bps, v.lines.iter().find(|l| l.kind == "tax")) {
+            let t = tandem_domain::money::round(
+                i128::from(subtotal) * i128::from(bps),
+                10_000,
+                tandem_domain::money::Rounding::Tax,
+            );
+            if t != tax.amount {
+                amounts.push((tax.position, t));
+            }
+            total += t;
+        }
+        let mut answered = open.clone();
+        answered.outcome = Some(
+            if new_amount.is_some() {
+                "adjusted"
+            } else {
+                "kept"
+            }
+            .to_owned(),
+        );
+        answered.old_amount = Some(line.amount);
+        answered.new_amount = new_amount;
+        let mut tx = self.db.begin().await?;
+        invoices::answer_dispute(
+            &mut tx,
+            &v.invoice,
+            version,
+            &answered,
+            &amounts,
+            total,
+            explanation,
+            actor.user_id,
+            now_ms(),
+        )
+        .await
+        .map_err(|e| stale(e, v.invoice.version))?;
+        record(
+            &mut tx,
+            Some(actor),
+            "",
+            meta,
+            Entry {
+                org: Some(v.invoice.client_id),
+                action: "invoice.answer",
+                object_type: "invoice",
+                object_id: id.to_owned(),
+                change: json!({ "dispute": dispute, "outcome": answered.outcome, "amount": { "from": line.amount, "to": new_amount }, "answer": explanation, "total": total }),
             },
         )
         .await?;

@@ -218,3 +218,98 @@ pub async fn exists_for(db: &Db, agreement: &str, period: &str) -> Result<bool> 
         .bind(agreement).bind(period).fetch_one(c).await)?;
     Ok(n > 0)
 }
+
+/// A disputed line and its answer.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Dispute {
+    /// Its id.
+    pub id: String,
+    /// The invoice.
+    pub invoice_id: String,
+    /// The line's position.
+    pub position: i32,
+    /// Why the client disputes it.
+    pub reason: String,
+    /// Who raised it.
+    pub raised_by: String,
+    /// Their name (read with it).
+    #[sqlx(default)]
+    pub raised_by_name: String,
+    /// When.
+    pub raised_at: i64,
+    /// `adjusted` or `kept`, once answered.
+    pub outcome: Option<String>,
+    /// The provider's explanation.
+    pub answer: Option<String>,
+    /// The line's amount before an adjustment.
+    pub old_amount: Option<i64>,
+    /// And after.
+    pub new_amount: Option<i64>,
+    /// Who answered.
+    pub answered_by: Option<String>,
+    /// When.
+    pub answered_at: Option<i64>,
+}
+
+/// An invoice's disputes, oldest first.
+pub async fn disputes(db: &Db, invoice: &str) -> Result<Vec<Dispute>> {
+    Ok(on_db!(db, c => sqlx::query_as::<_, Dispute>(
+        "SELECT d.id, d.invoice_id, d.position, d.reason, d.raised_by, u.name AS raised_by_name, d.raised_at, d.outcome, \
+         d.answer, d.old_amount, d.new_amount, d.answered_by, d.answered_at \
+         FROM invoice_disputes d JOIN users u ON u.id = d.raised_by WHERE d.invoice_id = $1 ORDER BY d.raised_at, d.id")
+        .bind(invoice).fetch_all(c).await)?)
+}
+
+/// Raise a dispute on a line of a draft at `version` (the invoice's
+/// version moves, so both sides' pages see it).
+pub async fn raise_dispute(tx: &mut Tx, inv: &Invoice, version: i64, d: &Dispute) -> Result<()> {
+    let n = exec_tx!(tx, c => sqlx::query(
+        "UPDATE invoices SET version = version + 1 WHERE id = $1 AND status = 'draft' AND version = $2")
+        .bind(&inv.id).bind(version).execute(c).await)?;
+    if n == 0 {
+        return Err(StoreError::Conflict);
+    }
+    exec_tx!(tx, c => sqlx::query(
+        "INSERT INTO invoice_disputes (id, invoice_id, position, reason, raised_by, raised_at) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(&d.id).bind(&d.invoice_id).bind(d.position).bind(&d.reason).bind(&d.raised_by).bind(d.raised_at)
+        .execute(c).await)?;
+    Ok(())
+}
+
+/// Answer an open dispute of a draft at `version`: the dispute's outcome,
+/// and the draft's lines and total as they now stand (`amounts`: position
+/// and new amount of each line that changed).
+#[allow(clippy::too_many_arguments)]
+pub async fn answer_dispute(
+    tx: &mut Tx,
+    inv: &Invoice,
+    version: i64,
+    dispute: &Dispute,
+    amounts: &[(i32, i64)],
+    total: i64,
+    answer: &str,
+    by: UserId,
+    now: i64,
+) -> Result<()> {
+    let n = exec_tx!(tx, c => sqlx::query(
+        "UPDATE invoices SET version = version + 1, total = $1 WHERE id = $2 AND status = 'draft' AND version = $3")
+        .bind(total).bind(&inv.id).bind(version)
+        .execute(c).await)?;
+    if n == 0 {
+        return Err(StoreError::Conflict);
+    }
+    for (position, amount) in amounts {
+        exec_tx!(tx, c => sqlx::query("UPDATE invoice_lines SET amount = $1 WHERE invoice_id = $2 AND position = $3")
+            .bind(amount).bind(&inv.id).bind(position).execute(c).await)?;
+    }
+    let n = exec_tx!(tx, c => sqlx::query(
+        "UPDATE invoice_disputes SET outcome = $1, answer = $2, old_amount = $3, new_amount = $4, answered_by = $5, answered_at = $6 \
+         WHERE id = $7 AND outcome IS NULL")
+        .bind(&dispute.outcome).bind(answer)
+        .bind(dispute.old_amount).bind(dispute.new_amount).bind(by.to_string()).bind(now).bind(&dispute.id)
+        .execute(c).await)?;
+    if n == 0 {
+        return Err(StoreError::Conflict);
+    }
+    Ok(())
+}

@@ -74,6 +74,18 @@ const TABLE: &[Row] = &[
     },
     Row {
         method: "POST",
+        route: "/api/v1/invoices/{invoice_id}/disputes",
+        variant: "",
+        expect: "PA_own=403 PA_eng=403 PA_not=403 PE_own=404 PE_eng=404 PE_not=404 CA_own=200 CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "POST",
+        route: "/api/v1/invoices/{invoice_id}/disputes/{dispute_id}/answer",
+        variant: "",
+        expect: "PA_own=200 PA_eng=200 PA_not=200 PE_own=404 PE_eng=404 PE_not=404 CA_own=403 CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "POST",
         route: "/api/v1/invoices/{invoice_id}/void",
         variant: "",
         expect: "PA_own=200 PA_eng=200 PA_not=200 PE_own=404 PE_eng=404 PE_not=404 CA_own=403 CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
@@ -455,6 +467,8 @@ struct Fixture {
     /// Agreements of the target's engagement: a draft (version 1) and a
     /// proposal (version 2), drafted by the provider's admin.
     agreement: HashMap<String, (String, String)>,
+    /// January's disputed draft (version 2) and its dispute.
+    disputed: HashMap<String, (String, String)>,
     /// December's draft invoice (version 1) of the target's engagement,
     /// billed on a third agreement that the client's admin accepted.
     invoice: HashMap<String, String>,
@@ -601,8 +615,13 @@ async fn fixture(app: &TestApp) -> Fixture {
         .iter()
         .map(|(slug, (id, _))| (slug.clone(), id.clone()))
         .collect();
-    let (agreement, invoice) = billing_fixture(app, &engagements).await;
+    let BillingFixture {
+        agreement,
+        invoice,
+        disputed,
+    } = billing_fixture(app, &engagements).await;
     Fixture {
+        disputed,
         invoice,
         agreement,
         tokens,
@@ -646,7 +665,13 @@ fn fill(app: &TestApp, fx: &Fixture, row: &Row, case: &Case, n: usize) -> (Strin
         .replace("{priority}", "p2")
         .replace("{device_id}", &fx.device[case.target]);
     let path = path.replace("{attachment_id}", &fx.attachment[case.target]);
-    let path = path.replace("{invoice_id}", &fx.invoice[case.target]);
+    let path = if row.route.contains("{dispute_id}") {
+        let (invoice, dispute) = &fx.disputed[case.target];
+        path.replace("{invoice_id}", invoice)
+            .replace("{dispute_id}", dispute)
+    } else {
+        path.replace("{invoice_id}", &fx.invoice[case.target])
+    };
     let (draft, proposal) = &fx.agreement[case.target];
     // Accepting and rejecting need a proposal; everything else a draft.
     let path = path.replace(
@@ -691,6 +716,12 @@ fn fill(app: &TestApp, fx: &Fixture, row: &Row, case: &Case, n: usize) -> (Strin
         ("POST", "/api/v1/engagements/{engagement_id}/agreements", _)
         | ("PUT", "/api/v1/agreements/{agreement_id}", _) => Some(retainer_terms("2026-12-01")),
         ("POST", "/api/v1/invoices/run", _) => Some(json!({ "period": "2026-12" })),
+        ("POST", "/api/v1/invoices/{invoice_id}/disputes", _) => {
+            Some(json!({ "line": 0, "reason": "Not what we agreed" }))
+        }
+        ("POST", "/api/v1/invoices/{invoice_id}/disputes/{dispute_id}/answer", _) => {
+            Some(json!({ "answer": "It is what the agreement says" }))
+        }
         ("POST", "/api/v1/invoices/{invoice_id}/void", _) => {
             Some(json!({ "reason": "Raised in error" }))
         }
@@ -812,6 +843,7 @@ async fn every_api_route_answers_every_role_and_relation_as_the_table_says() {
                         me: shared_fx.me.clone(),
                         agreement: shared_fx.agreement.clone(),
                         invoice: shared_fx.invoice.clone(),
+                        disputed: shared_fx.disputed.clone(),
                     },
                 )
             };
@@ -823,7 +855,10 @@ async fn every_api_route_answers_every_role_and_relation_as_the_table_says() {
                 vec![("if-match", version.as_str())]
             } else if row.route.starts_with("/api/v1/devices/{device_id}") {
                 vec![("if-match", "1")]
-            } else if row.route.ends_with("/accept") || row.route.ends_with("/reject") {
+            } else if row.route.ends_with("/accept")
+                || row.route.ends_with("/reject")
+                || row.route.ends_with("/answer")
+            {
                 vec![("if-match", "2")]
             } else if row.route.starts_with("/api/v1/agreements/")
                 || row.route.starts_with("/api/v1/invoices/{invoice_id}/")

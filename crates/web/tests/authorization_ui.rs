@@ -206,6 +206,18 @@ const TABLE: &[Row] = &[
     },
     Row {
         method: "POST",
+        route: "/invoices/{invoice_id}/disputes",
+        variant: "",
+        expect: "PA_own=403 PA_eng=403 PA_not=403 PE_own=404 PE_eng=404 PE_not=404 CA_own=303>/invoices/ CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "POST",
+        route: "/invoices/{invoice_id}/disputes/{dispute_id}/answer",
+        variant: "",
+        expect: "PA_own=303>/invoices/ PA_eng=303>/invoices/ PA_not=303>/invoices/ PE_own=404 PE_eng=404 PE_not=404 CA_own=403 CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "POST",
         route: "/invoices/{invoice_id}/{step}",
         variant: "issue",
         expect: "PA_own=303>/invoices/ PA_eng=303>/invoices/ PA_not=303>/invoices/ PE_own=404 PE_eng=404 PE_not=404 CA_own=403 CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
@@ -541,6 +553,8 @@ struct Fixture {
     /// Agreements of the target's engagement: a draft (version 1) and a
     /// proposal (version 2), drafted by the provider's admin.
     agreement: HashMap<String, (String, String)>,
+    /// January's disputed draft (version 2) and its dispute.
+    disputed: HashMap<String, (String, String)>,
     /// December's draft invoice (version 1) of the target's engagement.
     invoice: HashMap<String, String>,
 }
@@ -652,8 +666,13 @@ async fn fixture(app: &TestApp) -> Fixture {
         .iter()
         .map(|(slug, (id, _))| (slug.clone(), id.clone()))
         .collect();
-    let (agreement, invoice) = billing_fixture(app, &engagements).await;
+    let BillingFixture {
+        agreement,
+        invoice,
+        disputed,
+    } = billing_fixture(app, &engagements).await;
     Fixture {
+        disputed,
         invoice,
         agreement,
         person,
@@ -716,7 +735,12 @@ async fn fill(app: &TestApp, fx: &Fixture, row: &Row, case: &Case, n: usize) -> 
         .replace("{ticket_id}", &ticket_id)
         .replace("{attachment_id}", &attachment_id)
         .replace("{device_id}", &fx.device[case.target]);
-    if row.route.starts_with("/invoices/{invoice_id}") {
+    if row.route.contains("{dispute_id}") {
+        let (invoice, dispute) = &fx.disputed[case.target];
+        path = path
+            .replace("{invoice_id}", invoice)
+            .replace("{dispute_id}", dispute);
+    } else if row.route.starts_with("/invoices/{invoice_id}") {
         path = path
             .replace("{invoice_id}", &fx.invoice[case.target])
             .replace("{step}", row.variant);
@@ -765,6 +789,16 @@ async fn fill(app: &TestApp, fx: &Fixture, row: &Row, case: &Case, n: usize) -> 
         ]),
         ("POST", "/account/totp", _) => f(&[("step", "start")]),
         ("POST", "/invoices/run", _) => f(&[("period", "2026-12")]),
+        ("POST", "/invoices/{invoice_id}/disputes", _) => f(&[
+            ("version", "1"),
+            ("line", "0"),
+            ("reason", "Not what we agreed"),
+        ]),
+        ("POST", "/invoices/{invoice_id}/disputes/{dispute_id}/answer", _) => f(&[
+            ("version", "2"),
+            ("amount", ""),
+            ("answer", "It is what the agreement says"),
+        ]),
         ("POST", "/invoices/{invoice_id}/{step}", _) => {
             f(&[("version", "1"), ("reason", "Raised in error")])
         }

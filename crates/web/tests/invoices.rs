@@ -315,12 +315,63 @@ async fn both_sides_read_and_print_an_invoice_the_provider_makes_on_its_pages() 
             .await
             .contains("Alder & Finch Logistics,DRAFT-2026-11")
     );
+    // The client's admin disputes the users line; the provider keeps it,
+    // explaining why; both read the exchange on the invoice.
+    let mut priya = app.browser(PRIYA).await;
+    let html = text(priya.get(&page).await).await;
+    assert!(html.contains(r#"id="dispute-line""#), "{html}");
+    let res = priya
+        .submit(
+            &format!("{page}/disputes"),
+            &[
+                ("version", "1"),
+                ("line", "0"),
+                ("reason", "We have 92 users"),
+            ],
+        )
+        .await;
+    assert_eq!(location(&res), page);
+    let html = text(mara.get(&page).await).await;
+    assert!(
+        html.contains("We have 92 users") && html.contains("answer-dispute"),
+        "{html}"
+    );
+    let dispute = html
+        .split("/disputes/")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap()
+        .to_owned();
+    let answer = format!("{page}/disputes/{dispute}/answer");
     let res = mara
-        .submit(&format!("{page}/issue"), &[("version", "1")])
+        .submit(
+            &answer,
+            &[("version", "2"), ("amount", "eighty"), ("answer", "x")],
+        )
+        .await;
+    assert_eq!(res.status().as_u16(), 422);
+    let res = mara
+        .submit(
+            &answer,
+            &[
+                ("version", "2"),
+                ("amount", ""),
+                ("answer", "The agreement fixes 100 users"),
+            ],
+        )
+        .await;
+    assert_eq!(location(&res), page);
+    let html = text(priya.get(&page).await).await;
+    assert!(
+        html.contains("Answer (kept): The agreement fixes 100 users"),
+        "{html}"
+    );
+    let res = mara
+        .submit(&format!("{page}/issue"), &[("version", "3")])
         .await;
     assert_eq!(location(&res), page);
     let res = mara
-        .submit(&format!("{page}/issue"), &[("version", "2")])
+        .submit(&format!("{page}/issue"), &[("version", "4")])
         .await;
     assert_eq!(res.status().as_u16(), 409);
 
@@ -382,5 +433,199 @@ async fn the_invoice_day_drafts_the_month_before_once() {
             .await
             .unwrap(),
         0
+    );
+}
+
+#[tokio::test]
+async fn a_client_disputes_a_line_and_the_provider_answers_before_issuing() {
+    let app = TestApp::demo().await;
+    let alder = app.org("alder");
+    let (mara, priya, helen, dev) = (
+        app.token(MARA).await,
+        app.token(PRIYA).await,
+        app.token(HELEN).await,
+        app.token(DEV).await,
+    );
+    activate(&app).await;
+    let (_, t) = app
+        .api(
+            "POST",
+            "/api/v1/tickets",
+            Some(&priya),
+            Some(json!({ "client_id": alder, "title": "New office network", "category": "projects", "impact": "low", "urgency": "low" })),
+        )
+        .await;
+    let ticket = t["id"].as_str().unwrap();
+    app.api(
+        "POST",
+        &format!("/api/v1/tickets/{ticket}/time"),
+        Some(&dev),
+        Some(json!({ "minutes": 350, "started_at": "2026-11-16T15:00:00Z" })),
+    )
+    .await;
+    let (_, out) = run(&app, &mara, "2026-11").await;
+    let id = out["created"][0].as_str().unwrap().to_owned();
+    let url = format!("/api/v1/invoices/{id}");
+    let post = |who: String, path: String, v: &'static str, body: Value| {
+        let app = &app;
+        async move {
+            let (s, b) = app
+                .api_with("POST", &path, Some(&who), Some(body), &[("if-match", v)])
+                .await;
+            (s.as_u16(), b)
+        }
+    };
+    let disputes = format!("{url}/disputes");
+    let why = json!({ "line": 1, "reason": "Projects were agreed at a fixed price" });
+    // Only the client's admin disputes, a line that is not the tax, saying why.
+    assert_eq!(
+        post(helen.clone(), disputes.clone(), "1", why.clone())
+            .await
+            .0,
+        403
+    );
+    assert_eq!(
+        post(mara.clone(), disputes.clone(), "1", why.clone())
+            .await
+            .0,
+        403
+    );
+    assert_eq!(
+        post(dev.clone(), disputes.clone(), "1", why.clone())
+            .await
+            .0,
+        404
+    );
+    let (s, p) = post(
+        priya.clone(),
+        disputes.clone(),
+        "1",
+        json!({ "line": 2, "reason": "tax" }),
+    )
+    .await;
+    assert_eq!((s, p["field"].as_str()), (422, Some("position")), "{p}");
+    let (s, p) = post(
+        priya.clone(),
+        disputes.clone(),
+        "1",
+        json!({ "line": 1, "reason": " " }),
+    )
+    .await;
+    assert_eq!((s, p["field"].as_str()), (422, Some("reason")), "{p}");
+    let (s, disputed) = post(priya.clone(), disputes.clone(), "1", why).await;
+    assert_eq!(s, 200, "{disputed}");
+    let dispute = disputed["disputes"][0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(disputed["disputes"][0]["raised_by"], "Priya Nair");
+    // Not issued while a line is disputed.
+    assert_eq!(
+        post(mara.clone(), format!("{url}/issue"), "2", json!(null))
+            .await
+            .0,
+        409
+    );
+
+    // The provider adjusts the line to 5 hours ($950); the tax follows:
+    // 10% of $8,500 + $950 = $945; total $10,395.
+    let answer = format!("{disputes}/{dispute}/answer");
+    assert_eq!(
+        post(
+            priya.clone(),
+            answer.clone(),
+            "2",
+            json!({ "answer": "no" })
+        )
+        .await
+        .0,
+        403
+    );
+    let (s, answered) = post(
+        mara.clone(),
+        answer.clone(),
+        "2",
+        json!({ "amount": 95_000, "answer": "Five hours, as agreed" }),
+    )
+    .await;
+    assert_eq!(s, 200, "{answered}");
+    let amounts: Vec<i64> = answered["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["amount"].as_i64().unwrap())
+        .collect();
+    assert_eq!(amounts, [850_000, 95_000, 94_500]);
+    assert_eq!(answered["total"], 1_039_500);
+    let d = &answered["disputes"][0];
+    assert_eq!(
+        (
+            d["outcome"].as_str(),
+            d["old_amount"].as_i64(),
+            d["new_amount"].as_i64()
+        ),
+        (Some("adjusted"), Some(114_000), Some(95_000))
+    );
+    assert_eq!(
+        post(mara.clone(), answer, "3", json!({ "answer": "again" }))
+            .await
+            .0,
+        409
+    );
+
+    // A second dispute is answered by keeping the line; then it is issued.
+    let (_, again) = post(
+        priya.clone(),
+        disputes.clone(),
+        "3",
+        json!({ "line": 0, "reason": "We have 92 users" }),
+    )
+    .await;
+    let second = again["disputes"][1]["id"].as_str().unwrap().to_owned();
+    let (s, kept) = post(
+        mara.clone(),
+        format!("{disputes}/{second}/answer"),
+        "4",
+        json!({ "answer": "The agreement fixes 100 users" }),
+    )
+    .await;
+    assert_eq!(s, 200, "{kept}");
+    assert_eq!(kept["disputes"][1]["outcome"], "kept");
+    assert_eq!(kept["total"], 1_039_500);
+    let (s, issued) = post(mara.clone(), format!("{url}/issue"), "5", json!(null)).await;
+    assert_eq!(s, 200, "{issued}");
+    assert_eq!(
+        post(
+            priya.clone(),
+            disputes,
+            "6",
+            json!({ "line": 0, "reason": "late" })
+        )
+        .await
+        .0,
+        409
+    );
+    let (_, log) = app
+        .api(
+            "GET",
+            &format!("/api/v1/orgs/{alder}/audit?limit=200"),
+            Some(&priya),
+            None,
+        )
+        .await;
+    let acts: Vec<&str> = log["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["object_type"] == "invoice")
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        acts,
+        [
+            "invoice.issue",
+            "invoice.answer",
+            "invoice.dispute",
+            "invoice.answer",
+            "invoice.dispute",
+            "invoice.draft"
+        ]
     );
 }

@@ -425,6 +425,50 @@ async fn form_post_for(app: &TestApp, route: &str) -> FormPost {
             303,
         ),
         "/invoices/run" => (MARA, s(route), vec![("period", s("2026-11"))], 200),
+        "/invoices/{invoice_id}/disputes"
+        | "/invoices/{invoice_id}/disputes/{dispute_id}/answer" => {
+            let eng = alder_eng["id"].as_str().unwrap();
+            app.agreement(eng, retainer_terms("2026-11-01"), true, Some(PRIYA))
+                .await;
+            let (_, run) = app
+                .api(
+                    "POST",
+                    "/api/v1/invoices/run",
+                    Some(&mara),
+                    Some(serde_json::json!({ "period": "2026-11" })),
+                )
+                .await;
+            let invoice = run["created"][0].as_str().unwrap().to_owned();
+            if route.ends_with("/disputes") {
+                (
+                    PRIYA,
+                    format!("/invoices/{invoice}/disputes"),
+                    vec![
+                        ("version", s("1")),
+                        ("line", s("0")),
+                        ("reason", s("forged dispute")),
+                    ],
+                    303,
+                )
+            } else {
+                let (_, d) = app
+                    .api_with(
+                        "POST",
+                        &format!("/api/v1/invoices/{invoice}/disputes"),
+                        Some(&priya),
+                        Some(serde_json::json!({ "line": 0, "reason": "Too much" })),
+                        &[("if-match", "1")],
+                    )
+                    .await;
+                let dispute = d["disputes"][0]["id"].as_str().unwrap();
+                (
+                    MARA,
+                    format!("/invoices/{invoice}/disputes/{dispute}/answer"),
+                    vec![("version", s("2")), ("answer", s("forged answer"))],
+                    303,
+                )
+            }
+        }
         "/invoices/{invoice_id}/{step}" => {
             // An active agreement and its November invoice to void.
             let eng = alder_eng["id"].as_str().unwrap();

@@ -68,6 +68,8 @@ impl From<Invoice> for InvoiceSummaryDto {
 /// One line, with the time entries behind it.
 #[derive(Serialize, ToSchema)]
 pub struct LineDto {
+    /// Its place on the invoice (a dispute names it).
+    position: i32,
     /// `users`, `devices`, `retainer`, `block_purchase`, `block_draw`,
     /// `hourly`, `overage`, `excluded_work`, `unpriced`, `sla_credit`,
     /// `credit_cap`, `tax`.
@@ -89,6 +91,24 @@ pub struct InvoiceDto {
     provider_name: String,
     lines: Vec<LineDto>,
     warnings: Vec<String>,
+    disputes: Vec<DisputeDto>,
+}
+
+/// A disputed line and its answer.
+#[derive(Serialize, ToSchema)]
+pub struct DisputeDto {
+    id: String,
+    /// The line's position.
+    line: i32,
+    reason: String,
+    raised_by: String,
+    raised_at: i64,
+    /// `adjusted` or `kept`, once answered.
+    outcome: Option<String>,
+    answer: Option<String>,
+    old_amount: Option<i64>,
+    new_amount: Option<i64>,
+    answered_at: Option<i64>,
 }
 
 fn dto(v: InvoiceView) -> InvoiceDto {
@@ -97,6 +117,7 @@ fn dto(v: InvoiceView) -> InvoiceDto {
             .lines
             .into_iter()
             .map(|l| LineDto {
+                position: l.position,
                 kind: l.kind,
                 description: l.description,
                 quantity: l.quantity,
@@ -106,6 +127,22 @@ fn dto(v: InvoiceView) -> InvoiceDto {
             })
             .collect(),
         warnings: v.warnings,
+        disputes: v
+            .disputes
+            .into_iter()
+            .map(|d| DisputeDto {
+                id: d.id,
+                line: d.position,
+                reason: d.reason,
+                raised_by: d.raised_by_name,
+                raised_at: d.raised_at,
+                outcome: d.outcome,
+                answer: d.answer,
+                old_amount: d.old_amount,
+                new_amount: d.new_amount,
+                answered_at: d.answered_at,
+            })
+            .collect(),
         client_name: v.client_name,
         provider_name: v.provider_name,
         summary: v.invoice.into(),
@@ -138,6 +175,26 @@ pub struct VoidBody {
     reason: String,
 }
 
+/// A line disputed.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DisputeBody {
+    /// The line's position.
+    line: i32,
+    reason: String,
+}
+
+/// The provider's answer to a dispute.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AnswerBody {
+    /// The line's new amount (minor units) to adjust it; absent keeps it.
+    #[serde(default)]
+    amount: Option<i64>,
+    /// Why, either way.
+    answer: String,
+}
+
 /// Narrow the list.
 #[derive(Deserialize, IntoParams)]
 pub struct ListQuery {
@@ -161,6 +218,8 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_invoice))
         .routes(routes!(post_issue))
         .routes(routes!(post_void))
+        .routes(routes!(post_dispute))
+        .routes(routes!(post_answer))
 }
 
 /// Run the month for the provider's active agreements (its admin): one
@@ -260,6 +319,49 @@ async fn post_void(
     let v = s
         .tandem
         .void_invoice(&a, &id, version, &b.reason, &meta)
+        .await?;
+    let version = v.invoice.version;
+    Ok(with_etag(version, Json(dto(v))))
+}
+
+/// Dispute a line of a draft (the client's admin). Requires `If-Match`.
+#[utoipa::path(post, path = "/api/v1/invoices/{invoice_id}/disputes", tag = "invoices",
+    params(("invoice_id" = String, Path), ("If-Match" = String, Header)), request_body = DisputeBody,
+    responses((status = 200, body = InvoiceDto), (status = 403, body = ProblemBody), (status = 404, body = ProblemBody),
+        (status = 409, body = ProblemBody), (status = 412, body = ProblemBody), (status = 422, body = ProblemBody)))]
+async fn post_dispute(
+    State(s): State<AppState>,
+    Extension(meta): Extension<RequestMeta>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<String>,
+    IfMatch(version): IfMatch,
+    ApiJson(b): ApiJson<DisputeBody>,
+) -> Result<Response, ApiError> {
+    let v = s
+        .tandem
+        .dispute_line(&a, &id, version, b.line, &b.reason, &meta)
+        .await?;
+    let version = v.invoice.version;
+    Ok(with_etag(version, Json(dto(v))))
+}
+
+/// Answer a dispute (the provider's admin): adjust the line to `amount`, or
+/// keep it; explain either way. The tax follows. Requires `If-Match`.
+#[utoipa::path(post, path = "/api/v1/invoices/{invoice_id}/disputes/{dispute_id}/answer", tag = "invoices",
+    params(("invoice_id" = String, Path), ("dispute_id" = String, Path), ("If-Match" = String, Header)), request_body = AnswerBody,
+    responses((status = 200, body = InvoiceDto), (status = 403, body = ProblemBody), (status = 404, body = ProblemBody),
+        (status = 409, body = ProblemBody), (status = 412, body = ProblemBody), (status = 422, body = ProblemBody)))]
+async fn post_answer(
+    State(s): State<AppState>,
+    Extension(meta): Extension<RequestMeta>,
+    ApiActor(a): ApiActor,
+    Path((id, dispute)): Path<(String, String)>,
+    IfMatch(version): IfMatch,
+    ApiJson(b): ApiJson<AnswerBody>,
+) -> Result<Response, ApiError> {
+    let v = s
+        .tandem
+        .answer_dispute(&a, &id, version, &dispute, b.amount, &b.answer, &meta)
         .await?;
     let version = v.invoice.version;
     Ok(with_etag(version, Json(dto(v))))

@@ -139,6 +139,7 @@ fn trend(months: &[tandem_service::invoices::MonthCost]) -> Trend {
 
 /// A line as the page shows it.
 pub(super) struct ShownLine {
+    position: i32,
     kind: &'static str,
     description: String,
     quantity: String,
@@ -157,10 +158,24 @@ pub(super) struct InvoicePage {
     lines: Vec<ShownLine>,
     total: String,
     can_bill: bool,
+    can_dispute: bool,
     error: Option<String>,
 }
 
 impl InvoicePage {
+    fn money(&self, amount: &Option<i64>) -> String {
+        amount.map_or_else(String::new, |a| {
+            currency(&self.v.invoice.currency).format(a)
+        })
+    }
+
+    fn line_of(&self, position: &i32) -> String {
+        self.lines
+            .iter()
+            .find(|l| l.position == *position)
+            .map_or_else(String::new, |l| l.description.clone())
+    }
+
     fn at(&self, ms: &i64) -> super::local::LocalTime {
         self.nav.zone.at(*ms)
     }
@@ -277,6 +292,7 @@ async fn invoice_page(
         .lines
         .iter()
         .map(|l| ShownLine {
+            position: l.position,
             kind: kind_words(&l.kind),
             description: l.description.clone(),
             quantity: l.quantity.clone(),
@@ -296,6 +312,8 @@ async fn invoice_page(
             .unwrap_or_else(|| "not issued".to_owned()),
         total: cur.format(v.invoice.total),
         can_bill: policy::decide_billing(a.role, v.invoice.provider_id == a.org_id).allowed(),
+        can_dispute: policy::decide_dispute(a.role, v.invoice.client_id == a.org_id).allowed()
+            && v.invoice.status == "draft",
         lines,
         error,
         nav: Nav::load(s, session).await,
@@ -340,6 +358,63 @@ pub(super) async fn get_invoice_export(
 }
 
 #[derive(Deserialize)]
+pub(super) struct DisputeInput {
+    version: i64,
+    line: i32,
+    reason: String,
+}
+
+/// Dispute a line of a draft (the client's admin).
+pub(super) async fn post_invoice_dispute(
+    State(s): State<AppState>,
+    Extension(meta): Extension<RequestMeta>,
+    Path(id): Path<String>,
+    CsrfForm(session, i): CsrfForm<DisputeInput>,
+) -> Response {
+    let r = s
+        .tandem
+        .dispute_line(&session.actor, &id, i.version, i.line, &i.reason, &meta)
+        .await;
+    after_step(&s, &session, &id, r.map(|_| ())).await
+}
+
+#[derive(Deserialize)]
+pub(super) struct AnswerInput {
+    version: i64,
+    /// Empty keeps the line.
+    #[serde(default)]
+    amount: String,
+    answer: String,
+}
+
+/// Answer a dispute (the provider's admin): a new amount adjusts the line.
+pub(super) async fn post_invoice_answer(
+    State(s): State<AppState>,
+    Extension(meta): Extension<RequestMeta>,
+    Path((id, dispute)): Path<(String, String)>,
+    CsrfForm(session, i): CsrfForm<AnswerInput>,
+) -> Response {
+    let r = async {
+        let v = s.tandem.invoice(&session.actor, &id).await?;
+        let amount = currency(&v.invoice.currency).parse_amount("amount", &i.amount)?;
+        s.tandem
+            .answer_dispute(
+                &session.actor,
+                &id,
+                i.version,
+                &dispute,
+                amount,
+                &i.answer,
+                &meta,
+            )
+            .await
+            .map(|_| ())
+    }
+    .await;
+    after_step(&s, &session, &id, r).await
+}
+
+#[derive(Deserialize)]
 pub(super) struct StepInput {
     version: i64,
     #[serde(default)]
@@ -363,8 +438,18 @@ pub(super) async fn post_invoice_step(
         }
         _ => Err(ServiceError::NotFound),
     };
+    after_step(&s, &session, &id, r.map(|_| ())).await
+}
+
+/// Back to the invoice, or the page again with what went wrong.
+async fn after_step(
+    s: &AppState,
+    session: &SessionActor,
+    id: &str,
+    r: Result<(), ServiceError>,
+) -> Response {
     let (status, message) = match r {
-        Ok(_) => return Redirect::to(&format!("/invoices/{id}")).into_response(),
+        Ok(()) => return Redirect::to(&format!("/invoices/{id}")).into_response(),
         Err(ServiceError::Stale { .. }) => (
             StatusCode::PRECONDITION_FAILED,
             "This invoice changed while you were looking at it; nothing was done. It is shown as it is now.".to_owned(),
@@ -373,7 +458,7 @@ pub(super) async fn post_invoice_step(
         Err(e @ ServiceError::Conflict(_)) => (StatusCode::CONFLICT, e.to_string()),
         Err(e) => return PageError::from(e).into_response(),
     };
-    match invoice_page(&s, &session, &id, Some(message)).await {
+    match invoice_page(s, session, id, Some(message)).await {
         Ok(p) => (status, p).into_response(),
         Err(e) => e.into_response(),
     }

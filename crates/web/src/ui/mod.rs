@@ -134,6 +134,14 @@ pub fn router() -> Router<AppState> {
             get(invoices::get_invoice_export),
         )
         .route(
+            "/invoices/{invoice_id}/disputes",
+            post(invoices::post_invoice_dispute),
+        )
+        .route(
+            "/invoices/{invoice_id}/disputes/{dispute_id}/answer",
+            post(invoices::post_invoice_answer),
+        )
+        .route(
             "/invoices/{invoice_id}/{step}",
             post(invoices::post_invoice_step),
         )

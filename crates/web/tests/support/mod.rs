@@ -664,11 +664,23 @@ impl TestApp {
 /// organization (the provider's rows aim at the first client's): a draft
 /// agreement (version 1) and a proposal (version 2) of its engagement, and
 /// December's draft invoice (version 1), billed on a third agreement its
-/// admin accepted. `engagement` maps each target to its engagement's id.
+/// admin accepted, and January's draft with a line its admin disputed
+/// (the invoice at version 2, and the dispute). `engagement` maps each
+/// target to its engagement's id.
+pub struct BillingFixture {
+    /// Draft and proposal per target.
+    pub agreement: HashMap<String, (String, String)>,
+    /// December's draft per target.
+    pub invoice: HashMap<String, String>,
+    /// January's disputed draft and its dispute per target.
+    pub disputed: HashMap<String, (String, String)>,
+}
+
+/// See [`BillingFixture`].
 pub async fn billing_fixture(
     app: &TestApp,
     engagement: &HashMap<String, String>,
-) -> (HashMap<String, (String, String)>, HashMap<String, String>) {
+) -> BillingFixture {
     let terms = || retainer_terms("2026-12-01");
     let mut agreement = HashMap::new();
     for slug in ["alder", "corvid"] {
@@ -702,9 +714,53 @@ pub async fn billing_fixture(
         };
         invoice.insert(slug.to_owned(), id.to_owned());
     }
-    let alder = agreement["alder"].clone();
-    agreement.insert("harborlane".into(), alder);
+    let (s, run) = app
+        .api(
+            "POST",
+            "/api/v1/invoices/run",
+            Some(&mara),
+            Some(serde_json::json!({ "period": "2027-01" })),
+        )
+        .await;
+    assert_eq!(s, 200, "the fixture's January run: {run}");
+    let mut disputed = HashMap::new();
+    for id in run["created"].as_array().unwrap() {
+        let id = id.as_str().unwrap();
+        let (_, i) = app
+            .api("GET", &format!("/api/v1/invoices/{id}"), Some(&mara), None)
+            .await;
+        let (slug, admin) = if i["client_id"] == app.org("alder").as_str() {
+            ("alder", PRIYA)
+        } else {
+            ("corvid", BEN)
+        };
+        let (s, d) = app
+            .api_with(
+                "POST",
+                &format!("/api/v1/invoices/{id}/disputes"),
+                Some(&app.token(admin).await),
+                Some(serde_json::json!({ "line": 0, "reason": "Not what we agreed" })),
+                &[("if-match", "1")],
+            )
+            .await;
+        assert_eq!(s, 200, "the fixture's dispute: {d}");
+        disputed.insert(
+            slug.to_owned(),
+            (
+                id.to_owned(),
+                d["disputes"][0]["id"].as_str().unwrap().to_owned(),
+            ),
+        );
+    }
     let alder = invoice["alder"].clone();
     invoice.insert("harborlane".into(), alder);
-    (agreement, invoice)
+    let alder = agreement["alder"].clone();
+    agreement.insert("harborlane".into(), alder);
+    let alder = disputed["alder"].clone();
+    disputed.insert("harborlane".into(), alder);
+    BillingFixture {
+        agreement,
+        invoice,
+        disputed,
+    }
 }
