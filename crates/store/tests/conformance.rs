@@ -26,9 +26,9 @@ use tandem_store::tickets::{Arg, Event, ListQuery, Opening, QueueRow, Ticket, ft
 use tandem_store::tokens::ApiToken;
 use tandem_store::users::User;
 use tandem_store::{
-    Backend, Db, StoreError, attachments, audit, bulk, calendars, devices, engagements,
-    idempotency, jobs, login_failures, orgs, sessions, split, sqlite_file_is_sound, tickets,
-    tokens, users,
+    Backend, Db, StoreError, agreements, attachments, audit, bulk, calendars, devices, engagements,
+    idempotency, invoices, jobs, login_failures, orgs, sessions, split, sqlite_file_is_sound,
+    tickets, time_entries, tokens, users,
 };
 use uuid::Uuid;
 
@@ -193,6 +193,7 @@ conformance! {
     check_devices_names_unique_without_case => devices_names_unique_without_case_sqlite, devices_names_unique_without_case_postgres;
     check_devices_update_versions => devices_update_versions_sqlite, devices_update_versions_postgres;
     check_devices_count_active_on_a_day => devices_count_active_on_a_day_sqlite, devices_count_active_on_a_day_postgres;
+    check_billing_store => billing_store_sqlite, billing_store_postgres;
 }
 
 fn temp_path(ext: &str) -> PathBuf {
@@ -5253,5 +5254,282 @@ async fn check_devices_count_active_on_a_day(db: &Db) {
             .await
             .expect("count"),
         DeviceCounts::default()
+    );
+}
+
+fn agreement_row(w: &World, status: &str) -> agreements::Agreement {
+    agreements::Agreement {
+        id: Uuid::now_v7().to_string(),
+        engagement_id: w.engagement,
+        client_id: w.client.id,
+        provider_id: w.provider.id,
+        status: status.to_owned(),
+        terms: "{}".to_owned(),
+        version: 1,
+        created_at: T0,
+        created_by: w.provider_admin.id.to_string(),
+        proposed_at: None,
+        proposed_by: None,
+        decided_at: None,
+        decided_by: None,
+        reject_reason: None,
+        ended_at: None,
+    }
+}
+
+/// Agreements, time entries and invoices: party scope, versions, one
+/// active agreement, one invoice per agreement and month, numbering per
+/// provider, and time locked by issuing and freed by voiding.
+async fn check_billing_store(db: &Db) {
+    let (w, network, _, _) = desk(db).await;
+    let first = agreement_row(&w, "draft");
+    let second = agreement_row(&w, "draft");
+    let mut tx = db.begin().await.expect("begin");
+    agreements::insert(&mut tx, &first).await.expect("insert");
+    agreements::insert(&mut tx, &second).await.expect("insert");
+    tx.commit().await.expect("commit");
+    // Both parties reach it; another client does not.
+    for reader in [&w.client_admin, &w.provider_admin, &w.engineer] {
+        agreements::find(db, &scope(reader), &first.id)
+            .await
+            .expect("a party finds it");
+    }
+    assert!(is_not_found(
+        &agreements::find(db, &scope(&w.other_admin), &first.id).await
+    ));
+    // Steps need the version read and the status expected.
+    let by = w.client_admin.id;
+    let mut tx = db.begin().await.expect("begin");
+    assert!(is_conflict(
+        &agreements::step(&mut tx, &first.id, 7, "draft", "proposed", by, T0, None).await
+    ));
+    agreements::step(&mut tx, &first.id, 1, "draft", "proposed", by, T0, None)
+        .await
+        .expect("propose");
+    assert_eq!(
+        agreements::end_active(&mut tx, w.engagement, T0)
+            .await
+            .expect("end"),
+        None
+    );
+    agreements::step(&mut tx, &first.id, 2, "proposed", "active", by, T0, None)
+        .await
+        .expect("accept");
+    agreements::step(&mut tx, &second.id, 1, "draft", "proposed", by, T0, None)
+        .await
+        .expect("propose the second");
+    // Accepting the second ends the first: one active at a time.
+    assert_eq!(
+        agreements::end_active(&mut tx, w.engagement, T0 + 1)
+            .await
+            .expect("end"),
+        Some(first.id.clone())
+    );
+    agreements::step(
+        &mut tx,
+        &second.id,
+        2,
+        "proposed",
+        "active",
+        by,
+        T0 + 1,
+        None,
+    )
+    .await
+    .expect("accept the second");
+    tx.commit().await.expect("commit");
+    let active = agreements::active(db, w.engagement)
+        .await
+        .expect("active")
+        .expect("one");
+    assert_eq!(active.id, second.id);
+    assert_eq!(
+        agreements::all_active(db, Some(w.provider.id))
+            .await
+            .expect("all")
+            .len(),
+        1
+    );
+    assert!(
+        agreements::all_active(db, Some(w.client.id))
+            .await
+            .expect("none")
+            .is_empty()
+    );
+
+    // Time: a month's entries by their start, a correction's sum.
+    let t = ticket(&w.client, &w.requester, &network.id, 1, "Billing");
+    insert_tickets(db, &[&t]).await;
+    let entry = |minutes: i64, at: i64, corrects: Option<&str>| time_entries::TimeEntry {
+        id: Uuid::now_v7().to_string(),
+        client_id: w.client.id,
+        ticket_id: t.id.to_string(),
+        user_id: w.engineer.id.to_string(),
+        user_name: String::new(),
+        side: "provider".to_owned(),
+        role: "provider_engineer".to_owned(),
+        started_at: at,
+        minutes,
+        category_key: "network".to_owned(),
+        category_name: "Network".to_owned(),
+        in_scope: true,
+        after_hours: false,
+        note: String::new(),
+        invoice_id: None,
+        corrects: corrects.map(str::to_owned),
+        created_at: at,
+    };
+    let inside = entry(90, T0 + 10, None);
+    let fix = entry(-30, T0 + 20, Some(&inside.id));
+    let later = entry(45, T0 + 10 * MINUTE, None);
+    let mut tx = db.begin().await.expect("begin");
+    for e in [&inside, &fix, &later] {
+        time_entries::insert(&mut tx, e)
+            .await
+            .expect("insert entry");
+    }
+    let (got, corrected) = time_entries::get_tx(&mut tx, w.client.id, &inside.id)
+        .await
+        .expect("get");
+    assert_eq!((got.minutes, corrected), (90, -30));
+    assert!(is_not_found(
+        &time_entries::get_tx(&mut tx, w.other_client.id, &inside.id).await
+    ));
+    tx.commit().await.expect("commit");
+    let month = time_entries::for_client(db, w.client.id, T0, T0 + MINUTE)
+        .await
+        .expect("month");
+    assert_eq!(
+        month.iter().map(|e| e.minutes).collect::<Vec<_>>(),
+        vec![90, -30],
+        "the later entry is outside the window"
+    );
+    assert_eq!(month[0].user_name, w.engineer.name);
+
+    // Invoices: one per agreement and month until voided; numbered per
+    // provider when issued; issuing locks the time it counted.
+    let draft = |period: &str| invoices::Invoice {
+        id: Uuid::now_v7().to_string(),
+        agreement_id: second.id.clone(),
+        engagement_id: w.engagement,
+        client_id: w.client.id,
+        provider_id: w.provider.id,
+        period: period.to_owned(),
+        status: "draft".to_owned(),
+        number: None,
+        currency: "USD".to_owned(),
+        total: 1_000,
+        warnings: "[]".to_owned(),
+        covered: format!("[\"{}\"]", inside.id),
+        version: 1,
+        created_at: T0,
+        issued_at: None,
+        issued_by: None,
+        voided_at: None,
+        voided_by: None,
+        void_reason: None,
+    };
+    let line = |inv: &invoices::Invoice| invoices::Line {
+        invoice_id: inv.id.clone(),
+        position: 0,
+        kind: "retainer".to_owned(),
+        description: "Retainer".to_owned(),
+        quantity: "1".to_owned(),
+        unit_price: 1_000,
+        amount: 1_000,
+        work_ids: "[]".to_owned(),
+    };
+    let nov = draft("2026-11");
+    let again = draft("2026-11");
+    let mut tx = db.begin().await.expect("begin");
+    assert!(
+        invoices::insert_draft(&mut tx, &nov, &[line(&nov)])
+            .await
+            .expect("draft")
+    );
+    assert!(
+        !invoices::insert_draft(&mut tx, &again, &[line(&again)])
+            .await
+            .expect("again")
+    );
+    tx.commit().await.expect("commit");
+    assert!(
+        invoices::exists_for(db, &second.id, "2026-11")
+            .await
+            .expect("exists")
+    );
+    assert_eq!(invoices::lines(db, &nov.id).await.expect("lines").len(), 1);
+    assert!(is_not_found(
+        &invoices::find(db, &scope(&w.other_admin), &nov.id).await
+    ));
+    let mut tx = db.begin().await.expect("begin");
+    assert!(is_conflict(
+        &invoices::issue(
+            &mut tx,
+            &nov,
+            9,
+            w.provider_admin.id,
+            T0,
+            std::slice::from_ref(&inside.id)
+        )
+        .await
+    ));
+    let number = invoices::issue(
+        &mut tx,
+        &nov,
+        1,
+        w.provider_admin.id,
+        T0,
+        std::slice::from_ref(&inside.id),
+    )
+    .await
+    .expect("issue");
+    assert_eq!(number, 1);
+    tx.commit().await.expect("commit");
+    let locked = time_entries::for_client(db, w.client.id, T0, T0 + MINUTE)
+        .await
+        .expect("month");
+    assert!(
+        locked
+            .iter()
+            .all(|e| e.invoice_id.as_deref() == Some(nov.id.as_str())),
+        "the entry and its correction"
+    );
+    let mut tx = db.begin().await.expect("begin");
+    invoices::void(&mut tx, &nov, 2, w.provider_admin.id, T0, "raised in error")
+        .await
+        .expect("void");
+    // A voided month takes a corrected invoice, numbered next.
+    let dec = draft("2026-11");
+    assert!(
+        invoices::insert_draft(&mut tx, &dec, &[line(&dec)])
+            .await
+            .expect("redraft")
+    );
+    assert_eq!(
+        invoices::issue(&mut tx, &dec, 1, w.provider_admin.id, T0, &[])
+            .await
+            .expect("issue"),
+        2
+    );
+    tx.commit().await.expect("commit");
+    let freed = time_entries::for_client(db, w.client.id, T0, T0 + MINUTE)
+        .await
+        .expect("month");
+    assert!(
+        freed.iter().all(|e| e.invoice_id.is_none()),
+        "voiding frees the time"
+    );
+    let trend = invoices::trend(db, w.client.id, "2026-01")
+        .await
+        .expect("trend");
+    assert_eq!(
+        trend,
+        vec![(
+            "2026-11".to_owned(),
+            "USD".to_owned(),
+            "retainer".to_owned(),
+            1_000
+        )]
     );
 }
