@@ -10,7 +10,8 @@
 #
 # Settings (environment): CLIENTS, TICKETS, THREADS (wrk), CONNS (wrk
 # connections, i.e. concurrent clients), DURATION (per scenario),
-# SCENARIOS (default "create read list queue queue_page search"), PORT, WORK (output directory),
+# SCENARIOS (default "create read list queue queue_page search"; also "time",
+# logging time on tickets), PORT, WORK (output directory),
 # SKIP_BUILD=1, SKIP_SEED=1 (reuse the database and clients file in WORK;
 # SQLite only, or a PostgreSQL database seeded before).
 # Needs wrk (Debian: apt-get install -y wrk) and curl.
@@ -87,7 +88,7 @@ TANDEM_SESSION=$(awk '$6 == "tandem_session" { print $7 }' "$JAR")
 [[ -n "$TANDEM_SESSION" ]] || { echo "could not sign in for the page scenario" >&2; exit 1; }
 export TANDEM_SESSION
 
-if [[ " $SCENARIOS " == *" read "* ]]; then
+if [[ " $SCENARIOS " == *" read "* || " $SCENARIOS " == *" time "* ]]; then
   bench_tickets "$WORK/tickets.txt"
   echo "== $(wc -l < "$BENCH_TICKETS") ticket ids for the read scenario"
 fi
