@@ -8,7 +8,7 @@
 //! are assigned to: [`crate::engaged_clients!`]). Requesters see
 //! their own tickets only; the service never asks these counts for them.
 
-use crate::{Arg, Backend, Db, Result, engaged_clients, on_db};
+use crate::{Arg, Backend, Db, Result, engaged_clients};
 use tandem_domain::{OrgId, Scope};
 
 /// The clients whose tickets the caller sees, as a subquery: `$1` is the
@@ -118,18 +118,22 @@ fn sla_json(db: &Db) -> SlaJson {
 }
 
 /// A client's missed SLA targets recorded in `[from, to)` (epoch ms): the
-/// priority of the ticket and when (the invoice run credits them).
+/// priority of the ticket and when (the invoice run credits them). The
+/// kinds are named as the partial index names them, so SQLite uses it
+/// (it does not prove `kind = 'sla'` implies the index's `IN`).
 pub async fn breaches(db: &Db, client: OrgId, from: i64, to: i64) -> Result<Vec<(String, i64)>> {
     let j = sla_json(db);
     let sql = format!(
         "SELECT t.priority, e.at FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id \
-         WHERE e.client_id = $1 AND e.kind = 'sla' AND e.at >= $2 AND e.at < $3 AND {} ORDER BY e.at",
+         WHERE e.client_id = $1 AND {COUNTED_KINDS} AND e.kind = 'sla' AND e.at >= $2 AND e.at < $3 AND {} ORDER BY e.at",
         j.breach
     );
-    Ok(
-        on_db!(db, c => sqlx::query_as::<_, (String, i64)>(sqlx::AssertSqlSafe(sql.as_str()))
-        .bind(client.to_string()).bind(from).bind(to).fetch_all(c).await)?,
+    db.rows(
+        &sql,
+        &[client.to_string().into(), from.into(), to.into()],
+        |r| Ok((r.get(0)?, r.get(1)?)),
     )
+    .await
 }
 
 /// Per client, how many tickets had an SLA breach (of either clock)

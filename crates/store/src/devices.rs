@@ -110,11 +110,17 @@ pub async fn in_client_tx(tx: &mut Tx, client: OrgId) -> Result<Vec<Device>> {
 /// takes no scope: a caller acting for a person checks that person's
 /// access to the client first.
 pub async fn count_active(db: &Db, client: OrgId, on: Date) -> Result<DeviceCounts> {
-    let rows: Vec<(String, i64)> = on_db!(db, c => sqlx::query_as(
-        "SELECT class, COUNT(*) FROM devices WHERE client_id = $1 \
-         AND (acquired_on IS NULL OR acquired_on <= $2) AND (retired_on IS NULL OR retired_on > $2) \
-         GROUP BY class")
-        .bind(client.to_string()).bind(on.to_string()).fetch_all(c).await)?;
+    // Read in place on SQLite: the invoice run asks once per day of the
+    // month for every per-device agreement.
+    let rows: Vec<(String, i64)> = db
+        .rows(
+            "SELECT class, COUNT(*) FROM devices WHERE client_id = $1 \
+             AND (acquired_on IS NULL OR acquired_on <= $2) AND (retired_on IS NULL OR retired_on > $2) \
+             GROUP BY class",
+            &[client.to_string().into(), on.to_string().into()],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .await?;
     let mut counts = DeviceCounts::default();
     for (class, n) in rows {
         // The table's CHECK admits known classes only.

@@ -1,6 +1,6 @@
 //! Time logged on tickets, by either side.
 
-use crate::{Db, Result, StoreError, Tx, exec_tx, on_db, on_tx};
+use crate::{Db, Result, StoreError, Tx, direct, exec_tx, on_db, on_tx};
 use tandem_domain::{OrgId, TicketId};
 
 /// A time entry as stored.
@@ -44,6 +44,32 @@ pub struct TimeEntry {
     pub created_at: i64,
 }
 
+impl TimeEntry {
+    /// The entry whose columns (as [`COLS`] lists them) make up a row of
+    /// an in-place read.
+    fn from_direct(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            id: r.get(0)?,
+            client_id: direct::parsed(r, 1)?,
+            ticket_id: r.get(2)?,
+            user_id: r.get(3)?,
+            user_name: r.get(4)?,
+            side: r.get(5)?,
+            role: r.get(6)?,
+            started_at: r.get(7)?,
+            minutes: r.get(8)?,
+            category_key: r.get(9)?,
+            category_name: r.get(10)?,
+            in_scope: r.get(11)?,
+            after_hours: r.get(12)?,
+            note: r.get(13)?,
+            invoice_id: r.get(14)?,
+            corrects: r.get(15)?,
+            created_at: r.get(16)?,
+        })
+    }
+}
+
 const COLS: &str = "e.id, e.client_id, e.ticket_id, e.user_id, u.name AS user_name, e.side, e.role, e.started_at, \
      e.minutes, e.category_key, e.category_name, e.in_scope, e.after_hours, e.note, e.invoice_id, e.corrects, e.created_at";
 
@@ -76,15 +102,19 @@ pub async fn for_ticket(db: &Db, ticket: TicketId) -> Result<Vec<TimeEntry>> {
 
 /// A client's entries that started in `[from, to)` (epoch ms), oldest
 /// first. The caller has checked that the reader may see the client.
+/// Read in place on SQLite: a month of a busy client is thousands of rows,
+/// and the invoice run reads one per agreement.
 pub async fn for_client(db: &Db, client: OrgId, from: i64, to: i64) -> Result<Vec<TimeEntry>> {
     let sql = format!(
         "SELECT {COLS} FROM time_entries e JOIN users u ON u.id = e.user_id \
          WHERE e.client_id = $1 AND e.started_at >= $2 AND e.started_at < $3 ORDER BY e.started_at, e.id"
     );
-    Ok(
-        on_db!(db, c => sqlx::query_as::<_, TimeEntry>(sqlx::AssertSqlSafe(sql.as_str()))
-        .bind(client.to_string()).bind(from).bind(to).fetch_all(c).await)?,
+    db.rows(
+        &sql,
+        &[client.to_string().into(), from.into(), to.into()],
+        TimeEntry::from_direct,
     )
+    .await
 }
 
 /// One entry of a client, inside a write (a correction reads what it

@@ -252,7 +252,12 @@ pub async fn set_time_zone(tx: &mut Tx, id: UserId, zone: Option<&str>, now: i64
 /// How many active requester accounts a client has now (per-user pricing
 /// counts them).
 pub async fn active_requesters(db: &Db, client: OrgId) -> Result<i64> {
-    Ok(on_db!(db, c => sqlx::query_scalar(
-        "SELECT CAST(COUNT(*) AS BIGINT) FROM users WHERE org_id = $1 AND role = 'requester' AND active")
-        .bind(client.to_string()).fetch_one(c).await)?)
+    let n = db
+        .row(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM users WHERE org_id = $1 AND role = 'requester' AND active",
+            &[client.to_string().into()],
+            |r| Ok((r.get::<_, i64>(0)?,)),
+        )
+        .await?;
+    Ok(n.map_or(0, |(n,)| n))
 }
