@@ -243,6 +243,12 @@ fn invalid(field: &'static str, msg: impl Into<String>) -> ValidationError {
 }
 
 impl Terms {
+    /// Whether the agreement runs on any day of the month that starts on
+    /// `first`.
+    pub fn runs_in(&self, first: Date) -> bool {
+        self.starts_on <= first.last_of_month() && self.ends_on.is_none_or(|e| e >= first)
+    }
+
     /// The checks a draft must pass to be saved at all.
     pub fn validate(&self) -> Result<(), ValidationError> {
         if let Some(end) = self.ends_on

@@ -207,8 +207,15 @@ impl DeviceSpec {
     /// Whether it counts on `day` (see the module's rules). The store
     /// counts with the same rule in SQL; this is its statement in Rust.
     pub fn active_on(&self, day: Date) -> bool {
-        self.acquired_on.is_none_or(|a| a <= day) && self.retired_on.is_none_or(|r| r > day)
+        active_on(self.acquired_on, self.retired_on, day)
     }
+}
+
+/// Whether a device acquired and retired on these dates counts on `day`:
+/// acquired on or before it (or on an unknown date), not retired on or
+/// before it.
+pub fn active_on(acquired_on: Option<Date>, retired_on: Option<Date>, day: Date) -> bool {
+    acquired_on.is_none_or(|a| a <= day) && retired_on.is_none_or(|r| r > day)
 }
 
 /// How many devices of each class count on a day.

@@ -86,6 +86,15 @@ impl Currency {
         Ok(Self { code, decimals })
     }
 
+    /// The currency of a stored code: checked when it was stored, so one
+    /// that no longer parses is shown as it is, with two decimals.
+    pub fn or_plain(code: &str) -> Self {
+        Self::parse(code).unwrap_or_else(|_| Self {
+            code: code.to_owned(),
+            decimals: 2,
+        })
+    }
+
     /// An amount as people read it: `USD 1,234.50`, `USD -12.00`.
     pub fn format(&self, amount: Minor) -> String {
         let sign = if amount < 0 { "-" } else { "" };

@@ -30,18 +30,10 @@ pub struct AgreementView {
     pub engagement: Engagement,
 }
 
-fn terms_of(a: &Agreement) -> Result<Terms> {
+/// An agreement's terms, as stored whole.
+pub(crate) fn terms_of(a: &Agreement) -> Result<Terms> {
     serde_json::from_str(&a.terms)
         .map_err(|e| ServiceError::Internal(format!("agreement {} terms: {e}", a.id)))
-}
-
-fn stale_or(e: StoreError, version: i64) -> ServiceError {
-    match e {
-        StoreError::Conflict => ServiceError::Stale {
-            current_version: version,
-        },
-        other => other.into(),
-    }
 }
 
 impl Tandem {
@@ -198,7 +190,7 @@ impl Tandem {
         let mut tx = self.db.begin().await?;
         agreements::update_terms(&mut tx, id, &text, version)
             .await
-            .map_err(|e| stale_or(e, current.agreement.version))?;
+            .map_err(|e| crate::stale(e, current.agreement.version))?;
         self.audit_step(
             &mut tx,
             actor,
@@ -255,12 +247,7 @@ impl Tandem {
     ) -> Result<AgreementView> {
         let current = self.agreement(actor, id).await?;
         Self::may_step(actor, &current.engagement, AgreementAction::Decide)?;
-        let reason = reason.trim();
-        if reason.is_empty() || reason.chars().count() > 2000 {
-            return Err(
-                ValidationError::new("reason", "say why, in at most 2000 characters").into(),
-            );
-        }
+        let reason = crate::stated("reason", reason, "say why")?;
         self.take_step(
             actor,
             &current,
@@ -324,7 +311,7 @@ impl Tandem {
             reason,
         )
         .await
-        .map_err(|e| stale_or(e, a.version))?;
+        .map_err(|e| crate::stale(e, a.version))?;
         let action = match to {
             "proposed" => "agreement.propose",
             "active" => "agreement.accept",

@@ -803,12 +803,7 @@ impl Tandem {
         t.updated_at = now;
         tickets::update(&mut tx, &t, version)
             .await
-            .map_err(|e| match e {
-                tandem_store::StoreError::Conflict => ServiceError::Stale {
-                    current_version: version + 1,
-                },
-                other => other.into(),
-            })?;
+            .map_err(|e| crate::stale(e, version + 1))?;
         if !diff.is_empty() {
             record(
                 &mut tx,
@@ -890,12 +885,7 @@ impl Tandem {
         t.updated_at = now;
         tickets::update(&mut tx, &t, version)
             .await
-            .map_err(|e| match e {
-                tandem_store::StoreError::Conflict => ServiceError::Stale {
-                    current_version: version + 1,
-                },
-                other => other.into(),
-            })?;
+            .map_err(|e| crate::stale(e, version + 1))?;
         event(&mut tx, now, &t, Some(actor), "handoff", Visibility::Team, &direction, json!({ "from": from.as_str(), "to": to.as_str(), "reason": reason, "assignee": t.assignee_id })).await?;
         record(&mut tx, Some(actor), "", meta, Entry {
             org: Some(t.client_id),

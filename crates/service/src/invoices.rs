@@ -10,6 +10,7 @@
 //! month. Block purchases are not kept as a ledger yet, so block-hours
 //! agreements bill all their time as overage.
 
+use crate::agreements::terms_of;
 use crate::audit::{Entry, record};
 use crate::time::{month_bounds, works_of};
 use crate::{RequestMeta, Result, ServiceError, Tandem, decided, now_ms};
@@ -17,7 +18,7 @@ use jiff::civil::Date;
 use serde_json::json;
 use std::collections::BTreeMap;
 use tandem_domain::billing::{self, Month, Terms, UserCounting};
-use tandem_domain::device::DeviceClass;
+use tandem_domain::device::{self, DeviceClass};
 use tandem_domain::policy;
 use tandem_domain::ticket::Priority;
 use tandem_domain::{Actor, OrgId, ValidationError};
@@ -80,13 +81,40 @@ pub struct MonthCost {
     pub total: i64,
 }
 
-fn stale(e: StoreError, version: i64) -> ServiceError {
-    match e {
-        StoreError::Conflict => ServiceError::Stale {
-            current_version: version,
+/// An act on an invoice, on its client's audit log (the client reads what
+/// was invoiced to it and how disputes went).
+async fn audit_invoice(
+    tx: &mut tandem_store::Tx,
+    actor: &Actor,
+    inv: &Invoice,
+    action: &'static str,
+    change: serde_json::Value,
+    meta: &RequestMeta,
+) -> Result<()> {
+    record(
+        tx,
+        Some(actor),
+        "",
+        meta,
+        Entry {
+            org: Some(inv.client_id),
+            action,
+            object_type: "invoice",
+            object_id: inv.id.clone(),
+            change,
         },
-        other => other.into(),
-    }
+    )
+    .await
+}
+
+/// What the run did with one agreement's month.
+enum Drafted {
+    /// Its draft, made now.
+    Created(String),
+    /// It had its invoice already.
+    Existing,
+    /// The agreement does not run in the month.
+    NotRunning,
 }
 
 /// `YYYY-MM` of a month's first day.
@@ -121,10 +149,13 @@ impl Tandem {
         let first = first.first_of_month();
         let mut out = RunOutcome::default();
         for a in agreements::all_active(&self.db, provider).await? {
-            match self.draft_invoice(actor, &a, first, meta).await? {
-                Some(id) => out.created.push(id),
-                None if self.runs_in(&a, first) => out.existing += 1,
-                None => out.not_running += 1,
+            match self
+                .draft_invoice(actor, &a, &terms_of(&a)?, first, meta)
+                .await?
+            {
+                Drafted::Created(id) => out.created.push(id),
+                Drafted::Existing => out.existing += 1,
+                Drafted::NotRunning => out.not_running += 1,
             }
         }
         Ok(out)
@@ -145,14 +176,13 @@ impl Tandem {
             .first_of_month();
         let mut made = 0;
         for a in agreements::all_active(&self.db, None).await? {
-            let Ok(terms) = serde_json::from_str::<Terms>(&a.terms) else {
-                continue;
-            };
+            let terms = terms_of(&a)?;
             if today.day() >= i8::try_from(terms.invoice_day).unwrap_or(28)
-                && self
-                    .draft_invoice(None, &a, last_month, &meta)
-                    .await?
-                    .is_some()
+                && matches!(
+                    self.draft_invoice(None, &a, &terms, last_month, &meta)
+                        .await?,
+                    Drafted::Created(_)
+                )
             {
                 made += 1;
             }
@@ -166,14 +196,6 @@ impl Tandem {
             .to_zoned_datetime(jiff::tz::TimeZone::UTC)
             .date();
         self.run_due_invoices(today).await
-    }
-
-    fn runs_in(&self, a: &Agreement, first: Date) -> bool {
-        let Ok(terms) = serde_json::from_str::<Terms>(&a.terms) else {
-            return false;
-        };
-        let last = first.last_of_month();
-        terms.starts_on <= last && terms.ends_on.is_none_or(|e| e >= first)
     }
 
     /// The month of one agreement as the engine takes it.
@@ -190,11 +212,17 @@ impl Tandem {
         };
         let mut series: BTreeMap<DeviceClass, Vec<(Date, u32)>> = BTreeMap::new();
         if terms.pricing.per_device.is_some() {
+            // Read once, counted day by day.
+            let last = first.last_of_month();
+            let dated = devices::dated_between(&self.db, client, first, last).await?;
             let mut day = first;
-            while day <= first.last_of_month() {
-                let counts = devices::count_active(&self.db, client, day).await?;
+            while day <= last {
                 for class in DeviceClass::ALL {
-                    let n = u32::try_from(counts.of(*class)).unwrap_or(0);
+                    let n = dated
+                        .iter()
+                        .filter(|(c, a, r)| c == class && device::active_on(*a, *r, day))
+                        .count();
+                    let n = u32::try_from(n).unwrap_or(u32::MAX);
                     let s = series.entry(*class).or_default();
                     if s.last().is_none_or(|(_, last)| *last != n) {
                         s.push((day, n));
@@ -235,19 +263,19 @@ impl Tandem {
         &self,
         actor: Option<&Actor>,
         a: &Agreement,
+        terms: &Terms,
         first: Date,
         meta: &RequestMeta,
-    ) -> Result<Option<String>> {
-        // Most runs find the month done already: say so before working it out.
-        if !self.runs_in(a, first)
-            || invoices::exists_for(&self.db, &a.id, &period_of(first)).await?
-        {
-            return Ok(None);
+    ) -> Result<Drafted> {
+        if !terms.runs_in(first) {
+            return Ok(Drafted::NotRunning);
         }
-        let terms: Terms = serde_json::from_str(&a.terms)
-            .map_err(|e| ServiceError::Internal(format!("agreement {} terms: {e}", a.id)))?;
-        let month = self.month_of(a, &terms, first).await?;
-        let made = billing::invoice(&terms, &month);
+        // Most runs find the month done already: say so before working it out.
+        if invoices::exists_for(&self.db, &a.id, &period_of(first)).await? {
+            return Ok(Drafted::Existing);
+        }
+        let month = self.month_of(a, terms, first).await?;
+        let made = billing::invoice(terms, &month);
         let id = uuid::Uuid::now_v7().to_string();
         let inv = Invoice {
             id: id.clone(),
@@ -295,7 +323,8 @@ impl Tandem {
             .collect();
         let mut tx = self.db.begin().await?;
         if !invoices::insert_draft(&mut tx, &inv, &lines).await? {
-            return Ok(None);
+            // Another run drafted it meanwhile.
+            return Ok(Drafted::Existing);
         }
         record(
             &mut tx,
@@ -312,7 +341,7 @@ impl Tandem {
         )
         .await?;
         tx.commit().await?;
-        Ok(Some(id))
+        Ok(Drafted::Created(id))
     }
 
     /// An invoice both of whose parties' reader may see it: the client's
@@ -336,7 +365,7 @@ impl Tandem {
         let terms = agreements::find(&self.db, &actor.scope(), &inv.agreement_id)
             .await
             .ok()
-            .and_then(|a| serde_json::from_str::<Terms>(&a.terms).ok());
+            .and_then(|a| terms_of(&a).ok());
         let disputes = invoices::disputes(&self.db, &inv.id).await?;
         Ok(InvoiceView {
             invoice: inv,
@@ -445,24 +474,14 @@ impl Tandem {
         let mut tx = self.db.begin().await?;
         let number = invoices::issue(&mut tx, &v.invoice, version, actor.user_id, now_ms(), &work)
             .await
-            .map_err(|e| match e {
-                StoreError::Conflict => ServiceError::Stale {
-                    current_version: v.invoice.version,
-                },
-                other => other.into(),
-            })?;
-        record(
+            .map_err(|e| crate::stale(e, v.invoice.version))?;
+        audit_invoice(
             &mut tx,
-            Some(actor),
-            "",
+            actor,
+            &v.invoice,
+            "invoice.issue",
+            json!({ "number": number, "total": v.invoice.total, "time_entries": work.len() }),
             meta,
-            Entry {
-                org: Some(v.invoice.client_id),
-                action: "invoice.issue",
-                object_type: "invoice",
-                object_id: id.to_owned(),
-                change: json!({ "number": number, "total": v.invoice.total, "time_entries": work.len() }),
-            },
         )
         .await?;
         tx.commit().await?;
@@ -499,12 +518,7 @@ impl Tandem {
                 ValidationError::new("position", "no such line (tax follows the lines)").into(),
             );
         };
-        let reason = reason.trim();
-        if reason.is_empty() || reason.chars().count() > 2000 {
-            return Err(
-                ValidationError::new("reason", "say why, in at most 2000 characters").into(),
-            );
-        }
+        let reason = crate::stated("reason", reason, "say why")?;
         let now = now_ms();
         let d = invoices::Dispute {
             id: uuid::Uuid::now_v7().to_string(),
@@ -524,21 +538,8 @@ impl Tandem {
         let mut tx = self.db.begin().await?;
         invoices::raise_dispute(&mut tx, &v.invoice, version, &d)
             .await
-            .map_err(|e| stale(e, v.invoice.version))?;
-        record(
-            &mut tx,
-            Some(actor),
-            "",
-            meta,
-            Entry {
-                org: Some(v.invoice.client_id),
-                action: "invoice.dispute",
-                object_type: "invoice",
-                object_id: id.to_owned(),
-                change: json!({ "dispute": d.id, "line": line.description, "amount": line.amount, "reason": reason }),
-            },
-        )
-        .await?;
+            .map_err(|e| crate::stale(e, v.invoice.version))?;
+        audit_invoice(&mut tx, actor, &v.invoice, "invoice.dispute", json!({ "dispute": d.id, "line": line.description, "amount": line.amount, "reason": reason }), meta).await?;
         tx.commit().await?;
         self.invoice(actor, id).await
     }
@@ -569,14 +570,7 @@ impl Tandem {
                 "this dispute is answered already".into(),
             ));
         }
-        let explanation = explanation.trim();
-        if explanation.is_empty() || explanation.chars().count() > 2000 {
-            return Err(ValidationError::new(
-                "answer",
-                "explain the answer, in at most 2000 characters",
-            )
-            .into());
-        }
+        let explanation = crate::stated("answer", explanation, "explain the answer")?;
         let line = v
             .lines
             .iter()
@@ -635,21 +629,8 @@ impl Tandem {
             now_ms(),
         )
         .await
-        .map_err(|e| stale(e, v.invoice.version))?;
-        record(
-            &mut tx,
-            Some(actor),
-            "",
-            meta,
-            Entry {
-                org: Some(v.invoice.client_id),
-                action: "invoice.answer",
-                object_type: "invoice",
-                object_id: id.to_owned(),
-                change: json!({ "dispute": dispute, "outcome": answered.outcome, "amount": { "from": line.amount, "to": new_amount }, "answer": explanation, "total": total }),
-            },
-        )
-        .await?;
+        .map_err(|e| crate::stale(e, v.invoice.version))?;
+        audit_invoice(&mut tx, actor, &v.invoice, "invoice.answer", json!({ "dispute": dispute, "outcome": answered.outcome, "amount": { "from": line.amount, "to": new_amount }, "answer": explanation, "total": total }), meta).await?;
         tx.commit().await?;
         self.invoice(actor, id).await
     }
@@ -668,12 +649,7 @@ impl Tandem {
             actor.role,
             v.invoice.provider_id == actor.org_id,
         ))?;
-        let reason = reason.trim();
-        if reason.is_empty() || reason.chars().count() > 2000 {
-            return Err(
-                ValidationError::new("reason", "say why, in at most 2000 characters").into(),
-            );
-        }
+        let reason = crate::stated("reason", reason, "say why")?;
         if v.invoice.status == "void" {
             return Err(ServiceError::Conflict(
                 "this invoice is void already".into(),
@@ -689,24 +665,14 @@ impl Tandem {
             reason,
         )
         .await
-        .map_err(|e| match e {
-            StoreError::Conflict => ServiceError::Stale {
-                current_version: v.invoice.version,
-            },
-            other => other.into(),
-        })?;
-        record(
+        .map_err(|e| crate::stale(e, v.invoice.version))?;
+        audit_invoice(
             &mut tx,
-            Some(actor),
-            "",
+            actor,
+            &v.invoice,
+            "invoice.void",
+            json!({ "reason": reason, "was": v.invoice.status }),
             meta,
-            Entry {
-                org: Some(v.invoice.client_id),
-                action: "invoice.void",
-                object_type: "invoice",
-                object_id: id.to_owned(),
-                change: json!({ "reason": reason, "was": v.invoice.status }),
-            },
         )
         .await?;
         tx.commit().await?;

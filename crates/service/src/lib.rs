@@ -271,6 +271,30 @@ impl Tandem {
 pub(crate) type Relations = std::collections::HashMap<OrgId, policy::Relation>;
 
 /// The policy's answer as a result.
+/// Words a person must give with a decision (why an agreement is
+/// rejected, an invoice voided, a line disputed or kept): trimmed, not
+/// empty, at most 2000 characters; `ask` says what is missing ("say why").
+pub(crate) fn stated<'a>(field: &'static str, raw: &'a str, ask: &str) -> Result<&'a str> {
+    let text = raw.trim();
+    if text.is_empty() || text.chars().count() > 2000 {
+        return Err(
+            ValidationError::new(field, format!("{ask}, in at most 2000 characters")).into(),
+        );
+    }
+    Ok(text)
+}
+
+/// A write that found its object changed since `version` was read: the
+/// store's conflict, as the caller's stale version.
+pub(crate) fn stale(e: StoreError, version: i64) -> ServiceError {
+    match e {
+        StoreError::Conflict => ServiceError::Stale {
+            current_version: version,
+        },
+        other => other.into(),
+    }
+}
+
 pub(crate) fn decided(d: Decision) -> Result<()> {
     match d {
         Decision::Allow => Ok(()),

@@ -122,9 +122,28 @@ impl Tandem {
             return Ok(None);
         };
         match agreements::active(&self.db, e.id).await? {
-            Some(a) => Ok(serde_json::from_str(&a.terms).ok()),
+            Some(a) => crate::agreements::terms_of(&a).map(Some),
             None => Ok(None),
         }
+    }
+
+    /// The categories time may be logged against on a client's tickets
+    /// (key, name), from the desk kept in memory: a ticket page asks for
+    /// them on every view.
+    pub async fn time_categories(
+        &self,
+        actor: &Actor,
+        client: OrgId,
+    ) -> Result<Vec<(String, String)>> {
+        let org = self
+            .authorize_org(actor, Action::WorkTickets, client)
+            .await?;
+        let desk = self.desk_of(actor, &org).await?;
+        Ok(desk
+            .categories
+            .iter()
+            .map(|c| (c.key.clone(), c.name.clone()))
+            .collect())
     }
 
     /// Log time on a ticket: staff who may work the client's tickets.

@@ -104,6 +104,36 @@ pub async fn in_client_tx(tx: &mut Tx, client: OrgId) -> Result<Vec<Device>> {
     )
 }
 
+/// A client's devices that count on some day of `first..=last`: class,
+/// acquisition and retirement dates (the billing run counts them day by
+/// day with [`tandem_domain::device::active_on`]). Like [`count_active`],
+/// it takes no scope.
+pub async fn dated_between(
+    db: &Db,
+    client: OrgId,
+    first: Date,
+    last: Date,
+) -> Result<Vec<(DeviceClass, Option<Date>, Option<Date>)>> {
+    let rows: Vec<(String, Option<String>, Option<String>)> = db
+        .rows(
+            "SELECT class, acquired_on, retired_on FROM devices WHERE client_id = $1 \
+             AND (acquired_on IS NULL OR acquired_on <= $3) AND (retired_on IS NULL OR retired_on > $2)",
+            &[
+                client.to_string().into(),
+                first.to_string().into(),
+                last.to_string().into(),
+            ],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .await?;
+    // The table's CHECKs admit known classes and ISO dates only.
+    let date = |d: Option<String>| d.and_then(|d| d.parse().ok());
+    Ok(rows
+        .into_iter()
+        .filter_map(|(class, a, r)| Some((class.parse().ok()?, date(a), date(r))))
+        .collect())
+}
+
 /// How many of a client's devices of each class are active on `on`:
 /// acquired on or before it (or on an unknown date) and not retired on or
 /// before it. The billing run calls this with no person behind it, so it

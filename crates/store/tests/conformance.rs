@@ -5248,6 +5248,17 @@ async fn check_devices_count_active_on_a_day(db: &Db) {
             by_rule.add(s.class(), 1);
         }
         assert_eq!(got, by_rule, "the rule on {day}");
+        // The billing run reads the devices once and counts by the rule.
+        let mut dated = DeviceCounts::default();
+        for (class, a, r) in devices::dated_between(db, w.client.id, on, on)
+            .await
+            .expect("dated")
+        {
+            if tandem_domain::device::active_on(a, r, on) {
+                dated.add(class, 1);
+            }
+        }
+        assert_eq!(dated, want, "dated on {day}");
     }
     assert_eq!(
         devices::count_active(db, OrgId::new(), "2026-01-01".parse().expect("date"))

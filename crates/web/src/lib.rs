@@ -5,6 +5,7 @@
 pub mod api;
 pub mod auth;
 pub mod error;
+pub mod exports;
 pub mod metrics;
 pub mod middleware;
 pub mod ui;

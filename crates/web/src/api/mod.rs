@@ -8,7 +8,7 @@ mod audit;
 mod desk;
 mod devices;
 mod engagements;
-pub(crate) mod invoices;
+mod invoices;
 mod quote;
 mod tickets;
 mod time;

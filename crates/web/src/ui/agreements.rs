@@ -2,7 +2,7 @@
 //! read; the proposal waiting for the client's admin; the provider admin's
 //! drafts with what stops them from taking effect; and the history.
 
-use super::Nav;
+use super::{Nav, words};
 use crate::AppState;
 use crate::auth::{CsrfForm, PageSession};
 use crate::error::PageError;
@@ -14,6 +14,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use rust_decimal::Decimal;
 use serde::Deserialize;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use tandem_domain::billing::{
     BlockTerms, Credit, Hourly, PerDevice, PerUser, Pricing, Terms, TimeRounding, TopUp,
@@ -31,7 +32,7 @@ use tandem_service::{RequestMeta, ServiceError};
 /// An agreement as the page shows it.
 pub(super) struct Shown {
     id: String,
-    status: &'static str,
+    status: Cow<'static, str>,
     version: i64,
     /// The terms, line by line.
     lines: Vec<(&'static str, String)>,
@@ -39,17 +40,6 @@ pub(super) struct Shown {
     reject_reason: Option<String>,
     created_at: i64,
     decided_at: Option<i64>,
-}
-
-fn status_words(code: &str) -> &'static str {
-    match code {
-        "draft" => "Draft",
-        "proposed" => "Proposed, awaiting the client",
-        "active" => "Active",
-        "rejected" => "Rejected",
-        "ended" => "Ended",
-        _ => "Unknown",
-    }
 }
 
 fn percent(bps: u32) -> String {
@@ -193,7 +183,7 @@ fn shown(v: &AgreementView) -> Shown {
     let a = &v.agreement;
     Shown {
         id: a.id.clone(),
-        status: status_words(&a.status),
+        status: words::agreement_status(&a.status),
         version: a.version,
         lines: describe(&v.terms),
         problems: v.problems.clone(),

@@ -1,11 +1,11 @@
 //! Invoice pages: the list with the monthly run (the provider's admin), and
 //! one invoice as both sides read it and print it, with its exports.
 
-use super::Nav;
+use super::{Nav, words};
 use crate::AppState;
-use crate::api::invoices::{csv_answer, lines_csv, xero_csv};
 use crate::auth::{CsrfForm, PageSession};
 use crate::error::PageError;
+use crate::exports::{csv_answer, lines_csv, xero_csv};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Extension;
@@ -13,6 +13,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
+use std::borrow::Cow;
 use tandem_domain::ValidationError;
 use tandem_domain::money::Currency;
 use tandem_domain::policy;
@@ -21,45 +22,11 @@ use tandem_service::invoices::{InvoiceView, parse_period};
 use tandem_service::model::Invoice;
 use tandem_service::{RequestMeta, ServiceError};
 
-fn status_words(code: &str) -> &'static str {
-    match code {
-        "draft" => "Draft",
-        "issued" => "Issued",
-        "void" => "Void",
-        _ => "Unknown",
-    }
-}
-
-fn kind_words(code: &str) -> &'static str {
-    match code {
-        "users" => "Users",
-        "devices" => "Devices",
-        "retainer" => "Retainer",
-        "block_purchase" => "Block bought",
-        "block_draw" => "Block used",
-        "hourly" => "Hourly work",
-        "overage" => "Overage",
-        "excluded_work" => "Excluded work",
-        "unpriced" => "Not priced",
-        "sla_credit" => "SLA credit",
-        "credit_cap" => "Credit cap",
-        "tax" => "Tax",
-        _ => "Other",
-    }
-}
-
-fn currency(code: &str) -> Currency {
-    Currency::parse(code).unwrap_or(Currency {
-        code: code.to_owned(),
-        decimals: 2,
-    })
-}
-
 /// A row of the list.
 pub(super) struct Listed {
     id: String,
     period: String,
-    status: &'static str,
+    status: Cow<'static, str>,
     number: String,
     total: String,
 }
@@ -68,9 +35,9 @@ fn listed(i: &Invoice) -> Listed {
     Listed {
         id: i.id.clone(),
         period: i.period.clone(),
-        status: status_words(&i.status),
+        status: words::invoice_status(&i.status),
         number: i.number.map(|n| format!("INV-{n:05}")).unwrap_or_default(),
-        total: currency(&i.currency).format(i.total),
+        total: Currency::or_plain(&i.currency).format(i.total),
     }
 }
 
@@ -97,7 +64,7 @@ pub(super) struct Trend {
 fn trend(months: &[tandem_service::invoices::MonthCost]) -> Trend {
     // The chart counts whole units of money; the table has every cent.
     let whole = |m: &tandem_service::invoices::MonthCost, v: i64| {
-        let scale = 10_i64.pow(u32::from(currency(&m.currency).decimals));
+        let scale = 10_i64.pow(u32::from(Currency::or_plain(&m.currency).decimals));
         (v + scale / 2) / scale
     };
     let labels: Vec<String> = months.iter().map(|m| m.period.clone()).collect();
@@ -122,7 +89,7 @@ fn trend(months: &[tandem_service::invoices::MonthCost]) -> Trend {
     let rows = months
         .iter()
         .map(|m| {
-            let c = currency(&m.currency);
+            let c = Currency::or_plain(&m.currency);
             [
                 m.period.clone(),
                 c.format(m.base),
@@ -140,7 +107,7 @@ fn trend(months: &[tandem_service::invoices::MonthCost]) -> Trend {
 /// A line as the page shows it.
 pub(super) struct ShownLine {
     position: i32,
-    kind: &'static str,
+    kind: Cow<'static, str>,
     description: String,
     quantity: String,
     unit_price: String,
@@ -153,7 +120,7 @@ pub(super) struct ShownLine {
 pub(super) struct InvoicePage {
     nav: Nav,
     v: InvoiceView,
-    status: &'static str,
+    status: Cow<'static, str>,
     number: String,
     lines: Vec<ShownLine>,
     total: String,
@@ -165,7 +132,7 @@ pub(super) struct InvoicePage {
 impl InvoicePage {
     fn money(&self, amount: &Option<i64>) -> String {
         amount.map_or_else(String::new, |a| {
-            currency(&self.v.invoice.currency).format(a)
+            Currency::or_plain(&self.v.invoice.currency).format(a)
         })
     }
 
@@ -287,13 +254,13 @@ async fn invoice_page(
 ) -> Result<InvoicePage, PageError> {
     let a = &session.actor;
     let v = s.tandem.invoice(a, id).await?;
-    let cur = currency(&v.invoice.currency);
+    let cur = Currency::or_plain(&v.invoice.currency);
     let lines = v
         .lines
         .iter()
         .map(|l| ShownLine {
             position: l.position,
-            kind: kind_words(&l.kind),
+            kind: words::line_kind(&l.kind),
             description: l.description.clone(),
             quantity: l.quantity.clone(),
             unit_price: cur.format(l.unit_price),
@@ -304,7 +271,7 @@ async fn invoice_page(
         })
         .collect();
     Ok(InvoicePage {
-        status: status_words(&v.invoice.status),
+        status: words::invoice_status(&v.invoice.status),
         number: v
             .invoice
             .number
@@ -396,7 +363,7 @@ pub(super) async fn post_invoice_answer(
 ) -> Response {
     let r = async {
         let v = s.tandem.invoice(&session.actor, &id).await?;
-        let amount = currency(&v.invoice.currency).parse_amount("amount", &i.amount)?;
+        let amount = Currency::or_plain(&v.invoice.currency).parse_amount("amount", &i.amount)?;
         s.tandem
             .answer_dispute(
                 &session.actor,

@@ -3,6 +3,7 @@
 //! exact local time on hover. `static/tandem.js` keeps countdowns current
 //! with the same wording ([`span`]).
 
+use super::chart::escape;
 use askama::filters::HtmlSafe;
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
@@ -171,23 +172,6 @@ pub fn span(minutes: i64) -> String {
     }
 }
 
-/// Text for an attribute or element body: our own strings, escaped anyway
-/// because a zone abbreviation or a future caller could bring anything.
-fn escaped(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// An instant on a page: `<time datetime=... title=...>`.
 pub struct LocalTime {
     iso: String,
@@ -200,9 +184,9 @@ impl fmt::Display for LocalTime {
         write!(
             f,
             r#"<time datetime="{}" title="{}">{}</time>"#,
-            escaped(&self.iso),
-            escaped(&self.title),
-            escaped(&self.text)
+            escape(&self.iso),
+            escape(&self.title),
+            escape(&self.text)
         )
     }
 }
@@ -231,10 +215,10 @@ impl fmt::Display for Due {
             f,
             r#"<time class="due{}" datetime="{}" data-due="{}" title="{}">{}</time>"#,
             if self.overdue { " overdue" } else { "" },
-            escaped(&self.iso),
+            escape(&self.iso),
             self.ms,
-            escaped(&self.title),
-            escaped(&self.text)
+            escape(&self.title),
+            escape(&self.text)
         )
     }
 }

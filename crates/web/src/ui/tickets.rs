@@ -491,14 +491,11 @@ async fn ticket_page(
     } else {
         None
     };
-    let mut time_categories = vec![v.category.clone()];
-    if can_work && let Ok(desk) = s.tandem.desk_setup(a, t.client_id).await {
-        time_categories = desk
-            .split
-            .iter()
-            .map(|l| (l.category_key.clone(), l.category_name.clone()))
-            .collect();
-    }
+    let time_categories = if can_work {
+        s.tandem.time_categories(a, t.client_id).await?
+    } else {
+        Vec::new()
+    };
     let watching = relations.watchers.iter().any(|(u, _)| *u == a.user_id);
     Ok(TicketPage {
         nav,

@@ -190,6 +190,47 @@ pub fn event_text(e: &TicketEvent) -> String {
     }
 }
 
+/// Where an agreement stands.
+pub fn agreement_status(code: &str) -> Cow<'static, str> {
+    Cow::Borrowed(match code {
+        "draft" => "Draft",
+        "proposed" => "Proposed, awaiting the client",
+        "active" => "Active",
+        "rejected" => "Rejected",
+        "ended" => "Ended",
+        other => return readable(other),
+    })
+}
+
+/// Where an invoice stands.
+pub fn invoice_status(code: &str) -> Cow<'static, str> {
+    Cow::Borrowed(match code {
+        "draft" => "Draft",
+        "issued" => "Issued",
+        "void" => "Void",
+        other => return readable(other),
+    })
+}
+
+/// What an invoice line charges for.
+pub fn line_kind(code: &str) -> Cow<'static, str> {
+    Cow::Borrowed(match code {
+        "users" => "Users",
+        "devices" => "Devices",
+        "retainer" => "Retainer",
+        "block_purchase" => "Block bought",
+        "block_draw" => "Block used",
+        "hourly" => "Hourly work",
+        "overage" => "Overage",
+        "excluded_work" => "Excluded work",
+        "unpriced" => "Not priced",
+        "sla_credit" => "SLA credit",
+        "credit_cap" => "Credit cap",
+        "tax" => "Tax",
+        other => return readable(other),
+    })
+}
+
 /// A change of the responsibility split (as the split's history stores
 /// it), in words; `name_of` gives a person's name by id.
 pub fn split_change(change: &str, name_of: impl Fn(&str) -> String) -> String {
