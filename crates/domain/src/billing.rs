@@ -33,6 +33,14 @@
 //! so a month cut into parts always adds up to the whole month. Days before
 //! the agreement starts or after it ends bill nothing.
 //!
+//! Counts are taken per day of the client's calendar zone. A device counts
+//! from the day it is acquired and no longer on the day it is retired. A
+//! requester account counts the same way over each stretch in which it was
+//! an active requester ([`requesters_by_day`]): from the day it was
+//! created, activated or made a requester, and no longer on the day it was
+//! deactivated or given another role (in effect: it counts on a day when it
+//! is an active requester as that day ends).
+//!
 //! **Rounding** happens at named points only ([`Rounding`]): each line,
 //! each proration, each credit and the tax.
 
@@ -476,6 +484,9 @@ pub enum LineKind {
     SlaCredit,
     /// Credits past the monthly cap given back.
     CreditCap,
+    /// A line the provider's admin added to a draft by hand, with a reason
+    /// (a one-off charge, a goodwill credit); the run never makes one.
+    Manual,
     /// Tax.
     Tax,
 }
@@ -550,6 +561,36 @@ fn month_days(first: Date) -> u32 {
 
 fn hours(minutes: u32) -> Decimal {
     Decimal::from(minutes) / Decimal::from(60)
+}
+
+/// Active requester accounts day by day over the month of `first`, as
+/// [`Month::users`] takes them, from the stretches in which accounts were
+/// active requesters: `(from, until)`, the days (in the client's calendar
+/// zone) the stretch began and ended, `None` while it lasts. A stretch
+/// counts from the day it began and no longer on the day it ended, the rule
+/// a device follows from its acquisition to its retirement
+/// ([`crate::device::active_on`]): in effect an account counts on a day
+/// when it is an active requester as the day ends. So an account added on
+/// the 16th counts from the 16th, one deactivated or made a technician on
+/// the 11th counts up to the 10th, and a stretch that begins and ends on
+/// one day counts on none. One account's stretches never overlap in time,
+/// so never on a day either: nobody is counted twice.
+pub fn requesters_by_day(first: Date, stretches: &[(Date, Option<Date>)]) -> Vec<(Date, u32)> {
+    let mut out: Vec<(Date, u32)> = Vec::new();
+    for d in 1..=month_days(first) {
+        let Ok(day) = first.with().day(i8::try_from(d).unwrap_or(1)).build() else {
+            continue;
+        };
+        let n = stretches
+            .iter()
+            .filter(|(from, until)| crate::device::active_on(Some(*from), *until, day))
+            .count();
+        let n = u32::try_from(n).unwrap_or(u32::MAX);
+        if out.last().is_none_or(|(_, last)| *last != n) {
+            out.push((day, n));
+        }
+    }
+    out
 }
 
 /// The count in effect on `day` of a `(from, count)` series.
@@ -1034,6 +1075,60 @@ fn credit_lines(terms: &Terms, month: &Month, base: Minor) -> Vec<Line> {
     lines
 }
 
+/// The tax line on a subtotal: `bps` basis points of it, rounded once
+/// ([`Rounding::Tax`]). The run makes it this way, and a draft's tax is
+/// worked out again the same way whenever one of its lines changes (a
+/// dispute's adjustment, an edit by hand).
+pub fn tax_line(cur: &Currency, subtotal: Minor, bps: u32) -> Line {
+    let tax = round(
+        i128::from(subtotal) * i128::from(bps),
+        10_000,
+        Rounding::Tax,
+    );
+    Line {
+        kind: LineKind::Tax,
+        description: format!(
+            "Tax {}% on {}",
+            Decimal::from(bps) / Decimal::from(100),
+            cur.format(subtotal)
+        ),
+        quantity: Decimal::ONE,
+        unit_price: tax,
+        amount: tax,
+        work_ids: Vec::new(),
+    }
+}
+
+/// A quantity set by hand on a line (hours, users, months): a decimal
+/// number, at most a million either way, with at most six decimals.
+pub fn parse_quantity(field: &'static str, raw: &str) -> Result<Decimal, ValidationError> {
+    let q: Decimal = raw
+        .trim()
+        .parse()
+        .map_err(|_| invalid(field, format!("{raw:?} is not a number (e.g. 1 or 5.5)")))?;
+    if q.abs() > Decimal::from(1_000_000) || q.normalize().scale() > 6 {
+        return Err(invalid(
+            field,
+            "a quantity is at most 1,000,000 either way, with at most six decimals",
+        ));
+    }
+    Ok(q.normalize())
+}
+
+/// A line's amount from its quantity and unit price, rounded once
+/// ([`Rounding::Line`]), for a line set by hand; `None` when it does not
+/// fit in minor units.
+pub fn line_amount(quantity: Decimal, unit_price: Minor) -> Option<Minor> {
+    let numerator = quantity.mantissa().checked_mul(i128::from(unit_price))?;
+    let denominator = 10_i128.checked_pow(quantity.scale())?;
+    let whole = numerator / denominator;
+    // Within range before rounding moves it by at most one.
+    if whole.unsigned_abs() >= u128::from(Minor::MAX.unsigned_abs()) {
+        return None;
+    }
+    Some(round(numerator, denominator, Rounding::Line))
+}
+
 /// A month of an agreement, as an invoice.
 pub fn invoice(terms: &Terms, month: &Month) -> Invoice {
     let mut lines = base_lines(terms, month);
@@ -1081,23 +1176,7 @@ pub fn invoice(terms: &Terms, month: &Month) -> Invoice {
 
     let subtotal: Minor = lines.iter().map(|l| l.amount).sum();
     if let Some(bps) = terms.tax_bps {
-        let tax = round(
-            i128::from(subtotal) * i128::from(bps),
-            10_000,
-            Rounding::Tax,
-        );
-        lines.push(Line {
-            kind: LineKind::Tax,
-            description: format!(
-                "Tax {}% on {}",
-                Decimal::from(bps) / Decimal::from(100),
-                cur.format(subtotal)
-            ),
-            quantity: Decimal::ONE,
-            unit_price: tax,
-            amount: tax,
-            work_ids: Vec::new(),
-        });
+        lines.push(tax_line(cur, subtotal, bps));
     }
     let warnings = match &terms.pricing.blocks {
         Some(bt) => blocks

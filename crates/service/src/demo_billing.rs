@@ -1,10 +1,11 @@
 //! The demo's money: an agreement of a different model for each client
 //! (a per-user hybrid, per device with hourly work, a retainer with block
-//! hours), proposed by the provider's admin and accepted by the client's;
-//! three months of both sides' time; and the invoices those months come
+//! hours, two blocks bought), proposed by the provider's admin and
+//! accepted by the client's; three months of both sides' time; and the invoices those months come
 //! to: the first two issued, the last a draft.
 
 use crate::auth::actor_of;
+use crate::blocks::NewBlock;
 use crate::queue::{QueueFilter, QueueView};
 use crate::time::NewTime;
 use crate::{RequestMeta, Result, ServiceError, Tandem};
@@ -175,6 +176,43 @@ pub(crate) async fn seed(
         let proposed = t.propose_agreement(provider_admin, &id, 1, &meta).await?;
         t.accept_agreement(&admin, &id, proposed.agreement.version, &meta)
             .await?;
+        if terms.pricing.blocks.is_some() {
+            // A block at the start that the project work runs out, and a
+            // smaller one later whose unused hours roll over.
+            for (first, hours, price, valid, rolls_over, note) in [
+                (
+                    months[0],
+                    8,
+                    120_000,
+                    6,
+                    false,
+                    "Quarterly block, order PO-2291",
+                ),
+                (
+                    months[2],
+                    6,
+                    90_000,
+                    3,
+                    true,
+                    "Top-up ordered by the client, order PO-2347",
+                ),
+            ] {
+                let on = first
+                    .checked_add(jiff::Span::new().days(1))
+                    .unwrap_or(first);
+                let block = NewBlock {
+                    purchased_on: on,
+                    minutes: hours * 60,
+                    price,
+                    expires_on: on
+                        .checked_add(jiff::Span::new().months(valid))
+                        .unwrap_or(on),
+                    rolls_over,
+                    note: note.into(),
+                };
+                t.buy_block(provider_admin, &id, block, &meta).await?;
+            }
+        }
 
         // Both sides' time on the client's tickets, month by month.
         let tickets = t

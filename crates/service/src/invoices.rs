@@ -3,15 +3,21 @@
 //! the provider's next number (then immutable, its time locked), or void
 //! with a reason (a corrected invoice is a new one).
 //!
-//! What a month counts: the agreement's terms as accepted; users as the
-//! client's active requester accounts when the run happens (or the number
-//! the agreement fixes); devices day by day from the inventory; the month's
+//! What a month counts: the agreement's terms as accepted; users day by day
+//! from the history of the client's accounts (or the number the agreement
+//! fixes): on each day of the client's calendar zone, the accounts that
+//! are active requesters as the day ends, so an account counts from the
+//! day it is created, activated or made a requester and no longer from the
+//! day it is deactivated or given another role (the domain's
+//! `billing::requesters_by_day`, the rule devices follow from acquisition
+//! to retirement); devices day by day from the inventory; the month's
 //! time entries (corrections netted in); the SLA targets missed in the
-//! month. Block purchases are not kept as a ledger yet, so block-hours
-//! agreements bill all their time as overage.
+//! month; the blocks of hours and their balances from the ledger
+//! (`crate::blocks`), where the draft records what it drew and bought.
 
 use crate::agreements::terms_of;
 use crate::audit::{Entry, record};
+use crate::blocks::{balance_of, books_of};
 use crate::time::{month_bounds, works_of};
 use crate::{RequestMeta, Result, ServiceError, Tandem, decided, now_ms};
 use jiff::civil::Date;
@@ -25,7 +31,7 @@ use tandem_domain::{Actor, OrgId, ValidationError};
 use tandem_store::StoreError;
 use tandem_store::agreements::{self, Agreement};
 use tandem_store::invoices::{self, Invoice, Line};
-use tandem_store::{dashboard, devices, engagements, time_entries, users};
+use tandem_store::{blocks, dashboard, devices, engagements, time_entries, users};
 
 /// An invoice with its lines.
 #[derive(Clone, Debug)]
@@ -44,6 +50,8 @@ pub struct InvoiceView {
     pub payment_days: u16,
     /// Disputed lines and their answers, oldest first.
     pub disputes: Vec<invoices::Dispute>,
+    /// Lines changed, added and removed by hand, oldest first.
+    pub edits: Vec<invoices::LineEdit>,
     /// The agreement's tax rate (basis points), which an adjusted line's
     /// tax follows.
     tax_bps: Option<u32>,
@@ -199,14 +207,30 @@ impl Tandem {
     }
 
     /// The month of one agreement as the engine takes it.
-    async fn month_of(&self, a: &Agreement, terms: &Terms, first: Date) -> Result<Month> {
+    pub(crate) async fn month_of(
+        &self,
+        a: &Agreement,
+        terms: &Terms,
+        first: Date,
+    ) -> Result<Month> {
         let client = a.client_id;
         let tz = self.client_zone(client).await?;
         let (from, to) = month_bounds(first, &tz);
         let users = match terms.pricing.per_user.as_ref().map(|u| &u.counting) {
             Some(UserCounting::ActiveRequesters) => {
-                let n = users::active_requesters(&self.db, client).await?;
-                vec![(first, u32::try_from(n).unwrap_or(u32::MAX))]
+                // The stretches overlapping the month, read once, counted
+                // day by day in the client's zone by the domain's rule.
+                let day = |at: i64| {
+                    jiff::Timestamp::from_millisecond(at)
+                        .map(|t| t.to_zoned_datetime(tz.clone()).date())
+                        .map_err(|e| ServiceError::Internal(e.to_string()))
+                };
+                let stretches = users::requester_periods(&self.db, client, from, to)
+                    .await?
+                    .into_iter()
+                    .map(|(since, until)| Ok((day(since)?, until.map(day).transpose()?)))
+                    .collect::<Result<Vec<_>>>()?;
+                billing::requesters_by_day(first, &stretches)
             }
             _ => Vec::new(),
         };
@@ -254,7 +278,16 @@ impl Tandem {
             users,
             devices: series,
             work: works_of(&entries, &tz),
-            blocks: Vec::new(),
+            blocks: blocks::balances(
+                &self.db,
+                &a.id,
+                &first.last_of_month().to_string(),
+                &period_of(first),
+            )
+            .await?
+            .iter()
+            .map(|(p, drawn)| balance_of(p, *drawn))
+            .collect(),
             breaches,
         })
     }
@@ -326,6 +359,11 @@ impl Tandem {
             // Another run drafted it meanwhile.
             return Ok(Drafted::Existing);
         }
+        let (top_ups, draws) = books_of(a, &id, &month.blocks, &made.blocks, inv.created_at);
+        for p in &top_ups {
+            blocks::insert(&mut tx, p).await?;
+        }
+        blocks::record_draws(&mut tx, &id, &inv.period, &draws).await?;
         record(
             &mut tx,
             actor,
@@ -367,6 +405,7 @@ impl Tandem {
             .ok()
             .and_then(|a| terms_of(&a).ok());
         let disputes = invoices::disputes(&self.db, &inv.id).await?;
+        let edits = invoices::line_edits(&self.db, &inv.id).await?;
         Ok(InvoiceView {
             invoice: inv,
             lines,
@@ -376,6 +415,7 @@ impl Tandem {
             payment_days: terms.as_ref().map_or(30, |t| t.payment_days),
             tax_bps: terms.and_then(|t| t.tax_bps),
             disputes,
+            edits,
         })
     }
 
@@ -577,33 +617,17 @@ impl Tandem {
             .find(|l| l.position == open.position)
             .ok_or(ServiceError::NotFound)?;
         // The lines as they will stand, the tax worked out again on them.
-        let mut amounts: Vec<(i32, i64)> = Vec::new();
+        let mut changed: Vec<Line> = Vec::new();
+        let mut total = v.invoice.total;
         if let Some(a) = new_amount {
-            amounts.push((line.position, a));
-        }
-        let amount_of = |l: &invoices::Line| {
-            amounts
-                .iter()
-                .find(|(p, _)| *p == l.position)
-                .map_or(l.amount, |(_, a)| *a)
-        };
-        let subtotal: i64 = v
-            .lines
-            .iter()
-            .filter(|l| l.kind != "tax")
-            .map(amount_of)
-            .sum();
-        let mut total = subtotal;
-        if let (Some(bps), Some(tax)) = (v.tax_bps, v.lines.iter().find(|l| l.kind == "tax")) {
-            let t = tandem_domain::money::round(
-                i128::from(subtotal) * i128::from(bps),
-                10_000,
-                tandem_domain::money::Rounding::Tax,
-            );
-            if t != tax.amount {
-                amounts.push((tax.position, t));
-            }
-            total += t;
+            let adjusted = Line {
+                amount: a,
+                ..line.clone()
+            };
+            let (tax, t) = v.retaxed(Some(&adjusted), None);
+            changed.push(adjusted);
+            changed.extend(tax);
+            total = t;
         }
         let mut answered = open.clone();
         answered.outcome = Some(
@@ -622,7 +646,7 @@ impl Tandem {
             &v.invoice,
             version,
             &answered,
-            &amounts,
+            &changed,
             total,
             explanation,
             actor.user_id,
@@ -655,6 +679,11 @@ impl Tandem {
                 "this invoice is void already".into(),
             ));
         }
+        if blocks::top_ups_drawn_later(&self.db, id).await? {
+            return Err(ServiceError::Conflict(
+                "a later invoice draws on the blocks this one bought: void that one first".into(),
+            ));
+        }
         let mut tx = self.db.begin().await?;
         invoices::void(
             &mut tx,
@@ -677,5 +706,380 @@ impl Tandem {
         .await?;
         tx.commit().await?;
         self.invoice(actor, id).await
+    }
+}
+
+/// The most a line set by hand may charge or credit (minor units).
+const MOST: i64 = 1_000_000_000_000;
+
+/// What to set on a draft's line by hand; what is left out stays as it is.
+/// A new amount makes the line a lump sum (one of that amount); a new
+/// quantity or unit price works the amount out from both, rounded once.
+#[derive(Clone, Debug, Default)]
+pub struct LineInput {
+    /// In words.
+    pub description: Option<String>,
+    /// A decimal number.
+    pub quantity: Option<String>,
+    /// Per unit (minor units).
+    pub unit_price: Option<i64>,
+    /// The line's amount (minor units).
+    pub amount: Option<i64>,
+}
+
+fn money_in(field: &'static str, amount: i64) -> Result<i64> {
+    if amount.abs() > MOST {
+        return Err(
+            ValidationError::new(field, format!("at most {MOST} minor units either way")).into(),
+        );
+    }
+    Ok(amount)
+}
+
+/// The line `input` makes of `old`.
+fn set_line(old: &Line, input: &LineInput) -> Result<Line> {
+    let mut new = old.clone();
+    if let Some(d) = &input.description {
+        crate::stated("description", d, "describe the line")?.clone_into(&mut new.description);
+    }
+    let old_quantity = billing::parse_quantity("quantity", &old.quantity).ok();
+    let quantity = input
+        .quantity
+        .as_deref()
+        .map(|q| billing::parse_quantity("quantity", q))
+        .transpose()?;
+    let unit_price = input
+        .unit_price
+        .map(|p| money_in("unit_price", p))
+        .transpose()?;
+    // A field sent back as it was (a form sends every field) is no change.
+    let quantity_changed = quantity.is_some_and(|q| Some(q) != old_quantity);
+    let price_changed = unit_price.is_some_and(|p| p != old.unit_price);
+    if let Some(amount) = input.amount {
+        let amount = money_in("amount", amount)?;
+        if quantity_changed || price_changed {
+            return Err(ValidationError::new(
+                "amount",
+                "give a new amount, or a quantity and a unit price, not both",
+            )
+            .into());
+        }
+        if amount != old.amount {
+            "1".clone_into(&mut new.quantity);
+            new.unit_price = amount;
+            new.amount = amount;
+        }
+    } else if quantity_changed || price_changed {
+        let Some(q) = quantity.or(old_quantity) else {
+            return Err(ValidationError::new("quantity", "give the line's quantity").into());
+        };
+        let p = unit_price.unwrap_or(old.unit_price);
+        new.amount = billing::line_amount(q, p)
+            .filter(|a| a.abs() <= MOST)
+            .ok_or_else(|| {
+                ValidationError::new(
+                    "quantity",
+                    "quantity x unit price is more than a line may be",
+                )
+            })?;
+        new.quantity = q.to_string();
+        new.unit_price = p;
+    }
+    Ok(new)
+}
+
+impl InvoiceView {
+    /// The draft's lines as they will stand with `line` in place (changed
+    /// at its position, or added) and the line at `removed` gone: the tax
+    /// line worked out again on the others by the run's own rule
+    /// ([`billing::tax_line`]), and the total. Every change to a draft's
+    /// amounts comes through here, a dispute's adjustment and an edit by
+    /// hand alike. A draft without a tax line has no tax to work out; one
+    /// whose agreement's rate cannot be read keeps its tax as it was.
+    fn retaxed(&self, line: Option<&Line>, removed: Option<i32>) -> (Option<Line>, i64) {
+        let subtotal: i64 = self
+            .lines
+            .iter()
+            .filter(|l| {
+                Some(l.position) != removed && line.is_none_or(|n| n.position != l.position)
+            })
+            .chain(line)
+            .filter(|l| l.kind != "tax")
+            .map(|l| l.amount)
+            .sum();
+        let tax = self
+            .lines
+            .iter()
+            .find(|l| l.kind == "tax")
+            .map(|old| match self.tax_bps {
+                Some(bps) => {
+                    let cur = tandem_domain::money::Currency::or_plain(&self.invoice.currency);
+                    let t = billing::tax_line(&cur, subtotal, bps);
+                    Line {
+                        description: t.description,
+                        quantity: t.quantity.normalize().to_string(),
+                        unit_price: t.unit_price,
+                        amount: t.amount,
+                        ..old.clone()
+                    }
+                }
+                None => old.clone(),
+            });
+        let total = subtotal + tax.as_ref().map_or(0, |t| t.amount);
+        (tax, total)
+    }
+
+    /// A line the provider's admin may change or remove: not the tax (it
+    /// follows the others), and not while a dispute of it awaits an answer.
+    fn editable_line(&self, position: i32) -> Result<&Line> {
+        let line = self
+            .lines
+            .iter()
+            .find(|l| l.position == position)
+            .ok_or(ServiceError::NotFound)?;
+        if line.kind == "tax" {
+            return Err(ValidationError::new(
+                "position",
+                "the tax is worked out from the other lines: change those instead",
+            )
+            .into());
+        }
+        if self
+            .disputes
+            .iter()
+            .any(|d| d.position == position && d.outcome.is_none())
+        {
+            return Err(ServiceError::Conflict(
+                "the client disputes this line: answer the dispute before changing the line".into(),
+            ));
+        }
+        Ok(line)
+    }
+
+    /// A position no line of the invoice has had (disputes and the history
+    /// keep naming theirs).
+    fn next_position(&self) -> i32 {
+        self.lines
+            .iter()
+            .map(|l| l.position)
+            .chain(self.disputes.iter().map(|d| d.position))
+            .chain(self.edits.iter().map(|e| e.position))
+            .max()
+            .map_or(0, |p| p.saturating_add(1))
+    }
+}
+
+/// How a line changed by hand is kept on the invoice's history and its
+/// audit entry.
+fn line_json(l: Option<&Line>) -> serde_json::Value {
+    l.map_or(serde_json::Value::Null, |l| {
+        json!({ "description": l.description, "quantity": l.quantity, "unit_price": l.unit_price, "amount": l.amount })
+    })
+}
+
+impl Tandem {
+    /// A draft whose lines the actor may change (its provider's admin), as
+    /// it stands at `version`: a change asked of an older version is
+    /// refused as stale before it is looked at (the store checks again as
+    /// it writes).
+    async fn editable_draft(&self, actor: &Actor, id: &str, version: i64) -> Result<InvoiceView> {
+        let v = self.invoice(actor, id).await?;
+        decided(policy::decide_billing(
+            actor.role,
+            v.invoice.provider_id == actor.org_id,
+        ))?;
+        match v.invoice.status.as_str() {
+            "draft" if v.invoice.version != version => Err(ServiceError::Stale {
+                current_version: v.invoice.version,
+            }),
+            "draft" => Ok(v),
+            "void" => Err(ServiceError::Conflict(
+                "this invoice is void and its lines stay as they were; a corrected invoice is a new one"
+                    .into(),
+            )),
+            _ => Err(ServiceError::Conflict(
+                "an issued invoice is not changed: void it, saying why, and draft a corrected one"
+                    .into(),
+            )),
+        }
+    }
+
+    /// Keep one change of a draft's lines: the line written, the tax
+    /// worked out again, the total, the history and the audit log.
+    #[allow(clippy::too_many_arguments)]
+    async fn keep_line_edit(
+        &self,
+        actor: &Actor,
+        v: &InvoiceView,
+        version: i64,
+        reason: &str,
+        old: Option<&Line>,
+        new: Option<&Line>,
+        meta: &RequestMeta,
+    ) -> Result<InvoiceView> {
+        let (action, write, position, kind) = match (old, new) {
+            (Some(o), Some(n)) => (
+                "changed",
+                invoices::LineWrite::Changed(n),
+                o.position,
+                &o.kind,
+            ),
+            (None, Some(n)) => ("added", invoices::LineWrite::Added(n), n.position, &n.kind),
+            (Some(o), None) => (
+                "removed",
+                invoices::LineWrite::Removed(o.position),
+                o.position,
+                &o.kind,
+            ),
+            (None, None) => return Err(ServiceError::Internal("an edit of no line".into())),
+        };
+        let removed = matches!(write, invoices::LineWrite::Removed(_)).then_some(position);
+        let (tax, total) = v.retaxed(new, removed);
+        let edit = invoices::LineEdit {
+            id: uuid::Uuid::now_v7().to_string(),
+            invoice_id: v.invoice.id.clone(),
+            position,
+            action: action.to_owned(),
+            kind: kind.clone(),
+            old_description: old.map(|l| l.description.clone()),
+            old_quantity: old.map(|l| l.quantity.clone()),
+            old_unit_price: old.map(|l| l.unit_price),
+            old_amount: old.map(|l| l.amount),
+            new_description: new.map(|l| l.description.clone()),
+            new_quantity: new.map(|l| l.quantity.clone()),
+            new_unit_price: new.map(|l| l.unit_price),
+            new_amount: new.map(|l| l.amount),
+            old_total: v.invoice.total,
+            new_total: total,
+            reason: reason.to_owned(),
+            edited_by: actor.user_id.to_string(),
+            edited_by_name: actor.name.clone(),
+            edited_at: now_ms(),
+        };
+        let mut tx = self.db.begin().await?;
+        invoices::edit_line(&mut tx, &v.invoice, version, &edit, write, tax.as_ref())
+            .await
+            .map_err(|e| crate::stale(e, v.invoice.version))?;
+        let act = match action {
+            "changed" => "invoice.line_change",
+            "added" => "invoice.line_add",
+            _ => "invoice.line_remove",
+        };
+        audit_invoice(
+            &mut tx,
+            actor,
+            &v.invoice,
+            act,
+            json!({
+                "edit": edit.id, "line": position, "kind": kind,
+                "from": line_json(old), "to": line_json(new),
+                "total": { "from": v.invoice.total, "to": total }, "reason": reason,
+            }),
+            meta,
+        )
+        .await?;
+        tx.commit().await?;
+        self.invoice(actor, &v.invoice.id).await
+    }
+
+    /// Change a line of a draft by hand (the provider's admin), saying why:
+    /// its description, and its amount or its quantity and unit price. The
+    /// tax and the total follow.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn edit_invoice_line(
+        &self,
+        actor: &Actor,
+        id: &str,
+        version: i64,
+        position: i32,
+        input: &LineInput,
+        reason: &str,
+        meta: &RequestMeta,
+    ) -> Result<InvoiceView> {
+        let v = self.editable_draft(actor, id, version).await?;
+        let reason = crate::stated("reason", reason, "say why")?;
+        let old = v.editable_line(position)?;
+        let new = set_line(old, input)?;
+        if (&new.description, &new.quantity, new.unit_price, new.amount)
+            == (&old.description, &old.quantity, old.unit_price, old.amount)
+        {
+            return Err(ValidationError::new(
+                "line",
+                "nothing would change: give a new description, amount, quantity or unit price",
+            )
+            .into());
+        }
+        self.keep_line_edit(actor, &v, version, reason, Some(old), Some(&new), meta)
+            .await
+    }
+
+    /// Add a line to a draft by hand (the provider's admin), saying why: a
+    /// one-off charge, or a credit with a negative amount. The tax and the
+    /// total follow.
+    pub async fn add_invoice_line(
+        &self,
+        actor: &Actor,
+        id: &str,
+        version: i64,
+        input: &LineInput,
+        reason: &str,
+        meta: &RequestMeta,
+    ) -> Result<InvoiceView> {
+        let v = self.editable_draft(actor, id, version).await?;
+        let reason = crate::stated("reason", reason, "say why")?;
+        if input.description.is_none() {
+            return Err(ValidationError::new("description", "describe the line").into());
+        }
+        if input.amount.is_none() && input.unit_price.is_none() {
+            return Err(ValidationError::new(
+                "amount",
+                "give the line's amount, or its quantity and unit price",
+            )
+            .into());
+        }
+        let blank = Line {
+            invoice_id: v.invoice.id.clone(),
+            position: v.next_position(),
+            kind: "manual".into(),
+            description: String::new(),
+            quantity: "1".into(),
+            unit_price: 0,
+            amount: 0,
+            work_ids: "[]".into(),
+        };
+        let new = set_line(&blank, input)?;
+        self.keep_line_edit(actor, &v, version, reason, None, Some(&new), meta)
+            .await
+    }
+
+    /// Remove a line from a draft (the provider's admin), saying why. The
+    /// tax and the total follow.
+    pub async fn remove_invoice_line(
+        &self,
+        actor: &Actor,
+        id: &str,
+        version: i64,
+        position: i32,
+        reason: &str,
+        meta: &RequestMeta,
+    ) -> Result<InvoiceView> {
+        let v = self.editable_draft(actor, id, version).await?;
+        let reason = crate::stated("reason", reason, "say why")?;
+        let old = v.editable_line(position)?;
+        self.keep_line_edit(actor, &v, version, reason, Some(old), None, meta)
+            .await
+    }
+
+    /// Every invoice of a month the actor may read, with its lines, for
+    /// the period's exports: the same invoices the list shows.
+    pub async fn invoices_of_period(&self, actor: &Actor, first: Date) -> Result<Vec<InvoiceView>> {
+        let period = period_of(first.first_of_month());
+        let mut out = Vec::new();
+        for i in self.invoices(actor, None, Some(&period)).await? {
+            out.push(self.invoice(actor, &i.id).await?);
+        }
+        // Oldest first, as a ledger reads.
+        out.reverse();
+        Ok(out)
     }
 }

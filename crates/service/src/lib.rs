@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod agreements;
 pub mod attachments;
 pub mod audit;
+pub mod blocks;
 pub mod auth;
 mod calendar_support;
 pub mod dashboard;
@@ -313,7 +314,7 @@ pub mod model {
     pub use tandem_store::attachments::Attachment;
     pub use tandem_store::devices::Device;
     pub use tandem_store::engagements::{Assignment, Engagement};
-    pub use tandem_store::invoices::{Invoice, Line as InvoiceLine};
+    pub use tandem_store::invoices::{Invoice, Line as InvoiceLine, LineEdit as InvoiceLineEdit};
     pub use tandem_store::jobs::Notification;
     pub use tandem_store::orgs::Org;
     pub use tandem_store::split::{Category, SplitChange, SplitRow};

@@ -111,11 +111,12 @@ pub async fn find(db: &Db, scope: &Scope, id: &str) -> Result<Invoice> {
     .ok_or(StoreError::NotFound)
 }
 
-/// An invoice's lines in order.
+/// An invoice's lines in order, the tax last (a line added by hand to a
+/// draft takes the next position, after the tax's).
 pub async fn lines(db: &Db, id: &str) -> Result<Vec<Line>> {
     Ok(on_db!(db, c => sqlx::query_as::<_, Line>(
         "SELECT invoice_id, position, kind, description, quantity, unit_price, amount, work_ids \
-         FROM invoice_lines WHERE invoice_id = $1 ORDER BY position")
+         FROM invoice_lines WHERE invoice_id = $1 ORDER BY CASE WHEN kind = 'tax' THEN 1 ELSE 0 END, position")
         .bind(id).fetch_all(c).await)?)
 }
 
@@ -281,16 +282,30 @@ pub async fn raise_dispute(tx: &mut Tx, inv: &Invoice, version: i64, d: &Dispute
     Ok(())
 }
 
+/// Write a line of a draft as it now stands (at its position).
+async fn write_line(tx: &mut Tx, l: &Line) -> Result<()> {
+    let n = exec_tx!(tx, c => sqlx::query(
+        "UPDATE invoice_lines SET kind = $1, description = $2, quantity = $3, unit_price = $4, amount = $5 \
+         WHERE invoice_id = $6 AND position = $7")
+        .bind(&l.kind).bind(&l.description).bind(&l.quantity).bind(l.unit_price).bind(l.amount)
+        .bind(&l.invoice_id).bind(l.position)
+        .execute(c).await)?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
 /// Answer an open dispute of a draft at `version`: the dispute's outcome,
-/// and the draft's lines and total as they now stand (`amounts`: position
-/// and new amount of each line that changed).
+/// and the draft's lines and total as they now stand (`changed`: each line
+/// that changed, as it now stands, the tax worked out again among them).
 #[allow(clippy::too_many_arguments)]
 pub async fn answer_dispute(
     tx: &mut Tx,
     inv: &Invoice,
     version: i64,
     dispute: &Dispute,
-    amounts: &[(i32, i64)],
+    changed: &[Line],
     total: i64,
     answer: &str,
     by: UserId,
@@ -303,9 +318,8 @@ pub async fn answer_dispute(
     if n == 0 {
         return Err(StoreError::Conflict);
     }
-    for (position, amount) in amounts {
-        exec_tx!(tx, c => sqlx::query("UPDATE invoice_lines SET amount = $1 WHERE invoice_id = $2 AND position = $3")
-            .bind(amount).bind(&inv.id).bind(position).execute(c).await)?;
+    for l in changed {
+        write_line(tx, l).await?;
     }
     let n = exec_tx!(tx, c => sqlx::query(
         "UPDATE invoice_disputes SET outcome = $1, answer = $2, old_amount = $3, new_amount = $4, answered_by = $5, answered_at = $6 \
@@ -316,5 +330,124 @@ pub async fn answer_dispute(
     if n == 0 {
         return Err(StoreError::Conflict);
     }
+    Ok(())
+}
+
+/// A change the provider's admin made by hand to a line of a draft, with
+/// its reason: the line as it was and as it became, and the invoice's
+/// total before and after (the tax follows the lines).
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct LineEdit {
+    /// Its id.
+    pub id: String,
+    /// The invoice.
+    pub invoice_id: String,
+    /// The line's position.
+    pub position: i32,
+    /// `changed`, `added` or `removed`.
+    pub action: String,
+    /// The line's kind.
+    pub kind: String,
+    /// The line before (none for an added line).
+    pub old_description: Option<String>,
+    /// Its quantity before.
+    pub old_quantity: Option<String>,
+    /// Its unit price before.
+    pub old_unit_price: Option<i64>,
+    /// Its amount before.
+    pub old_amount: Option<i64>,
+    /// The line after (none for a removed line).
+    pub new_description: Option<String>,
+    /// Its quantity after.
+    pub new_quantity: Option<String>,
+    /// Its unit price after.
+    pub new_unit_price: Option<i64>,
+    /// Its amount after.
+    pub new_amount: Option<i64>,
+    /// The invoice's total before.
+    pub old_total: i64,
+    /// And after.
+    pub new_total: i64,
+    /// Why.
+    pub reason: String,
+    /// Who.
+    pub edited_by: String,
+    /// Their name (read with it).
+    #[sqlx(default)]
+    pub edited_by_name: String,
+    /// When.
+    pub edited_at: i64,
+}
+
+/// The changes made by hand to an invoice's lines, oldest first.
+pub async fn line_edits(db: &Db, invoice: &str) -> Result<Vec<LineEdit>> {
+    Ok(on_db!(db, c => sqlx::query_as::<_, LineEdit>(
+        "SELECT e.id, e.invoice_id, e.position, e.action, e.kind, e.old_description, e.old_quantity, e.old_unit_price, \
+         e.old_amount, e.new_description, e.new_quantity, e.new_unit_price, e.new_amount, e.old_total, e.new_total, \
+         e.reason, e.edited_by, u.name AS edited_by_name, e.edited_at \
+         FROM invoice_line_edits e JOIN users u ON u.id = e.edited_by WHERE e.invoice_id = $1 ORDER BY e.edited_at, e.id")
+        .bind(invoice).fetch_all(c).await)?)
+}
+
+/// What an edit does to a draft's stored lines.
+#[derive(Clone, Copy, Debug)]
+pub enum LineWrite<'a> {
+    /// The line at its position, as it now stands.
+    Changed(&'a Line),
+    /// A new line, at a position no line of the invoice has had.
+    Added(&'a Line),
+    /// The line at this position is gone.
+    Removed(i32),
+}
+
+/// Change a line of a draft at `version` (`write`), with the tax line
+/// worked out again (`tax`) and the draft's new total (`edit.new_total`);
+/// the edit is kept on the invoice's history.
+pub async fn edit_line(
+    tx: &mut Tx,
+    inv: &Invoice,
+    version: i64,
+    edit: &LineEdit,
+    write: LineWrite<'_>,
+    tax: Option<&Line>,
+) -> Result<()> {
+    let n = exec_tx!(tx, c => sqlx::query(
+        "UPDATE invoices SET version = version + 1, total = $1 WHERE id = $2 AND status = 'draft' AND version = $3")
+        .bind(edit.new_total).bind(&inv.id).bind(version)
+        .execute(c).await)?;
+    if n == 0 {
+        return Err(StoreError::Conflict);
+    }
+    match write {
+        LineWrite::Added(l) => {
+            exec_tx!(tx, c => sqlx::query(
+                "INSERT INTO invoice_lines (invoice_id, position, kind, description, quantity, unit_price, amount, work_ids) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+                .bind(&l.invoice_id).bind(l.position).bind(&l.kind).bind(&l.description).bind(&l.quantity)
+                .bind(l.unit_price).bind(l.amount).bind(&l.work_ids)
+                .execute(c).await)
+            .map_err(StoreError::from_write)?;
+        }
+        LineWrite::Changed(l) => write_line(tx, l).await?,
+        LineWrite::Removed(position) => {
+            let n = exec_tx!(tx, c => sqlx::query("DELETE FROM invoice_lines WHERE invoice_id = $1 AND position = $2")
+                .bind(&inv.id).bind(position).execute(c).await)?;
+            if n == 0 {
+                return Err(StoreError::NotFound);
+            }
+        }
+    }
+    if let Some(t) = tax {
+        write_line(tx, t).await?;
+    }
+    exec_tx!(tx, c => sqlx::query(
+        "INSERT INTO invoice_line_edits (id, invoice_id, position, action, kind, old_description, old_quantity, \
+         old_unit_price, old_amount, new_description, new_quantity, new_unit_price, new_amount, old_total, new_total, \
+         reason, edited_by, edited_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)")
+        .bind(&edit.id).bind(&inv.id).bind(edit.position).bind(&edit.action).bind(&edit.kind)
+        .bind(&edit.old_description).bind(&edit.old_quantity).bind(edit.old_unit_price).bind(edit.old_amount)
+        .bind(&edit.new_description).bind(&edit.new_quantity).bind(edit.new_unit_price).bind(edit.new_amount)
+        .bind(edit.old_total).bind(edit.new_total).bind(&edit.reason).bind(&edit.edited_by).bind(edit.edited_at)
+        .execute(c).await)?;
     Ok(())
 }

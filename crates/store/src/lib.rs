@@ -9,6 +9,7 @@
 pub mod agreements;
 pub mod attachments;
 pub mod audit;
+pub mod blocks;
 pub mod bulk;
 pub mod calendars;
 pub mod dashboard;

@@ -85,6 +85,24 @@ pub async fn insert(tx: &mut Tx, u: &User) -> Result<()> {
         .bind(u.updated_at)
         .execute(c).await)
     .map_err(StoreError::from_write)?;
+    if u.active {
+        open_period(tx, u, u.created_at).await?;
+    }
+    Ok(())
+}
+
+/// Open a stretch of the account's history at `at` in its present role,
+/// unless one is open already (the history of [`requester_periods`]).
+async fn open_period(tx: &mut Tx, u: &User, at: i64) -> Result<()> {
+    exec_tx!(tx, c => sqlx::query(
+        "INSERT INTO account_periods (user_id, org_id, role, active_from) \
+         SELECT $1, $2, $3, $4 WHERE NOT EXISTS \
+         (SELECT 1 FROM account_periods WHERE user_id = $1 AND active_until IS NULL)")
+        .bind(u.id.to_string())
+        .bind(u.org_id.to_string())
+        .bind(u.role.as_str())
+        .bind(at)
+        .execute(c).await)?;
     Ok(())
 }
 
@@ -160,6 +178,9 @@ pub async fn list_in_org(db: &Db, scope: &Scope, org: OrgId) -> Result<Vec<User>
 }
 
 /// Change name, role and active flag of a user within the caller's scope.
+/// The account's history follows in the same transaction: deactivating it
+/// or changing its role closes its open stretch at `now`, and an active
+/// account without one (just activated, or in its new role) opens one.
 pub async fn update_profile(tx: &mut Tx, scope: &Scope, u: &User, now: i64) -> Result<()> {
     let sql = concat!(
         "UPDATE users SET name = $1, role = $2, active = $3, updated_at = $4 WHERE id = $5 AND ",
@@ -171,6 +192,17 @@ pub async fn update_profile(tx: &mut Tx, scope: &Scope, u: &User, now: i64) -> R
         .execute(c).await)?;
     if n == 0 {
         return Err(StoreError::NotFound);
+    }
+    // What stays open: a stretch in the account's present role while it is
+    // active; anything else ends now.
+    let kept = if u.active { u.role.as_str() } else { "" };
+    exec_tx!(tx, c => sqlx::query(
+        "UPDATE account_periods SET active_until = $1 \
+         WHERE user_id = $2 AND active_until IS NULL AND role <> $3")
+        .bind(now).bind(u.id.to_string()).bind(kept)
+        .execute(c).await)?;
+    if u.active {
+        open_period(tx, u, now).await?;
     }
     Ok(())
 }
@@ -249,15 +281,23 @@ pub async fn set_time_zone(tx: &mut Tx, id: UserId, zone: Option<&str>, now: i64
     Ok(())
 }
 
-/// How many active requester accounts a client has now (per-user pricing
-/// counts them).
-pub async fn active_requesters(db: &Db, client: OrgId) -> Result<i64> {
-    let n = db
-        .row(
-            "SELECT CAST(COUNT(*) AS BIGINT) FROM users WHERE org_id = $1 AND role = 'requester' AND active",
-            &[client.to_string().into()],
-            |r| Ok((r.get::<_, i64>(0)?,)),
-        )
-        .await?;
-    Ok(n.map_or(0, |(n,)| n))
+/// The stretches in which a client's accounts were active requesters and
+/// that overlap `[from, to)` (epoch ms): `(active_from, active_until)`,
+/// `None` while still open. Per-user pricing counts them day by day
+/// ([`tandem_domain::billing::requesters_by_day`]). The invoice run reads
+/// it with nobody behind it, so it takes no scope.
+pub async fn requester_periods(
+    db: &Db,
+    client: OrgId,
+    from: i64,
+    to: i64,
+) -> Result<Vec<(i64, Option<i64>)>> {
+    db.rows(
+        "SELECT active_from, active_until FROM account_periods \
+         WHERE org_id = $1 AND role = 'requester' AND active_from < $3 \
+         AND (active_until IS NULL OR active_until > $2) ORDER BY active_from",
+        &[client.to_string().into(), from.into(), to.into()],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+    .await
 }

@@ -194,6 +194,8 @@ conformance! {
     check_devices_update_versions => devices_update_versions_sqlite, devices_update_versions_postgres;
     check_devices_count_active_on_a_day => devices_count_active_on_a_day_sqlite, devices_count_active_on_a_day_postgres;
     check_billing_store => billing_store_sqlite, billing_store_postgres;
+    check_invoice_line_edits => invoice_line_edits_sqlite, invoice_line_edits_postgres;
+    check_account_history => account_history_sqlite, account_history_postgres;
 }
 
 fn temp_path(ext: &str) -> PathBuf {
@@ -5543,4 +5545,275 @@ async fn check_billing_store(db: &Db) {
             1_000
         )]
     );
+}
+
+/// Per-user billing counts requesters from the accounts' history: creating,
+/// (de)activating and changing the role of an account write it in the
+/// caller's transaction, and the run reads a client's requester stretches
+/// overlapping a window.
+async fn check_account_history(db: &Db) {
+    let w = seed(db).await;
+    let stretches = |from: i64, to: i64| users::requester_periods(db, w.client.id, from, to);
+    let all = || stretches(0, i64::MAX);
+    // Created active at T0: one open stretch. Staff do not count, nor do
+    // another client's requesters, nor an account created inactive.
+    let mut idle = user(&w.client, Role::Requester, "ida@acme.test", "Ida Idle");
+    idle.active = false;
+    let elsewhere = user(&w.other_client, Role::Requester, "gus@globex.test", "Gus");
+    insert_users(db, &[&idle, &elsewhere]).await;
+    assert_eq!(all().await.expect("read"), vec![(T0, None)]);
+
+    let admin = &scope(&w.client_admin);
+    let update = |u: User, at: i64| async move {
+        let mut tx = db.begin().await.expect("begin");
+        users::update_profile(&mut tx, admin, &u, at)
+            .await
+            .expect("update");
+        tx.commit().await.expect("commit");
+    };
+    let mut rob = w.requester.clone();
+    rob.active = false;
+    update(rob.clone(), T0 + 10).await;
+    // A change nobody may make writes nothing, and a rolled-back one is gone.
+    let mut tx = db.begin().await.expect("begin");
+    rob.active = true;
+    assert!(is_not_found(
+        &users::update_profile(&mut tx, &scope(&w.other_admin), &rob, T0 + 12).await
+    ));
+    users::update_profile(&mut tx, admin, &rob, T0 + 15)
+        .await
+        .expect("update");
+    drop(tx);
+    assert_eq!(all().await.expect("read"), vec![(T0, Some(T0 + 10))]);
+    // Active again; the same state again (or a new name) opens nothing new.
+    update(rob.clone(), T0 + 20).await;
+    update(rob.clone(), T0 + 25).await;
+    rob.name = "Robert Requester".into();
+    update(rob.clone(), T0 + 26).await;
+    // A technician from T0 + 30 is no longer counted; a requester again
+    // from T0 + 40.
+    rob.role = Role::ClientTechnician;
+    update(rob.clone(), T0 + 30).await;
+    rob.role = Role::Requester;
+    update(rob.clone(), T0 + 40).await;
+    // Activating the idle account opens its first stretch.
+    idle.active = true;
+    update(idle, T0 + 50).await;
+    assert_eq!(
+        all().await.expect("read"),
+        vec![
+            (T0, Some(T0 + 10)),
+            (T0 + 20, Some(T0 + 30)),
+            (T0 + 40, None),
+            (T0 + 50, None)
+        ]
+    );
+    // A window takes the stretches that overlap it: a stretch ending as
+    // the window begins, or starting as it ends, does not.
+    assert_eq!(
+        stretches(T0 + 10, T0 + 40).await.expect("read"),
+        vec![(T0 + 20, Some(T0 + 30))]
+    );
+    assert_eq!(
+        stretches(T0 + 5, T0 + 21).await.expect("read"),
+        vec![(T0, Some(T0 + 10)), (T0 + 20, Some(T0 + 30))]
+    );
+    assert_eq!(
+        stretches(T0 + 45, T0 + 50).await.expect("read"),
+        vec![(T0 + 40, None)]
+    );
+    assert!(
+        users::requester_periods(db, w.provider.id, 0, i64::MAX)
+            .await
+            .expect("read")
+            .is_empty()
+    );
+}
+
+/// A draft's lines changed by hand: each change at the invoice's version
+/// (which moves), the line written, added or removed with the tax, and the
+/// change kept on the history with its author's name; the tax reads last.
+async fn check_invoice_line_edits(db: &Db) {
+    let (w, _, _, _) = desk(db).await;
+    let agreement = agreement_row(&w, "active");
+    let inv = invoices::Invoice {
+        id: Uuid::now_v7().to_string(),
+        agreement_id: agreement.id.clone(),
+        engagement_id: w.engagement,
+        client_id: w.client.id,
+        provider_id: w.provider.id,
+        period: "2026-11".to_owned(),
+        status: "draft".to_owned(),
+        number: None,
+        currency: "USD".to_owned(),
+        total: 1_100,
+        warnings: "[]".to_owned(),
+        covered: "[]".to_owned(),
+        version: 1,
+        created_at: T0,
+        issued_at: None,
+        issued_by: None,
+        voided_at: None,
+        voided_by: None,
+        void_reason: None,
+    };
+    let line = |position: i32, kind: &str, amount: i64| invoices::Line {
+        invoice_id: inv.id.clone(),
+        position,
+        kind: kind.to_owned(),
+        description: kind.to_owned(),
+        quantity: "1".to_owned(),
+        unit_price: amount,
+        amount,
+        work_ids: "[]".to_owned(),
+    };
+    let mut tx = db.begin().await.expect("begin");
+    agreements::insert(&mut tx, &agreement)
+        .await
+        .expect("agreement");
+    assert!(
+        invoices::insert_draft(
+            &mut tx,
+            &inv,
+            &[line(0, "retainer", 1_000), line(1, "tax", 100)]
+        )
+        .await
+        .expect("draft")
+    );
+    tx.commit().await.expect("commit");
+    let edit = |position: i32, action: &str, old_total: i64, new_total: i64| invoices::LineEdit {
+        id: Uuid::now_v7().to_string(),
+        invoice_id: inv.id.clone(),
+        position,
+        action: action.to_owned(),
+        kind: "manual".to_owned(),
+        old_description: None,
+        old_quantity: None,
+        old_unit_price: None,
+        old_amount: None,
+        new_description: Some("Goodwill".to_owned()),
+        new_quantity: Some("1".to_owned()),
+        new_unit_price: Some(-500),
+        new_amount: Some(-500),
+        old_total,
+        new_total,
+        reason: "the outage".to_owned(),
+        edited_by: w.provider_admin.id.to_string(),
+        edited_by_name: String::new(),
+        edited_at: T0,
+    };
+    // A credit added after the tax's position reads before the tax.
+    let credit = line(2, "manual", -500);
+    let tax = line(1, "tax", 50);
+    let mut tx = db.begin().await.expect("begin");
+    assert!(is_conflict(
+        &invoices::edit_line(
+            &mut tx,
+            &inv,
+            7,
+            &edit(2, "added", 1_100, 550),
+            invoices::LineWrite::Added(&credit),
+            Some(&tax)
+        )
+        .await
+    ));
+    invoices::edit_line(
+        &mut tx,
+        &inv,
+        1,
+        &edit(2, "added", 1_100, 550),
+        invoices::LineWrite::Added(&credit),
+        Some(&tax),
+    )
+    .await
+    .expect("add");
+    tx.commit().await.expect("commit");
+    let kinds = |ls: Vec<invoices::Line>| {
+        ls.into_iter()
+            .map(|l| (l.position, l.kind, l.amount))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        kinds(invoices::lines(db, &inv.id).await.expect("lines")),
+        vec![
+            (0, "retainer".to_owned(), 1_000),
+            (2, "manual".to_owned(), -500),
+            (1, "tax".to_owned(), 50)
+        ]
+    );
+    let now = invoices::find(db, &scope(&w.client_admin), &inv.id)
+        .await
+        .expect("find");
+    assert_eq!((now.version, now.total), (2, 550));
+    // Changed, then removed.
+    let changed = invoices::Line {
+        amount: 800,
+        unit_price: 800,
+        ..line(0, "retainer", 1_000)
+    };
+    let mut tx = db.begin().await.expect("begin");
+    invoices::edit_line(
+        &mut tx,
+        &inv,
+        2,
+        &edit(0, "changed", 550, 330),
+        invoices::LineWrite::Changed(&changed),
+        Some(&line(1, "tax", 30)),
+    )
+    .await
+    .expect("change");
+    invoices::edit_line(
+        &mut tx,
+        &inv,
+        3,
+        &edit(2, "removed", 330, 880),
+        invoices::LineWrite::Removed(2),
+        Some(&line(1, "tax", 80)),
+    )
+    .await
+    .expect("remove");
+    assert!(matches!(
+        invoices::edit_line(
+            &mut tx,
+            &inv,
+            4,
+            &edit(2, "removed", 880, 880),
+            invoices::LineWrite::Removed(2),
+            None,
+        )
+        .await,
+        Err(StoreError::NotFound)
+    ));
+    tx.commit().await.expect("commit");
+    assert_eq!(
+        kinds(invoices::lines(db, &inv.id).await.expect("lines")),
+        vec![(0, "retainer".to_owned(), 800), (1, "tax".to_owned(), 80)]
+    );
+    let history = invoices::line_edits(db, &inv.id).await.expect("history");
+    assert_eq!(
+        history
+            .iter()
+            .map(|e| (e.action.as_str(), e.position, e.new_total))
+            .collect::<Vec<_>>(),
+        vec![("added", 2, 550), ("changed", 0, 330), ("removed", 2, 880)]
+    );
+    assert_eq!(history[0].edited_by_name, w.provider_admin.name);
+    assert_eq!(history[0].reason, "the outage");
+    // Issued, nothing changes.
+    let mut tx = db.begin().await.expect("begin");
+    invoices::issue(&mut tx, &now, 4, w.provider_admin.id, T0, &[])
+        .await
+        .expect("issue");
+    assert!(is_conflict(
+        &invoices::edit_line(
+            &mut tx,
+            &inv,
+            5,
+            &edit(0, "removed", 880, 80),
+            invoices::LineWrite::Removed(0),
+            None,
+        )
+        .await
+    ));
+    tx.commit().await.expect("commit");
 }

@@ -90,6 +90,32 @@ const TABLE: &[Row] = &[
         variant: "",
         expect: "PA_own=200 PA_eng=200 PA_not=200 PE_own=404 PE_eng=404 PE_not=404 CA_own=403 CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
     },
+    // A month's invoices at once: as the list, each reader its own.
+    Row {
+        method: "GET",
+        route: "/api/v1/invoices/export",
+        variant: "",
+        expect: "PA_own=200 PA_eng=200 PA_not=200 PE_own=404 PE_eng=404 PE_not=404 CA_own=200 CA_other=200 CT_own=200 CT_other=200 CV_own=200 CV_other=200 RQ_own=404 RQ_other=404 ANON=401",
+    },
+    // A draft's lines changed by hand: the provider's admin, as issuing.
+    Row {
+        method: "POST",
+        route: "/api/v1/invoices/{invoice_id}/lines",
+        variant: "",
+        expect: "PA_own=200 PA_eng=200 PA_not=200 PE_own=404 PE_eng=404 PE_not=404 CA_own=403 CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "PATCH",
+        route: "/api/v1/invoices/{invoice_id}/lines/{position}",
+        variant: "",
+        expect: "PA_own=200 PA_eng=200 PA_not=200 PE_own=404 PE_eng=404 PE_not=404 CA_own=403 CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "DELETE",
+        route: "/api/v1/invoices/{invoice_id}/lines/{position}",
+        variant: "",
+        expect: "PA_own=200 PA_eng=200 PA_not=200 PE_own=404 PE_eng=404 PE_not=404 CA_own=403 CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
     // Agreements: the provider's admin drafts and proposes (for every
     // client of the provider), the client's admin decides; both sides'
     // staff read them, the engineers only of the clients they work.
@@ -134,6 +160,20 @@ const TABLE: &[Row] = &[
         route: "/api/v1/agreements/{agreement_id}/reject",
         variant: "",
         expect: "PA_own=403 PA_eng=403 PA_not=403 PE_own=403 PE_eng=403 PE_not=404 CA_own=200 CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
+    // The block-hours ledger: read as the agreement is; a purchase is the
+    // provider admin's (409 here: the fixture's agreement has no blocks).
+    Row {
+        method: "GET",
+        route: "/api/v1/agreements/{agreement_id}/blocks",
+        variant: "",
+        expect: "PA_own=200 PA_eng=200 PA_not=200 PE_own=200 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "POST",
+        route: "/api/v1/agreements/{agreement_id}/blocks",
+        variant: "",
+        expect: "PA_own=409 PA_eng=409 PA_not=409 PE_own=403 PE_eng=403 PE_not=404 CA_own=403 CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
     },
     Row {
         method: "PUT",
@@ -671,6 +711,12 @@ fn fill(app: &TestApp, fx: &Fixture, row: &Row, case: &Case, n: usize) -> (Strin
             .replace("{dispute_id}", dispute)
     } else {
         path.replace("{invoice_id}", &fx.invoice[case.target])
+            .replace("{position}", "0")
+    };
+    let path = if row.route == "/api/v1/invoices/export" {
+        format!("{path}?period=2026-12")
+    } else {
+        path
     };
     let (draft, proposal) = &fx.agreement[case.target];
     // Accepting and rejecting need a proposal; everything else a draft.
@@ -716,6 +762,9 @@ fn fill(app: &TestApp, fx: &Fixture, row: &Row, case: &Case, n: usize) -> (Strin
         ("POST", "/api/v1/engagements/{engagement_id}/agreements", _)
         | ("PUT", "/api/v1/agreements/{agreement_id}", _) => Some(retainer_terms("2026-12-01")),
         ("POST", "/api/v1/invoices/run", _) => Some(json!({ "period": "2026-12" })),
+        ("POST", "/api/v1/agreements/{agreement_id}/blocks", _) => Some(
+            json!({ "purchased_on": "2026-12-05", "minutes": 600, "price": 100_000, "expires_on": "2027-03-31" }),
+        ),
         ("POST", "/api/v1/invoices/{invoice_id}/disputes", _) => {
             Some(json!({ "line": 0, "reason": "Not what we agreed" }))
         }
@@ -724,6 +773,15 @@ fn fill(app: &TestApp, fx: &Fixture, row: &Row, case: &Case, n: usize) -> (Strin
         }
         ("POST", "/api/v1/invoices/{invoice_id}/void", _) => {
             Some(json!({ "reason": "Raised in error" }))
+        }
+        ("POST", "/api/v1/invoices/{invoice_id}/lines", _) => Some(
+            json!({ "description": "Goodwill credit", "amount": -10_000, "reason": "The outage" }),
+        ),
+        ("PATCH", "/api/v1/invoices/{invoice_id}/lines/{position}", _) => {
+            Some(json!({ "amount": 450_000, "reason": "Agreed on the phone" }))
+        }
+        ("DELETE", "/api/v1/invoices/{invoice_id}/lines/{position}", _) => {
+            Some(json!({ "reason": "Billed yearly" }))
         }
         ("POST", "/api/v1/agreements/{agreement_id}/reject", _) => {
             Some(json!({ "reason": "The retainer is too high" }))

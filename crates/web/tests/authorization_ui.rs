@@ -205,6 +205,31 @@ const TABLE: &[Row] = &[
         expect: "PA_own=200 PA_eng=200 PA_not=200 PE_own=404 PE_eng=404 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
     },
     Row {
+        method: "GET",
+        route: "/invoices/export",
+        variant: "",
+        expect: "PA_own=200 PA_eng=200 PA_not=200 PE_own=404 PE_eng=404 PE_not=404 CA_own=200 CA_other=200 CT_own=200 CT_other=200 CV_own=200 CV_other=200 RQ_own=404 RQ_other=404 ANON=303>/login",
+    },
+    // A draft's lines changed by hand: the provider's admin, as issuing.
+    Row {
+        method: "POST",
+        route: "/invoices/{invoice_id}/lines",
+        variant: "",
+        expect: "PA_own=303>/invoices/ PA_eng=303>/invoices/ PA_not=303>/invoices/ PE_own=404 PE_eng=404 PE_not=404 CA_own=403 CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "POST",
+        route: "/invoices/{invoice_id}/lines/{position}",
+        variant: "",
+        expect: "PA_own=303>/invoices/ PA_eng=303>/invoices/ PA_not=303>/invoices/ PE_own=404 PE_eng=404 PE_not=404 CA_own=403 CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "POST",
+        route: "/invoices/{invoice_id}/lines/{position}/remove",
+        variant: "",
+        expect: "PA_own=303>/invoices/ PA_eng=303>/invoices/ PA_not=303>/invoices/ PE_own=404 PE_eng=404 PE_not=404 CA_own=403 CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
+    },
+    Row {
         method: "POST",
         route: "/invoices/{invoice_id}/disputes",
         variant: "",
@@ -259,6 +284,19 @@ const TABLE: &[Row] = &[
         route: "/agreements/{engagement_id}/{agreement_id}/{step}",
         variant: "reject",
         expect: "PA_own=403 PA_eng=403 PA_not=403 PE_own=403 PE_eng=403 PE_not=404 CA_own=303>/agreements?engagement= CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "GET",
+        route: "/blocks/{agreement_id}",
+        variant: "",
+        expect: "PA_own=200 PA_eng=200 PA_not=200 PE_own=200 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
+    },
+    // 409 for the provider's admin: the fixture's agreement has no blocks.
+    Row {
+        method: "POST",
+        route: "/blocks/{agreement_id}",
+        variant: "",
+        expect: "PA_own=409 PA_eng=409 PA_not=409 PE_own=403 PE_eng=403 PE_not=404 CA_own=403 CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
     },
     Row {
         method: "GET",
@@ -743,7 +781,11 @@ async fn fill(app: &TestApp, fx: &Fixture, row: &Row, case: &Case, n: usize) -> 
     } else if row.route.starts_with("/invoices/{invoice_id}") {
         path = path
             .replace("{invoice_id}", &fx.invoice[case.target])
+            .replace("{position}", "0")
             .replace("{step}", row.variant);
+    }
+    if row.route == "/invoices/export" {
+        path.push_str("?period=2026-12&format=csv");
     }
     if row.route.contains("{agreement_id}") {
         let (draft, proposal) = &fx.agreement[case.target];
@@ -802,6 +844,29 @@ async fn fill(app: &TestApp, fx: &Fixture, row: &Row, case: &Case, n: usize) -> 
         ("POST", "/invoices/{invoice_id}/{step}", _) => {
             f(&[("version", "1"), ("reason", "Raised in error")])
         }
+        ("POST", "/invoices/{invoice_id}/lines", _) => f(&[
+            ("version", "1"),
+            ("description", "Goodwill credit"),
+            ("amount", "-100.00"),
+            ("reason", "The outage"),
+        ]),
+        ("POST", "/invoices/{invoice_id}/lines/{position}", _) => f(&[
+            ("version", "1"),
+            ("description", "Retainer"),
+            ("quantity", "1"),
+            ("unit_price", "5000.00"),
+            ("amount", "4500.00"),
+            ("reason", "Agreed on the phone"),
+        ]),
+        ("POST", "/invoices/{invoice_id}/lines/{position}/remove", _) => {
+            f(&[("version", "1"), ("reason", "Billed yearly")])
+        }
+        ("POST", "/blocks/{agreement_id}", _) => f(&[
+            ("purchased_on", "2026-12-05"),
+            ("hours", "10"),
+            ("price", "1000"),
+            ("expires_on", "2027-03-31"),
+        ]),
         ("POST", "/agreements/{engagement_id}/draft", _) => f(&[
             ("starts_on", "2026-12-01"),
             ("retainer", "5000"),

@@ -499,6 +499,24 @@ async fn form_post_for(app: &TestApp, route: &str) -> FormPost {
             ],
             303,
         ),
+        "/blocks/{agreement_id}" => {
+            let eng = alder_eng["id"].as_str().unwrap();
+            let mut terms = retainer_terms("2026-12-01");
+            terms["pricing"]["blocks"] =
+                serde_json::json!({ "overage_rate": 15000, "low_balance_minutes": 60, "top_up": null });
+            let id = app.agreement(eng, terms, false, None).await;
+            (
+                MARA,
+                route.replace("{agreement_id}", &id),
+                vec![
+                    ("purchased_on", s("2026-12-05")),
+                    ("hours", s("10")),
+                    ("price", s("1000")),
+                    ("expires_on", s("2027-03-31")),
+                ],
+                303,
+            )
+        }
         "/agreements/{engagement_id}/{agreement_id}/{step}" => {
             let eng = alder_eng["id"].as_str().unwrap();
             let id = app

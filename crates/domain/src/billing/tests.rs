@@ -113,6 +113,26 @@ fn per_user_counts_requesters_day_by_day_with_a_minimum() {
 }
 
 #[test]
+fn requesters_count_from_the_day_they_start_until_the_day_before_they_stop() {
+    let (d, nov) = (|n| date(2026, 11, n), |n| Some(date(2026, 11, n)));
+    let stretches = [
+        (date(2026, 10, 1), None),    // the whole month
+        (date(2026, 10, 1), nov(11)), // deactivated on the 11th
+        (d(16), None),                // added on the 16th
+        (d(5), nov(5)),               // added and removed on the 5th
+        (d(20), nov(25)),             // the 20th to the 24th ...
+        (d(25), None),                // ... then again from the 25th
+        (date(2026, 9, 1), nov(1)),   // gone before the month began
+        (date(2026, 12, 1), None),    // not yet
+    ];
+    assert_eq!(
+        requesters_by_day(NOV, &stretches),
+        [(d(1), 2), (d(11), 1), (d(16), 2), (d(20), 3)]
+    );
+    assert_eq!(requesters_by_day(NOV, &[]), [(d(1), 0)]);
+}
+
+#[test]
 fn per_device_bills_each_class_and_prorates_a_retired_server() {
     let t = terms(Pricing {
         per_device: Some(PerDevice {
@@ -633,5 +653,34 @@ proptest! {
         let b = invoice(&t, &m);
         prop_assert_eq!(a.lines, b.lines);
         prop_assert_eq!(a.total, b.total);
+    }
+}
+
+/// A line set by hand: quantity x unit price, rounded half away from zero
+/// once; a tax line worked out again says what it was worked out on.
+#[test]
+fn a_line_set_by_hand_and_its_tax() {
+    let dec = |s: &str| s.parse::<Decimal>().unwrap();
+    // 5.5 h at $190.00 = $1,045.00; 0.333 x $1.00 = 33.3 cents -> 33;
+    // 2.5 x -1 cent = -2.5 -> -3.
+    assert_eq!(line_amount(dec("5.5"), 19_000), Some(104_500));
+    assert_eq!(line_amount(dec("0.333"), 100), Some(33));
+    assert_eq!(line_amount(dec("2.5"), -1), Some(-3));
+    assert_eq!(line_amount(dec("1000000000000"), Minor::MAX), None);
+    let usd = Currency::parse("USD").unwrap();
+    // 8.25% of $9,450.00 = $779.625 -> $779.63.
+    let tax = tax_line(&usd, 945_000, 825);
+    assert_eq!(
+        (tax.kind, tax.amount, tax.unit_price),
+        (LineKind::Tax, 77_963, 77_963)
+    );
+    assert_eq!(tax.description, "Tax 8.25% on USD 9,450.00");
+    assert_eq!(parse_quantity("quantity", " 5.50 ").unwrap(), dec("5.5"));
+    assert_eq!(parse_quantity("quantity", "-2").unwrap(), dec("-2"));
+    for bad in ["", "five", "1000001", "0.0000001"] {
+        assert_eq!(
+            parse_quantity("quantity", bad).unwrap_err().field,
+            "quantity"
+        );
     }
 }

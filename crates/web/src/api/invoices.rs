@@ -1,18 +1,19 @@
-//! Invoices: the monthly run, issue and void (the provider's admin); both
-//! sides read them, as JSON, as CSV, or in the columns of Xero's
+//! Invoices: the monthly run, issue and void, and a draft's lines changed
+//! by hand with a reason (the provider's admin); both sides read them, one
+//! or a month at a time, as JSON, as CSV, or in the columns of Xero's
 //! sales-invoice import.
 
 use super::versions::{IfMatch, with_etag};
 use crate::AppState;
 use crate::auth::{ApiActor, ApiJson};
-use crate::error::{ApiError, ProblemBody};
+use crate::error::{ApiError, Problem, ProblemBody};
 use crate::exports;
 use axum::extract::{Path, Query, State};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 use tandem_domain::{OrgId, ValidationError};
-use tandem_service::invoices::{InvoiceView, parse_period};
+use tandem_service::invoices::{InvoiceView, LineInput, parse_period};
 use tandem_service::model::Invoice;
 use tandem_service::{RequestMeta, ServiceError};
 use utoipa::{IntoParams, ToSchema};
@@ -91,6 +92,37 @@ pub struct InvoiceDto {
     lines: Vec<LineDto>,
     warnings: Vec<String>,
     disputes: Vec<DisputeDto>,
+    /// Lines changed, added and removed by hand, oldest first.
+    edits: Vec<LineEditDto>,
+}
+
+/// A line changed, added or removed by hand on a draft, and why.
+#[derive(Serialize, ToSchema)]
+pub struct LineEditDto {
+    id: String,
+    /// The line's position.
+    line: i32,
+    /// `changed`, `added` or `removed`.
+    action: String,
+    /// The line's kind (`manual` for a line added by hand).
+    kind: String,
+    /// The line before (absent for an added line).
+    old_description: Option<String>,
+    old_quantity: Option<String>,
+    old_unit_price: Option<i64>,
+    old_amount: Option<i64>,
+    /// The line after (absent for a removed line).
+    new_description: Option<String>,
+    new_quantity: Option<String>,
+    new_unit_price: Option<i64>,
+    new_amount: Option<i64>,
+    /// The invoice's total before, and after (the tax follows the lines).
+    old_total: i64,
+    new_total: i64,
+    reason: String,
+    /// Who, by name.
+    edited_by: String,
+    edited_at: i64,
 }
 
 /// A disputed line and its answer.
@@ -140,6 +172,29 @@ fn dto(v: InvoiceView) -> InvoiceDto {
                 old_amount: d.old_amount,
                 new_amount: d.new_amount,
                 answered_at: d.answered_at,
+            })
+            .collect(),
+        edits: v
+            .edits
+            .into_iter()
+            .map(|e| LineEditDto {
+                id: e.id,
+                line: e.position,
+                action: e.action,
+                kind: e.kind,
+                old_description: e.old_description,
+                old_quantity: e.old_quantity,
+                old_unit_price: e.old_unit_price,
+                old_amount: e.old_amount,
+                new_description: e.new_description,
+                new_quantity: e.new_quantity,
+                new_unit_price: e.new_unit_price,
+                new_amount: e.new_amount,
+                old_total: e.old_total,
+                new_total: e.new_total,
+                reason: e.reason,
+                edited_by: e.edited_by_name,
+                edited_at: e.edited_at,
             })
             .collect(),
         client_name: v.client_name,
@@ -194,6 +249,60 @@ pub struct AnswerBody {
     answer: String,
 }
 
+/// A draft's line changed by hand: what is left out stays as it is. A new
+/// `amount` makes the line one of that amount; a new `quantity` or
+/// `unit_price` works the amount out from both (not with `amount`).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LineBody {
+    /// Why; kept on the invoice's history.
+    reason: String,
+    #[serde(default)]
+    description: Option<String>,
+    /// A decimal number, e.g. `"5.5"`.
+    #[serde(default)]
+    quantity: Option<String>,
+    /// Minor units (cents).
+    #[serde(default)]
+    unit_price: Option<i64>,
+    /// Minor units (cents); negative for a credit.
+    #[serde(default)]
+    amount: Option<i64>,
+}
+
+impl LineBody {
+    fn input(self) -> (String, LineInput) {
+        (
+            self.reason,
+            LineInput {
+                description: self.description,
+                quantity: self.quantity,
+                unit_price: self.unit_price,
+                amount: self.amount,
+            },
+        )
+    }
+}
+
+/// Why a line is removed.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RemoveLineBody {
+    /// Kept on the invoice's history.
+    reason: String,
+}
+
+/// Which month to export, and how.
+#[derive(Deserialize, IntoParams)]
+pub struct PeriodExportQuery {
+    /// `YYYY-MM`.
+    period: Option<String>,
+    /// `json` (the default: an array of invoices), `csv` (every line of
+    /// every invoice, each row naming its invoice), or `xero` (Xero's
+    /// sales-invoice import, void invoices left out).
+    format: Option<String>,
+}
+
 /// Narrow the list.
 #[derive(Deserialize, IntoParams)]
 pub struct ListQuery {
@@ -219,6 +328,9 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(post_void))
         .routes(routes!(post_dispute))
         .routes(routes!(post_answer))
+        .routes(routes!(export_invoices))
+        .routes(routes!(post_line))
+        .routes(routes!(patch_line, delete_line))
 }
 
 /// Run the month for the provider's active agreements (its admin): one
@@ -361,6 +473,124 @@ async fn post_answer(
     let v = s
         .tandem
         .answer_dispute(&a, &id, version, &dispute, b.amount, &b.answer, &meta)
+        .await?;
+    let version = v.invoice.version;
+    Ok(with_etag(version, Json(dto(v))))
+}
+
+/// A month's invoices as JSON, the shape the API answers (the pages'
+/// export borrows it).
+pub(crate) fn period_json(all: Vec<InvoiceView>) -> Json<Vec<InvoiceDto>> {
+    Json(all.into_iter().map(dto).collect())
+}
+
+/// A line's position from the path; anything else names no line.
+fn position_of(raw: &str) -> Result<i32, ApiError> {
+    raw.parse()
+        .map_err(|_| ApiError::from(ServiceError::NotFound))
+}
+
+/// Every invoice of a month the caller may read (the same the list shows):
+/// JSON, CSV or Xero's import, each invoice as its own export has it.
+#[utoipa::path(get, path = "/api/v1/invoices/export", tag = "invoices", params(PeriodExportQuery),
+    responses((status = 200, body = [InvoiceDto]), (status = 400, body = ProblemBody), (status = 404, body = ProblemBody)))]
+async fn export_invoices(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Query(q): Query<PeriodExportQuery>,
+) -> Result<Response, ApiError> {
+    let bad = |field: &str, detail: &str| ApiError(Problem::bad_input(Some(field.into()), detail));
+    let raw = q.period.as_deref().unwrap_or("");
+    let first = parse_period(raw).map_err(|_| bad("period", "use YYYY-MM, e.g. 2026-11"))?;
+    let format = q.format.as_deref().unwrap_or("json");
+    if !["json", "csv", "xero"].contains(&format) {
+        return Err(bad("format", "use json, csv or xero"));
+    }
+    let all = s.tandem.invoices_of_period(&a, first).await?;
+    let period = raw.trim();
+    Ok(match format {
+        "csv" => exports::csv_file(
+            &format!("invoices-{period}.csv"),
+            &exports::period_csv(&all),
+        ),
+        "xero" => exports::csv_file(
+            &format!("invoices-{period}-xero.csv"),
+            &exports::xero_period_csv(&all),
+        ),
+        _ => period_json(all).into_response(),
+    })
+}
+
+/// Add a line to a draft by hand (the provider's admin), saying why: a
+/// one-off charge, or a credit with a negative amount; its kind is
+/// `manual`. Give `description` and `amount`, or `quantity` and
+/// `unit_price`. The tax and the total follow. Requires `If-Match`.
+#[utoipa::path(post, path = "/api/v1/invoices/{invoice_id}/lines", tag = "invoices",
+    params(("invoice_id" = String, Path), ("If-Match" = String, Header)), request_body = LineBody,
+    responses((status = 200, body = InvoiceDto), (status = 403, body = ProblemBody), (status = 404, body = ProblemBody),
+        (status = 409, body = ProblemBody), (status = 412, body = ProblemBody), (status = 422, body = ProblemBody)))]
+async fn post_line(
+    State(s): State<AppState>,
+    Extension(meta): Extension<RequestMeta>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<String>,
+    IfMatch(version): IfMatch,
+    ApiJson(b): ApiJson<LineBody>,
+) -> Result<Response, ApiError> {
+    let (reason, input) = b.input();
+    let v = s
+        .tandem
+        .add_invoice_line(&a, &id, version, &input, &reason, &meta)
+        .await?;
+    let version = v.invoice.version;
+    Ok(with_etag(version, Json(dto(v))))
+}
+
+/// Change a line of a draft by hand (the provider's admin), saying why:
+/// its description, and its amount or its quantity and unit price. Not
+/// the tax (it follows the other lines), not a line whose dispute awaits
+/// an answer, and not on an issued or void invoice (409). Requires
+/// `If-Match`.
+#[utoipa::path(patch, path = "/api/v1/invoices/{invoice_id}/lines/{position}", tag = "invoices",
+    params(("invoice_id" = String, Path), ("position" = i32, Path), ("If-Match" = String, Header)), request_body = LineBody,
+    responses((status = 200, body = InvoiceDto), (status = 403, body = ProblemBody), (status = 404, body = ProblemBody),
+        (status = 409, body = ProblemBody), (status = 412, body = ProblemBody), (status = 422, body = ProblemBody)))]
+async fn patch_line(
+    State(s): State<AppState>,
+    Extension(meta): Extension<RequestMeta>,
+    ApiActor(a): ApiActor,
+    Path((id, position)): Path<(String, String)>,
+    IfMatch(version): IfMatch,
+    ApiJson(b): ApiJson<LineBody>,
+) -> Result<Response, ApiError> {
+    let position = position_of(&position)?;
+    let (reason, input) = b.input();
+    let v = s
+        .tandem
+        .edit_invoice_line(&a, &id, version, position, &input, &reason, &meta)
+        .await?;
+    let version = v.invoice.version;
+    Ok(with_etag(version, Json(dto(v))))
+}
+
+/// Remove a line from a draft (the provider's admin), saying why; the tax
+/// and the total follow. Requires `If-Match`.
+#[utoipa::path(delete, path = "/api/v1/invoices/{invoice_id}/lines/{position}", tag = "invoices",
+    params(("invoice_id" = String, Path), ("position" = i32, Path), ("If-Match" = String, Header)), request_body = RemoveLineBody,
+    responses((status = 200, body = InvoiceDto), (status = 403, body = ProblemBody), (status = 404, body = ProblemBody),
+        (status = 409, body = ProblemBody), (status = 412, body = ProblemBody), (status = 422, body = ProblemBody)))]
+async fn delete_line(
+    State(s): State<AppState>,
+    Extension(meta): Extension<RequestMeta>,
+    ApiActor(a): ApiActor,
+    Path((id, position)): Path<(String, String)>,
+    IfMatch(version): IfMatch,
+    ApiJson(b): ApiJson<RemoveLineBody>,
+) -> Result<Response, ApiError> {
+    let position = position_of(&position)?;
+    let v = s
+        .tandem
+        .remove_invoice_line(&a, &id, version, position, &b.reason, &meta)
         .await?;
     let version = v.invoice.version;
     Ok(with_etag(version, Json(dto(v))))

@@ -5,10 +5,11 @@ mod accounts;
 mod agreements;
 pub(crate) mod attachments;
 mod audit;
+mod blocks;
 mod desk;
 mod devices;
 mod engagements;
-mod invoices;
+pub(crate) mod invoices;
 mod quote;
 mod tickets;
 mod time;
@@ -57,6 +58,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(accounts::router())
         .merge(agreements::router())
+        .merge(blocks::router())
         .merge(engagements::router())
         .merge(audit::router())
         .merge(tokens::router())

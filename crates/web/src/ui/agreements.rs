@@ -40,6 +40,8 @@ pub(super) struct Shown {
     reject_reason: Option<String>,
     created_at: i64,
     decided_at: Option<i64>,
+    /// Whether it has blocks of hours (and so a ledger).
+    blocks: bool,
 }
 
 fn percent(bps: u32) -> String {
@@ -190,6 +192,7 @@ fn shown(v: &AgreementView) -> Shown {
         reject_reason: a.reject_reason.clone(),
         created_at: a.created_at,
         decided_at: a.decided_at,
+        blocks: v.terms.pricing.blocks.is_some(),
     }
 }
 

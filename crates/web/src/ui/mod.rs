@@ -3,6 +3,7 @@
 mod account;
 mod admin;
 mod agreements;
+mod blocks;
 pub mod chart;
 mod dashboard;
 mod desk;
@@ -126,8 +127,13 @@ pub fn router() -> Router<AppState> {
             "/agreements/{engagement_id}/{agreement_id}/{step}",
             post(agreements::post_agreement_step),
         )
+        .route(
+            "/blocks/{agreement_id}",
+            get(blocks::get_blocks).post(blocks::post_block),
+        )
         .route("/invoices", get(invoices::get_invoices))
         .route("/invoices/run", post(invoices::post_invoices_run))
+        .route("/invoices/export", get(invoices::get_invoices_export))
         .route("/invoices/{invoice_id}", get(invoices::get_invoice))
         .route(
             "/invoices/{invoice_id}/export",
@@ -140,6 +146,18 @@ pub fn router() -> Router<AppState> {
         .route(
             "/invoices/{invoice_id}/disputes/{dispute_id}/answer",
             post(invoices::post_invoice_answer),
+        )
+        .route(
+            "/invoices/{invoice_id}/lines",
+            post(invoices::post_invoice_line_add),
+        )
+        .route(
+            "/invoices/{invoice_id}/lines/{position}",
+            post(invoices::post_invoice_line_edit),
+        )
+        .route(
+            "/invoices/{invoice_id}/lines/{position}/remove",
+            post(invoices::post_invoice_line_remove),
         )
         .route(
             "/invoices/{invoice_id}/{step}",

@@ -212,6 +212,17 @@ pub fn invoice_status(code: &str) -> Cow<'static, str> {
     })
 }
 
+/// Where a block of hours stands today.
+pub fn block_state(code: &str) -> Cow<'static, str> {
+    Cow::Borrowed(match code {
+        "active" => "In use",
+        "used_up" => "Used up",
+        "expired" => "Expired",
+        "not_yet_valid" => "Not yet valid",
+        other => return readable(other),
+    })
+}
+
 /// What an invoice line charges for.
 pub fn line_kind(code: &str) -> Cow<'static, str> {
     Cow::Borrowed(match code {
@@ -226,7 +237,18 @@ pub fn line_kind(code: &str) -> Cow<'static, str> {
         "unpriced" => "Not priced",
         "sla_credit" => "SLA credit",
         "credit_cap" => "Credit cap",
+        "manual" => "Added by hand",
         "tax" => "Tax",
+        other => return readable(other),
+    })
+}
+
+/// What was done by hand to a line of a draft invoice.
+pub fn line_edit(code: &str) -> Cow<'static, str> {
+    Cow::Borrowed(match code {
+        "changed" => "Changed",
+        "added" => "Added",
+        "removed" => "Removed",
         other => return readable(other),
     })
 }
