@@ -156,7 +156,7 @@ impl Tandem {
             && view.terms.runs_in(first)
             && !invoices::exists_for(&self.db, &a.id, &period_of(first)).await?
         {
-            let month = self.month_of(a, &view.terms, first).await?;
+            let (month, _) = self.month_of(a, &view.terms, first).await?;
             let made = billing::invoice(&view.terms, &month);
             pending = books_of(a, "", &month.blocks, &made.blocks, 0).1;
             warnings = made.warnings;

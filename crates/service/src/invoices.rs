@@ -11,18 +11,25 @@
 //! day it is deactivated or given another role (the domain's
 //! `billing::requesters_by_day`, the rule devices follow from acquisition
 //! to retirement); devices day by day from the inventory; the month's
-//! time entries (corrections netted in); the SLA targets missed in the
+//! time entries (corrections netted in) and late provider time: entries
+//! from earlier months of the agreement that have their invoice but were
+//! not counted on it (logged after the month was drafted), and corrections of time on an earlier
+//! invoice (one that adds time is billed as work of its own; one that
+//! takes time away is named in the draft's warnings for the provider's
+//! admin to credit, since the rate it was billed at is that invoice's);
+//! issuing locks exactly the entries the draft counted; the SLA targets
+//! missed in the
 //! month; the blocks of hours and their balances from the ledger
 //! (`crate::blocks`), where the draft records what it drew and bought.
 
 use crate::agreements::terms_of;
 use crate::audit::{Entry, record};
 use crate::blocks::{balance_of, books_of};
-use crate::time::{month_bounds, works_of};
+use crate::time::{month_bounds, unpriced_corrections, works_of};
 use crate::{RequestMeta, Result, ServiceError, Tandem, decided, now_ms};
 use jiff::civil::Date;
 use serde_json::json;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use tandem_domain::billing::{self, Month, Terms, UserCounting};
 use tandem_domain::device::{self, DeviceClass};
 use tandem_domain::policy;
@@ -113,6 +120,15 @@ async fn audit_invoice(
         },
     )
     .await
+}
+
+/// What a month's draft counts beside the engine's month.
+pub(crate) struct Counted {
+    /// Every provider entry it counts, corrections included: issuing
+    /// locks exactly these.
+    pub provider_entries: Vec<String>,
+    /// Corrections it cannot price.
+    pub notes: Vec<String>,
 }
 
 /// What the run did with one agreement's month.
@@ -212,7 +228,7 @@ impl Tandem {
         a: &Agreement,
         terms: &Terms,
         first: Date,
-    ) -> Result<Month> {
+    ) -> Result<(Month, Counted)> {
         let client = a.client_id;
         let tz = self.client_zone(client).await?;
         let (from, to) = month_bounds(first, &tz);
@@ -257,11 +273,47 @@ impl Tandem {
                     .map_err(|e| ServiceError::Internal(e.to_string()))?;
             }
         }
-        let entries: Vec<_> = time_entries::for_client(&self.db, client, from, to)
+        // The month's entries, and provider time from before it (since the
+        // agreement began) that no invoice counts yet: logged after its
+        // month was drafted, or correcting time invoiced already. Time on
+        // another draft is that draft's.
+        let drafted: HashSet<String> = invoices::drafted_work(&self.db, client)
             .await?
             .into_iter()
-            .filter(|e| e.invoice_id.is_none())
             .collect();
+        let since = terms
+            .starts_on
+            .to_zoned_datetime(tz.clone())
+            .map_or(from, |z| z.timestamp().as_millisecond());
+        let mut entries = if since < from {
+            // Only months that have their invoice: a month not run yet, or
+            // void and not yet drafted again, keeps its time for its own.
+            let invoiced: HashSet<String> = invoices::invoiced_periods(&self.db, &a.id)
+                .await?
+                .into_iter()
+                .collect();
+            let mut late = time_entries::unbilled_between(&self.db, client, since, from).await?;
+            late.retain(|e| {
+                jiff::Timestamp::from_millisecond(e.started_at).is_ok_and(|t| {
+                    invoiced.contains(&period_of(
+                        t.to_zoned_datetime(tz.clone()).date().first_of_month(),
+                    ))
+                })
+            });
+            late
+        } else {
+            Vec::new()
+        };
+        entries.extend(time_entries::for_client(&self.db, client, from, to).await?);
+        entries.retain(|e| e.invoice_id.is_none() && !drafted.contains(&e.id));
+        let counted = Counted {
+            provider_entries: entries
+                .iter()
+                .filter(|e| e.side == "provider")
+                .map(|e| e.id.clone())
+                .collect(),
+            notes: unpriced_corrections(&entries),
+        };
         let breaches = dashboard::breaches(&self.db, client, from, to)
             .await?
             .into_iter()
@@ -273,7 +325,7 @@ impl Tandem {
                 Some((p.parse::<Priority>().ok()?, day))
             })
             .collect();
-        Ok(Month {
+        let month = Month {
             first,
             users,
             devices: series,
@@ -289,7 +341,8 @@ impl Tandem {
             .map(|(p, drawn)| balance_of(p, *drawn))
             .collect(),
             breaches,
-        })
+        };
+        Ok((month, counted))
     }
 
     async fn draft_invoice(
@@ -307,8 +360,10 @@ impl Tandem {
         if invoices::exists_for(&self.db, &a.id, &period_of(first)).await? {
             return Ok(Drafted::Existing);
         }
-        let month = self.month_of(a, terms, first).await?;
+        let (month, counted) = self.month_of(a, terms, first).await?;
         let made = billing::invoice(terms, &month);
+        let mut warnings = made.warnings.clone();
+        warnings.extend(counted.notes);
         let id = uuid::Uuid::now_v7().to_string();
         let inv = Invoice {
             id: id.clone(),
@@ -321,16 +376,8 @@ impl Tandem {
             number: None,
             currency: terms.currency.code.clone(),
             total: made.total,
-            warnings: json!(made.warnings).to_string(),
-            covered: json!(
-                month
-                    .work
-                    .iter()
-                    .filter(|w| w.side == billing::WorkSide::Provider)
-                    .map(|w| &w.id)
-                    .collect::<Vec<_>>()
-            )
-            .to_string(),
+            warnings: json!(warnings).to_string(),
+            covered: json!(counted.provider_entries).to_string(),
             version: 1,
             created_at: now_ms(),
             issued_at: None,

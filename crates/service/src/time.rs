@@ -8,7 +8,7 @@ use crate::{RequestMeta, Result, ServiceError, Tandem, decided, now_ms};
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use serde_json::json;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use tandem_domain::billing::{self, Month, Terms, Work, WorkSide};
 use tandem_domain::policy::{self, Action, Relation};
 use tandem_domain::{Actor, OrgId, Role, Side, TicketId, ValidationError};
@@ -53,18 +53,26 @@ pub struct TicketTime {
 }
 
 /// Entries as the billing engine takes them: a correction is netted into
-/// the entry it corrects, on that entry's day.
+/// the entry it corrects, on that entry's day. A correction of an entry
+/// that is not among them (invoiced already, or on an earlier draft)
+/// stands as work of its own when it adds time; one that takes time away
+/// is left out, and [`unpriced_corrections`] names it.
 pub fn works_of(entries: &[TimeEntry], tz: &TimeZone) -> Vec<Work> {
+    let present: HashSet<&str> = entries.iter().map(|e| e.id.as_str()).collect();
     let corrections: HashMap<&str, i64> = entries
         .iter()
         .filter_map(|e| e.corrects.as_deref().map(|c| (c, e.minutes)))
+        .filter(|(c, _)| present.contains(c))
         .fold(HashMap::new(), |mut m, (c, n)| {
             *m.entry(c).or_default() += n;
             m
         });
     entries
         .iter()
-        .filter(|e| e.corrects.is_none())
+        .filter(|e| match e.corrects.as_deref() {
+            None => true,
+            Some(c) => !present.contains(c) && e.minutes > 0,
+        })
         .map(|e| {
             let minutes = e.minutes + corrections.get(e.id.as_str()).copied().unwrap_or(0);
             Work {
@@ -82,6 +90,27 @@ pub fn works_of(entries: &[TimeEntry], tz: &TimeZone) -> Vec<Work> {
                 },
                 role: e.role.parse().unwrap_or(Role::ProviderEngineer),
             }
+        })
+        .collect()
+}
+
+/// Provider corrections that take away time invoiced or drafted before:
+/// no rate is at hand for them, so the draft says so and the provider's
+/// admin credits them by hand.
+pub fn unpriced_corrections(entries: &[TimeEntry]) -> Vec<String> {
+    let present: HashSet<&str> = entries.iter().map(|e| e.id.as_str()).collect();
+    entries
+        .iter()
+        .filter(|e| {
+            e.side == "provider"
+                && e.minutes < 0
+                && e.corrects.as_deref().is_some_and(|c| !present.contains(c))
+        })
+        .map(|e| {
+            format!(
+                "A correction of {} min by {} to time on an earlier invoice is not priced: credit it on this draft",
+                e.minutes, e.user_name
+            )
         })
         .collect()
 }

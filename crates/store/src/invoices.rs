@@ -165,7 +165,7 @@ pub async fn issue(
     }
     for id in work_ids {
         exec_tx!(tx, c => sqlx::query(
-            "UPDATE time_entries SET invoice_id = $1 WHERE (id = $2 OR corrects = $2) AND client_id = $3 AND invoice_id IS NULL")
+            "UPDATE time_entries SET invoice_id = $1 WHERE id = $2 AND client_id = $3 AND invoice_id IS NULL")
             .bind(&inv.id).bind(id).bind(inv.client_id.to_string())
             .execute(c).await)?;
     }
@@ -193,6 +193,26 @@ pub async fn void(
     exec_tx!(tx, c => sqlx::query("UPDATE time_entries SET invoice_id = NULL WHERE invoice_id = $1")
         .bind(&inv.id).execute(c).await)?;
     Ok(())
+}
+
+/// The months (`YYYY-MM`) an agreement has an invoice for, void ones
+/// aside.
+pub async fn invoiced_periods(db: &Db, agreement: &str) -> Result<Vec<String>> {
+    Ok(on_db!(db, c => sqlx::query_scalar(
+        "SELECT period FROM invoices WHERE agreement_id = $1 AND status <> 'void'")
+        .bind(agreement).fetch_all(c).await)?)
+}
+
+/// The time entries a client's drafts count (they are locked when the
+/// drafts are issued): the run leaves them to those drafts.
+pub async fn drafted_work(db: &Db, client: OrgId) -> Result<Vec<String>> {
+    let lists: Vec<String> = on_db!(db, c => sqlx::query_scalar(
+        "SELECT covered FROM invoices WHERE client_id = $1 AND status = 'draft'")
+        .bind(client.to_string()).fetch_all(c).await)?;
+    Ok(lists
+        .iter()
+        .flat_map(|l| serde_json::from_str::<Vec<String>>(l).unwrap_or_default())
+        .collect())
 }
 
 /// A client's issued invoices from `from` (`YYYY-MM`) on, summed per month

@@ -117,6 +117,27 @@ pub async fn for_client(db: &Db, client: OrgId, from: i64, to: i64) -> Result<Ve
     .await
 }
 
+/// A client's provider entries that started in `[from, to)` and are on
+/// no issued invoice: what a run sweeps up from before its month.
+pub async fn unbilled_between(
+    db: &Db,
+    client: OrgId,
+    from: i64,
+    to: i64,
+) -> Result<Vec<TimeEntry>> {
+    let sql = format!(
+        "SELECT {COLS} FROM time_entries e JOIN users u ON u.id = e.user_id \
+         WHERE e.client_id = $1 AND e.invoice_id IS NULL AND e.side = 'provider' \
+         AND e.started_at >= $2 AND e.started_at < $3 ORDER BY e.started_at, e.id"
+    );
+    db.rows(
+        &sql,
+        &[client.to_string().into(), from.into(), to.into()],
+        TimeEntry::from_direct,
+    )
+    .await
+}
+
 /// One entry of a client, inside a write (a correction reads what it
 /// corrects) with the minutes already corrected.
 pub async fn get_tx(tx: &mut Tx, client: OrgId, id: &str) -> Result<(TimeEntry, i64)> {

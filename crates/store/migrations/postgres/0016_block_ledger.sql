@@ -30,3 +30,9 @@ CREATE TABLE block_draws (
     PRIMARY KEY (invoice_id, block_id)
 );
 CREATE INDEX block_draws_block ON block_draws (block_id);
+
+-- Provider time not yet on an issued invoice, for the run's sweep of late
+-- entries (logged after their month was drafted, or corrections of time
+-- invoiced already): without it the sweep would read a client's whole
+-- history every month.
+CREATE INDEX time_entries_unbilled ON time_entries (client_id, started_at) WHERE invoice_id IS NULL AND side = 'provider';
