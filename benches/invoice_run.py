@@ -7,7 +7,13 @@ over those clients' tickets in one month; then time `tandem invoice run`.
     python3 benches/invoice_run.py /tmp/inv/bench.db --entries 1000000 --period 2026-11
     TANDEM_DATABASE_URL=sqlite:///tmp/inv/bench.db target/release/tandem invoice run --period 2026-11
 
-SQLite only (the generator writes rows directly). Each agreement is a
+The database is a SQLite file or a `postgres://` URL (then rows go through
+`psql`'s COPY; no Python driver needed):
+
+    TANDEM_DATABASE_URL=postgres://postgres@127.0.0.1:5432/inv target/release/tandem bench-seed --clients 1000 --tickets 100000
+    python3 benches/invoice_run.py postgres://postgres@127.0.0.1:5432/inv --entries 1000000 --period 2026-11
+
+Each agreement is a
 hybrid that exercises every query of a run: per user (active requester
 accounts), per device (counted day by day), excluded work at its own rate,
 after-hours work, and a credit for every priority. Entries are the bench
@@ -18,10 +24,13 @@ from __future__ import annotations
 
 import argparse
 import calendar
+import csv
 import datetime as dt
+import io
 import json
 import random
 import sqlite3
+import subprocess
 import time
 import uuid
 
@@ -50,6 +59,53 @@ TERMS = {
 }
 
 
+class Sqlite:
+    def __init__(self, path: str) -> None:
+        self.db = sqlite3.connect(path)
+
+    def rows(self, sql: str) -> list[tuple]:
+        return self.db.execute(sql).fetchall()
+
+    def execute(self, sql: str) -> None:
+        self.db.execute(sql)
+
+    def insert(self, table: str, columns: list[str], rows: list[tuple]) -> None:
+        marks = ", ".join("?" for _ in columns)
+        self.db.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
+
+    def commit(self) -> None:
+        self.db.commit()
+
+
+class Postgres:
+    """Through `psql`: reads as unaligned text, writes as CSV into COPY."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def rows(self, sql: str) -> list[tuple]:
+        out = subprocess.run(["psql", self.url, "-XAt", "-F", "\t", "-c", sql], check=True,
+                             capture_output=True, text=True).stdout
+        return [tuple(line.split("\t")) for line in out.splitlines() if line]
+
+    def execute(self, sql: str) -> None:
+        subprocess.run(["psql", self.url, "-Xq", "-v", "ON_ERROR_STOP=1", "-c", sql], check=True)
+
+    def insert(self, table: str, columns: list[str], rows: list[tuple]) -> None:
+        if not rows:
+            return
+        buf = io.StringIO()
+        w = csv.writer(buf)
+        for r in rows:
+            w.writerow(["true" if v is True else "false" if v is False else v for v in r])
+        subprocess.run(["psql", self.url, "-Xq", "-v", "ON_ERROR_STOP=1", "-c",
+                        f"\\copy {table} ({', '.join(columns)}) FROM pstdin WITH (FORMAT csv)"],
+                       input=buf.getvalue(), text=True, check=True)
+
+    def commit(self) -> None:
+        pass
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("db")
@@ -62,58 +118,58 @@ def main() -> None:
     span_ms = days * 86_400_000
     start_ms = int(first.timestamp() * 1000)
 
-    db = sqlite3.connect(args.db)
+    db = Sqlite(args.db) if not args.db.startswith("postgres") else Postgres(args.db)
     rnd = random.Random(15)
     started = time.monotonic()
-    engagements = db.execute(
-        "SELECT id, client_id, provider_id FROM engagements WHERE status = 'active'"
-    ).fetchall()
-    dev = db.execute("SELECT id FROM users WHERE email = 'dev.ramanathan@harborlane.example'").fetchone()[0]
-    admin = db.execute("SELECT id FROM users WHERE role = 'provider_admin' ORDER BY created_at LIMIT 1").fetchone()[0]
+    engagements = db.rows("SELECT id, client_id, provider_id FROM engagements WHERE status = 'active'")
+    dev = db.rows("SELECT id FROM users WHERE email = 'dev.ramanathan@harborlane.example'")[0][0]
+    admin = db.rows("SELECT id FROM users WHERE role = 'provider_admin' ORDER BY created_at LIMIT 1")[0][0]
     tickets: dict[str, list[str]] = {}
-    for client, ticket in db.execute(
+    for client, ticket in db.rows(
         "SELECT client_id, id FROM (SELECT client_id, id, ROW_NUMBER() OVER (PARTITION BY client_id ORDER BY id) AS n "
-        "FROM tickets) WHERE n <= 50"
+        "FROM tickets) AS t WHERE n <= 50"
     ):
         tickets.setdefault(client, []).append(ticket)
     engagements = [e for e in engagements if e[1] in tickets]
     now = int(time.time() * 1000)
     db.execute("DELETE FROM agreements WHERE status = 'active'")
-    db.executemany(
-        "INSERT INTO agreements (id, engagement_id, client_id, provider_id, status, terms, version, created_at, "
-        "created_by, proposed_at, proposed_by, decided_at, decided_by) VALUES (?, ?, ?, ?, 'active', ?, 3, ?, ?, ?, ?, ?, ?)",
+    db.insert(
+        "agreements",
+        ["id", "engagement_id", "client_id", "provider_id", "status", "terms", "version", "created_at",
+         "created_by", "proposed_at", "proposed_by", "decided_at", "decided_by"],
         [
-            (str(uuid.uuid4()), e, c, p, json.dumps(TERMS), now, admin, now, admin, now, admin)
+            (str(uuid.uuid4()), e, c, p, "active", json.dumps(TERMS), 3, now, admin, now, admin, now, admin)
             for (e, c, p) in engagements
         ],
     )
+    # Per-user pricing counts requesters from the accounts' history, which
+    # bench-seed wrote as of now: every account active since the day before
+    # the month, and one requester in eight leaving on some day of it, so
+    # the run counts users day by day.
+    db.execute(f"UPDATE account_periods SET active_from = {start_ms - 86_400_000} WHERE active_until IS NULL")
+    db.execute(f"UPDATE account_periods SET active_until = {start_ms} + (id % {days}) * 86400000 + 43200000 "
+               f"WHERE role = 'requester' AND id % 8 = 0 AND active_from = {start_ms - 86_400_000}")
     per_client = max(1, args.entries // max(1, len(engagements)))
-    cats = [("help-desk", "Help desk", 1), ("network", "Network", 1), ("projects", "Projects", 0), ("compliance", "Compliance", 0)]
+    cats = [("help-desk", "Help desk", True), ("network", "Network", True), ("projects", "Projects", False),
+            ("compliance", "Compliance", False)]
+    columns = ["id", "client_id", "ticket_id", "user_id", "side", "role", "started_at", "minutes", "category_key",
+               "category_name", "in_scope", "after_hours", "note", "created_at"]
     batch = []
     total = 0
-
-    def flush() -> None:
-        db.executemany(
-            "INSERT INTO time_entries (id, client_id, ticket_id, user_id, side, role, started_at, minutes, category_key, "
-            "category_name, in_scope, after_hours, note, invoice_id, corrects, created_at) "
-            "VALUES (?, ?, ?, ?, 'provider', 'provider_engineer', ?, ?, ?, ?, ?, ?, 'bench', NULL, NULL, ?)",
-            batch,
-        )
-        batch.clear()
-
     for (_, client, _) in engagements:
         ts = tickets[client]
         for _ in range(per_client):
             key, name, scope = cats[rnd.randrange(len(cats))]
             at = start_ms + rnd.randrange(span_ms)
             batch.append(
-                (uuid.uuid4().hex, client, ts[rnd.randrange(len(ts))], dev, at, 15 * rnd.randint(1, 16),
-                 key, name, scope, int(rnd.random() < 0.2), now)
+                (uuid.uuid4().hex, client, ts[rnd.randrange(len(ts))], dev, "provider", "provider_engineer", at,
+                 15 * rnd.randint(1, 16), key, name, scope, rnd.random() < 0.2, "bench", now)
             )
             total += 1
             if len(batch) >= 50_000:
-                flush()
-    flush()
+                db.insert("time_entries", columns, batch)
+                batch.clear()
+    db.insert("time_entries", columns, batch)
     db.commit()
     print(f"{len(engagements)} active agreements, {total} time entries in {args.period} "
           f"({per_client} per client), written in {time.monotonic() - started:.1f}s")

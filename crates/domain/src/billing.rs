@@ -1119,14 +1119,22 @@ pub fn parse_quantity(field: &'static str, raw: &str) -> Result<Decimal, Validat
 /// ([`Rounding::Line`]), for a line set by hand; `None` when it does not
 /// fit in minor units.
 pub fn line_amount(quantity: Decimal, unit_price: Minor) -> Option<Minor> {
-    let numerator = quantity.mantissa().checked_mul(i128::from(unit_price))?;
-    let denominator = 10_i128.checked_pow(quantity.scale())?;
-    let whole = numerator / denominator;
+    // The product as a decimal (exact to 28 digits: an engine's hours may
+    // carry that many), then rounded once.
+    let exact = quantity.checked_mul(Decimal::from(unit_price))?;
+    let denominator = 10_i128.checked_pow(exact.scale())?;
+    let whole = exact.mantissa() / denominator;
     // Within range before rounding moves it by at most one.
     if whole.unsigned_abs() >= u128::from(Minor::MAX.unsigned_abs()) {
         return None;
     }
-    Some(round(numerator, denominator, Rounding::Line))
+    Some(round(exact.mantissa(), denominator, Rounding::Line))
+}
+
+/// A quantity as a stored line has it (whatever the engine wrote: hours
+/// may carry many decimals), or `None` if it is not a number.
+pub fn stored_quantity(raw: &str) -> Option<Decimal> {
+    raw.trim().parse().ok()
 }
 
 /// A month of an agreement, as an invoice.

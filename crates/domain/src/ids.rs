@@ -76,3 +76,8 @@ typed_id!(
     /// A device in a client's inventory.
     DeviceId
 );
+typed_id!(
+    /// A monitoring source that sends a client's alerts (its key is never
+    /// stored, only a hash).
+    AlertSourceId
+);

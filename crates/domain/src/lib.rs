@@ -3,6 +3,7 @@
 //! without a database or a server.
 
 pub mod actor;
+pub mod alert;
 pub mod audit;
 pub mod billing;
 pub mod calendar;
@@ -19,5 +20,7 @@ pub mod ticket;
 pub mod totp;
 
 pub use actor::{Actor, Role, Scope, Side};
-pub use ids::{ApiTokenId, DeviceId, EngagementId, NotificationId, OrgId, TicketId, UserId};
+pub use ids::{
+    AlertSourceId, ApiTokenId, DeviceId, EngagementId, NotificationId, OrgId, TicketId, UserId,
+};
 pub use text::{Email, OrgName, Password, PersonName, Slug, ValidationError};

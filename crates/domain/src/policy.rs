@@ -50,6 +50,12 @@ pub enum Action {
     /// calculator): it reads and stores nothing, so any IT staff of either
     /// side may, but not requesters. Asked with [`Relation::Own`].
     CompareProposals,
+    /// See a client's alert sources, its firing alerts and their tickets
+    /// (IT staff of both sides; requesters may not learn of them, see
+    /// [`decide_alerts`]).
+    ViewAlerts,
+    /// Create and revoke a client's alert sources: either side's admin.
+    ManageAlertSources,
 }
 
 /// What both sides see of an engagement's agreements lives in
@@ -173,7 +179,13 @@ pub fn decide(role: Role, action: Action, relation: Relation) -> Decision {
         }
         // Requesters see nothing of the organization beyond their own account.
         (_, _) if role == Requester => false,
-        (Own, ViewUsers | ViewEngagements | ViewAudit | ViewTickets | ViewDevices) => true,
+        (Own, ViewUsers | ViewEngagements | ViewAudit | ViewTickets | ViewDevices | ViewAlerts) => {
+            true
+        }
+        // Either side's admin connects monitoring to the desk.
+        (Own, ManageAlertSources) => role == ClientAdmin,
+        (Engaged, ViewAlerts) => true,
+        (Engaged, ManageAlertSources) => role == ProviderAdmin,
         (Own, OpenTicket | WorkTickets | CommentTickets | WatchTickets | ManageDevices) => {
             role != ClientViewer
         }
@@ -219,6 +231,15 @@ pub fn may_read_ticket(role: Role, relation: Relation, own_ticket: bool) -> bool
 /// that it exists, so they are answered like a stranger (not found) rather
 /// than refused.
 pub fn decide_inventory(role: Role, action: Action, relation: Relation) -> Decision {
+    match decide(role, action, relation) {
+        Decision::Forbidden if role == Role::Requester => Decision::NotFound,
+        other => other,
+    }
+}
+
+/// Anything done to a client's alert sources and alerts. Requesters may
+/// not learn that they exist, so they are answered like a stranger.
+pub fn decide_alerts(role: Role, action: Action, relation: Relation) -> Decision {
     match decide(role, action, relation) {
         Decision::Forbidden if role == Role::Requester => Decision::NotFound,
         other => other,
@@ -341,6 +362,28 @@ mod tests {
                 decide_inventory(role, Action::ManageDevices, relation),
                 change,
                 "{role} {relation:?} changes"
+            );
+        }
+    }
+
+    #[test]
+    fn either_sides_admin_manages_alert_sources_and_staff_read_alerts() {
+        use Decision::*;
+        let cases = [
+            (Role::ClientAdmin, Relation::Own, Allow, Allow),
+            (Role::ClientTechnician, Relation::Own, Allow, Forbidden),
+            (Role::ClientViewer, Relation::Own, Allow, Forbidden),
+            (Role::ProviderAdmin, Relation::Engaged, Allow, Allow),
+            (Role::ProviderEngineer, Relation::Engaged, Allow, Forbidden),
+            (Role::Requester, Relation::Own, NotFound, NotFound),
+            (Role::ProviderAdmin, Relation::Foreign, NotFound, NotFound),
+        ];
+        for (role, relation, read, manage) in cases {
+            assert_eq!(decide_alerts(role, Action::ViewAlerts, relation), read);
+            assert_eq!(
+                decide_alerts(role, Action::ManageAlertSources, relation),
+                manage,
+                "{role} {relation:?}"
             );
         }
     }

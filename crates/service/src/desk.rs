@@ -432,6 +432,20 @@ impl Tandem {
         meta: &RequestMeta,
         now: i64,
     ) -> Result<TicketView> {
+        self.open_ticket_as(actor, input, meta, now, TicketId::new())
+            .await
+    }
+
+    /// [`Tandem::open_ticket_at`] under an id chosen beforehand (alert
+    /// intake records it first, so that a retry after a crash finds it).
+    pub(crate) async fn open_ticket_as(
+        &self,
+        actor: &Actor,
+        input: &NewTicket,
+        meta: &RequestMeta,
+        now: i64,
+        id: TicketId,
+    ) -> Result<TicketView> {
         let client = self
             .authorize_org(actor, Action::OpenTicket, input.client_id)
             .await?;
@@ -499,7 +513,7 @@ impl Tandem {
             ctx.policy.warn_percent,
         );
         let mut t = Ticket {
-            id: TicketId::new(),
+            id,
             client_id: input.client_id,
             engagement_id: engagement.map(|e| e.to_string()),
             // Taken in the write below.

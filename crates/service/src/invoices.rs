@@ -131,6 +131,9 @@ pub(crate) struct Counted {
     pub notes: Vec<String>,
 }
 
+/// How many agreements a run drafts at once.
+const RUN_WIDTH: usize = 4;
+
 /// What the run did with one agreement's month.
 enum Drafted {
     /// Its draft, made now.
@@ -172,17 +175,52 @@ impl Tandem {
         };
         let first = first.first_of_month();
         let mut out = RunOutcome::default();
-        for a in agreements::all_active(&self.db, provider).await? {
-            match self
-                .draft_invoice(actor, &a, &terms_of(&a)?, first, meta)
-                .await?
-            {
+        let all = agreements::all_active(&self.db, provider).await?;
+        for drafted in self
+            .draft_all(actor, all.into_iter().map(|a| (a, first)), meta)
+            .await?
+        {
+            match drafted {
                 Drafted::Created(id) => out.created.push(id),
                 Drafted::Existing => out.existing += 1,
                 Drafted::NotRunning => out.not_running += 1,
             }
         }
         Ok(out)
+    }
+
+    /// Draft each agreement's month, [`RUN_WIDTH`] at a time: one
+    /// agreement's reads overlap another's commit (and on SQLite the
+    /// commits share their syncs). Each draft commits on its own, so a run
+    /// stopped half way is finished by running it again.
+    async fn draft_all(
+        &self,
+        actor: Option<&Actor>,
+        months: impl Iterator<Item = (Agreement, Date)>,
+        meta: &RequestMeta,
+    ) -> Result<Vec<Drafted>> {
+        let mut months = months;
+        let mut running = tokio::task::JoinSet::new();
+        let mut out = Vec::new();
+        loop {
+            while running.len() < RUN_WIDTH {
+                let Some((a, first)) = months.next() else {
+                    break;
+                };
+                let (t, actor, meta) = (self.clone(), actor.cloned(), meta.clone());
+                running.spawn(async move {
+                    let terms = terms_of(&a)?;
+                    t.draft_invoice(actor.as_ref(), &a, &terms, first, &meta)
+                        .await
+                });
+            }
+            match running.join_next().await {
+                None => return Ok(out),
+                Some(done) => {
+                    out.push(done.map_err(|e| ServiceError::Internal(e.to_string()))??);
+                }
+            }
+        }
     }
 
     /// The background run: on an agreement's invoice day (or later, if the
@@ -198,20 +236,18 @@ impl Tandem {
             .yesterday()
             .map_err(|e| ServiceError::Internal(e.to_string()))?
             .first_of_month();
-        let mut made = 0;
+        let mut due = Vec::new();
         for a in agreements::all_active(&self.db, None).await? {
-            let terms = terms_of(&a)?;
-            if today.day() >= i8::try_from(terms.invoice_day).unwrap_or(28)
-                && matches!(
-                    self.draft_invoice(None, &a, &terms, last_month, &meta)
-                        .await?,
-                    Drafted::Created(_)
-                )
-            {
-                made += 1;
+            if today.day() >= i8::try_from(terms_of(&a)?.invoice_day).unwrap_or(28) {
+                due.push((a, last_month));
             }
         }
-        Ok(made)
+        Ok(self
+            .draft_all(None, due.into_iter(), &meta)
+            .await?
+            .iter()
+            .filter(|d| matches!(d, Drafted::Created(_)))
+            .count())
     }
 
     /// [`Tandem::run_due_invoices`] for today (UTC).
@@ -304,7 +340,7 @@ impl Tandem {
         } else {
             Vec::new()
         };
-        entries.extend(time_entries::for_client(&self.db, client, from, to).await?);
+        entries.extend(time_entries::for_billing(&self.db, client, from, to).await?);
         entries.retain(|e| e.invoice_id.is_none() && !drafted.contains(&e.id));
         let counted = Counted {
             provider_entries: entries
@@ -330,16 +366,20 @@ impl Tandem {
             users,
             devices: series,
             work: works_of(&entries, &tz),
-            blocks: blocks::balances(
-                &self.db,
-                &a.id,
-                &first.last_of_month().to_string(),
-                &period_of(first),
-            )
-            .await?
-            .iter()
-            .map(|(p, drawn)| balance_of(p, *drawn))
-            .collect(),
+            blocks: if terms.pricing.blocks.is_some() {
+                blocks::balances(
+                    &self.db,
+                    &a.id,
+                    &first.last_of_month().to_string(),
+                    &period_of(first),
+                )
+                .await?
+                .iter()
+                .map(|(p, drawn)| balance_of(p, *drawn))
+                .collect()
+            } else {
+                Vec::new()
+            },
             breaches,
         };
         Ok((month, counted))
@@ -789,10 +829,13 @@ fn set_line(old: &Line, input: &LineInput) -> Result<Line> {
     if let Some(d) = &input.description {
         crate::stated("description", d, "describe the line")?.clone_into(&mut new.description);
     }
-    let old_quantity = billing::parse_quantity("quantity", &old.quantity).ok();
+    let old_quantity = billing::stored_quantity(&old.quantity);
+    // The quantity as it was (a form sends it back, with every decimal the
+    // engine wrote) is no change.
     let quantity = input
         .quantity
         .as_deref()
+        .filter(|q| q.trim() != old.quantity)
         .map(|q| billing::parse_quantity("quantity", q))
         .transpose()?;
     let unit_price = input

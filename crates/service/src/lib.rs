@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod agreements;
+pub mod alerts;
 pub mod attachments;
 pub mod audit;
 pub mod blocks;

@@ -108,8 +108,8 @@ pub fn unpriced_corrections(entries: &[TimeEntry]) -> Vec<String> {
         })
         .map(|e| {
             format!(
-                "A correction of {} min by {} to time on an earlier invoice is not priced: credit it on this draft",
-                e.minutes, e.user_name
+                "A correction of {} min of {} to time on an earlier invoice is not priced: credit it on this draft",
+                e.minutes, e.category_name
             )
         })
         .collect()
@@ -139,9 +139,9 @@ pub fn month_bounds(day: Date, tz: &TimeZone) -> (i64, i64) {
 impl Tandem {
     /// The zone the client's months are counted in: its calendar's.
     pub(crate) async fn client_zone(&self, client: OrgId) -> Result<TimeZone> {
-        Ok(calendars::calendar(&self.db, client)
+        Ok(calendars::time_zone(&self.db, client)
             .await?
-            .and_then(|c| TimeZone::get(&c.time_zone).ok())
+            .and_then(|z| TimeZone::get(&z).ok())
             .unwrap_or(TimeZone::UTC))
     }
 

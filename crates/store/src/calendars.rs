@@ -52,6 +52,19 @@ pub async fn calendar(db: &Db, client: OrgId) -> Result<Option<CalendarRow>> {
     )
 }
 
+/// A client's calendar zone alone, read in place on SQLite (the invoice
+/// run asks once per agreement).
+pub async fn time_zone(db: &Db, client: OrgId) -> Result<Option<String>> {
+    let rows: Vec<(String,)> = db
+        .rows(
+            "SELECT time_zone FROM calendars WHERE client_id = $1",
+            &[client.to_string().into()],
+            |r| Ok((r.get(0)?,)),
+        )
+        .await?;
+    Ok(rows.into_iter().next().map(|(z,)| z))
+}
+
 /// Same, inside a transaction.
 pub async fn calendar_tx(tx: &mut Tx, client: OrgId) -> Result<Option<CalendarRow>> {
     Ok(

@@ -198,20 +198,31 @@ pub async fn void(
 /// The months (`YYYY-MM`) an agreement has an invoice for, void ones
 /// aside.
 pub async fn invoiced_periods(db: &Db, agreement: &str) -> Result<Vec<String>> {
-    Ok(on_db!(db, c => sqlx::query_scalar(
-        "SELECT period FROM invoices WHERE agreement_id = $1 AND status <> 'void'")
-        .bind(agreement).fetch_all(c).await)?)
+    // In place on SQLite: the run asks once per agreement.
+    let rows: Vec<(String,)> = db
+        .rows(
+            "SELECT period FROM invoices WHERE agreement_id = $1 AND status <> 'void'",
+            &[agreement.into()],
+            |r| Ok((r.get(0)?,)),
+        )
+        .await?;
+    Ok(rows.into_iter().map(|(p,)| p).collect())
 }
 
 /// The time entries a client's drafts count (they are locked when the
 /// drafts are issued): the run leaves them to those drafts.
 pub async fn drafted_work(db: &Db, client: OrgId) -> Result<Vec<String>> {
-    let lists: Vec<String> = on_db!(db, c => sqlx::query_scalar(
-        "SELECT covered FROM invoices WHERE client_id = $1 AND status = 'draft'")
-        .bind(client.to_string()).fetch_all(c).await)?;
+    // In place on SQLite: the run asks once per agreement.
+    let lists: Vec<(String,)> = db
+        .rows(
+            "SELECT covered FROM invoices WHERE client_id = $1 AND status = 'draft'",
+            &[client.to_string().into()],
+            |r| Ok((r.get(0)?,)),
+        )
+        .await?;
     Ok(lists
         .iter()
-        .flat_map(|l| serde_json::from_str::<Vec<String>>(l).unwrap_or_default())
+        .flat_map(|(l,)| serde_json::from_str::<Vec<String>>(l).unwrap_or_default())
         .collect())
 }
 

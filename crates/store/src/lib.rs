@@ -7,6 +7,7 @@
 //! [`on_db!`] and [`on_tx!`] macros expand a query for each backend.
 
 pub mod agreements;
+pub mod alerts;
 pub mod attachments;
 pub mod audit;
 pub mod blocks;

@@ -73,6 +73,13 @@ impl TimeEntry {
 const COLS: &str = "e.id, e.client_id, e.ticket_id, e.user_id, u.name AS user_name, e.side, e.role, e.started_at, \
      e.minutes, e.category_key, e.category_name, e.in_scope, e.after_hours, e.note, e.invoice_id, e.corrects, e.created_at";
 
+/// What the invoice run reads of an entry: [`COLS`]'s positions, with
+/// the ticket, the person and the note left empty (a month of a busy
+/// client is thousands of rows, and notes run long).
+const BILLING_COLS: &str = "e.id, e.client_id, '' AS ticket_id, '' AS user_id, '' AS user_name, e.side, e.role, \
+     e.started_at, e.minutes, e.category_key, e.category_name, e.in_scope, e.after_hours, '' AS note, e.invoice_id, \
+     e.corrects, e.created_at";
+
 /// Store an entry.
 pub async fn insert(tx: &mut Tx, e: &TimeEntry) -> Result<()> {
     exec_tx!(tx, c => sqlx::query(
@@ -117,8 +124,24 @@ pub async fn for_client(db: &Db, client: OrgId, from: i64, to: i64) -> Result<Ve
     .await
 }
 
+/// [`for_client`] as the invoice run reads it ([`BILLING_COLS`]): entries
+/// not yet on an issued invoice.
+pub async fn for_billing(db: &Db, client: OrgId, from: i64, to: i64) -> Result<Vec<TimeEntry>> {
+    let sql = format!(
+        "SELECT {BILLING_COLS} FROM time_entries e \
+         WHERE e.client_id = $1 AND e.started_at >= $2 AND e.started_at < $3 AND e.invoice_id IS NULL"
+    );
+    db.rows(
+        &sql,
+        &[client.to_string().into(), from.into(), to.into()],
+        TimeEntry::from_direct,
+    )
+    .await
+}
+
 /// A client's provider entries that started in `[from, to)` and are on
-/// no issued invoice: what a run sweeps up from before its month.
+/// no issued invoice: what a run sweeps up from before its month (read as
+/// [`for_billing`] reads).
 pub async fn unbilled_between(
     db: &Db,
     client: OrgId,
@@ -126,9 +149,9 @@ pub async fn unbilled_between(
     to: i64,
 ) -> Result<Vec<TimeEntry>> {
     let sql = format!(
-        "SELECT {COLS} FROM time_entries e JOIN users u ON u.id = e.user_id \
+        "SELECT {BILLING_COLS} FROM time_entries e \
          WHERE e.client_id = $1 AND e.invoice_id IS NULL AND e.side = 'provider' \
-         AND e.started_at >= $2 AND e.started_at < $3 ORDER BY e.started_at, e.id"
+         AND e.started_at >= $2 AND e.started_at < $3"
     );
     db.rows(
         &sql,

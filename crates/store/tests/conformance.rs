@@ -5487,26 +5487,54 @@ async fn check_billing_store(db: &Db) {
         )
         .await
     ));
+    // Issuing locks exactly the entries named (what the draft counted):
+    // the entry and its correction, not the later entry.
     let number = invoices::issue(
         &mut tx,
         &nov,
         1,
         w.provider_admin.id,
         T0,
-        std::slice::from_ref(&inside.id),
+        &[inside.id.clone(), fix.id.clone()],
     )
     .await
     .expect("issue");
     assert_eq!(number, 1);
     tx.commit().await.expect("commit");
-    let locked = time_entries::for_client(db, w.client.id, T0, T0 + MINUTE)
+    let locked = time_entries::for_client(db, w.client.id, T0, T0 + 11 * MINUTE)
         .await
         .expect("month");
-    assert!(
+    assert_eq!(
         locked
             .iter()
-            .all(|e| e.invoice_id.as_deref() == Some(nov.id.as_str())),
+            .map(|e| (e.id.as_str(), e.invoice_id.as_deref()))
+            .collect::<Vec<_>>(),
+        vec![
+            (inside.id.as_str(), Some(nov.id.as_str())),
+            (fix.id.as_str(), Some(nov.id.as_str())),
+            (later.id.as_str(), None)
+        ],
         "the entry and its correction"
+    );
+    // The run's reads: the month's unissued entries, and provider time
+    // before a month that no issued invoice holds.
+    assert_eq!(
+        time_entries::for_billing(db, w.client.id, T0, T0 + 11 * MINUTE)
+            .await
+            .expect("billing")
+            .iter()
+            .map(|e| e.id.as_str())
+            .collect::<Vec<_>>(),
+        vec![later.id.as_str()]
+    );
+    assert_eq!(
+        time_entries::unbilled_between(db, w.client.id, T0, T0 + 11 * MINUTE)
+            .await
+            .expect("unbilled")
+            .iter()
+            .map(|e| e.id.as_str())
+            .collect::<Vec<_>>(),
+        vec![later.id.as_str()]
     );
     let mut tx = db.begin().await.expect("begin");
     invoices::void(&mut tx, &nov, 2, w.provider_admin.id, T0, "raised in error")

@@ -484,6 +484,46 @@ const TABLE: &[Row] = &[
         variant: "",
         expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
     },
+    // Alert intake: IT staff of both sides read a client's sources and
+    // firing alerts; either side's admin creates and revokes sources;
+    // requesters may not learn of them. The provider has none of its own.
+    Row {
+        method: "GET",
+        route: "/api/v1/clients/{client_id}/alert-sources",
+        variant: "",
+        expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "POST",
+        route: "/api/v1/clients/{client_id}/alert-sources",
+        variant: "",
+        expect: "PA_own=404 PA_eng=201 PA_not=404 PE_own=404 PE_eng=403 PE_not=404 CA_own=201 CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "DELETE",
+        route: "/api/v1/clients/{client_id}/alert-sources/{source_id}",
+        variant: "",
+        expect: "PA_own=404 PA_eng=204 PA_not=404 PE_own=404 PE_eng=403 PE_not=404 CA_own=204 CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "GET",
+        route: "/api/v1/clients/{client_id}/alerts",
+        variant: "",
+        expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
+    // Intake answers a source's key only: a person's token is no key.
+    Row {
+        method: "POST",
+        route: "/api/v1/intake/alertmanager",
+        variant: "",
+        expect: "PA_own=401 PA_eng=401 PA_not=401 PE_own=401 PE_eng=401 PE_not=401 CA_own=401 CA_other=401 CT_own=401 CT_other=401 CV_own=401 CV_other=401 RQ_own=401 RQ_other=401 ANON=401",
+    },
+    Row {
+        method: "POST",
+        route: "/api/v1/intake/events",
+        variant: "",
+        expect: "PA_own=401 PA_eng=401 PA_not=401 PE_own=401 PE_eng=401 PE_not=401 CA_own=401 CA_other=401 CT_own=401 CT_other=401 CV_own=401 CV_other=401 RQ_own=401 RQ_other=401 ANON=401",
+    },
 ];
 
 /// Ids the rows are filled with.
@@ -502,6 +542,8 @@ struct Fixture {
     other_ticket: HashMap<String, String>,
     /// A device (at version 1) per target organization, added by the client's admin.
     device: HashMap<String, String>,
+    /// An alert source per target organization, created by the client's admin.
+    alert_source: HashMap<String, String>,
     /// Each caller's own user id.
     me: HashMap<&'static str, String>,
     /// Agreements of the target's engagement: a draft (version 1) and a
@@ -651,6 +693,24 @@ async fn fixture(app: &TestApp) -> Fixture {
     }
     let corvid = device["corvid"].clone();
     device.insert("harborlane".into(), corvid);
+    let mut alert_source = HashMap::new();
+    for (slug, token) in [("alder", &tokens[PRIYA]), ("corvid", &ben)] {
+        let (s, b) = app
+            .api(
+                "POST",
+                &format!("/api/v1/clients/{}/alert-sources", app.org(slug)),
+                Some(token),
+                Some(json!({ "name": "Prometheus", "kind": "alertmanager", "default_category": "network" })),
+            )
+            .await;
+        assert_eq!(s, 201, "creating the fixture alert source: {b}");
+        alert_source.insert(
+            slug.to_owned(),
+            b["source"]["id"].as_str().unwrap().to_owned(),
+        );
+    }
+    let corvid = alert_source["corvid"].clone();
+    alert_source.insert("harborlane".into(), corvid);
     let engagements = engagement
         .iter()
         .map(|(slug, (id, _))| (slug.clone(), id.clone()))
@@ -672,6 +732,7 @@ async fn fixture(app: &TestApp) -> Fixture {
         attachment,
         other_ticket,
         device,
+        alert_source,
         me,
     }
 }
@@ -703,7 +764,8 @@ fn fill(app: &TestApp, fx: &Fixture, row: &Row, case: &Case, n: usize) -> (Strin
         .replace("{ticket_id}", &fx.ticket[case.target].0)
         .replace("{category}", "network")
         .replace("{priority}", "p2")
-        .replace("{device_id}", &fx.device[case.target]);
+        .replace("{device_id}", &fx.device[case.target])
+        .replace("{source_id}", &fx.alert_source[case.target]);
     let path = path.replace("{attachment_id}", &fx.attachment[case.target]);
     let path = if row.route.contains("{dispute_id}") {
         let (invoice, dispute) = &fx.disputed[case.target];
@@ -840,6 +902,9 @@ fn fill(app: &TestApp, fx: &Fixture, row: &Row, case: &Case, n: usize) -> (Strin
             Some(json!({ "name": format!("Table PC {n}"), "class": "workstation" }))
         }
         ("PATCH", "/api/v1/devices/{device_id}", _) => Some(json!({ "class": "server" })),
+        ("POST", "/api/v1/clients/{client_id}/alert-sources", _) => Some(
+            json!({ "name": format!("Table source {n}"), "kind": "generic", "default_category": "network" }),
+        ),
         // The table sends JSON, and a JSON string is no CSV header: the
         // import's 422 says the caller got as far as the file.
         ("POST", "/api/v1/clients/{client_id}/devices/import", _) => {
@@ -898,6 +963,7 @@ async fn every_api_route_answers_every_role_and_relation_as_the_table_says() {
                         attachment: shared_fx.attachment.clone(),
                         other_ticket: shared_fx.other_ticket.clone(),
                         device: shared_fx.device.clone(),
+                        alert_source: shared_fx.alert_source.clone(),
                         me: shared_fx.me.clone(),
                         agreement: shared_fx.agreement.clone(),
                         invoice: shared_fx.invoice.clone(),

@@ -540,6 +540,27 @@ const TABLE: &[Row] = &[
         variant: "",
         expect: "PA_own=404 PA_eng=303>/devices?client= PA_not=404 PE_own=404 PE_eng=303>/devices?client= PE_not=404 CA_own=303>/devices?client= CA_other=404 CT_own=303>/devices?client= CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
     },
+    // Alerts: IT staff of both sides read the page; either side's admin
+    // adds (the page shows the key once) and revokes sources; requesters
+    // may not learn of them; the provider has none of its own.
+    Row {
+        method: "GET",
+        route: "/alerts",
+        variant: "client",
+        expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "POST",
+        route: "/alerts",
+        variant: "",
+        expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=403 PE_not=404 CA_own=200 CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "POST",
+        route: "/alerts/sources/{source_id}/revoke",
+        variant: "",
+        expect: "PA_own=404 PA_eng=303>/alerts?client= PA_not=404 PE_own=404 PE_eng=403 PE_not=404 CA_own=303>/alerts?client= CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
+    },
     Row {
         method: "GET",
         route: "/static/tandem.css",
@@ -588,6 +609,8 @@ struct Fixture {
     attachment: HashMap<String, String>,
     /// A device (at version 1) per target organization, added by the client's admin.
     device: HashMap<String, String>,
+    /// An alert source per target organization, created by the client's admin.
+    alert_source: HashMap<String, String>,
     /// Agreements of the target's engagement: a draft (version 1) and a
     /// proposal (version 2), drafted by the provider's admin.
     agreement: HashMap<String, (String, String)>,
@@ -700,6 +723,24 @@ async fn fixture(app: &TestApp) -> Fixture {
     }
     let corvid = device["corvid"].clone();
     device.insert("harborlane".into(), corvid);
+    let mut alert_source = HashMap::new();
+    for (slug, token) in [("alder", &priya), ("corvid", &ben)] {
+        let (s, b) = app
+            .api(
+                "POST",
+                &format!("/api/v1/clients/{}/alert-sources", app.org(slug)),
+                Some(token),
+                Some(serde_json::json!({ "name": "Prometheus", "kind": "alertmanager", "default_category": "network" })),
+            )
+            .await;
+        assert_eq!(s, 201, "creating the fixture alert source: {b}");
+        alert_source.insert(
+            slug.to_owned(),
+            b["source"]["id"].as_str().unwrap().to_owned(),
+        );
+    }
+    let corvid = alert_source["corvid"].clone();
+    alert_source.insert("harborlane".into(), corvid);
     let engagements = engagement
         .iter()
         .map(|(slug, (id, _))| (slug.clone(), id.clone()))
@@ -719,6 +760,7 @@ async fn fixture(app: &TestApp) -> Fixture {
         ticket,
         attachment,
         device,
+        alert_source,
     }
 }
 
@@ -772,7 +814,8 @@ async fn fill(app: &TestApp, fx: &Fixture, row: &Row, case: &Case, n: usize) -> 
         .replace("{token_id}", &token_id)
         .replace("{ticket_id}", &ticket_id)
         .replace("{attachment_id}", &attachment_id)
-        .replace("{device_id}", &fx.device[case.target]);
+        .replace("{device_id}", &fx.device[case.target])
+        .replace("{source_id}", &fx.alert_source[case.target]);
     if row.route.contains("{dispute_id}") {
         let (invoice, dispute) = &fx.disputed[case.target];
         path = path
@@ -997,6 +1040,14 @@ async fn fill(app: &TestApp, fx: &Fixture, row: &Row, case: &Case, n: usize) -> 
         ("POST", "/devices/{device_id}/retire", _) => {
             f(&[("version", "1"), ("retired_on", "2026-03-01")])
         }
+        ("POST", "/alerts", _) => f(&[
+            ("client_id", &org),
+            ("name", &format!("Table source {n}")),
+            ("kind", "generic"),
+            ("auth_mode", "bearer"),
+            ("default_category", "network"),
+        ]),
+        ("POST", "/alerts/sources/{source_id}/revoke", _) => f(&[("client_id", &org)]),
         _ => Vec::new(),
     };
     Filled { path, fields }

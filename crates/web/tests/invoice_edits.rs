@@ -569,6 +569,21 @@ async fn a_line_under_an_open_dispute_waits_for_the_answer() {
         answered["lines"][2]["description"],
         "Tax 10% on USD 8,600.00"
     );
+    // Xero multiplies quantity by unit amount: a time line whose hours and
+    // rate no longer make its amount goes as one of its amount.
+    let res = app
+        .send(
+            axum::http::Request::get(format!("{url}?format=xero"))
+                .header("authorization", format!("Bearer {mara}"))
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    let xero = text(res).await;
+    assert!(
+        xero.contains(",Excluded work: Projects at USD 190.00/h,1,950.00,200,Tax on Sales,USD"),
+        "{xero}"
+    );
     // Answered, the line may change again.
     let (s, _) = call(
         &app,

@@ -732,6 +732,35 @@ async fn form_post_for(app: &TestApp, route: &str) -> FormPost {
                 303,
             )
         }
+        "/alerts" => (
+            PRIYA,
+            s(route),
+            vec![
+                ("client_id", alder.clone()),
+                ("name", s("Forged source")),
+                ("kind", s("generic")),
+                ("auth_mode", s("bearer")),
+                ("default_category", s("network")),
+            ],
+            200,
+        ),
+        "/alerts/sources/{source_id}/revoke" => {
+            let (st, b) = app
+                .api(
+                    "POST",
+                    &format!("/api/v1/clients/{alder}/alert-sources"),
+                    Some(&priya),
+                    Some(json!({ "name": "Prometheus", "kind": "alertmanager", "default_category": "network" })),
+                )
+                .await;
+            assert_eq!(st, 201, "{b}");
+            (
+                PRIYA,
+                route.replace("{source_id}", b["source"]["id"].as_str().unwrap()),
+                vec![("client_id", alder.clone())],
+                303,
+            )
+        }
         other => panic!("no CSRF scenario for the form post {other}: add one to form_post_for"),
     };
     FormPost {

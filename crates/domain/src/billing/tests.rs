@@ -667,6 +667,15 @@ fn a_line_set_by_hand_and_its_tax() {
     assert_eq!(line_amount(dec("0.333"), 100), Some(33));
     assert_eq!(line_amount(dec("2.5"), -1), Some(-3));
     assert_eq!(line_amount(dec("1000000000000"), Minor::MAX), None);
+    // 350 minutes as the engine writes them, at $190.00/h: $1,108.33, as
+    // the engine's own line has it.
+    let hours = Decimal::from(350) / Decimal::from(60);
+    assert_eq!(stored_quantity(&hours.to_string()), Some(hours));
+    assert_eq!(line_amount(hours, 19_000), Some(110_833));
+    assert_eq!(
+        line_amount(hours, 1_000_000_000_000),
+        Some(5_833_333_333_333)
+    );
     let usd = Currency::parse("USD").unwrap();
     // 8.25% of $9,450.00 = $779.625 -> $779.63.
     let tax = tax_line(&usd, 945_000, 825);

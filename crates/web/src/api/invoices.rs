@@ -36,7 +36,7 @@ pub struct InvoiceSummaryDto {
     currency: String,
     /// Minor units (cents).
     total: i64,
-    /// Send it back in `If-Match` to issue or void.
+    /// Send it back in `If-Match` to change it (issue, void, dispute, edit lines).
     version: i64,
     created_at: i64,
     issued_at: Option<i64>,
@@ -72,7 +72,8 @@ pub struct LineDto {
     position: i32,
     /// `users`, `devices`, `retainer`, `block_purchase`, `block_draw`,
     /// `hourly`, `overage`, `excluded_work`, `unpriced`, `sla_credit`,
-    /// `credit_cap`, `tax`.
+    /// `credit_cap`, `manual` (added by hand to a draft), `tax` (always
+    /// last).
     kind: String,
     description: String,
     /// A decimal number.

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod agreements;
+mod alerts;
 pub(crate) mod attachments;
 mod audit;
 mod blocks;
@@ -69,6 +70,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(quote::router())
         .merge(attachments::router())
         .merge(devices::router())
+        .merge(alerts::router())
 }
 
 /// The spec as JSON and the vendored Swagger UI that browses it.

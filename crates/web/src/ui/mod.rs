@@ -3,6 +3,7 @@
 mod account;
 mod admin;
 mod agreements;
+mod alerts;
 mod blocks;
 pub mod chart;
 mod dashboard;
@@ -219,6 +220,11 @@ pub fn router() -> Router<AppState> {
         .route(
             "/devices/{device_id}/retire",
             post(devices::post_device_retire),
+        )
+        .route("/alerts", get(alerts::get_alerts).post(alerts::post_alerts))
+        .route(
+            "/alerts/sources/{source_id}/revoke",
+            post(alerts::post_alert_source_revoke),
         )
         .route("/static/tandem.css", get(stylesheet))
         .route("/static/tandem.js", get(script))

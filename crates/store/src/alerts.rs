@@ -1,0 +1,320 @@
+//! Alert intake: a client's monitoring sources (their keys stored only as
+//! a SHA-256 hash) and the alerts they sent, each tied to its ticket.
+//!
+//! Sources are reached by their key's hash (bearer) or their id (HMAC);
+//! everything an alert touches is then filtered by the source's own
+//! client, never by anything the payload says.
+
+use crate::{Db, Result, StoreError, Tx, exec_tx, on_db, on_tx};
+use tandem_domain::alert::{AlertStatus, AuthMode, SourceKind};
+use tandem_domain::{AlertSourceId, OrgId, TicketId, UserId};
+
+/// An intake source as stored (never its key).
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct Source {
+    /// Its id (sent as `X-Tandem-Source` with HMAC signatures).
+    #[sqlx(try_from = "String")]
+    pub id: AlertSourceId,
+    /// The client whose desk its alerts reach, and no other.
+    #[sqlx(try_from = "String")]
+    pub client_id: OrgId,
+    /// The admins' name for it.
+    pub name: String,
+    /// What it sends.
+    #[sqlx(try_from = "String")]
+    pub kind: SourceKind,
+    /// How it proves who it is.
+    #[sqlx(try_from = "String")]
+    pub auth_mode: AuthMode,
+    /// The first characters of the key, so people can tell keys apart.
+    pub key_prefix: String,
+    /// Category key of tickets whose labels name none.
+    pub default_category: String,
+    /// The label whose value is the category key.
+    pub category_label: Option<String>,
+    /// The label whose value is the impact (`high`, `medium`, `low`).
+    pub impact_label: Option<String>,
+    /// The label whose value names the device.
+    pub device_label: Option<String>,
+    /// Whether the alerts of one Alertmanager group share one ticket.
+    pub group_alerts: bool,
+    /// The account its tickets are opened as.
+    #[sqlx(try_from = "String")]
+    pub actor_user_id: UserId,
+    /// Who created it.
+    pub created_by: Option<String>,
+    /// Creation (epoch ms).
+    pub created_at: i64,
+    /// Its last accepted request (epoch ms).
+    pub last_seen_at: Option<i64>,
+    /// Revocation (epoch ms); a revoked source is refused.
+    pub revoked_at: Option<i64>,
+}
+
+const SOURCE_COLS: &str = "id, client_id, name, kind, auth_mode, key_prefix, default_category, category_label, impact_label, \
+     device_label, group_alerts, actor_user_id, created_by, created_at, last_seen_at, revoked_at";
+
+/// Store a new source with the hash of its key.
+pub async fn insert_source(tx: &mut Tx, s: &Source, key_hash: &str) -> Result<()> {
+    exec_tx!(tx, c => sqlx::query(
+        "INSERT INTO alert_sources (id, client_id, name, kind, auth_mode, key_hash, key_prefix, default_category, category_label, \
+         impact_label, device_label, group_alerts, actor_user_id, created_by, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)")
+        .bind(s.id.to_string()).bind(s.client_id.to_string()).bind(&s.name).bind(s.kind.as_str())
+        .bind(s.auth_mode.as_str()).bind(key_hash).bind(&s.key_prefix).bind(&s.default_category)
+        .bind(&s.category_label).bind(&s.impact_label).bind(&s.device_label).bind(s.group_alerts)
+        .bind(s.actor_user_id.to_string()).bind(&s.created_by).bind(s.created_at)
+        .execute(c).await)
+    .map_err(StoreError::from_write)?;
+    Ok(())
+}
+
+/// A client's sources, newest first (the caller has checked access).
+pub async fn sources(db: &Db, client: OrgId) -> Result<Vec<Source>> {
+    let sql = format!(
+        "SELECT {SOURCE_COLS} FROM alert_sources WHERE client_id = $1 ORDER BY created_at DESC, id"
+    );
+    Ok(
+        on_db!(db, c => sqlx::query_as::<_, Source>(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(client.to_string()).fetch_all(c).await)?,
+    )
+}
+
+/// One source of a client ([`StoreError::NotFound`] for another client's).
+pub async fn source(db: &Db, client: OrgId, id: AlertSourceId) -> Result<Source> {
+    let sql = format!("SELECT {SOURCE_COLS} FROM alert_sources WHERE id = $1 AND client_id = $2");
+    on_db!(db, c => sqlx::query_as::<_, Source>(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(id.to_string()).bind(client.to_string()).fetch_optional(c).await)?
+    .ok_or(StoreError::NotFound)
+}
+
+/// The unrevoked source whose key has this hash, with the hash.
+pub async fn live_source_by_hash(db: &Db, key_hash: &str) -> Result<Option<Source>> {
+    let sql = format!(
+        "SELECT {SOURCE_COLS} FROM alert_sources WHERE key_hash = $1 AND revoked_at IS NULL"
+    );
+    Ok(
+        on_db!(db, c => sqlx::query_as::<_, Source>(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(key_hash).fetch_optional(c).await)?,
+    )
+}
+
+/// The unrevoked source with this id and its key's hash (the HMAC key).
+pub async fn live_source_by_id(db: &Db, id: AlertSourceId) -> Result<Option<(Source, String)>> {
+    let sql = format!(
+        "SELECT {SOURCE_COLS}, key_hash FROM alert_sources WHERE id = $1 AND revoked_at IS NULL"
+    );
+    let row = on_db!(db, c => sqlx::query_as::<_, SourceWithHash>(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(id.to_string()).fetch_optional(c).await)?;
+    Ok(row.map(|r| (r.source, r.key_hash)))
+}
+
+#[derive(sqlx::FromRow)]
+struct SourceWithHash {
+    #[sqlx(flatten)]
+    source: Source,
+    key_hash: String,
+}
+
+/// Revoke a client's source; its key is refused from now on.
+pub async fn revoke_source(tx: &mut Tx, client: OrgId, id: AlertSourceId, now: i64) -> Result<()> {
+    let n = exec_tx!(tx, c => sqlx::query(
+        "UPDATE alert_sources SET revoked_at = $1 WHERE id = $2 AND client_id = $3 AND revoked_at IS NULL")
+        .bind(now).bind(id.to_string()).bind(client.to_string()).execute(c).await)?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+/// Note that a source was heard from.
+pub async fn touch_source(tx: &mut Tx, id: AlertSourceId, now: i64) -> Result<()> {
+    exec_tx!(tx, c => sqlx::query(
+        "UPDATE alert_sources SET last_seen_at = $1 WHERE id = $2 AND (last_seen_at IS NULL OR last_seen_at < $1)")
+        .bind(now).bind(id.to_string()).execute(c).await)?;
+    Ok(())
+}
+
+/// An alert as stored: one per source and dedup key (Alertmanager's
+/// fingerprint or the generic event's `dedup_key`).
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct Alert {
+    /// Its id.
+    pub id: String,
+    /// The source that sent it.
+    #[sqlx(try_from = "String")]
+    pub source_id: AlertSourceId,
+    /// The source's client.
+    #[sqlx(try_from = "String")]
+    pub client_id: OrgId,
+    /// The sender's key for it.
+    pub dedup_key: String,
+    /// Alertmanager's `groupKey` (empty for generic events).
+    pub group_key: String,
+    /// Firing or resolved.
+    #[sqlx(try_from = "String")]
+    pub status: AlertStatus,
+    /// As the sender said it.
+    pub severity: String,
+    /// One line saying what is wrong.
+    pub summary: String,
+    /// The device it concerns, if the sender named one.
+    pub device: Option<String>,
+    /// The ticket it opened or joined (chosen before the ticket is written).
+    #[sqlx(try_from = "String")]
+    pub ticket_id: TicketId,
+    /// Whether that ticket has been written.
+    pub ticket_opened: bool,
+    /// How many times it fired for its ticket.
+    pub fire_count: i64,
+    /// SHA-256 of its last event's content.
+    pub last_hash: String,
+    /// First heard of for its ticket (epoch ms).
+    pub first_seen_at: i64,
+    /// Last heard of (epoch ms).
+    pub last_seen_at: i64,
+    /// When it resolved, while it stays resolved.
+    pub resolved_at: Option<i64>,
+}
+
+const ALERT_COLS: &str = "id, source_id, client_id, dedup_key, group_key, status, severity, summary, device, ticket_id, \
+     ticket_opened, fire_count, last_hash, first_seen_at, last_seen_at, resolved_at";
+
+/// A source's alert by its dedup key.
+pub async fn alert_tx(
+    tx: &mut Tx,
+    source: AlertSourceId,
+    dedup_key: &str,
+) -> Result<Option<Alert>> {
+    let sql = format!("SELECT {ALERT_COLS} FROM alerts WHERE source_id = $1 AND dedup_key = $2");
+    Ok(
+        on_tx!(tx, c => sqlx::query_as::<_, Alert>(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(source.to_string()).bind(dedup_key).fetch_optional(c).await)?,
+    )
+}
+
+/// Write an alert: a new one, or (same id) a new life of an old one whose
+/// ticket is done. A second alert with the source's dedup key is a
+/// [`StoreError::Conflict`].
+pub async fn put_alert(tx: &mut Tx, a: &Alert) -> Result<()> {
+    exec_tx!(tx, c => sqlx::query(
+        "INSERT INTO alerts (id, source_id, client_id, dedup_key, group_key, status, severity, summary, device, ticket_id, \
+         ticket_opened, fire_count, last_hash, first_seen_at, last_seen_at, resolved_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
+         ON CONFLICT (id) DO UPDATE SET group_key = excluded.group_key, status = excluded.status, severity = excluded.severity, \
+         summary = excluded.summary, device = excluded.device, ticket_id = excluded.ticket_id, ticket_opened = excluded.ticket_opened, \
+         fire_count = excluded.fire_count, last_hash = excluded.last_hash, first_seen_at = excluded.first_seen_at, \
+         last_seen_at = excluded.last_seen_at, resolved_at = excluded.resolved_at")
+        .bind(&a.id).bind(a.source_id.to_string()).bind(a.client_id.to_string()).bind(&a.dedup_key)
+        .bind(&a.group_key).bind(a.status.as_str()).bind(&a.severity).bind(&a.summary).bind(&a.device)
+        .bind(a.ticket_id.to_string()).bind(a.ticket_opened).bind(a.fire_count).bind(&a.last_hash)
+        .bind(a.first_seen_at).bind(a.last_seen_at).bind(a.resolved_at)
+        .execute(c).await)
+    .map_err(StoreError::from_write)?;
+    Ok(())
+}
+
+/// Count one more firing of an alert on its open ticket, unless its last
+/// event had this same content (then nothing changes: false).
+pub async fn refire(tx: &mut Tx, id: &str, hash: &str, summary: &str, now: i64) -> Result<bool> {
+    let n = exec_tx!(tx, c => sqlx::query(
+        "UPDATE alerts SET status = 'firing', fire_count = fire_count + 1, last_hash = $1, summary = $2, \
+         last_seen_at = $3, resolved_at = NULL WHERE id = $4 AND last_hash <> $1")
+        .bind(hash).bind(summary).bind(now).bind(id).execute(c).await)?;
+    Ok(n == 1)
+}
+
+/// Mark an alert resolved, unless its last event had this same content
+/// (false: nothing changed).
+pub async fn resolve(tx: &mut Tx, id: &str, hash: &str, now: i64) -> Result<bool> {
+    let n = exec_tx!(tx, c => sqlx::query(
+        "UPDATE alerts SET status = 'resolved', last_hash = $1, last_seen_at = $2, resolved_at = $2 \
+         WHERE id = $3 AND last_hash <> $1")
+        .bind(hash).bind(now).bind(id).execute(c).await)?;
+    Ok(n == 1)
+}
+
+/// Note that the tickets of these alerts are written.
+pub async fn mark_opened(tx: &mut Tx, ticket: TicketId) -> Result<()> {
+    exec_tx!(tx, c => sqlx::query("UPDATE alerts SET ticket_opened = TRUE WHERE ticket_id = $1 AND ticket_opened = FALSE")
+        .bind(ticket.to_string()).execute(c).await)?;
+    Ok(())
+}
+
+/// The status of one of the client's tickets, if it exists.
+pub async fn ticket_status_tx(
+    tx: &mut Tx,
+    client: OrgId,
+    ticket: TicketId,
+) -> Result<Option<String>> {
+    Ok(on_tx!(tx, c => sqlx::query_scalar::<_, String>(
+        "SELECT status FROM tickets WHERE id = $1 AND client_id = $2")
+        .bind(ticket.to_string()).bind(client.to_string()).fetch_optional(c).await)?)
+}
+
+/// Whether one of the client's tickets exists.
+pub async fn ticket_exists(db: &Db, client: OrgId, ticket: TicketId) -> Result<bool> {
+    Ok(on_db!(db, c => sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(*) FROM tickets WHERE id = $1 AND client_id = $2")
+        .bind(ticket.to_string()).bind(client.to_string()).fetch_one(c).await)?
+        > 0)
+}
+
+/// The ticket the alerts of an Alertmanager group share now: the newest
+/// ticket of the group that is not yet written or not yet done.
+pub async fn group_ticket_tx(
+    tx: &mut Tx,
+    source: AlertSourceId,
+    group_key: &str,
+) -> Result<Option<TicketId>> {
+    let id: Option<String> = on_tx!(tx, c => sqlx::query_scalar::<_, String>(
+        "SELECT a.ticket_id FROM alerts a LEFT JOIN tickets t ON t.id = a.ticket_id \
+         WHERE a.source_id = $1 AND a.group_key = $2 \
+         AND (a.ticket_opened = FALSE OR t.status NOT IN ('resolved', 'closed')) \
+         ORDER BY a.first_seen_at DESC, a.id DESC LIMIT 1")
+        .bind(source.to_string()).bind(group_key).fetch_optional(c).await)?;
+    Ok(id.and_then(|i| i.parse().ok()))
+}
+
+/// How many alerts of a ticket are still firing.
+pub async fn firing_on_ticket_tx(tx: &mut Tx, ticket: TicketId) -> Result<i64> {
+    Ok(on_tx!(tx, c => sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(*) FROM alerts WHERE ticket_id = $1 AND status = 'firing'")
+        .bind(ticket.to_string()).fetch_one(c).await)?)
+}
+
+/// The alerts of a ticket, oldest first.
+pub async fn on_ticket(db: &Db, client: OrgId, ticket: TicketId) -> Result<Vec<Alert>> {
+    let sql = format!(
+        "SELECT {ALERT_COLS} FROM alerts WHERE ticket_id = $1 AND client_id = $2 ORDER BY first_seen_at, id"
+    );
+    Ok(
+        on_db!(db, c => sqlx::query_as::<_, Alert>(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(ticket.to_string()).bind(client.to_string()).fetch_all(c).await)?,
+    )
+}
+
+/// A firing alert with its ticket's number and title.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct FiringAlert {
+    /// The alert.
+    #[sqlx(flatten)]
+    pub alert: Alert,
+    /// Its ticket's number, once written.
+    pub ticket_number: Option<i64>,
+    /// Its ticket's title, once written.
+    pub ticket_title: Option<String>,
+    /// Its ticket's status, once written.
+    pub ticket_status: Option<String>,
+}
+
+/// A client's firing alerts, most recently heard of first (at most `limit`).
+pub async fn firing(db: &Db, client: OrgId, limit: i64) -> Result<Vec<FiringAlert>> {
+    let sql = "SELECT a.id, a.source_id, a.client_id, a.dedup_key, a.group_key, a.status, a.severity, a.summary, a.device, \
+         a.ticket_id, a.ticket_opened, a.fire_count, a.last_hash, a.first_seen_at, a.last_seen_at, a.resolved_at, \
+         t.number AS ticket_number, t.title AS ticket_title, t.status AS ticket_status \
+         FROM alerts a LEFT JOIN tickets t ON t.id = a.ticket_id AND t.client_id = a.client_id \
+         WHERE a.client_id = $1 AND a.status = 'firing' ORDER BY a.last_seen_at DESC, a.id LIMIT $2";
+    Ok(on_db!(db, c => sqlx::query_as::<_, FiringAlert>(sql)
+        .bind(client.to_string()).bind(limit).fetch_all(c).await)?)
+}
