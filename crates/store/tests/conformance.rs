@@ -26,9 +26,9 @@ use tandem_store::tickets::{Arg, Event, ListQuery, Opening, QueueRow, Ticket, ft
 use tandem_store::tokens::ApiToken;
 use tandem_store::users::User;
 use tandem_store::{
-    Backend, Db, StoreError, agreements, attachments, audit, bulk, calendars, devices, engagements,
-    idempotency, invoices, jobs, login_failures, orgs, sessions, split, sqlite_file_is_sound,
-    tickets, time_entries, tokens, users,
+    Backend, Db, StoreError, agreements, attachments, audit, blocks, bulk, calendars, devices,
+    engagements, idempotency, invoices, jobs, login_failures, orgs, sessions, split,
+    sqlite_file_is_sound, tickets, time_entries, tokens, users,
 };
 use uuid::Uuid;
 
@@ -194,6 +194,7 @@ conformance! {
     check_devices_update_versions => devices_update_versions_sqlite, devices_update_versions_postgres;
     check_devices_count_active_on_a_day => devices_count_active_on_a_day_sqlite, devices_count_active_on_a_day_postgres;
     check_billing_store => billing_store_sqlite, billing_store_postgres;
+    check_block_ledger => block_ledger_sqlite, block_ledger_postgres;
     check_invoice_line_edits => invoice_line_edits_sqlite, invoice_line_edits_postgres;
     check_account_history => account_history_sqlite, account_history_postgres;
 }
@@ -5288,6 +5289,159 @@ fn agreement_row(w: &World, status: &str) -> agreements::Agreement {
         reject_reason: None,
         ended_at: None,
     }
+}
+
+/// The block-hours ledger: balances are bought less the draws of invoices
+/// that are not void, of months before the one asked; a top-up stands
+/// only while the draft that bought it does; a later draw on a top-up is
+/// seen.
+async fn check_block_ledger(db: &Db) {
+    let (w, _, _, _) = desk(db).await;
+    let a = agreement_row(&w, "active");
+    let block = |on: &str, minutes: i64, top_up: Option<&str>| blocks::Purchase {
+        id: Uuid::now_v7().to_string(),
+        agreement_id: a.id.clone(),
+        client_id: w.client.id,
+        provider_id: w.provider.id,
+        purchased_on: on.to_owned(),
+        minutes,
+        price: 1_000,
+        expires_on: "2027-12-31".to_owned(),
+        rolls_over: false,
+        top_up_invoice_id: top_up.map(str::to_owned),
+        note: String::new(),
+        created_by: None,
+        created_at: T0,
+    };
+    let invoice = |period: &str| invoices::Invoice {
+        id: Uuid::now_v7().to_string(),
+        agreement_id: a.id.clone(),
+        engagement_id: w.engagement,
+        client_id: w.client.id,
+        provider_id: w.provider.id,
+        period: period.to_owned(),
+        status: "draft".to_owned(),
+        number: None,
+        currency: "USD".to_owned(),
+        total: 0,
+        warnings: "[]".to_owned(),
+        covered: "[]".to_owned(),
+        version: 1,
+        created_at: T0,
+        issued_at: None,
+        issued_by: None,
+        voided_at: None,
+        voided_by: None,
+        void_reason: None,
+    };
+    let october = invoice("2026-10");
+    let november = invoice("2026-11");
+    let bought = block("2026-10-05", 600, None);
+    let later = block("2026-11-20", 300, None);
+    let top_up = block("2026-10-25", 180, Some(&october.id));
+    let mut tx = db.begin().await.expect("begin");
+    agreements::insert(&mut tx, &a).await.expect("agreement");
+    for inv in [&october, &november] {
+        assert!(
+            invoices::insert_draft(&mut tx, inv, &[])
+                .await
+                .expect("draft")
+        );
+    }
+    for b in [&bought, &later, &top_up] {
+        blocks::insert(&mut tx, b).await.expect("block");
+    }
+    blocks::record_draws(
+        &mut tx,
+        &october.id,
+        "2026-10",
+        &[(bought.id.clone(), 240), (top_up.id.clone(), 120)],
+    )
+    .await
+    .expect("draws");
+    blocks::record_draws(
+        &mut tx,
+        &november.id,
+        "2026-11",
+        &[(bought.id.clone(), 60), (top_up.id.clone(), 30)],
+    )
+    .await
+    .expect("draws");
+    tx.commit().await.expect("commit");
+    let agreement = a.id.clone();
+    let balances = |until: &'static str, period: &'static str| {
+        let agreement = agreement.clone();
+        async move {
+            blocks::balances(db, &agreement, until, period)
+                .await
+                .expect("balances")
+                .into_iter()
+                .map(|(p, drawn)| (p.minutes, drawn))
+                .collect::<Vec<_>>()
+        }
+    };
+    // November starts with October's draws taken; the block bought on the
+    // 20th is in (bought within the month), a December one would not be.
+    assert_eq!(
+        balances("2026-11-30", "2026-11").await,
+        [(600, 240), (180, 120), (300, 0)]
+    );
+    assert_eq!(
+        balances("2026-10-31", "2026-10").await,
+        [(600, 0), (180, 0)]
+    );
+    assert_eq!(
+        balances("2026-12-31", "2026-12").await,
+        [(600, 300), (180, 150), (300, 0)]
+    );
+    assert_eq!(blocks::ledger(db, &a.id).await.expect("ledger").len(), 3);
+    let draws = blocks::draws(db, &a.id).await.expect("draws");
+    let mut seen: Vec<(&str, i64)> = draws
+        .iter()
+        .map(|d| (d.period.as_str(), d.minutes))
+        .collect();
+    seen.sort_unstable();
+    assert_eq!(
+        seen,
+        [
+            ("2026-10", 120),
+            ("2026-10", 240),
+            ("2026-11", 30),
+            ("2026-11", 60)
+        ]
+    );
+    // November draws on October's top-up: October may not be voided first.
+    assert!(
+        blocks::top_ups_drawn_later(db, &october.id)
+            .await
+            .expect("later")
+    );
+    assert!(
+        !blocks::top_ups_drawn_later(db, &november.id)
+            .await
+            .expect("later")
+    );
+    let mut tx = db.begin().await.expect("begin");
+    invoices::void(&mut tx, &november, 1, w.provider_admin.id, T0, "redo")
+        .await
+        .expect("void");
+    tx.commit().await.expect("commit");
+    assert!(
+        !blocks::top_ups_drawn_later(db, &october.id)
+            .await
+            .expect("later")
+    );
+    // Voiding October then drops its draws and its top-up.
+    let mut tx = db.begin().await.expect("begin");
+    invoices::void(&mut tx, &october, 1, w.provider_admin.id, T0, "redo")
+        .await
+        .expect("void");
+    tx.commit().await.expect("commit");
+    assert_eq!(
+        balances("2026-12-31", "2026-12").await,
+        [(600, 0), (300, 0)]
+    );
+    assert_eq!(blocks::ledger(db, &a.id).await.expect("ledger").len(), 2);
 }
 
 /// Agreements, time entries and invoices: party scope, versions, one
