@@ -565,6 +565,10 @@ impl Tandem {
                 "hourly" | "overage" => m.billable += amount,
                 "excluded_work" => m.excluded += amount,
                 "sla_credit" | "credit_cap" => m.credits += amount,
+                // A line added by hand: a charge is billable, a credit a
+                // credit.
+                "manual" if amount < 0 => m.credits += amount,
+                "manual" => m.billable += amount,
                 _ => {}
             }
             m.total += amount;
@@ -920,7 +924,8 @@ impl InvoiceView {
     }
 
     /// A line the provider's admin may change or remove: not the tax (it
-    /// follows the others), and not while a dispute of it awaits an answer.
+    /// follows the others), not a block line (the ledger keeps those), and
+    /// not while a dispute of it awaits an answer.
     fn editable_line(&self, position: i32) -> Result<&Line> {
         let line = self
             .lines
@@ -933,6 +938,13 @@ impl InvoiceView {
                 "the tax is worked out from the other lines: change those instead",
             )
             .into());
+        }
+        if matches!(line.kind.as_str(), "block_purchase" | "block_draw") {
+            // The block-hours ledger keeps these: a changed line would
+            // disagree with the balances both sides read.
+            return Err(ServiceError::Conflict(
+                "block lines follow the block-hours ledger: void the draft and draft the month again to change them".into(),
+            ));
         }
         if self
             .disputes

@@ -277,8 +277,24 @@ async fn blocks_are_bought_drawn_soonest_expiry_first_and_kept_on_the_books() {
     assert_eq!(s, 200, "{v}");
     let (_, l) = ledger(&app, MARA, &agreement).await;
     assert_eq!(remaining(&l), [360, 300], "{l}");
-    let (again, _) = run(&app, "2026-11").await;
+    let (again, redrafted) = run(&app, "2026-11").await;
     assert_eq!(again, november);
+    // Block lines follow the ledger: a draft's edit may not change them.
+    for position in ["0", "1"] {
+        let (s, p) = app
+            .api_with(
+                "PATCH",
+                &format!(
+                    "/api/v1/invoices/{}/lines/{position}",
+                    redrafted["id"].as_str().unwrap()
+                ),
+                Some(&app.token(MARA).await),
+                Some(json!({ "amount": 0, "reason": "goodwill" })),
+                &[("if-match", "1")],
+            )
+            .await;
+        assert_eq!(s, 409, "{p}");
+    }
 
     // December: 5 h, the rolled-over block has 3 h, 2 h are overage at
     // $150 = $300.00; the block is empty, below the 2 h warning.
@@ -388,7 +404,10 @@ async fn the_ledger_page_shows_balances_and_takes_a_purchase_with_csrf() {
     let page = text(mara.get(&path).await).await;
     assert!(page.contains("12.5 h"), "{page}");
     assert!(page.contains("USD 1,500.00"), "{page}");
-    assert!(page.contains("&#60;b&#62;PO-9&#60;/b&#62;") && !page.contains("<b>PO-9"), "{page}");
+    assert!(
+        page.contains("&#60;b&#62;PO-9&#60;/b&#62;") && !page.contains("<b>PO-9"),
+        "{page}"
+    );
     // A bad date comes back with the field named and nothing recorded.
     let res = mara
         .submit(

@@ -469,6 +469,42 @@ async fn form_post_for(app: &TestApp, route: &str) -> FormPost {
                 )
             }
         }
+        "/invoices/{invoice_id}/lines"
+        | "/invoices/{invoice_id}/lines/{position}"
+        | "/invoices/{invoice_id}/lines/{position}/remove" => {
+            // A draft of the provider's: its admin edits the lines.
+            let eng = alder_eng["id"].as_str().unwrap();
+            app.agreement(eng, retainer_terms("2026-11-01"), true, Some(PRIYA))
+                .await;
+            let (_, run) = app
+                .api(
+                    "POST",
+                    "/api/v1/invoices/run",
+                    Some(&mara),
+                    Some(serde_json::json!({ "period": "2026-11" })),
+                )
+                .await;
+            let invoice = run["created"][0].as_str().unwrap().to_owned();
+            let path = route
+                .replace("{invoice_id}", &invoice)
+                .replace("{position}", "0");
+            let fields = match route {
+                "/invoices/{invoice_id}/lines" => vec![
+                    ("version", s("1")),
+                    ("description", s("Forged charge")),
+                    ("amount", s("100.00")),
+                    ("reason", s("forged")),
+                ],
+                "/invoices/{invoice_id}/lines/{position}" => vec![
+                    ("version", s("1")),
+                    ("description", s("Retainer")),
+                    ("amount", s("1.00")),
+                    ("reason", s("forged")),
+                ],
+                _ => vec![("version", s("1")), ("reason", s("forged"))],
+            };
+            (MARA, path, fields, 303)
+        }
         "/invoices/{invoice_id}/{step}" => {
             // An active agreement and its November invoice to void.
             let eng = alder_eng["id"].as_str().unwrap();
@@ -502,8 +538,7 @@ async fn form_post_for(app: &TestApp, route: &str) -> FormPost {
         "/blocks/{agreement_id}" => {
             let eng = alder_eng["id"].as_str().unwrap();
             let mut terms = retainer_terms("2026-12-01");
-            terms["pricing"]["blocks"] =
-                serde_json::json!({ "overage_rate": 15000, "low_balance_minutes": 60, "top_up": null });
+            terms["pricing"]["blocks"] = serde_json::json!({ "overage_rate": 15000, "low_balance_minutes": 60, "top_up": null });
             let id = app.agreement(eng, terms, false, None).await;
             (
                 MARA,
