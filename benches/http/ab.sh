@@ -27,7 +27,7 @@ export BENCH_CLIENTS="$SEED/clients.txt" BENCH_DIR
 . "$BENCH_DIR/serve.sh"
 bench_token ab
 start_server "$WORK/server.log"
-[[ "$SCENARIO" != read ]] || bench_tickets "$WORK/tickets.txt"
+[[ "$SCENARIO" != read && "$SCENARIO" != time ]] || bench_tickets "$WORK/tickets.txt"
 URL="http://127.0.0.1:$PORT"
 timeout 60 wrk -t2 -c"$CONNS" -d3s -s "$BENCH_DIR/$SCENARIO.lua" "$URL" > /dev/null
 

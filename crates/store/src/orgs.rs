@@ -58,7 +58,16 @@ pub async fn find(db: &Db, scope: &Scope, id: OrgId) -> Result<Org> {
         scope.user_id.to_string().into(),
         scope.org_id.to_string().into(),
     ];
-    db.row(sql, &args, |r| {
+    db.row(sql, &args, Org::from_direct)
+        .await?
+        .ok_or(StoreError::NotFound)
+}
+
+impl Org {
+    /// The organization whose columns (id, kind, name, slug, require_totp,
+    /// created_at, ticket_prefix, desk_version, time_zone) make up a row of
+    /// an in-place read.
+    fn from_direct(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
         Ok(Org {
             id: direct::parsed(r, 0)?,
             kind: direct::parsed(r, 1)?,
@@ -70,9 +79,7 @@ pub async fn find(db: &Db, scope: &Scope, id: OrgId) -> Result<Org> {
             desk_version: r.get(7)?,
             time_zone: r.get(8)?,
         })
-    })
-    .await?
-    .ok_or(StoreError::NotFound)
+    }
 }
 
 /// Every organization the caller can see: their own and engaged clients.
@@ -91,8 +98,11 @@ pub async fn list_visible(db: &Db, scope: &Scope) -> Result<Vec<Org>> {
 /// An organization by id, without scope: for resolving the signed-in
 /// actor's own organization and for operator commands.
 pub async fn get_unscoped(db: &Db, id: OrgId) -> Result<Org> {
+    // In place on SQLite: every ticket write and time entry reads its
+    // client's organization (the desk cache's version).
     let sql = "SELECT id, kind, name, slug, require_totp, created_at, ticket_prefix, desk_version, time_zone FROM organizations WHERE id = $1";
-    on_db!(db, c => sqlx::query_as::<_, Org>(sql).bind(id.to_string()).fetch_optional(c).await)?
+    db.row(sql, &[id.to_string().into()], Org::from_direct)
+        .await?
         .ok_or(StoreError::NotFound)
 }
 
