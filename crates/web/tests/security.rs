@@ -427,18 +427,7 @@ async fn form_post_for(app: &TestApp, route: &str) -> FormPost {
         "/invoices/run" => (MARA, s(route), vec![("period", s("2026-11"))], 200),
         "/invoices/{invoice_id}/disputes"
         | "/invoices/{invoice_id}/disputes/{dispute_id}/answer" => {
-            let eng = alder_eng["id"].as_str().unwrap();
-            app.agreement(eng, retainer_terms("2026-11-01"), true, Some(PRIYA))
-                .await;
-            let (_, run) = app
-                .api(
-                    "POST",
-                    "/api/v1/invoices/run",
-                    Some(&mara),
-                    Some(serde_json::json!({ "period": "2026-11" })),
-                )
-                .await;
-            let invoice = run["created"][0].as_str().unwrap().to_owned();
+            let invoice = november_draft(app, &alder_eng, &mara).await;
             if route.ends_with("/disputes") {
                 (
                     PRIYA,
@@ -473,18 +462,7 @@ async fn form_post_for(app: &TestApp, route: &str) -> FormPost {
         | "/invoices/{invoice_id}/lines/{position}"
         | "/invoices/{invoice_id}/lines/{position}/remove" => {
             // A draft of the provider's: its admin edits the lines.
-            let eng = alder_eng["id"].as_str().unwrap();
-            app.agreement(eng, retainer_terms("2026-11-01"), true, Some(PRIYA))
-                .await;
-            let (_, run) = app
-                .api(
-                    "POST",
-                    "/api/v1/invoices/run",
-                    Some(&mara),
-                    Some(serde_json::json!({ "period": "2026-11" })),
-                )
-                .await;
-            let invoice = run["created"][0].as_str().unwrap().to_owned();
+            let invoice = november_draft(app, &alder_eng, &mara).await;
             let path = route
                 .replace("{invoice_id}", &invoice)
                 .replace("{position}", "0");
@@ -507,20 +485,10 @@ async fn form_post_for(app: &TestApp, route: &str) -> FormPost {
         }
         "/invoices/{invoice_id}/{step}" => {
             // An active agreement and its November invoice to void.
-            let eng = alder_eng["id"].as_str().unwrap();
-            app.agreement(eng, retainer_terms("2026-11-01"), true, Some(PRIYA))
-                .await;
-            let (_, run) = app
-                .api(
-                    "POST",
-                    "/api/v1/invoices/run",
-                    Some(&mara),
-                    Some(serde_json::json!({ "period": "2026-11" })),
-                )
-                .await;
+            let invoice = november_draft(app, &alder_eng, &mara).await;
             (
                 MARA,
-                format!("/invoices/{}/void", run["created"][0].as_str().unwrap()),
+                format!("/invoices/{invoice}/void"),
                 vec![("version", s("1")), ("reason", s("forged void"))],
                 303,
             )
@@ -2160,4 +2128,21 @@ async fn malformed_ids_are_problems_in_the_api_and_error_pages_in_the_ui() {
     );
     let page = text(res).await;
     assert!(page.contains(&id), "the error page shows the request id");
+}
+
+/// Alder's November draft, on a retainer its admin accepted: the invoice
+/// the invoice forms act on.
+async fn november_draft(app: &TestApp, alder_eng: &serde_json::Value, mara: &str) -> String {
+    let eng = alder_eng["id"].as_str().unwrap();
+    app.agreement(eng, retainer_terms("2026-11-01"), true, Some(PRIYA))
+        .await;
+    let (_, run) = app
+        .api(
+            "POST",
+            "/api/v1/invoices/run",
+            Some(mara),
+            Some(serde_json::json!({ "period": "2026-11" })),
+        )
+        .await;
+    run["created"][0].as_str().unwrap().to_owned()
 }

@@ -15,7 +15,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tandem_domain::alert::{AuthMode, SourceKind};
-use tandem_domain::{AlertSourceId, OrgId, Side};
+use tandem_domain::{AlertSourceId, OrgId};
 use tandem_service::alerts::{FiringView, NewSource, Source};
 use tandem_service::auth::SessionActor;
 use tandem_service::{RequestMeta, ServiceError};
@@ -95,16 +95,7 @@ async fn alerts_page(
     error: Option<String>,
 ) -> Result<AlertsPage, PageError> {
     let a = &session.actor;
-    let orgs: Vec<_> = s
-        .tandem
-        .visible_orgs(a)
-        .await?
-        .into_iter()
-        .filter(|o| o.kind == Side::Client)
-        .collect();
-    let client = client
-        .or_else(|| orgs.first().map(|o| o.id))
-        .ok_or(ServiceError::NotFound)?;
+    let (orgs, client) = super::client_choice(s, a, client).await?;
     let sources = s.tandem.alert_sources(a, client).await?;
     let firing = s.tandem.firing_alerts(a, client).await?;
     let can_manage = s.tandem.may_manage_alert_sources(a, client).await?;

@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use std::borrow::Cow;
 use tandem_domain::ticket::{OwnerSide, Priority};
-use tandem_domain::{OrgId, Side, UserId, ValidationError};
+use tandem_domain::{OrgId, UserId, ValidationError};
 use tandem_service::auth::SessionActor;
 use tandem_service::desk::{CalendarSpec, Policy, WindowSpec};
 use tandem_service::desk_setup::{DeskSetup, SplitEdit};
@@ -181,16 +181,7 @@ async fn desk_page(
     error: Option<String>,
 ) -> Result<DeskPage, PageError> {
     let a = &session.actor;
-    let orgs: Vec<_> = s
-        .tandem
-        .visible_orgs(a)
-        .await?
-        .into_iter()
-        .filter(|o| o.kind == Side::Client)
-        .collect();
-    let client = client
-        .or_else(|| orgs.first().map(|o| o.id))
-        .ok_or(ServiceError::NotFound)?;
+    let (orgs, client) = super::client_choice(s, a, client).await?;
     let desk = s.tandem.desk_setup(a, client).await?;
     let history = s.tandem.split_history(a, client).await?;
     let perms = s.tandem.org_permissions(a, client).await?;

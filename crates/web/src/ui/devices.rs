@@ -18,7 +18,7 @@ use std::borrow::Cow;
 use tandem_domain::device::{
     DeviceClass, DeviceCounts, DeviceSpec, DeviceStatus, IMPORT_MAX_BYTES, RowProblem, parse_date,
 };
-use tandem_domain::{DeviceId, OrgId, Side};
+use tandem_domain::{DeviceId, OrgId};
 use tandem_service::auth::SessionActor;
 use tandem_service::devices::{DeviceChange, ImportError};
 use tandem_service::model::Device;
@@ -139,16 +139,7 @@ async fn devices_page(
     extras: Extras,
 ) -> Result<DevicesPage, PageError> {
     let a = &session.actor;
-    let orgs: Vec<_> = s
-        .tandem
-        .visible_orgs(a)
-        .await?
-        .into_iter()
-        .filter(|o| o.kind == Side::Client)
-        .collect();
-    let client = client
-        .or_else(|| orgs.first().map(|o| o.id))
-        .ok_or(ServiceError::NotFound)?;
+    let (orgs, client) = super::client_choice(s, a, client).await?;
     let devices = s.tandem.devices(a, client).await?;
     let today = today();
     let counts = s.tandem.device_counts(a, client, today).await?;

@@ -263,3 +263,23 @@ async fn script() -> impl IntoResponse {
         include_str!("../../static/tandem.js"),
     )
 }
+
+/// The clients a person sees, and the one a client's page shows: the one
+/// asked for, else the first (none: 404).
+pub(super) async fn client_choice(
+    s: &AppState,
+    actor: &tandem_domain::Actor,
+    asked: Option<tandem_domain::OrgId>,
+) -> Result<(Vec<tandem_service::model::Org>, tandem_domain::OrgId), crate::error::PageError> {
+    let orgs: Vec<_> = s
+        .tandem
+        .visible_orgs(actor)
+        .await?
+        .into_iter()
+        .filter(|o| o.kind == tandem_domain::Side::Client)
+        .collect();
+    let client = asked
+        .or_else(|| orgs.first().map(|o| o.id))
+        .ok_or(tandem_service::ServiceError::NotFound)?;
+    Ok((orgs, client))
+}
