@@ -92,6 +92,20 @@ pub(crate) fn balance_of(p: &Purchase, drawn: i64) -> BlockBalance {
     }
 }
 
+/// What a month drew from each block it ends with (`end`): the block, the
+/// minutes, and whether the month bought it (a top-up, absent from
+/// `start`).
+fn drawn<'a>(
+    start: &[BlockBalance],
+    end: &'a [BlockBalance],
+) -> impl Iterator<Item = (&'a BlockBalance, i64, bool)> {
+    end.iter().map(move |b| {
+        let before = start.iter().find(|s| s.block.id == b.block.id);
+        let had = before.map_or(b.block.minutes, |s| s.remaining);
+        (b, i64::from(had) - i64::from(b.remaining), before.is_none())
+    })
+}
+
 /// The top-ups a draft bought and what it drew from every block, as the
 /// store keeps them: `(top-ups, (block, minutes) draws)`.
 pub(crate) fn books_of(
@@ -103,36 +117,32 @@ pub(crate) fn books_of(
 ) -> (Vec<Purchase>, Vec<(String, i64)>) {
     let mut top_ups = Vec::new();
     let mut draws = Vec::new();
-    for b in end {
-        let before = start.iter().find(|s| s.block.id == b.block.id);
-        let id = match before {
-            Some(_) => b.block.id.clone(),
-            None => {
-                // Bought by this draft: the engine's id is only for the
-                // month, the ledger's is for good.
-                let id = uuid::Uuid::now_v7().to_string();
-                top_ups.push(Purchase {
-                    id: id.clone(),
-                    agreement_id: a.id.clone(),
-                    client_id: a.client_id,
-                    provider_id: a.provider_id,
-                    purchased_on: b.block.purchased_on.to_string(),
-                    minutes: i64::from(b.block.minutes),
-                    price: b.block.price,
-                    expires_on: b.block.expires_on.to_string(),
-                    rolls_over: b.block.rolls_over,
-                    top_up_invoice_id: Some(invoice_id.to_owned()),
-                    note: "automatic top-up".into(),
-                    created_by: None,
-                    created_at: now,
-                });
-                id
-            }
+    for (b, minutes, bought) in drawn(start, end) {
+        let id = if bought {
+            // Bought by this draft: the engine's id is only for the month,
+            // the ledger's is for good.
+            let id = uuid::Uuid::now_v7().to_string();
+            top_ups.push(Purchase {
+                id: id.clone(),
+                agreement_id: a.id.clone(),
+                client_id: a.client_id,
+                provider_id: a.provider_id,
+                purchased_on: b.block.purchased_on.to_string(),
+                minutes: i64::from(b.block.minutes),
+                price: b.block.price,
+                expires_on: b.block.expires_on.to_string(),
+                rolls_over: b.block.rolls_over,
+                top_up_invoice_id: Some(invoice_id.to_owned()),
+                note: "automatic top-up".into(),
+                created_by: None,
+                created_at: now,
+            });
+            id
+        } else {
+            b.block.id.clone()
         };
-        let had = before.map_or(b.block.minutes, |s| s.remaining);
-        let drawn = i64::from(had) - i64::from(b.remaining);
-        if drawn > 0 {
-            draws.push((id, drawn));
+        if minutes > 0 {
+            draws.push((id, minutes));
         }
     }
     (top_ups, draws)
@@ -158,7 +168,12 @@ impl Tandem {
         {
             let (month, _) = self.month_of(a, &view.terms, first).await?;
             let made = billing::invoice(&view.terms, &month);
-            pending = books_of(a, "", &month.blocks, &made.blocks, 0).1;
+            // Only the blocks on the books: a top-up the month would buy is
+            // not bought until the month is drafted.
+            pending = drawn(&month.blocks, &made.blocks)
+                .filter(|(_, minutes, bought)| !bought && *minutes > 0)
+                .map(|(b, minutes, _)| (b.block.id.clone(), minutes))
+                .collect();
             warnings = made.warnings;
         }
         let mut out = Vec::new();

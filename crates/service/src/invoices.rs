@@ -25,7 +25,7 @@
 use crate::agreements::terms_of;
 use crate::audit::{Entry, record};
 use crate::blocks::{balance_of, books_of};
-use crate::time::{month_bounds, unpriced_corrections, works_of};
+use crate::time::{local_day, month_bounds, unpriced_corrections, works_of};
 use crate::{RequestMeta, Result, ServiceError, Tandem, decided, now_ms};
 use jiff::civil::Date;
 use serde_json::json;
@@ -175,11 +175,12 @@ impl Tandem {
         };
         let first = first.first_of_month();
         let mut out = RunOutcome::default();
-        let all = agreements::all_active(&self.db, provider).await?;
-        for drafted in self
-            .draft_all(actor, all.into_iter().map(|a| (a, first)), meta)
-            .await?
-        {
+        let mut all = Vec::new();
+        for a in agreements::all_active(&self.db, provider).await? {
+            let terms = terms_of(&a)?;
+            all.push((a, terms));
+        }
+        for drafted in self.draft_all(actor, all, first, meta).await? {
             match drafted {
                 Drafted::Created(id) => out.created.push(id),
                 Drafted::Existing => out.existing += 1,
@@ -196,20 +197,20 @@ impl Tandem {
     async fn draft_all(
         &self,
         actor: Option<&Actor>,
-        months: impl Iterator<Item = (Agreement, Date)>,
+        agreements: Vec<(Agreement, Terms)>,
+        first: Date,
         meta: &RequestMeta,
     ) -> Result<Vec<Drafted>> {
-        let mut months = months;
+        let mut agreements = agreements.into_iter();
         let mut running = tokio::task::JoinSet::new();
         let mut out = Vec::new();
         loop {
             while running.len() < RUN_WIDTH {
-                let Some((a, first)) = months.next() else {
+                let Some((a, terms)) = agreements.next() else {
                     break;
                 };
                 let (t, actor, meta) = (self.clone(), actor.cloned(), meta.clone());
                 running.spawn(async move {
-                    let terms = terms_of(&a)?;
                     t.draft_invoice(actor.as_ref(), &a, &terms, first, &meta)
                         .await
                 });
@@ -238,12 +239,13 @@ impl Tandem {
             .first_of_month();
         let mut due = Vec::new();
         for a in agreements::all_active(&self.db, None).await? {
-            if today.day() >= i8::try_from(terms_of(&a)?.invoice_day).unwrap_or(28) {
-                due.push((a, last_month));
+            let terms = terms_of(&a)?;
+            if today.day() >= i8::try_from(terms.invoice_day).unwrap_or(28) {
+                due.push((a, terms));
             }
         }
         Ok(self
-            .draft_all(None, due.into_iter(), &meta)
+            .draft_all(None, due, last_month, &meta)
             .await?
             .iter()
             .filter(|d| matches!(d, Drafted::Created(_)))
@@ -272,16 +274,13 @@ impl Tandem {
             Some(UserCounting::ActiveRequesters) => {
                 // The stretches overlapping the month, read once, counted
                 // day by day in the client's zone by the domain's rule.
-                let day = |at: i64| {
-                    jiff::Timestamp::from_millisecond(at)
-                        .map(|t| t.to_zoned_datetime(tz.clone()).date())
-                        .map_err(|e| ServiceError::Internal(e.to_string()))
-                };
-                let stretches = users::requester_periods(&self.db, client, from, to)
+                let stretches: Vec<_> = users::requester_periods(&self.db, client, from, to)
                     .await?
                     .into_iter()
-                    .map(|(since, until)| Ok((day(since)?, until.map(day).transpose()?)))
-                    .collect::<Result<Vec<_>>>()?;
+                    .map(|(since, until)| {
+                        (local_day(since, &tz), until.map(|at| local_day(at, &tz)))
+                    })
+                    .collect();
                 billing::requesters_by_day(first, &stretches)
             }
             _ => Vec::new(),
@@ -330,11 +329,7 @@ impl Tandem {
                 .collect();
             let mut late = time_entries::unbilled_between(&self.db, client, since, from).await?;
             late.retain(|e| {
-                jiff::Timestamp::from_millisecond(e.started_at).is_ok_and(|t| {
-                    invoiced.contains(&period_of(
-                        t.to_zoned_datetime(tz.clone()).date().first_of_month(),
-                    ))
-                })
+                invoiced.contains(&period_of(local_day(e.started_at, &tz).first_of_month()))
             });
             late
         } else {

@@ -115,7 +115,8 @@ pub fn unpriced_corrections(entries: &[TimeEntry]) -> Vec<String> {
         .collect()
 }
 
-fn local_day(ms: i64, tz: &TimeZone) -> Date {
+/// The day of the instant `ms` (epoch ms) in `tz`.
+pub(crate) fn local_day(ms: i64, tz: &TimeZone) -> Date {
     jiff::Timestamp::from_millisecond(ms)
         .map(|t| t.to_zoned_datetime(tz.clone()).date())
         .unwrap_or(Date::ZERO)

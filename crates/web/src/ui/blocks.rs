@@ -12,6 +12,7 @@ use axum::Extension;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use rust_decimal::prelude::ToPrimitive;
 use serde::Deserialize;
 use std::borrow::Cow;
 use tandem_domain::ValidationError;
@@ -94,8 +95,7 @@ impl BlockInput {
         let minutes = (hours * rust_decimal::Decimal::from(60)).round();
         Ok(NewBlock {
             purchased_on: date("purchased_on", &self.purchased_on)?,
-            minutes: i64::try_from(minutes.mantissa()).unwrap_or(i64::MAX)
-                / 10_i64.pow(minutes.scale()),
+            minutes: minutes.to_i64().unwrap_or(i64::MAX),
             price: cur
                 .parse_amount("price", &self.price)?
                 .ok_or_else(|| ValidationError::new("price", "say what it cost"))?,
