@@ -139,6 +139,9 @@ struct Config {
     session_absolute_hours: i64,
     /// Log filter, e.g. `info` or `tandem=debug`.
     log: String,
+    /// Whether webhooks may post to loopback and private addresses (a
+    /// receiver on the same host or network); link-local never.
+    webhook_allow_private: bool,
 }
 
 impl Default for Config {
@@ -152,11 +155,12 @@ impl Default for Config {
             session_idle_minutes: s.session_idle_minutes,
             session_absolute_hours: s.session_absolute_hours,
             log: "info,sqlx=warn".into(),
+            webhook_allow_private: s.webhook_allow_private,
         }
     }
 }
 
-const SETTING_NAMES: [&str; 7] = [
+const SETTING_NAMES: [&str; 8] = [
     "database_url",
     "bind",
     "public_url",
@@ -164,6 +168,7 @@ const SETTING_NAMES: [&str; 7] = [
     "session_idle_minutes",
     "session_absolute_hours",
     "log",
+    "webhook_allow_private",
 ];
 
 fn load_config(file: Option<&PathBuf>) -> anyhow::Result<Config> {
@@ -205,6 +210,7 @@ async fn main() -> anyhow::Result<()> {
     let settings = Settings {
         session_idle_minutes: config.session_idle_minutes,
         session_absolute_hours: config.session_absolute_hours,
+        webhook_allow_private: config.webhook_allow_private,
         ..Settings::default()
     };
     let tandem = Tandem::new(db.clone(), settings);

@@ -81,3 +81,12 @@ typed_id!(
     /// stored, only a hash).
     AlertSourceId
 );
+typed_id!(
+    /// A client's maintenance window: alerts inside it open no ticket.
+    MaintenanceWindowId
+);
+typed_id!(
+    /// An outgoing webhook endpoint of one side of a client (its signing
+    /// secret is shown once, at creation).
+    WebhookId
+);

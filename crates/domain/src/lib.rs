@@ -4,11 +4,13 @@
 
 pub mod actor;
 pub mod alert;
+pub mod alert_control;
 pub mod audit;
 pub mod billing;
 pub mod calendar;
 pub mod csv;
 pub mod device;
+pub mod duty;
 pub mod ids;
 pub mod money;
 pub mod policy;
@@ -18,9 +20,11 @@ pub mod split;
 pub mod text;
 pub mod ticket;
 pub mod totp;
+pub mod webhook;
 
 pub use actor::{Actor, Role, Scope, Side};
 pub use ids::{
-    AlertSourceId, ApiTokenId, DeviceId, EngagementId, NotificationId, OrgId, TicketId, UserId,
+    AlertSourceId, ApiTokenId, DeviceId, EngagementId, MaintenanceWindowId, NotificationId, OrgId,
+    TicketId, UserId, WebhookId,
 };
 pub use text::{Email, OrgName, Password, PersonName, Slug, ValidationError};

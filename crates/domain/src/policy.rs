@@ -6,6 +6,7 @@
 //! that an ended engagement stops access on the next request.
 
 use crate::actor::Role;
+use crate::ticket::OwnerSide;
 
 /// What an actor wants to do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -56,6 +57,16 @@ pub enum Action {
     ViewAlerts,
     /// Create and revoke a client's alert sources: either side's admin.
     ManageAlertSources,
+    /// Create and delete a client's maintenance windows (alerts inside
+    /// one open no ticket): either side's admin, like its sources.
+    ManageMaintenanceWindows,
+    /// Read a client's after-hours rotas and overrides, both sides' (the
+    /// shared desk is transparent): IT staff of both sides, see
+    /// [`decide_duty`].
+    ViewDuty,
+    /// Change one side's rota and overrides for a client: that side's
+    /// admin alone, see [`decide_duty`].
+    ManageDuty,
 }
 
 /// What both sides see of an engagement's agreements lives in
@@ -179,13 +190,19 @@ pub fn decide(role: Role, action: Action, relation: Relation) -> Decision {
         }
         // Requesters see nothing of the organization beyond their own account.
         (_, _) if role == Requester => false,
-        (Own, ViewUsers | ViewEngagements | ViewAudit | ViewTickets | ViewDevices | ViewAlerts) => {
-            true
-        }
+        (
+            Own,
+            ViewUsers | ViewEngagements | ViewAudit | ViewTickets | ViewDevices | ViewAlerts
+            | ViewDuty,
+        ) => true,
         // Either side's admin connects monitoring to the desk.
-        (Own, ManageAlertSources) => role == ClientAdmin,
-        (Engaged, ViewAlerts) => true,
-        (Engaged, ManageAlertSources) => role == ProviderAdmin,
+        (Own, ManageAlertSources | ManageMaintenanceWindows) => role == ClientAdmin,
+        (Engaged, ViewAlerts | ViewDuty) => true,
+        // Each side's admin keeps its own side's rota (checked by side in
+        // `decide_duty`).
+        (Own, ManageDuty) => role == ClientAdmin,
+        (Engaged, ManageDuty) => role == ProviderAdmin,
+        (Engaged, ManageAlertSources | ManageMaintenanceWindows) => role == ProviderAdmin,
         (Own, OpenTicket | WorkTickets | CommentTickets | WatchTickets | ManageDevices) => {
             role != ClientViewer
         }
@@ -237,11 +254,108 @@ pub fn decide_inventory(role: Role, action: Action, relation: Relation) -> Decis
     }
 }
 
+/// Why the worker would resolve a ticket on a monitoring source's behalf.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MonitoringResolution {
+    /// Every alert of the ticket has stayed resolved for the source's
+    /// quiet period.
+    QuietPeriod,
+    /// The heartbeat whose absence opened the ticket is back.
+    HeartbeatBack,
+}
+
+/// Whether the worker may resolve a ticket as a monitoring source's own
+/// account (a requester that otherwise only opens tickets): only a ticket
+/// that account opened itself. After a quiet period, only while no person
+/// has taken the ticket up: then it is theirs to close, and it waits for
+/// them. A returned heartbeat ends a "monitoring is down" ticket either
+/// way, since what it reported is over.
+pub fn may_resolve_for_monitoring(
+    reason: MonitoringResolution,
+    opened_by_source: bool,
+    taken_up_by_person: bool,
+) -> bool {
+    opened_by_source
+        && match reason {
+            MonitoringResolution::QuietPeriod => !taken_up_by_person,
+            MonitoringResolution::HeartbeatBack => true,
+        }
+}
+
 /// Anything done to a client's alert sources and alerts. Requesters may
 /// not learn that they exist, so they are answered like a stranger.
 pub fn decide_alerts(role: Role, action: Action, relation: Relation) -> Decision {
     match decide(role, action, relation) {
         Decision::Forbidden if role == Role::Requester => Decision::NotFound,
+        other => other,
+    }
+}
+
+/// What is done to a client's outgoing webhooks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum WebhookAction {
+    /// See which endpoints exist, of both sides (the other side's URL is
+    /// left out, see [`may_see_webhook_url`]).
+    List,
+    /// Create, revoke and send a test event to an endpoint.
+    Manage,
+    /// Read an endpoint's delivery log.
+    ReadDeliveries,
+}
+
+/// Whether `role` may take `action` on a client's webhook endpoint owned
+/// by `endpoint_side` (for a new one: the side it would belong to). Each
+/// side pages through its own tools, so each side's admin alone manages
+/// that side's endpoints and reads their delivery log: the provider's
+/// admin while engaged with the client, the client's in-house admin for
+/// the in-house side. Both sides' IT staff may see that an endpoint
+/// exists, so neither is surprised by where events go; requesters may not
+/// learn of webhooks at all.
+pub fn decide_webhooks(
+    role: Role,
+    action: WebhookAction,
+    relation: Relation,
+    endpoint_side: crate::actor::Side,
+) -> Decision {
+    use crate::actor::Side;
+    if relation == Relation::Foreign || role == Role::Requester {
+        return Decision::NotFound;
+    }
+    let own_side_admin = matches!(
+        (role, relation, endpoint_side),
+        (Role::ClientAdmin, Relation::Own, Side::Client)
+            | (Role::ProviderAdmin, Relation::Engaged, Side::Provider)
+    );
+    match action {
+        WebhookAction::List => Decision::Allow,
+        WebhookAction::Manage | WebhookAction::ReadDeliveries if own_side_admin => Decision::Allow,
+        WebhookAction::Manage | WebhookAction::ReadDeliveries => Decision::Forbidden,
+    }
+}
+
+/// Whether someone of `viewer_side` sees the URL of an endpoint owned by
+/// `endpoint_side`: a receiver's URL often carries its own credentials,
+/// so it stays with the side that owns it.
+pub fn may_see_webhook_url(
+    viewer_side: crate::actor::Side,
+    endpoint_side: crate::actor::Side,
+) -> bool {
+    viewer_side == endpoint_side
+}
+
+/// Anything done to a client's after-hours rota of `side` (provider or
+/// in-house). Both sides' staff read both rotas; only the admin of the
+/// side that staffs a rota changes it (the provider's admin cannot put an
+/// in-house technician on call, nor the client's admin an engineer).
+/// Requesters may not learn of rotas, so they are answered like a stranger.
+pub fn decide_duty(role: Role, action: Action, relation: Relation, side: OwnerSide) -> Decision {
+    let staffs_side = match side {
+        OwnerSide::Provider => role.side() == crate::actor::Side::Provider,
+        OwnerSide::InHouse | OwnerSide::Shared => role.side() == crate::actor::Side::Client,
+    };
+    match decide(role, action, relation) {
+        Decision::Forbidden if role == Role::Requester => Decision::NotFound,
+        Decision::Allow if action == Action::ManageDuty && !staffs_side => Decision::Forbidden,
         other => other,
     }
 }
@@ -262,6 +376,16 @@ pub fn decide_person_read(role: Role, relation: Relation, is_self: bool) -> Deci
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn monitoring_resolves_only_its_own_tickets_and_waits_for_people_after_quiet() {
+        use MonitoringResolution::*;
+        assert!(may_resolve_for_monitoring(QuietPeriod, true, false));
+        assert!(!may_resolve_for_monitoring(QuietPeriod, true, true));
+        assert!(!may_resolve_for_monitoring(QuietPeriod, false, false));
+        assert!(may_resolve_for_monitoring(HeartbeatBack, true, true));
+        assert!(!may_resolve_for_monitoring(HeartbeatBack, false, false));
+    }
 
     #[test]
     fn foreign_targets_are_not_found_for_every_role_and_action() {
@@ -384,6 +508,174 @@ mod tests {
                 decide_alerts(role, Action::ManageAlertSources, relation),
                 manage,
                 "{role} {relation:?}"
+            );
+            assert_eq!(
+                decide_alerts(role, Action::ManageMaintenanceWindows, relation),
+                manage,
+                "{role} {relation:?} windows"
+            );
+        }
+    }
+
+    #[test]
+    fn each_sides_admin_alone_manages_its_own_webhooks_and_reads_their_log() {
+        use crate::actor::Side;
+        use Decision::*;
+        // (role, relation, side of the endpoint, list, manage and read the log)
+        let cases = [
+            (Role::ClientAdmin, Relation::Own, Side::Client, Allow, Allow),
+            (
+                Role::ClientAdmin,
+                Relation::Own,
+                Side::Provider,
+                Allow,
+                Forbidden,
+            ),
+            (
+                Role::ProviderAdmin,
+                Relation::Engaged,
+                Side::Provider,
+                Allow,
+                Allow,
+            ),
+            (
+                Role::ProviderAdmin,
+                Relation::Engaged,
+                Side::Client,
+                Allow,
+                Forbidden,
+            ),
+            // The provider's own organization is no client of its own.
+            (
+                Role::ProviderAdmin,
+                Relation::Own,
+                Side::Provider,
+                Allow,
+                Forbidden,
+            ),
+            (
+                Role::ProviderEngineer,
+                Relation::Engaged,
+                Side::Provider,
+                Allow,
+                Forbidden,
+            ),
+            (
+                Role::ClientTechnician,
+                Relation::Own,
+                Side::Client,
+                Allow,
+                Forbidden,
+            ),
+            (
+                Role::ClientViewer,
+                Relation::Own,
+                Side::Client,
+                Allow,
+                Forbidden,
+            ),
+            (
+                Role::Requester,
+                Relation::Own,
+                Side::Client,
+                NotFound,
+                NotFound,
+            ),
+            // An ended engagement makes the client a stranger.
+            (
+                Role::ProviderAdmin,
+                Relation::Foreign,
+                Side::Provider,
+                NotFound,
+                NotFound,
+            ),
+        ];
+        for (role, relation, side, list, own) in cases {
+            let ask = |a| decide_webhooks(role, a, relation, side);
+            assert_eq!(
+                ask(WebhookAction::List),
+                list,
+                "{role} {relation:?} {side:?}"
+            );
+            assert_eq!(
+                ask(WebhookAction::Manage),
+                own,
+                "{role} {relation:?} {side:?}"
+            );
+            assert_eq!(
+                ask(WebhookAction::ReadDeliveries),
+                own,
+                "{role} {relation:?} {side:?}"
+            );
+        }
+        assert!(may_see_webhook_url(Side::Client, Side::Client));
+        assert!(!may_see_webhook_url(Side::Client, Side::Provider));
+        assert!(!may_see_webhook_url(Side::Provider, Side::Client));
+    }
+
+    #[test]
+    fn each_sides_admin_keeps_its_own_rota_and_both_sides_read_both() {
+        use Decision::*;
+        use OwnerSide::{InHouse, Provider};
+        // (role, relation, rota side, read, manage)
+        let cases = [
+            (
+                Role::ProviderAdmin,
+                Relation::Engaged,
+                Provider,
+                Allow,
+                Allow,
+            ),
+            (
+                Role::ProviderAdmin,
+                Relation::Engaged,
+                InHouse,
+                Allow,
+                Forbidden,
+            ),
+            (Role::ClientAdmin, Relation::Own, InHouse, Allow, Allow),
+            (Role::ClientAdmin, Relation::Own, Provider, Allow, Forbidden),
+            (
+                Role::ProviderEngineer,
+                Relation::Engaged,
+                Provider,
+                Allow,
+                Forbidden,
+            ),
+            (
+                Role::ClientTechnician,
+                Relation::Own,
+                InHouse,
+                Allow,
+                Forbidden,
+            ),
+            (Role::ClientViewer, Relation::Own, InHouse, Allow, Forbidden),
+            (Role::Requester, Relation::Own, InHouse, NotFound, NotFound),
+            (
+                Role::ProviderAdmin,
+                Relation::Foreign,
+                Provider,
+                NotFound,
+                NotFound,
+            ),
+            (
+                Role::ClientAdmin,
+                Relation::Foreign,
+                InHouse,
+                NotFound,
+                NotFound,
+            ),
+        ];
+        for (role, relation, side, read, manage) in cases {
+            assert_eq!(
+                decide_duty(role, Action::ViewDuty, relation, side),
+                read,
+                "{role} {relation:?} reads {side:?}"
+            );
+            assert_eq!(
+                decide_duty(role, Action::ManageDuty, relation, side),
+                manage,
+                "{role} {relation:?} manages {side:?}"
             );
         }
     }

@@ -15,6 +15,15 @@
 //! content as the alert's last event) changes nothing and is answered the
 //! same.
 //!
+//! Two controls stand between a new alert and its ticket. Inside one of
+//! the client's maintenance windows ([`crate::maintenance`]) the alert is
+//! stored, marked with the window, and opens nothing until it is sent
+//! firing outside every window. Past the source's `storm_per_minute` new
+//! tickets a clock minute (counted in the database, per source), new
+//! alerts join the source's one "Alert storm" ticket instead. The windows
+//! are read once per request and the flood count at most once, so the
+//! path stays at one indexed read per alert.
+//!
 //! A new ticket's id is stored with the alert before the ticket is written;
 //! should the process die in between, the alert sent again finds its ticket
 //! missing and opens it under that id, so a retry never opens two.
@@ -22,15 +31,19 @@
 use crate::audit::{Entry, record};
 use crate::desk::{NewTicket, Source as TicketSource, Visibility, event};
 use crate::secrets::{random_token, sha256_hex};
-use crate::{RequestMeta, Result, ServiceError, Tandem, now_ms};
-use hmac::{Hmac, KeyInit, Mac};
+use crate::{RequestMeta, Result, ServiceError, Tandem, alert_sweeps, now_ms};
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
 use serde::Deserialize;
 use serde_json::json;
-use sha2::Sha256;
 use std::collections::{BTreeMap, HashMap};
 use subtle::ConstantTimeEq;
 use tandem_domain::alert::{
     AlertStatus, AuthMode, SourceKind, impact_of_label, severity_impact_urgency, timestamp_fresh,
+};
+use tandem_domain::alert_control::{
+    DEFAULT_RATE_PER_SECOND, DEFAULT_STORM_PER_MINUTE, FloodCount, MaintenanceSchedule,
+    TokenBucket, severity_rank,
 };
 use tandem_domain::policy::{self, Action, Relation};
 use tandem_domain::ticket::TicketStatus;
@@ -39,7 +52,7 @@ use tandem_store::alerts::{self, FiringAlert};
 pub use tandem_store::alerts::{Alert, Source};
 use tandem_store::orgs::{self, Org};
 use tandem_store::users::{self, User};
-use tandem_store::{StoreError, Tx};
+use tandem_store::{StoreError, Tx, maintenance};
 
 /// Every source key starts with this, so secret scanners can recognise a leak.
 pub const SOURCE_KEY_PREFIX: &str = "tdi_";
@@ -69,6 +82,18 @@ pub struct NewSource {
     pub device_label: Option<String>,
     /// Whether the alerts of one Alertmanager group share one ticket.
     pub group_alerts: bool,
+    /// Minutes a ticket whose alerts have all resolved waits before it
+    /// resolves itself (0-10080; [`crate::alert_sweeps::DEFAULT_QUIET_MINUTES`] when absent).
+    pub quiet_minutes: Option<i64>,
+    /// Minutes between promised heartbeats (1-10080; absent: no dead
+    /// man's switch).
+    pub heartbeat_minutes: Option<i64>,
+    /// New tickets a minute before its alerts join one alert storm ticket
+    /// (0-100000, 0: never; [`DEFAULT_STORM_PER_MINUTE`] when absent).
+    pub storm_per_minute: Option<i64>,
+    /// Intake requests a second it may send, with a burst of twice that
+    /// (0-100000, 0: unlimited; [`DEFAULT_RATE_PER_SECOND`] when absent).
+    pub rate_per_second: Option<i64>,
 }
 
 /// One alert as the desk reads it, whichever payload it came in.
@@ -92,6 +117,9 @@ pub struct IncomingAlert {
     pub device: Option<String>,
     /// The event's content, canonical: the same event has the same text.
     pub content: String,
+    /// A heartbeat (Alertmanager's `Watchdog`, a generic event of kind
+    /// `heartbeat`): proof that monitoring works, never a ticket.
+    pub heartbeat: bool,
 }
 
 /// What became of one alert of a request; the same request sent again
@@ -103,6 +131,40 @@ pub struct AlertReceipt {
     /// The ticket it opened or joined (none for a resolution of an alert
     /// never heard of firing).
     pub ticket_id: Option<TicketId>,
+}
+
+/// Each source's token bucket for the intake endpoints.
+///
+/// Per process, in memory: the limit protects this process from a sender
+/// gone wild, so several processes behind a balancer each allow the rate
+/// (the database is not asked, which keeps the check at a few nanoseconds
+/// under 10,000 alerts a second). The lock is held only for the bucket
+/// arithmetic, never across an await.
+#[derive(Debug, Default)]
+pub struct IntakeLimiter {
+    buckets: std::sync::Mutex<HashMap<AlertSourceId, TokenBucket>>,
+}
+
+impl IntakeLimiter {
+    /// Take one request of `source` at `now_ms` within `rate` requests a
+    /// second (0: unlimited); when over, the whole seconds to wait.
+    pub fn admit(
+        &self,
+        source: AlertSourceId,
+        rate: i64,
+        now_ms: i64,
+    ) -> std::result::Result<(), u64> {
+        if rate <= 0 {
+            return Ok(());
+        }
+        // A poisoned lock only means a panic elsewhere mid-arithmetic; the
+        // buckets stay usable.
+        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        buckets
+            .entry(source)
+            .or_insert_with(|| TokenBucket::full(rate, now_ms))
+            .take(rate, now_ms)
+    }
 }
 
 /// A firing alert with what a page shows of its ticket.
@@ -118,6 +180,11 @@ pub struct FiringView {
     pub ticket_title: Option<String>,
     /// The ticket's status code.
     pub ticket_status: Option<String>,
+    /// Held back by a maintenance window: its reason (the alert opens its
+    /// ticket if it fires again outside every window).
+    pub maintenance_reason: Option<String>,
+    /// Whether it joined its source's current alert storm ticket.
+    pub storm: bool,
 }
 
 fn name_of(raw: &str) -> Result<String> {
@@ -140,6 +207,15 @@ fn label_of(field: &'static str, raw: &Option<String>) -> Result<Option<String>>
     }
 }
 
+/// A per-source limit: 0 (off) to 100,000, `default` when absent.
+fn limit_of(field: &'static str, raw: Option<i64>, default: i64) -> Result<i64> {
+    let v = raw.unwrap_or(default);
+    if !(0..=100_000).contains(&v) {
+        return Err(ValidationError::new(field, "must be 0-100000 (0: no limit)").into());
+    }
+    Ok(v)
+}
+
 /// One line of at most `max` characters, without control characters.
 fn one_line(raw: &str, max: usize) -> String {
     raw.chars()
@@ -155,17 +231,17 @@ fn one_line(raw: &str, max: usize) -> String {
 /// keyed with the lowercase hex SHA-256 of the source's key, over
 /// `timestamp + "." + body`.
 pub fn intake_signature(key_hash: &str, timestamp: &str, body: &[u8]) -> Result<String> {
-    let mut mac = Hmac::<Sha256>::new_from_slice(key_hash.as_bytes())
-        .map_err(|e| ServiceError::Internal(e.to_string()))?;
-    mac.update(timestamp.as_bytes());
-    mac.update(b".");
-    mac.update(body);
-    Ok(data_encoding::HEXLOWER.encode(&mac.finalize().into_bytes()))
+    crate::secrets::hmac_sha256_hex(key_hash.as_bytes(), timestamp, body)
 }
 
 impl Tandem {
     /// The client whose alerts `actor` wants to reach with `action`.
-    async fn alerts_client(&self, actor: &Actor, action: Action, client: OrgId) -> Result<Org> {
+    pub(crate) async fn alerts_client(
+        &self,
+        actor: &Actor,
+        action: Action,
+        client: OrgId,
+    ) -> Result<Org> {
         let found = match orgs::find(&self.db, &actor.scope(), client).await {
             Ok(o) => Some(o),
             Err(StoreError::NotFound) => None,
@@ -221,6 +297,17 @@ impl Tandem {
         } else {
             org.ticket_prefix.clone()
         };
+        // Every window, over or not: an alert held by a window that has
+        // since ended still shows why it has no ticket.
+        let reasons: HashMap<String, String> = maintenance::current(&self.db, client, i64::MIN)
+            .await?
+            .into_iter()
+            .map(|w| (w.id.to_string(), w.reason))
+            .collect();
+        let storms: std::collections::HashSet<String> = alerts::storm_tickets(&self.db, client)
+            .await?
+            .into_iter()
+            .collect();
         Ok(alerts::firing(&self.db, client, 500)
             .await?
             .into_iter()
@@ -231,6 +318,13 @@ impl Tandem {
                     .map(|n| crate::desk::ticket_label(&prefix, n)),
                 ticket_title: f.ticket_title,
                 ticket_status: f.ticket_status,
+                maintenance_reason: f.alert.maintenance_id.as_ref().map(|m| {
+                    reasons
+                        .get(m)
+                        .cloned()
+                        .unwrap_or_else(|| "maintenance (window deleted)".into())
+                }),
+                storm: storms.contains(&f.alert.ticket_id.to_string()),
                 alert: f.alert,
             })
             .collect())
@@ -251,6 +345,17 @@ impl Tandem {
         let category_label = label_of("category_label", &input.category_label)?;
         let impact_label = label_of("impact_label", &input.impact_label)?;
         let device_label = label_of("device_label", &input.device_label)?;
+        let (quiet_minutes, heartbeat_minutes) = crate::alert_sweeps::watch_of(input)?;
+        let storm_per_minute = limit_of(
+            "storm_per_minute",
+            input.storm_per_minute,
+            DEFAULT_STORM_PER_MINUTE,
+        )?;
+        let rate_per_second = limit_of(
+            "rate_per_second",
+            input.rate_per_second,
+            DEFAULT_RATE_PER_SECOND,
+        )?;
         let desk = self.desk_of(actor, &org).await?;
         let category = input.default_category.trim();
         if !desk.categories.iter().any(|c| c.key == category) {
@@ -296,6 +401,15 @@ impl Tandem {
             created_at: now,
             last_seen_at: None,
             revoked_at: None,
+            quiet_minutes,
+            heartbeat_minutes,
+            last_heartbeat_at: None,
+            // Never heard from: overdue counting from its creation.
+            heartbeat_due_at: heartbeat_minutes.map(|m| now + m * 60_000),
+            down_ticket_id: None,
+            down_since: None,
+            storm_per_minute,
+            rate_per_second,
         };
         let mut tx = self.db.begin().await?;
         users::insert(&mut tx, &account).await?;
@@ -313,7 +427,9 @@ impl Tandem {
                 change: json!({ "name": source.name, "kind": source.kind, "auth_mode": source.auth_mode,
                     "prefix": source.key_prefix, "default_category": source.default_category,
                     "category_label": source.category_label, "impact_label": source.impact_label,
-                    "device_label": source.device_label, "group_alerts": source.group_alerts }),
+                    "device_label": source.device_label, "group_alerts": source.group_alerts,
+                    "quiet_minutes": source.quiet_minutes, "heartbeat_minutes": source.heartbeat_minutes,
+                    "storm_per_minute": source.storm_per_minute, "rate_per_second": source.rate_per_second }),
             },
         )
         .await?;
@@ -349,6 +465,14 @@ impl Tandem {
         .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Let a request of an authenticated source through its rate, or
+    /// refuse it ([`ServiceError::RateLimited`] with the seconds to wait).
+    pub fn admit_intake(&self, source: &Source) -> Result<()> {
+        self.intake_limits
+            .admit(source.id, source.rate_per_second, now_ms())
+            .map_err(|retry_after_secs| ServiceError::RateLimited { retry_after_secs })
     }
 
     /// The live bearer-mode source whose key this is; anything else is
@@ -406,67 +530,119 @@ impl Tandem {
         incoming: &[IncomingAlert],
         meta: &RequestMeta,
     ) -> Result<Vec<AlertReceipt>> {
+        self.ingest_alerts_at(source, incoming, meta, now_ms())
+            .await
+    }
+
+    /// [`Tandem::ingest_alerts`] as of `now` (tests pass the instant a
+    /// maintenance window or a storm's minute needs).
+    pub async fn ingest_alerts_at(
+        &self,
+        source: &Source,
+        incoming: &[IncomingAlert],
+        meta: &RequestMeta,
+        now: i64,
+    ) -> Result<Vec<AlertReceipt>> {
+        if !incoming.is_empty() && incoming.iter().all(|a| a.heartbeat) {
+            return self.take_heartbeats(source, incoming, now).await;
+        }
         let account = users::get_for_actor(&self.db, source.actor_user_id).await?;
         let actor = crate::auth::actor_of(&account);
-        let now = now_ms();
         let mut receipts = Vec::with_capacity(incoming.len());
-        // Tickets to write after the first commit, each with its alerts.
-        let mut to_open: Vec<(TicketId, Vec<&IncomingAlert>)> = Vec::new();
+        let mut intake = Intake::start(self, source, incoming, now).await?;
         let mut tx = self.db.begin().await?;
         alerts::touch_source(&mut tx, source.id, now).await?;
+        if incoming.iter().any(|a| a.heartbeat) {
+            alert_sweeps::heartbeat(&mut tx, source.id, now).await?;
+        }
         for a in incoming {
-            let ticket = self
-                .take_alert(&mut tx, source, &actor, a, now, &mut to_open)
-                .await?;
+            let ticket = if a.heartbeat {
+                None
+            } else {
+                self.take_alert(&mut tx, source, &actor, a, &mut intake)
+                    .await?
+            };
             receipts.push(AlertReceipt {
                 dedup_key: a.dedup_key.clone(),
                 ticket_id: ticket,
             });
         }
+        let storm_opening = self
+            .settle_storm(&mut tx, source, &actor, &mut intake)
+            .await?;
         tx.commit().await?;
-        if to_open.is_empty() {
+        let to_open = intake.to_open;
+        if to_open.is_empty() && storm_opening.is_none() {
             return Ok(receipts);
         }
         for (ticket, members) in &to_open {
             self.open_alert_ticket(source, &actor, *ticket, members, meta, now)
                 .await?;
         }
+        if let Some((ticket, members, severity)) = &storm_opening {
+            self.open_storm_ticket(source, &actor, *ticket, members, severity, meta, now)
+                .await?;
+        }
         let mut tx = self.db.begin().await?;
-        for (ticket, _) in &to_open {
-            alerts::mark_opened(&mut tx, *ticket).await?;
+        for ticket in to_open
+            .iter()
+            .map(|(t, _)| *t)
+            .chain(storm_opening.iter().map(|(t, _, _)| *t))
+        {
+            alerts::mark_opened(&mut tx, ticket).await?;
         }
         tx.commit().await?;
         Ok(receipts)
     }
 
-    /// One alert inside the request's transaction: its ticket, if any.
+    /// One alert inside the request's transaction: its ticket, if any
+    /// (none while a maintenance window holds it back).
     async fn take_alert<'a>(
         &self,
         tx: &mut Tx,
         source: &Source,
         actor: &Actor,
         a: &'a IncomingAlert,
-        now: i64,
-        to_open: &mut Vec<(TicketId, Vec<&'a IncomingAlert>)>,
+        intake: &mut Intake<'a>,
     ) -> Result<Option<TicketId>> {
+        let now = intake.now;
         let hash = sha256_hex(&a.content);
         let known = alerts::alert_tx(tx, source.id, &a.dedup_key).await?;
         let written = |known: &Alert| known.ticket_opened;
         match (known, a.status) {
             (None, AlertStatus::Resolved) => Ok(None),
+            // Held back by a window: recorded, and it opens its ticket the
+            // first time it is sent firing outside every window.
+            (Some(k), status) if k.maintenance_id.is_some() => match status {
+                AlertStatus::Firing if intake.holding().is_none() => {
+                    self.new_life(tx, source, actor, a, k.id, &hash, intake)
+                        .await
+                }
+                AlertStatus::Firing => {
+                    alerts::refire(tx, &k.id, &hash, &one_line(&a.summary, 500), now).await?;
+                    Ok(None)
+                }
+                AlertStatus::Resolved => {
+                    alerts::resolve(tx, &k.id, &hash, now).await?;
+                    Ok(None)
+                }
+            },
             (Some(k), _) if k.last_hash == hash => {
                 // The same event again: nothing changes, but a ticket left
-                // unwritten by a crash is written now.
+                // unwritten by a crash is written now (as the storm ticket
+                // if that is what it was chosen as).
                 if !written(&k) {
-                    queue_opening(to_open, k.ticket_id, a);
+                    if intake.is_storm_ticket(tx, source, k.ticket_id).await? {
+                        intake.storm_joined.push(a);
+                    } else {
+                        queue_opening(&mut intake.to_open, k.ticket_id, a);
+                    }
                 }
                 Ok(Some(k.ticket_id))
             }
             (None, AlertStatus::Firing) => {
                 let id = uuid::Uuid::now_v7().to_string();
-                self.new_life(tx, source, actor, a, id, &hash, now, to_open)
-                    .await
-                    .map(Some)
+                self.new_life(tx, source, actor, a, id, &hash, intake).await
             }
             (Some(k), AlertStatus::Firing) => {
                 let open = !written(&k)
@@ -476,9 +652,8 @@ impl Tandem {
                         .is_some_and(|s| !s.is_done());
                 if !open {
                     return self
-                        .new_life(tx, source, actor, a, k.id, &hash, now, to_open)
-                        .await
-                        .map(Some);
+                        .new_life(tx, source, actor, a, k.id, &hash, intake)
+                        .await;
                 }
                 let summary = one_line(&a.summary, 500);
                 if alerts::refire(tx, &k.id, &hash, &summary, now).await? && written(&k) {
@@ -503,8 +678,9 @@ impl Tandem {
                     )
                     .await?;
                     if alerts::firing_on_ticket_tx(tx, k.ticket_id).await? == 0 {
-                        // Auto-resolving the ticket after a quiet period is
-                        // left to a later change; the fact is recorded.
+                        // The worker resolves the ticket once the source's
+                        // quiet period has passed (crate::alert_sweeps).
+                        crate::alert_sweeps::start_quiet(tx, source, k.ticket_id, now).await?;
                         self.note(
                             tx,
                             actor,
@@ -521,8 +697,10 @@ impl Tandem {
         }
     }
 
-    /// A firing alert with no open ticket: it joins its group's ticket
-    /// (when the source groups) or gets a new one, written after commit.
+    /// A firing alert with no open ticket. Inside a maintenance window it
+    /// is only recorded; otherwise it joins its group's ticket (when the
+    /// source groups), the source's storm ticket (past its limit of new
+    /// tickets a minute) or gets a new one, written after commit.
     #[allow(clippy::too_many_arguments)]
     async fn new_life<'a>(
         &self,
@@ -532,21 +710,35 @@ impl Tandem {
         a: &'a IncomingAlert,
         id: String,
         hash: &str,
-        now: i64,
-        to_open: &mut Vec<(TicketId, Vec<&'a IncomingAlert>)>,
-    ) -> Result<TicketId> {
-        let group = if source.group_alerts && !a.group_key.is_empty() {
+        intake: &mut Intake<'a>,
+    ) -> Result<Option<TicketId>> {
+        let now = intake.now;
+        let held = intake.holding();
+        let group = if held.is_none() && source.group_alerts && !a.group_key.is_empty() {
             alerts::group_ticket_tx(tx, source.id, &a.group_key).await?
         } else {
             None
         };
-        let written = match group {
+        let mut written = match group {
             Some(t) => alerts::ticket_status_tx(tx, source.client_id, t)
                 .await?
                 .is_some(),
             None => false,
         };
-        let ticket = group.unwrap_or_default();
+        let mut storm = false;
+        let ticket = match group {
+            // A held alert's ticket is only reserved: it is written when
+            // the alert fires again outside the window (as a new life).
+            _ if held.is_some() => TicketId::new(),
+            Some(t) => t,
+            None if intake.count_new(tx, source).await? => {
+                storm = true;
+                let (t, w) = intake.storm_target(tx, source).await?;
+                written = w;
+                t
+            }
+            None => TicketId::new(),
+        };
         let device = self.device_of(source, a);
         let alert = Alert {
             id,
@@ -565,9 +757,15 @@ impl Tandem {
             first_seen_at: now,
             last_seen_at: now,
             resolved_at: None,
+            maintenance_id: held,
         };
         alerts::put_alert(tx, &alert).await?;
-        if written {
+        if alert.maintenance_id.is_some() {
+            return Ok(None);
+        }
+        if storm {
+            intake.storm_joined.push(a);
+        } else if written {
             self.note(
                 tx,
                 actor,
@@ -578,9 +776,121 @@ impl Tandem {
             )
             .await?;
         } else {
-            queue_opening(to_open, ticket, a);
+            queue_opening(&mut intake.to_open, ticket, a);
         }
-        Ok(ticket)
+        Ok(Some(ticket))
+    }
+
+    /// End of a request's alerts, still inside its transaction: the flood
+    /// count is written back, and the alerts that joined the storm are
+    /// listed on the storm ticket's timeline, or (ticket not yet written)
+    /// returned to open it with after commit, with the highest severity.
+    async fn settle_storm<'a>(
+        &self,
+        tx: &mut Tx,
+        source: &Source,
+        actor: &Actor,
+        intake: &mut Intake<'a>,
+    ) -> Result<Option<StormOpening<'a>>> {
+        let Some(flood) = intake.flood.as_mut() else {
+            return Ok(None);
+        };
+        let joined = std::mem::take(&mut intake.storm_joined);
+        let before = flood.storm_severity.clone();
+        for a in &joined {
+            if flood.storm_severity.is_empty()
+                || severity_rank(&a.severity) > severity_rank(&flood.storm_severity)
+            {
+                flood.storm_severity = one_line(&a.severity, 50);
+            }
+        }
+        alerts::save_flood(tx, source.id, flood).await?;
+        let severity = flood.storm_severity.clone();
+        let Some((ticket, written)) = intake.storm else {
+            return Ok(None);
+        };
+        if joined.is_empty() {
+            return Ok(None);
+        }
+        if !written {
+            return Ok(Some((ticket, joined, severity)));
+        }
+        let mut body = storm_list(&joined);
+        if severity != before {
+            body.push_str(&format!("\nHighest severity so far: {severity}"));
+        }
+        self.note(
+            tx,
+            actor,
+            ticket,
+            intake.now,
+            &body,
+            json!({ "alert": "storm", "joined": joined.iter().map(|a| &a.dedup_key).collect::<Vec<_>>(),
+                "highest_severity": severity }),
+        )
+        .await?;
+        Ok(None)
+    }
+
+    /// Write a storm ticket ("Alert storm: <source>") through the desk's
+    /// own path unless it exists already, and list on its timeline the
+    /// alerts that joined it with this request.
+    #[allow(clippy::too_many_arguments)]
+    async fn open_storm_ticket(
+        &self,
+        source: &Source,
+        actor: &Actor,
+        ticket: TicketId,
+        members: &[&IncomingAlert],
+        severity: &str,
+        meta: &RequestMeta,
+        now: i64,
+    ) -> Result<()> {
+        if !alerts::ticket_exists(&self.db, source.client_id, ticket).await? {
+            let (impact, urgency) = severity_impact_urgency(severity);
+            let input = NewTicket {
+                client_id: source.client_id,
+                title: one_line(&format!("Alert storm: {}", source.name), 200),
+                description: format!(
+                    "The monitoring source \"{}\" sent more than {} new alerts a minute. Rather than a ticket \
+                     each, its new alerts join this ticket while the storm lasts (until a minute with at most \
+                     {} new alerts); each one is listed on the timeline, and its repeats and resolution land \
+                     here too. Highest severity when opened: {}.",
+                    source.name,
+                    source.storm_per_minute,
+                    source.storm_per_minute,
+                    if severity.is_empty() {
+                        "none given"
+                    } else {
+                        severity
+                    }
+                ),
+                category: source.default_category.clone(),
+                impact,
+                urgency,
+                requester_id: None,
+                source: TicketSource::Alert,
+            };
+            match self.open_ticket_as(actor, &input, meta, now, ticket).await {
+                Ok(_) => {}
+                // Another request wrote it meanwhile.
+                Err(_) if alerts::ticket_exists(&self.db, source.client_id, ticket).await? => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let mut tx = self.db.begin().await?;
+        self.note(
+            &mut tx,
+            actor,
+            ticket,
+            now,
+            &storm_list(members),
+            json!({ "alert": "storm", "joined": members.iter().map(|a| &a.dedup_key).collect::<Vec<_>>(),
+                "highest_severity": severity }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// The device an alert names: the sender's own field, else the
@@ -625,7 +935,7 @@ impl Tandem {
 
     /// Write the ticket of a new alert (and the alerts of its group that
     /// came with it) through the desk's own path, unless it exists already.
-    async fn open_alert_ticket(
+    pub(crate) async fn open_alert_ticket(
         &self,
         source: &Source,
         actor: &Actor,
@@ -697,6 +1007,172 @@ impl Tandem {
             Err(e) => Err(e),
         }
     }
+}
+
+/// A storm ticket to write after commit: its id, the alerts that joined it
+/// with the request, and the highest severity seen in the storm.
+type StormOpening<'a> = (TicketId, Vec<&'a IncomingAlert>, String);
+
+/// What one intake request carries from alert to alert, so that the
+/// maintenance windows are read once per request (not per alert) and the
+/// source's flood row at most once, only when a new ticket is in question.
+struct Intake<'a> {
+    now: i64,
+    at: Option<Timestamp>,
+    /// The windows that apply to the source, by id, in the client's zone.
+    windows: Vec<(String, MaintenanceSchedule)>,
+    zone: TimeZone,
+    /// The source's flood row, locked, once a new alert needed it.
+    flood: Option<alerts::Flood>,
+    /// This request's storm ticket once chosen: (id, already written).
+    storm: Option<(TicketId, bool)>,
+    /// The alerts that joined the storm ticket in this request.
+    storm_joined: Vec<&'a IncomingAlert>,
+    /// Tickets to write after the first commit, each with its alerts.
+    to_open: Vec<(TicketId, Vec<&'a IncomingAlert>)>,
+}
+
+impl<'a> Intake<'a> {
+    async fn start(
+        tandem: &Tandem,
+        source: &Source,
+        incoming: &[IncomingAlert],
+        now: i64,
+    ) -> Result<Self> {
+        let mut windows = Vec::new();
+        let mut zone = TimeZone::UTC;
+        // Only a firing alert can be held back: a request of resolutions
+        // reads nothing.
+        if incoming
+            .iter()
+            .any(|a| !a.heartbeat && a.status == AlertStatus::Firing)
+        {
+            for w in maintenance::for_intake(&tandem.db, source.client_id, source.id, now).await? {
+                if let Some(z) = w.time_zone.as_deref().and_then(|z| TimeZone::get(z).ok()) {
+                    zone = z;
+                }
+                if let Some(s) = crate::maintenance::schedule_of(&w.window) {
+                    windows.push((w.window.id.to_string(), s));
+                }
+            }
+        }
+        Ok(Self {
+            now,
+            at: Timestamp::from_millisecond(now).ok(),
+            windows,
+            zone,
+            flood: None,
+            storm: None,
+            storm_joined: Vec::new(),
+            to_open: Vec::new(),
+        })
+    }
+
+    /// The window that holds back an alert firing now, if any.
+    fn holding(&self) -> Option<String> {
+        let at = self.at?;
+        self.windows
+            .iter()
+            .find(|(_, s)| s.covers(&self.zone, at))
+            .map(|(id, _)| id.clone())
+    }
+
+    async fn flood(&mut self, tx: &mut Tx, source: AlertSourceId) -> Result<&mut alerts::Flood> {
+        if self.flood.is_none() {
+            self.flood = Some(alerts::lock_flood(tx, source).await?);
+        }
+        self.flood
+            .as_mut()
+            .ok_or_else(|| ServiceError::Internal("flood row not loaded".into()))
+    }
+
+    /// Count a new alert that would open a ticket; true when it joins the
+    /// storm ticket instead.
+    async fn count_new(&mut self, tx: &mut Tx, source: &Source) -> Result<bool> {
+        if source.storm_per_minute <= 0 {
+            return Ok(false);
+        }
+        let now = self.now;
+        let f = self.flood(tx, source.id).await?;
+        let mut count = FloodCount {
+            minute: f.minute,
+            opened: f.opened,
+            prev_opened: f.prev_opened,
+        };
+        let storm = count.count_new(now, source.storm_per_minute);
+        f.minute = count.minute;
+        f.opened = count.opened;
+        f.prev_opened = count.prev_opened;
+        Ok(storm)
+    }
+
+    /// The source's storm ticket: the one chosen before while it is not
+    /// done (or not yet written), else a new one.
+    async fn storm_target(&mut self, tx: &mut Tx, source: &Source) -> Result<(TicketId, bool)> {
+        if let Some(t) = self.storm {
+            return Ok(t);
+        }
+        let chosen = self
+            .flood(tx, source.id)
+            .await?
+            .storm_ticket_id
+            .as_deref()
+            .and_then(|t| t.parse::<TicketId>().ok());
+        let target = match chosen {
+            Some(t) => match alerts::ticket_status_tx(tx, source.client_id, t).await? {
+                None => (t, false),
+                Some(s) if s.parse::<TicketStatus>().is_ok_and(|s| !s.is_done()) => (t, true),
+                Some(_) => (TicketId::new(), false),
+            },
+            None => (TicketId::new(), false),
+        };
+        if chosen != Some(target.0) {
+            let f = self.flood(tx, source.id).await?;
+            f.storm_ticket_id = Some(target.0.to_string());
+            f.storm_severity.clear();
+        }
+        self.storm = Some(target);
+        Ok(target)
+    }
+
+    /// Whether an unwritten ticket is the source's storm ticket (then it
+    /// is opened as one).
+    async fn is_storm_ticket(
+        &mut self,
+        tx: &mut Tx,
+        source: &Source,
+        ticket: TicketId,
+    ) -> Result<bool> {
+        let id = ticket.to_string();
+        let storm = self.flood(tx, source.id).await?.storm_ticket_id.as_deref() == Some(&id);
+        if storm {
+            self.storm = Some((ticket, false));
+        }
+        Ok(storm)
+    }
+}
+
+/// The timeline entry listing alerts that joined a storm ticket.
+fn storm_list(members: &[&IncomingAlert]) -> String {
+    let n = members.len();
+    let mut s = format!(
+        "{n} alert{} joined the storm:",
+        if n == 1 { "" } else { "s" }
+    );
+    for a in members {
+        let severity = one_line(&a.severity, 50);
+        s.push_str(&format!(
+            "\n— [{}] {} ({})",
+            if severity.is_empty() {
+                "no severity"
+            } else {
+                &severity
+            },
+            one_line(&a.summary, 200),
+            one_line(&a.dedup_key, 255)
+        ));
+    }
+    s.chars().take(100_000).collect()
 }
 
 fn queue_opening<'a>(
@@ -772,11 +1248,18 @@ pub struct AlertmanagerAlert {
 pub struct GenericEvent {
     /// The tool or check that sends it (e.g. `zabbix`, `backup-check`).
     pub source: String,
+    /// `alert` (when absent) or `heartbeat`: a heartbeat only proves that
+    /// monitoring works (see the source's `heartbeat_minutes`) and never
+    /// opens a ticket; it needs no other field but `source`.
+    #[serde(default)]
+    pub kind: GenericEventKind,
     /// Identifies the alert: events with the same key are the same alert.
-    /// 1-255 characters.
+    /// 1-255 characters; required for an alert.
+    #[serde(default)]
     pub dedup_key: String,
-    /// `firing` or `resolved`.
-    pub status: AlertStatus,
+    /// `firing` or `resolved`; required for an alert.
+    #[serde(default)]
+    pub status: Option<AlertStatus>,
     /// `critical`, `error`, `warning` or `info` (see the severity map);
     /// `info` when absent.
     #[serde(default)]
@@ -796,6 +1279,22 @@ pub struct GenericEvent {
     #[serde(default)]
     pub occurred_at: Option<String>,
 }
+
+/// What a generic event is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum GenericEventKind {
+    /// Something is wrong (or no longer wrong): a ticket's matter.
+    #[default]
+    Alert,
+    /// Monitoring is alive.
+    Heartbeat,
+}
+
+/// The `alertname` of Alertmanager's always-firing alert: while firing,
+/// Tandem reads it as a heartbeat of the source (whether or not the
+/// source expects one), never as a ticket.
+pub const WATCHDOG: &str = "Watchdog";
 
 /// A payload that breaks its format: the field at fault (a path such as
 /// `alerts[2].startsAt`) and what is wrong with it.
@@ -892,6 +1391,9 @@ impl AlertmanagerPayload {
                 summary,
                 details,
                 device: None,
+                // A resolved Watchdog says the heartbeat stopped: not one.
+                heartbeat: a.status == AlertStatus::Firing
+                    && labels.get("alertname").is_some_and(|n| n == WATCHDOG),
                 labels,
                 content,
             });
@@ -903,12 +1405,18 @@ impl AlertmanagerPayload {
 impl GenericEvent {
     /// The event as the desk reads it; a field that breaks the format is named.
     pub fn into_alert(self) -> std::result::Result<IncomingAlert, Malformed> {
-        check_key("dedup_key".into(), &self.dedup_key)?;
         if self.source.chars().count() > 200 {
             return Err(bad("source".into(), "must be at most 200 characters"));
         }
+        if self.kind == GenericEventKind::Heartbeat {
+            return Ok(crate::alert_sweeps::heartbeat_event(&self.dedup_key));
+        }
+        check_key("dedup_key".into(), &self.dedup_key)?;
+        let status = self
+            .status
+            .ok_or_else(|| bad("status".into(), "is required for an alert"))?;
         let summary = self.summary.clone().unwrap_or_default();
-        if self.status == AlertStatus::Firing && summary.trim().is_empty() {
+        if status == AlertStatus::Firing && summary.trim().is_empty() {
             return Err(bad("summary".into(), "is required for a firing event"));
         }
         if let Some(at) = &self.occurred_at {
@@ -930,13 +1438,14 @@ impl GenericEvent {
         Ok(IncomingAlert {
             dedup_key: self.dedup_key.trim().to_owned(),
             group_key: String::new(),
-            status: self.status,
+            status,
             severity: self.severity.unwrap_or_else(|| "info".into()),
             summary,
             details: text,
             labels,
             device: self.device,
             content,
+            heartbeat: false,
         })
     }
 }

@@ -128,7 +128,7 @@ fn body_of(field: &'static str, raw: &str, max: usize) -> Result<String> {
 }
 
 /// A client's ticket prefix (its upper-cased slug when none is set).
-fn prefix_of(client: &orgs::Org) -> String {
+pub(crate) fn prefix_of(client: &orgs::Org) -> String {
     if client.ticket_prefix.is_empty() {
         client.slug.to_uppercase()
     } else {
@@ -446,6 +446,22 @@ impl Tandem {
         now: i64,
         id: TicketId,
     ) -> Result<TicketView> {
+        self.open_ticket_routed(actor, input, meta, now, id, false)
+            .await
+    }
+
+    /// [`Tandem::open_ticket_as`], routed as if business hours were over
+    /// when `after_hours` is set: a dead man's switch reports to whoever
+    /// watches the client after hours, whatever the clock says.
+    pub(crate) async fn open_ticket_routed(
+        &self,
+        actor: &Actor,
+        input: &NewTicket,
+        meta: &RequestMeta,
+        now: i64,
+        id: TicketId,
+        after_hours: bool,
+    ) -> Result<TicketView> {
         let client = self
             .authorize_org(actor, Action::OpenTicket, input.client_id)
             .await?;
@@ -489,13 +505,25 @@ impl Tandem {
                 )
             })?;
         let priority = desk.matrix.priority(input.impact, input.urgency);
-        let in_hours = desk.business.is_open(now);
+        let in_hours = !after_hours && desk.business.is_open(now);
         let routing = engagement
             .and(desk.line(&category.id))
             .map(|l| split_line(l).route(in_hours));
         let (owner, assignee) =
             routing.map_or((OwnerSide::InHouse, None), |r| (r.owner, r.assignee));
-        let assignee = self.still_works(assignee, input.client_id).await?;
+        // After hours an alert goes to whoever is on duty for the owning
+        // side then (one indexed read, for after-hours alerts only); nobody
+        // on duty, or nobody who still staffs that side, leaves the split's
+        // default assignee.
+        let on_duty = if input.source == Source::Alert && !in_hours {
+            self.on_duty_assignee(input.client_id, owner, now).await?
+        } else {
+            None
+        };
+        let (assignee, on_duty) = match on_duty {
+            Some((person, why)) => (Some(person), Some(why.label())),
+            None => (self.still_works(assignee, input.client_id).await?, None),
+        };
         let ctx = ClockContext {
             business: desk.business.clone(),
             policy: desk.policy(priority),
@@ -564,9 +592,12 @@ impl Tandem {
             category.key.clone(),
             input.source.as_str(),
         );
-        let t = tickets::open(&self.db, t, requester, move |t| Opening {
-            event: new_event(now, t, Some(&by), "created", Visibility::Public, &format!("Opened via {source}"),
-                json!({ "priority": t.priority, "owner_side": t.owner_side, "in_business_hours": in_hours, "assignee": t.assignee_id })),
+        let t = tickets::open(&self.db, t, requester, move |t| {
+            let event = new_event(now, t, Some(&by), "created", Visibility::Public, &opened_via(source, on_duty.as_deref()),
+                json!({ "priority": t.priority, "owner_side": t.owner_side, "in_business_hours": in_hours, "assignee": t.assignee_id, "on_duty": on_duty }));
+            Opening {
+            webhook: crate::webhooks::ticket_event_job(&event, t),
+            event,
             audit: audit_record(Some(&by), "", &meta, Entry {
                 org: Some(t.client_id),
                 action: "ticket.create",
@@ -575,7 +606,7 @@ impl Tandem {
                 change: json!({ "number": t.number, "title": t.title, "category": key, "priority": t.priority, "owner_side": t.owner_side, "assignee": t.assignee_id }),
             }),
             job: notified.map(|a| notification(a, t, "assigned", &format!("#{} {} was assigned to you", t.number, t.title))),
-        })
+        }})
         .await?;
         Ok(TicketView {
             label: ticket_label(&prefix_of(&client), t.number),
@@ -629,6 +660,27 @@ impl Tandem {
                 current_version: before.version,
             });
         }
+        let tx = self
+            .apply_change(tx, actor, before, change, meta, now)
+            .await?;
+        tx.commit().await?;
+        self.visible_ticket(actor, id).await
+    }
+
+    /// The change itself, inside `tx`, to a ticket the caller has read in
+    /// it and decided the actor may change: clocks, timeline, notifications
+    /// and audit exactly as for a person's change. (The worker resolves
+    /// alert tickets through here on a monitoring source's behalf.)
+    pub(crate) async fn apply_change(
+        &self,
+        mut tx: Tx,
+        actor: &Actor,
+        before: Ticket,
+        change: &TicketChange,
+        meta: &RequestMeta,
+        now: i64,
+    ) -> Result<Tx> {
+        let version = before.version;
         let mut t = before.clone();
         let mut diff = serde_json::Map::new();
         let mut ctx = self.clock_context(&mut tx, &t).await?;
@@ -781,6 +833,9 @@ impl Tandem {
                         .await?;
                     }
                 }
+                // Changed before the entry is written: its webhook event
+                // names the new assignee.
+                let from = std::mem::replace(&mut t.assignee_id, new);
                 event(
                     &mut tx,
                     now,
@@ -789,10 +844,9 @@ impl Tandem {
                     "field",
                     Visibility::Team,
                     "Assignee changed",
-                    json!({ "from": t.assignee_id, "to": new }),
+                    json!({ "from": from, "to": t.assignee_id }),
                 )
                 .await?;
-                t.assignee_id = new;
             }
         }
         for (k, a, b) in [
@@ -834,8 +888,7 @@ impl Tandem {
             )
             .await?;
         }
-        tx.commit().await?;
-        self.visible_ticket(actor, id).await
+        Ok(tx)
     }
 
     /// Hand a ticket to the other side, with a reason. The default assignee
@@ -1150,6 +1203,15 @@ pub(crate) fn readable_view(actor: &Actor, row: tickets::QueueRow) -> Result<Tic
     Ok(row.into())
 }
 
+/// The created entry's words; an alert routed by the rota says to whom
+/// and why ("on duty: Dev Ramanathan (rota)").
+fn opened_via(source: &str, on_duty: Option<&str>) -> String {
+    match on_duty {
+        Some(who) => format!("Opened via {source}; on duty: {who}"),
+        None => format!("Opened via {source}"),
+    }
+}
+
 /// The split line as the domain routes by it.
 pub fn split_line(l: &SplitRow) -> SplitLine {
     SplitLine {
@@ -1187,6 +1249,8 @@ pub(crate) fn parse_matrix(raw: &str) -> PriorityMatrix {
     }
 }
 
+/// Write a timeline entry of ticket `t` (as it stands after the change),
+/// and queue it for the client's webhooks when it is a webhook event.
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn event(
     tx: &mut Tx,
@@ -1200,6 +1264,11 @@ pub(crate) async fn event(
 ) -> Result<Event> {
     let mut e = new_event(at, t, actor, kind, visibility, body, data);
     e.id = tickets::insert_event(tx, &e).await?;
+    // Every ticket event the webhooks hear of is one of these entries: this
+    // is where they are queued, with the entry.
+    if let Some(job) = crate::webhooks::ticket_event_job(&e, t) {
+        tandem_store::webhooks::enqueue_if_heard(tx, t.client_id, &job).await?;
+    }
     Ok(e)
 }
 

@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod agreements;
+pub mod alert_sweeps;
 pub mod alerts;
 pub mod attachments;
 pub mod audit;
@@ -13,16 +14,20 @@ pub mod blocks;
 mod calendar_support;
 pub mod dashboard;
 pub mod demo;
+mod demo_alerts;
 mod demo_billing;
 mod demo_desk;
 mod demo_devices;
+mod demo_duty;
 pub mod desk;
 mod desk_cache;
 pub mod desk_setup;
 pub mod devices;
+pub mod duty;
 pub mod engagements;
 pub mod idempotency;
 pub mod invoices;
+pub mod maintenance;
 pub mod notifications;
 pub mod queue;
 pub mod quote;
@@ -30,6 +35,7 @@ mod secrets;
 pub mod time;
 pub mod tokens;
 pub mod watchers;
+pub mod webhooks;
 pub mod worker;
 
 use tandem_domain::policy::{self, Action, Decision};
@@ -128,6 +134,9 @@ pub struct Settings {
     pub password_cost: PasswordCost,
     /// Largest attachment accepted, in bytes.
     pub attachment_max_bytes: usize,
+    /// Whether webhooks may post to loopback and private addresses
+    /// (`TANDEM_WEBHOOK_ALLOW_PRIVATE`); link-local ones stay refused.
+    pub webhook_allow_private: bool,
 }
 
 /// argon2id cost parameters. The default follows OWASP's recommendation
@@ -159,6 +168,7 @@ impl Default for Settings {
             login_window_minutes: 15,
             password_cost: PasswordCost::default(),
             attachment_max_bytes: 25 * 1024 * 1024,
+            webhook_allow_private: false,
         }
     }
 }
@@ -172,6 +182,10 @@ pub struct Tandem {
     pub settings: Settings,
     /// Each client's desk, for opening tickets.
     desks: std::sync::Arc<desk_cache::DeskCache>,
+    /// The client webhooks are posted with, made at the first delivery.
+    webhook_http: std::sync::Arc<std::sync::OnceLock<reqwest::Client>>,
+    /// Each alert source's request budget (per process).
+    intake_limits: std::sync::Arc<alerts::IntakeLimiter>,
 }
 
 impl Tandem {
@@ -181,6 +195,8 @@ impl Tandem {
             db,
             settings,
             desks: std::sync::Arc::default(),
+            webhook_http: std::sync::Arc::default(),
+            intake_limits: std::sync::Arc::default(),
         }
     }
 

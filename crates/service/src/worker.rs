@@ -2,8 +2,9 @@
 //! breaches. Every `tandem serve` process runs one; they share the job
 //! table safely (leases, and SKIP LOCKED on PostgreSQL).
 
+use crate::alert_sweeps::AlertSweep;
 use crate::auth::actor_of;
-use crate::{Relations, Result, StoreError, Tandem, now_ms};
+use crate::{Relations, Result, ServiceError, StoreError, Tandem, now_ms};
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
@@ -28,7 +29,8 @@ struct NotifyPayload {
 }
 
 impl Tandem {
-    /// Run one round: deliver due jobs, then raise due SLA events.
+    /// Run one round: deliver due jobs, raise due SLA events, then sweep
+    /// alerts (quiet periods, heartbeats, unwritten tickets).
     /// Returns (jobs done, SLA events raised).
     pub async fn work_once(&self) -> Result<(usize, usize)> {
         // A busy desk queues notifications faster than one batch per round
@@ -43,7 +45,14 @@ impl Tandem {
                 break;
             }
         }
+        // Webhooks go out after the fan-out above, so an event queued
+        // before this round is posted in it.
+        done += self.deliver_webhooks(now_ms()).await?;
         let raised = self.raise_sla_events(now_ms()).await?;
+        let swept = self.sweep_alerts(now_ms()).await?;
+        if swept != AlertSweep::default() {
+            tracing::info!(?swept, "alert sweeps");
+        }
         Ok((done, raised))
     }
 
@@ -90,6 +99,16 @@ impl Tandem {
                         .await?
                     }
                 },
+                // A ticket event becomes a delivery per endpoint that wants it.
+                crate::webhooks::TICKET_EVENT_JOB => {
+                    match self.fan_out_ticket_event(&mut tx, &job.payload, now).await {
+                        Ok(_) => jobs::finish(&mut tx, job.id, now).await?,
+                        Err(ServiceError::Internal(e)) => {
+                            jobs::retry(&mut tx, job.id, now + 3_600_000, &e).await?
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
                 other => {
                     tracing::warn!(kind = other, id = job.id, "unknown job kind");
                     jobs::retry(&mut tx, job.id, now + 3_600_000, "unknown job kind").await?;

@@ -49,21 +49,45 @@ pub struct Source {
     pub last_seen_at: Option<i64>,
     /// Revocation (epoch ms); a revoked source is refused.
     pub revoked_at: Option<i64>,
+    /// Minutes a ticket opened by its alerts waits, once they have all
+    /// resolved, before it resolves itself.
+    pub quiet_minutes: i64,
+    /// Minutes between the heartbeats it promises (none: no dead man's
+    /// switch).
+    pub heartbeat_minutes: Option<i64>,
+    /// Its last heartbeat (epoch ms).
+    pub last_heartbeat_at: Option<i64>,
+    /// When its next heartbeat is overdue (epoch ms; none unless watched).
+    pub heartbeat_due_at: Option<i64>,
+    /// The open "monitoring is down" ticket of its missing heartbeat
+    /// (chosen before the ticket is written).
+    pub down_ticket_id: Option<String>,
+    /// When that ticket was chosen (epoch ms).
+    pub down_since: Option<i64>,
+    /// New tickets per minute before its alerts join an alert storm
+    /// ticket (0: never).
+    pub storm_per_minute: i64,
+    /// Intake requests per second it may send (0: unlimited).
+    pub rate_per_second: i64,
 }
 
-const SOURCE_COLS: &str = "id, client_id, name, kind, auth_mode, key_prefix, default_category, category_label, impact_label, \
-     device_label, group_alerts, actor_user_id, created_by, created_at, last_seen_at, revoked_at";
+pub(crate) const SOURCE_COLS: &str = "id, client_id, name, kind, auth_mode, key_prefix, default_category, category_label, impact_label, \
+     device_label, group_alerts, actor_user_id, created_by, created_at, last_seen_at, revoked_at, quiet_minutes, heartbeat_minutes, \
+     last_heartbeat_at, heartbeat_due_at, down_ticket_id, down_since, storm_per_minute, rate_per_second";
 
 /// Store a new source with the hash of its key.
 pub async fn insert_source(tx: &mut Tx, s: &Source, key_hash: &str) -> Result<()> {
     exec_tx!(tx, c => sqlx::query(
         "INSERT INTO alert_sources (id, client_id, name, kind, auth_mode, key_hash, key_prefix, default_category, category_label, \
-         impact_label, device_label, group_alerts, actor_user_id, created_by, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)")
+         impact_label, device_label, group_alerts, actor_user_id, created_by, created_at, quiet_minutes, heartbeat_minutes, \
+         heartbeat_due_at, storm_per_minute, rate_per_second) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)")
         .bind(s.id.to_string()).bind(s.client_id.to_string()).bind(&s.name).bind(s.kind.as_str())
         .bind(s.auth_mode.as_str()).bind(key_hash).bind(&s.key_prefix).bind(&s.default_category)
         .bind(&s.category_label).bind(&s.impact_label).bind(&s.device_label).bind(s.group_alerts)
         .bind(s.actor_user_id.to_string()).bind(&s.created_by).bind(s.created_at)
+        .bind(s.quiet_minutes).bind(s.heartbeat_minutes).bind(s.heartbeat_due_at)
+        .bind(s.storm_per_minute).bind(s.rate_per_second)
         .execute(c).await)
     .map_err(StoreError::from_write)?;
     Ok(())
@@ -175,10 +199,13 @@ pub struct Alert {
     pub last_seen_at: i64,
     /// When it resolved, while it stays resolved.
     pub resolved_at: Option<i64>,
+    /// The maintenance window that held it back: its ticket is reserved
+    /// but not written until it fires outside every window.
+    pub maintenance_id: Option<String>,
 }
 
-const ALERT_COLS: &str = "id, source_id, client_id, dedup_key, group_key, status, severity, summary, device, ticket_id, \
-     ticket_opened, fire_count, last_hash, first_seen_at, last_seen_at, resolved_at";
+pub(crate) const ALERT_COLS: &str = "id, source_id, client_id, dedup_key, group_key, status, severity, summary, device, ticket_id, \
+     ticket_opened, fire_count, last_hash, first_seen_at, last_seen_at, resolved_at, maintenance_id";
 
 /// A source's alert by its dedup key.
 pub async fn alert_tx(
@@ -199,16 +226,16 @@ pub async fn alert_tx(
 pub async fn put_alert(tx: &mut Tx, a: &Alert) -> Result<()> {
     exec_tx!(tx, c => sqlx::query(
         "INSERT INTO alerts (id, source_id, client_id, dedup_key, group_key, status, severity, summary, device, ticket_id, \
-         ticket_opened, fire_count, last_hash, first_seen_at, last_seen_at, resolved_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
+         ticket_opened, fire_count, last_hash, first_seen_at, last_seen_at, resolved_at, maintenance_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
          ON CONFLICT (id) DO UPDATE SET group_key = excluded.group_key, status = excluded.status, severity = excluded.severity, \
          summary = excluded.summary, device = excluded.device, ticket_id = excluded.ticket_id, ticket_opened = excluded.ticket_opened, \
          fire_count = excluded.fire_count, last_hash = excluded.last_hash, first_seen_at = excluded.first_seen_at, \
-         last_seen_at = excluded.last_seen_at, resolved_at = excluded.resolved_at")
+         last_seen_at = excluded.last_seen_at, resolved_at = excluded.resolved_at, maintenance_id = excluded.maintenance_id")
         .bind(&a.id).bind(a.source_id.to_string()).bind(a.client_id.to_string()).bind(&a.dedup_key)
         .bind(&a.group_key).bind(a.status.as_str()).bind(&a.severity).bind(&a.summary).bind(&a.device)
         .bind(a.ticket_id.to_string()).bind(a.ticket_opened).bind(a.fire_count).bind(&a.last_hash)
-        .bind(a.first_seen_at).bind(a.last_seen_at).bind(a.resolved_at)
+        .bind(a.first_seen_at).bind(a.last_seen_at).bind(a.resolved_at).bind(&a.maintenance_id)
         .execute(c).await)
     .map_err(StoreError::from_write)?;
     Ok(())
@@ -269,7 +296,7 @@ pub async fn group_ticket_tx(
 ) -> Result<Option<TicketId>> {
     let id: Option<String> = on_tx!(tx, c => sqlx::query_scalar::<_, String>(
         "SELECT a.ticket_id FROM alerts a LEFT JOIN tickets t ON t.id = a.ticket_id \
-         WHERE a.source_id = $1 AND a.group_key = $2 \
+         WHERE a.source_id = $1 AND a.group_key = $2 AND a.maintenance_id IS NULL \
          AND (a.ticket_opened = FALSE OR t.status NOT IN ('resolved', 'closed')) \
          ORDER BY a.first_seen_at DESC, a.id DESC LIMIT 1")
         .bind(source.to_string()).bind(group_key).fetch_optional(c).await)?;
@@ -312,9 +339,55 @@ pub struct FiringAlert {
 pub async fn firing(db: &Db, client: OrgId, limit: i64) -> Result<Vec<FiringAlert>> {
     let sql = "SELECT a.id, a.source_id, a.client_id, a.dedup_key, a.group_key, a.status, a.severity, a.summary, a.device, \
          a.ticket_id, a.ticket_opened, a.fire_count, a.last_hash, a.first_seen_at, a.last_seen_at, a.resolved_at, \
-         t.number AS ticket_number, t.title AS ticket_title, t.status AS ticket_status \
+         a.maintenance_id, t.number AS ticket_number, t.title AS ticket_title, t.status AS ticket_status \
          FROM alerts a LEFT JOIN tickets t ON t.id = a.ticket_id AND t.client_id = a.client_id \
          WHERE a.client_id = $1 AND a.status = 'firing' ORDER BY a.last_seen_at DESC, a.id LIMIT $2";
     Ok(on_db!(db, c => sqlx::query_as::<_, FiringAlert>(sql)
         .bind(client.to_string()).bind(limit).fetch_all(c).await)?)
+}
+
+/// A source's flood count and storm ticket, as [`lock_flood`] reads it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, sqlx::FromRow)]
+pub struct Flood {
+    /// The clock minute counted (epoch minutes).
+    pub minute: i64,
+    /// New alerts in that minute.
+    pub opened: i64,
+    /// New alerts in the minute before.
+    pub prev_opened: i64,
+    /// The storm ticket its alerts join while it storms (chosen before
+    /// the ticket is written).
+    pub storm_ticket_id: Option<String>,
+    /// The highest severity that has joined that ticket.
+    pub storm_severity: String,
+}
+
+/// A source's flood row, created if missing and locked until the
+/// transaction ends (the upsert takes the row lock on PostgreSQL; SQLite
+/// has one writer), so concurrent requests of one source count in turn.
+pub async fn lock_flood(tx: &mut Tx, source: AlertSourceId) -> Result<Flood> {
+    Ok(on_tx!(tx, c => sqlx::query_as::<_, Flood>(
+        "INSERT INTO alert_floods (source_id, minute, opened, prev_opened) VALUES ($1, 0, 0, 0) \
+         ON CONFLICT (source_id) DO UPDATE SET minute = alert_floods.minute \
+         RETURNING minute, opened, prev_opened, storm_ticket_id, storm_severity")
+        .bind(source.to_string()).fetch_one(c).await)?)
+}
+
+/// Write back a source's flood row.
+pub async fn save_flood(tx: &mut Tx, source: AlertSourceId, f: &Flood) -> Result<()> {
+    exec_tx!(tx, c => sqlx::query(
+        "UPDATE alert_floods SET minute = $1, opened = $2, prev_opened = $3, storm_ticket_id = $4, storm_severity = $5 \
+         WHERE source_id = $6")
+        .bind(f.minute).bind(f.opened).bind(f.prev_opened).bind(&f.storm_ticket_id).bind(&f.storm_severity)
+        .bind(source.to_string()).execute(c).await)?;
+    Ok(())
+}
+
+/// The storm tickets of a client's sources (written or not), so pages can
+/// mark the alerts that joined one.
+pub async fn storm_tickets(db: &Db, client: OrgId) -> Result<Vec<String>> {
+    Ok(on_db!(db, c => sqlx::query_scalar::<_, String>(
+        "SELECT f.storm_ticket_id FROM alert_floods f JOIN alert_sources s ON s.id = f.source_id \
+         WHERE s.client_id = $1 AND f.storm_ticket_id IS NOT NULL")
+        .bind(client.to_string()).fetch_all(c).await)?)
 }

@@ -47,9 +47,35 @@ pub(crate) fn enqueue_in_place(c: &rusqlite::Connection, job: &NewJob) -> Result
     Ok(())
 }
 
-/// Claim up to `limit` due jobs for `lease_ms`. A worker that dies leaves
-/// its lease to run out, and the jobs come back.
+/// The kind of job that posts one webhook delivery. It is claimed on its
+/// own ([`claim_webhook_deliveries`]) because it waits on someone else's
+/// server, which must happen outside any transaction.
+pub const WEBHOOK_DELIVERY: &str = "webhook";
+
+/// Claim up to `limit` due jobs for `lease_ms`, all but webhook deliveries.
+/// A worker that dies leaves its lease to run out, and the jobs come back.
 pub async fn claim(tx: &mut Tx, now: i64, lease_ms: i64, limit: i64) -> Result<Vec<Job>> {
+    claim_where(tx, now, lease_ms, limit, "kind <> 'webhook'").await
+}
+
+/// [`claim`] for webhook deliveries only: the caller commits the claim
+/// before posting, and the lease keeps other workers off meanwhile.
+pub async fn claim_webhook_deliveries(
+    tx: &mut Tx,
+    now: i64,
+    lease_ms: i64,
+    limit: i64,
+) -> Result<Vec<Job>> {
+    claim_where(tx, now, lease_ms, limit, "kind = 'webhook'").await
+}
+
+async fn claim_where(
+    tx: &mut Tx,
+    now: i64,
+    lease_ms: i64,
+    limit: i64,
+    kinds: &'static str,
+) -> Result<Vec<Job>> {
     // PostgreSQL: several processes claim side by side without waiting on
     // each other's rows. SQLite: the single writer makes the UPDATE atomic.
     let lock = match tx {
@@ -59,7 +85,7 @@ pub async fn claim(tx: &mut Tx, now: i64, lease_ms: i64, limit: i64) -> Result<V
     let sql = format!(
         "UPDATE jobs SET locked_until = $1, attempts = attempts + 1 WHERE id IN \
          (SELECT id FROM jobs WHERE done_at IS NULL AND run_at <= $2 AND (locked_until IS NULL OR locked_until < $2) \
-          ORDER BY id LIMIT $3{lock}) RETURNING id, kind, payload, attempts"
+          AND {kinds} ORDER BY id LIMIT $3{lock}) RETURNING id, kind, payload, attempts"
     );
     let jobs = on_tx!(tx, c => sqlx::query_as::<_, Job>(sqlx::AssertSqlSafe(sql.as_str()))
         .bind(now + lease_ms)

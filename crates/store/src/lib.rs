@@ -7,6 +7,7 @@
 //! [`on_db!`] and [`on_tx!`] macros expand a query for each backend.
 
 pub mod agreements;
+pub mod alert_sweeps;
 pub mod alerts;
 pub mod attachments;
 pub mod audit;
@@ -16,12 +17,14 @@ pub mod calendars;
 pub mod dashboard;
 pub mod devices;
 mod direct;
+pub mod duty;
 pub mod engagements;
 mod group_commit;
 pub mod idempotency;
 pub mod invoices;
 pub mod jobs;
 pub mod login_failures;
+pub mod maintenance;
 pub mod orgs;
 pub mod sessions;
 pub mod split;
@@ -30,6 +33,7 @@ pub mod tickets;
 pub mod time_entries;
 pub mod tokens;
 pub mod users;
+pub mod webhooks;
 
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{

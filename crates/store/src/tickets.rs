@@ -301,6 +301,9 @@ pub struct Opening {
     pub audit: AuditRecord,
     /// A job to queue (notifying the assignee).
     pub job: Option<NewJob>,
+    /// The `opened` event for the client's webhooks, queued only when the
+    /// client has an endpoint ([`crate::webhooks::enqueue_if_heard`]).
+    pub webhook: Option<NewJob>,
 }
 
 /// Open a ticket in one transaction: take the client's next number, insert
@@ -334,6 +337,9 @@ pub async fn open(
                 if let Some(job) = &o.job {
                     crate::jobs::enqueue_in_place(c, job)?;
                 }
+                if let Some(job) = &o.webhook {
+                    crate::webhooks::enqueue_if_heard_in_place(c, t.client_id, job)?;
+                }
                 Ok(t)
             })
             .await;
@@ -347,6 +353,9 @@ pub async fn open(
     crate::audit::append(&mut tx, o.audit).await?;
     if let Some(job) = &o.job {
         crate::jobs::enqueue(&mut tx, job.kind, &job.payload, job.run_at).await?;
+    }
+    if let Some(job) = &o.webhook {
+        crate::webhooks::enqueue_if_heard(&mut tx, t.client_id, job).await?;
     }
     tx.commit().await?;
     Ok(t)

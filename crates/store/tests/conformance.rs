@@ -3455,6 +3455,7 @@ async fn check_tickets_open_beside_other_writes(db: &Db) {
                     payload: format!("{{\"n\":{}}}", t.number),
                     run_at: T0,
                 }),
+                webhook: None,
             })
             .await;
             if broken {
@@ -3531,6 +3532,7 @@ async fn check_tickets_open_beside_other_writes(db: &Db) {
                 T0 + N,
             ),
             job: None,
+            webhook: None,
         })
     };
     assert!(
@@ -3571,6 +3573,7 @@ async fn check_tickets_open_abandoned_by_callers(db: &Db) {
                     T0 + i,
                 ),
                 job: None,
+                webhook: None,
             })
             .await
         }

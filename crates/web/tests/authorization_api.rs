@@ -511,6 +511,103 @@ const TABLE: &[Row] = &[
         variant: "",
         expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
     },
+    // Maintenance windows: read like alerts, made and deleted by either
+    // side's admin, like sources.
+    Row {
+        method: "GET",
+        route: "/api/v1/clients/{client_id}/maintenance-windows",
+        variant: "",
+        expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "POST",
+        route: "/api/v1/clients/{client_id}/maintenance-windows",
+        variant: "",
+        expect: "PA_own=404 PA_eng=201 PA_not=404 PE_own=404 PE_eng=403 PE_not=404 CA_own=201 CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "DELETE",
+        route: "/api/v1/clients/{client_id}/maintenance-windows/{window_id}",
+        variant: "",
+        expect: "PA_own=404 PA_eng=204 PA_not=404 PE_own=404 PE_eng=403 PE_not=404 CA_own=204 CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
+    // Outgoing webhooks: IT staff of both sides see which endpoints
+    // exist; each side's admin creates, revokes, tests and reads the log
+    // of its own side's endpoints only (the fixture's is the client's).
+    Row {
+        method: "GET",
+        route: "/api/v1/clients/{client_id}/webhooks",
+        variant: "",
+        expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "POST",
+        route: "/api/v1/clients/{client_id}/webhooks",
+        variant: "",
+        expect: "PA_own=404 PA_eng=201 PA_not=404 PE_own=404 PE_eng=403 PE_not=404 CA_own=201 CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "DELETE",
+        route: "/api/v1/clients/{client_id}/webhooks/{webhook_id}",
+        variant: "",
+        expect: "PA_own=404 PA_eng=403 PA_not=404 PE_own=404 PE_eng=403 PE_not=404 CA_own=204 CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "GET",
+        route: "/api/v1/clients/{client_id}/webhooks/{webhook_id}/deliveries",
+        variant: "",
+        expect: "PA_own=404 PA_eng=403 PA_not=404 PE_own=404 PE_eng=403 PE_not=404 CA_own=200 CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "POST",
+        route: "/api/v1/clients/{client_id}/webhooks/{webhook_id}/test",
+        variant: "",
+        expect: "PA_own=404 PA_eng=403 PA_not=404 PE_own=404 PE_eng=403 PE_not=404 CA_own=202 CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
+    // Who is on duty: IT staff of both sides read both rotas; each side's
+    // admin changes its own side's alone; requesters may not learn of them.
+    Row {
+        method: "GET",
+        route: "/api/v1/clients/{client_id}/duty",
+        variant: "",
+        expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "GET",
+        route: "/api/v1/clients/{client_id}/duty/at",
+        variant: "",
+        expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "PUT",
+        route: "/api/v1/clients/{client_id}/duty/{side}/rota",
+        variant: "provider",
+        expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=403 PE_not=404 CA_own=403 CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "PUT",
+        route: "/api/v1/clients/{client_id}/duty/{side}/rota",
+        variant: "in_house",
+        expect: "PA_own=404 PA_eng=403 PA_not=404 PE_own=404 PE_eng=403 PE_not=404 CA_own=200 CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "POST",
+        route: "/api/v1/clients/{client_id}/duty/{side}/overrides",
+        variant: "provider",
+        expect: "PA_own=404 PA_eng=201 PA_not=404 PE_own=404 PE_eng=403 PE_not=404 CA_own=403 CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "POST",
+        route: "/api/v1/clients/{client_id}/duty/{side}/overrides",
+        variant: "in_house",
+        expect: "PA_own=404 PA_eng=403 PA_not=404 PE_own=404 PE_eng=403 PE_not=404 CA_own=201 CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "DELETE",
+        route: "/api/v1/clients/{client_id}/duty/{side}/overrides/{override_id}",
+        variant: "in_house",
+        expect: "PA_own=404 PA_eng=403 PA_not=404 PE_own=404 PE_eng=403 PE_not=404 CA_own=204 CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
     // Intake answers a source's key only: a person's token is no key.
     Row {
         method: "POST",
@@ -544,8 +641,15 @@ struct Fixture {
     device: HashMap<String, String>,
     /// An alert source per target organization, created by the client's admin.
     alert_source: HashMap<String, String>,
+    /// A maintenance window per target organization, created by the client's admin.
+    maintenance_window: HashMap<String, String>,
+    /// A webhook endpoint per target organization, the client admin's.
+    webhook: HashMap<String, String>,
     /// Each caller's own user id.
     me: HashMap<&'static str, String>,
+    /// An in-house duty override per target organization, the client
+    /// admin's (naming herself).
+    duty_override: HashMap<String, String>,
     /// Agreements of the target's engagement: a draft (version 1) and a
     /// proposal (version 2), drafted by the provider's admin.
     agreement: HashMap<String, (String, String)>,
@@ -711,6 +815,61 @@ async fn fixture(app: &TestApp) -> Fixture {
     }
     let corvid = alert_source["corvid"].clone();
     alert_source.insert("harborlane".into(), corvid);
+    let mut maintenance_window = HashMap::new();
+    for (slug, token) in [("alder", &tokens[PRIYA]), ("corvid", &ben)] {
+        let (s, b) = app
+            .api(
+                "POST",
+                &format!("/api/v1/clients/{}/maintenance-windows", app.org(slug)),
+                Some(token),
+                Some(json!({ "reason": "Patch night", "kind": "weekly", "weekdays": ["sun"], "start_time": "02:00", "duration_minutes": 120 })),
+            )
+            .await;
+        assert_eq!(s, 201, "creating the fixture maintenance window: {b}");
+        maintenance_window.insert(slug.to_owned(), b["id"].as_str().unwrap().to_owned());
+    }
+    let corvid = maintenance_window["corvid"].clone();
+    maintenance_window.insert("harborlane".into(), corvid);
+    let mut webhook = HashMap::new();
+    for (slug, token) in [("alder", &tokens[PRIYA]), ("corvid", &ben)] {
+        let (s, b) = app
+            .api(
+                "POST",
+                &format!("/api/v1/clients/{}/webhooks", app.org(slug)),
+                Some(token),
+                Some(json!({ "name": "Pager", "url": "https://hooks.example.com/tandem", "events": ["opened"] })),
+            )
+            .await;
+        assert_eq!(s, 201, "creating the fixture webhook: {b}");
+        webhook.insert(
+            slug.to_owned(),
+            b["webhook"]["id"].as_str().unwrap().to_owned(),
+        );
+    }
+    let corvid = webhook["corvid"].clone();
+    webhook.insert("harborlane".into(), corvid);
+    let mut duty_override = HashMap::new();
+    for (slug, token, who) in [("alder", &tokens[PRIYA], PRIYA), ("corvid", &ben, BEN)] {
+        let me_id = match me.get(who) {
+            Some(id) => id.clone(),
+            None => app.api("GET", "/api/v1/me", Some(token), None).await.1["user_id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        };
+        let (s, b) = app
+            .api(
+                "POST",
+                &format!("/api/v1/clients/{}/duty/in_house/overrides", app.org(slug)),
+                Some(token),
+                Some(json!({ "starts_at": "2026-12-24T00:00:00Z", "ends_at": "2026-12-27T00:00:00Z", "person_id": me_id })),
+            )
+            .await;
+        assert_eq!(s, 201, "creating the fixture duty override: {b}");
+        duty_override.insert(slug.to_owned(), b["id"].as_str().unwrap().to_owned());
+    }
+    let corvid = duty_override["corvid"].clone();
+    duty_override.insert("harborlane".into(), corvid);
     let engagements = engagement
         .iter()
         .map(|(slug, (id, _))| (slug.clone(), id.clone()))
@@ -733,7 +892,10 @@ async fn fixture(app: &TestApp) -> Fixture {
         other_ticket,
         device,
         alert_source,
+        maintenance_window,
+        webhook,
         me,
+        duty_override,
     }
 }
 
@@ -765,7 +927,16 @@ fn fill(app: &TestApp, fx: &Fixture, row: &Row, case: &Case, n: usize) -> (Strin
         .replace("{category}", "network")
         .replace("{priority}", "p2")
         .replace("{device_id}", &fx.device[case.target])
-        .replace("{source_id}", &fx.alert_source[case.target]);
+        .replace("{source_id}", &fx.alert_source[case.target])
+        .replace("{window_id}", &fx.maintenance_window[case.target])
+        .replace("{webhook_id}", &fx.webhook[case.target])
+        .replace("{side}", row.variant)
+        .replace("{override_id}", &fx.duty_override[case.target]);
+    let path = if row.route.ends_with("/duty/at") {
+        format!("{path}?time=2026-12-24T22:00:00Z")
+    } else {
+        path
+    };
     let path = path.replace("{attachment_id}", &fx.attachment[case.target]);
     let path = if row.route.contains("{dispute_id}") {
         let (invoice, dispute) = &fx.disputed[case.target];
@@ -902,6 +1073,20 @@ fn fill(app: &TestApp, fx: &Fixture, row: &Row, case: &Case, n: usize) -> (Strin
             Some(json!({ "name": format!("Table PC {n}"), "class": "workstation" }))
         }
         ("PATCH", "/api/v1/devices/{device_id}", _) => Some(json!({ "class": "server" })),
+        ("POST", "/api/v1/clients/{client_id}/webhooks", _) => Some(
+            json!({ "name": format!("Table hook {n}"), "url": "https://hooks.example.com/table", "events": ["opened"] }),
+        ),
+        ("POST", "/api/v1/clients/{client_id}/maintenance-windows", _) => Some(
+            json!({ "reason": format!("Table window {n}"), "kind": "weekly", "weekdays": ["sat"], "start_time": "23:00", "duration_minutes": 60 }),
+        ),
+        // The provider's rota names the engagement's engineer; the
+        // in-house one the caller (the client's admin where allowed).
+        ("PUT", "/api/v1/clients/{client_id}/duty/{side}/rota", v) => Some(json!({ "slots": [{
+            "start_day": "fri", "start_time": "17:00", "end_day": "mon", "end_time": "08:00",
+            "person_id": if v == "provider" || caller.is_empty() { engineer.as_str() } else { caller } }] })),
+        ("POST", "/api/v1/clients/{client_id}/duty/{side}/overrides", v) => Some(json!({
+            "starts_at": "2026-12-24T00:00:00Z", "ends_at": "2026-12-27T00:00:00Z",
+            "person_id": if v == "provider" || caller.is_empty() { engineer.as_str() } else { caller } })),
         ("POST", "/api/v1/clients/{client_id}/alert-sources", _) => Some(
             json!({ "name": format!("Table source {n}"), "kind": "generic", "default_category": "network" }),
         ),
@@ -964,7 +1149,10 @@ async fn every_api_route_answers_every_role_and_relation_as_the_table_says() {
                         other_ticket: shared_fx.other_ticket.clone(),
                         device: shared_fx.device.clone(),
                         alert_source: shared_fx.alert_source.clone(),
+                        maintenance_window: shared_fx.maintenance_window.clone(),
+                        webhook: shared_fx.webhook.clone(),
                         me: shared_fx.me.clone(),
+                        duty_override: shared_fx.duty_override.clone(),
                         agreement: shared_fx.agreement.clone(),
                         invoice: shared_fx.invoice.clone(),
                         disputed: shared_fx.disputed.clone(),

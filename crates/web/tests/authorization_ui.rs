@@ -561,6 +561,90 @@ const TABLE: &[Row] = &[
         variant: "",
         expect: "PA_own=404 PA_eng=303>/alerts?client= PA_not=404 PE_own=404 PE_eng=403 PE_not=404 CA_own=303>/alerts?client= CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
     },
+    // Maintenance windows: either side's admin adds and deletes them.
+    Row {
+        method: "POST",
+        route: "/alerts/maintenance",
+        variant: "",
+        expect: "PA_own=404 PA_eng=303>/alerts?client= PA_not=404 PE_own=404 PE_eng=403 PE_not=404 CA_own=303>/alerts?client= CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "POST",
+        route: "/alerts/maintenance/{window_id}/delete",
+        variant: "",
+        expect: "PA_own=404 PA_eng=303>/alerts?client= PA_not=404 PE_own=404 PE_eng=403 PE_not=404 CA_own=303>/alerts?client= CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
+    },
+    // Webhooks: IT staff of both sides see the page; each side's admin
+    // adds endpoints (the page shows the secret once), tests and revokes
+    // its own side's (the fixture's is the client's).
+    Row {
+        method: "GET",
+        route: "/webhooks",
+        variant: "client",
+        expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "POST",
+        route: "/webhooks",
+        variant: "",
+        expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=403 PE_not=404 CA_own=200 CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "POST",
+        route: "/webhooks/{webhook_id}/revoke",
+        variant: "",
+        expect: "PA_own=404 PA_eng=403 PA_not=404 PE_own=404 PE_eng=403 PE_not=404 CA_own=303>/webhooks?client= CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "POST",
+        route: "/webhooks/{webhook_id}/test",
+        variant: "",
+        expect: "PA_own=404 PA_eng=403 PA_not=404 PE_own=404 PE_eng=403 PE_not=404 CA_own=303>/webhooks?client= CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
+    },
+    // On duty: IT staff of both sides read the page; each side's admin
+    // adds and removes its own side's slots and overrides.
+    Row {
+        method: "GET",
+        route: "/duty",
+        variant: "client",
+        expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "POST",
+        route: "/duty/slots",
+        variant: "provider",
+        expect: "PA_own=404 PA_eng=303>/duty?client= PA_not=404 PE_own=404 PE_eng=403 PE_not=404 CA_own=403 CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "POST",
+        route: "/duty/slots",
+        variant: "in_house",
+        expect: "PA_own=404 PA_eng=403 PA_not=404 PE_own=404 PE_eng=403 PE_not=404 CA_own=303>/duty?client= CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "POST",
+        route: "/duty/slots/{slot_id}/remove",
+        variant: "in_house",
+        expect: "PA_own=404 PA_eng=403 PA_not=404 PE_own=404 PE_eng=403 PE_not=404 CA_own=303>/duty?client= CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "POST",
+        route: "/duty/overrides",
+        variant: "provider",
+        expect: "PA_own=404 PA_eng=303>/duty?client= PA_not=404 PE_own=404 PE_eng=403 PE_not=404 CA_own=403 CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "POST",
+        route: "/duty/overrides",
+        variant: "in_house",
+        expect: "PA_own=404 PA_eng=403 PA_not=404 PE_own=404 PE_eng=403 PE_not=404 CA_own=303>/duty?client= CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "POST",
+        route: "/duty/overrides/{override_id}/remove",
+        variant: "in_house",
+        expect: "PA_own=404 PA_eng=403 PA_not=404 PE_own=404 PE_eng=403 PE_not=404 CA_own=303>/duty?client= CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
+    },
     Row {
         method: "GET",
         route: "/static/tandem.css",
@@ -611,6 +695,13 @@ struct Fixture {
     device: HashMap<String, String>,
     /// An alert source per target organization, created by the client's admin.
     alert_source: HashMap<String, String>,
+    /// A maintenance window per target organization.
+    maintenance_window: HashMap<String, String>,
+    /// A webhook endpoint per target organization, the client admin's.
+    webhook: HashMap<String, String>,
+    /// Per target organization: an in-house rota slot and an in-house
+    /// override, both naming the client's admin, and her id.
+    duty: HashMap<String, (String, String, String)>,
     /// Agreements of the target's engagement: a draft (version 1) and a
     /// proposal (version 2), drafted by the provider's admin.
     agreement: HashMap<String, (String, String)>,
@@ -741,6 +832,73 @@ async fn fixture(app: &TestApp) -> Fixture {
     }
     let corvid = alert_source["corvid"].clone();
     alert_source.insert("harborlane".into(), corvid);
+    let mut maintenance_window = HashMap::new();
+    for (slug, token) in [("alder", &priya), ("corvid", &ben)] {
+        let (s, b) = app
+            .api(
+                "POST",
+                &format!("/api/v1/clients/{}/maintenance-windows", app.org(slug)),
+                Some(token),
+                Some(serde_json::json!({ "reason": "Patch night", "kind": "weekly", "weekdays": ["sun"], "start_time": "02:00", "duration_minutes": 120 })),
+            )
+            .await;
+        assert_eq!(s, 201, "creating the fixture maintenance window: {b}");
+        maintenance_window.insert(slug.to_owned(), b["id"].as_str().unwrap().to_owned());
+    }
+    let corvid = maintenance_window["corvid"].clone();
+    maintenance_window.insert("harborlane".into(), corvid);
+    let mut webhook = HashMap::new();
+    for (slug, token) in [("alder", &priya), ("corvid", &ben)] {
+        let (s, b) = app
+            .api(
+                "POST",
+                &format!("/api/v1/clients/{}/webhooks", app.org(slug)),
+                Some(token),
+                Some(serde_json::json!({ "name": "Pager", "url": "https://hooks.example.com/tandem", "events": ["opened"] })),
+            )
+            .await;
+        assert_eq!(s, 201, "creating the fixture webhook: {b}");
+        webhook.insert(
+            slug.to_owned(),
+            b["webhook"]["id"].as_str().unwrap().to_owned(),
+        );
+    }
+    let corvid = webhook["corvid"].clone();
+    webhook.insert("harborlane".into(), corvid);
+    let mut duty = HashMap::new();
+    for (slug, token) in [("alder", &priya), ("corvid", &ben)] {
+        let admin = app.api("GET", "/api/v1/me", Some(token), None).await.1["user_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let client = app.org(slug);
+        let (s, b) = app
+            .api(
+                "PUT",
+                &format!("/api/v1/clients/{client}/duty/in_house/rota"),
+                Some(token),
+                Some(serde_json::json!({ "slots": [{ "start_day": "wed", "start_time": "18:00", "end_day": "thu", "end_time": "07:00", "person_id": admin }] })),
+            )
+            .await;
+        assert_eq!(s, 200, "the fixture rota: {b}");
+        let slot = b[0]["id"].as_str().unwrap().to_owned();
+        let (s, b) = app
+            .api(
+                "POST",
+                &format!("/api/v1/clients/{client}/duty/in_house/overrides"),
+                Some(token),
+                Some(serde_json::json!({ "starts_at": "2026-12-24T00:00:00Z",
+                    "ends_at": "2026-12-27T00:00:00Z", "person_id": admin })),
+            )
+            .await;
+        assert_eq!(s, 201, "the fixture override: {b}");
+        duty.insert(
+            slug.to_owned(),
+            (slot, b["id"].as_str().unwrap().to_owned(), admin),
+        );
+    }
+    let corvid = duty["corvid"].clone();
+    duty.insert("harborlane".into(), corvid);
     let engagements = engagement
         .iter()
         .map(|(slug, (id, _))| (slug.clone(), id.clone()))
@@ -761,6 +919,9 @@ async fn fixture(app: &TestApp) -> Fixture {
         attachment,
         device,
         alert_source,
+        maintenance_window,
+        webhook,
+        duty,
     }
 }
 
@@ -815,7 +976,11 @@ async fn fill(app: &TestApp, fx: &Fixture, row: &Row, case: &Case, n: usize) -> 
         .replace("{ticket_id}", &ticket_id)
         .replace("{attachment_id}", &attachment_id)
         .replace("{device_id}", &fx.device[case.target])
-        .replace("{source_id}", &fx.alert_source[case.target]);
+        .replace("{source_id}", &fx.alert_source[case.target])
+        .replace("{window_id}", &fx.maintenance_window[case.target])
+        .replace("{webhook_id}", &fx.webhook[case.target])
+        .replace("{slot_id}", &fx.duty[case.target].0)
+        .replace("{override_id}", &fx.duty[case.target].1);
     if row.route.contains("{dispute_id}") {
         let (invoice, dispute) = &fx.disputed[case.target];
         path = path
@@ -1048,6 +1213,59 @@ async fn fill(app: &TestApp, fx: &Fixture, row: &Row, case: &Case, n: usize) -> 
             ("default_category", "network"),
         ]),
         ("POST", "/alerts/sources/{source_id}/revoke", _) => f(&[("client_id", &org)]),
+        ("POST", "/alerts/maintenance", _) => f(&[
+            ("client_id", &org),
+            ("reason", &format!("Table window {n}")),
+            ("kind", "weekly"),
+            ("day_sat", "on"),
+            ("start_time", "23:00"),
+            ("duration_minutes", "60"),
+        ]),
+        ("POST", "/alerts/maintenance/{window_id}/delete", _) => f(&[("client_id", &org)]),
+        ("POST", "/webhooks", _) => f(&[
+            ("client_id", &org),
+            ("name", &format!("Table hook {n}")),
+            ("url", "https://hooks.example.com/table"),
+            ("opened", "on"),
+        ]),
+        ("POST", "/webhooks/{webhook_id}/revoke" | "/webhooks/{webhook_id}/test", _) => {
+            f(&[("client_id", &org)])
+        }
+        // The provider's side names the engagement's engineer, the in-house
+        // side the client's admin.
+        ("POST", "/duty/slots", side) => f(&[
+            ("client_id", &org),
+            ("side", side),
+            ("start_day", "sat"),
+            ("start_time", "08:00"),
+            ("end_day", "sat"),
+            ("end_time", "20:00"),
+            (
+                "person_id",
+                if side == "provider" {
+                    &engineer
+                } else {
+                    &fx.duty[case.target].2
+                },
+            ),
+        ]),
+        ("POST", "/duty/overrides", side) => f(&[
+            ("client_id", &org),
+            ("side", side),
+            ("starts_at", "2026-12-24T17:00"),
+            ("ends_at", "2026-12-26T08:00"),
+            (
+                "person_id",
+                if side == "provider" {
+                    &engineer
+                } else {
+                    &fx.duty[case.target].2
+                },
+            ),
+        ]),
+        ("POST", "/duty/slots/{slot_id}/remove" | "/duty/overrides/{override_id}/remove", side) => {
+            f(&[("client_id", &org), ("side", side)])
+        }
         _ => Vec::new(),
     };
     Filled { path, fields }

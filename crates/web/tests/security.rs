@@ -764,6 +764,121 @@ async fn form_post_for(app: &TestApp, route: &str) -> FormPost {
                 303,
             )
         }
+        "/alerts/maintenance" => (
+            PRIYA,
+            s(route),
+            vec![
+                ("client_id", alder.clone()),
+                ("reason", s("Forged window")),
+                ("kind", s("weekly")),
+                ("day_sun", s("on")),
+                ("start_time", s("02:00")),
+                ("duration_minutes", s("60")),
+            ],
+            303,
+        ),
+        "/alerts/maintenance/{window_id}/delete" => {
+            let (st, b) = app
+                .api(
+                    "POST",
+                    &format!("/api/v1/clients/{alder}/maintenance-windows"),
+                    Some(&priya),
+                    Some(json!({ "reason": "Patch night", "kind": "weekly", "weekdays": ["sun"], "start_time": "02:00", "duration_minutes": 60 })),
+                )
+                .await;
+            assert_eq!(st, 201, "{b}");
+            (
+                PRIYA,
+                route.replace("{window_id}", b["id"].as_str().unwrap()),
+                vec![("client_id", alder.clone())],
+                303,
+            )
+        }
+        "/webhooks" => (
+            PRIYA,
+            s(route),
+            vec![
+                ("client_id", alder.clone()),
+                ("name", s("Forged hook")),
+                ("url", s("https://hooks.example.com/forged")),
+                ("opened", s("on")),
+            ],
+            200,
+        ),
+        "/webhooks/{webhook_id}/revoke" | "/webhooks/{webhook_id}/test" => {
+            let (st, b) = app
+                .api(
+                    "POST",
+                    &format!("/api/v1/clients/{alder}/webhooks"),
+                    Some(&priya),
+                    Some(json!({ "name": "Pager", "url": "https://hooks.example.com/tandem", "events": ["opened"] })),
+                )
+                .await;
+            assert_eq!(st, 201, "{b}");
+            (
+                PRIYA,
+                route.replace("{webhook_id}", b["webhook"]["id"].as_str().unwrap()),
+                vec![("client_id", alder.clone())],
+                303,
+            )
+        }
+        "/duty/slots" => (
+            PRIYA,
+            s(route),
+            vec![
+                ("client_id", alder.clone()),
+                ("side", s("in_house")),
+                ("start_day", s("sat")),
+                ("start_time", s("08:00")),
+                ("end_day", s("sat")),
+                ("end_time", s("20:00")),
+                ("person_id", id_of(&alder_people, PRIYA)),
+            ],
+            303,
+        ),
+        "/duty/overrides" => (
+            PRIYA,
+            s(route),
+            vec![
+                ("client_id", alder.clone()),
+                ("side", s("in_house")),
+                ("starts_at", s("2026-12-24T17:00")),
+                ("ends_at", s("2026-12-26T08:00")),
+                ("person_id", id_of(&alder_people, PRIYA)),
+                ("reason", s("Forged cover")),
+            ],
+            303,
+        ),
+        "/duty/slots/{slot_id}/remove" | "/duty/overrides/{override_id}/remove" => {
+            let me = id_of(&alder_people, PRIYA);
+            let (st, slots) = app
+                .api(
+                    "PUT",
+                    &format!("/api/v1/clients/{alder}/duty/in_house/rota"),
+                    Some(&priya),
+                    Some(json!({ "slots": [{ "start_day": "sat", "start_time": "08:00", "end_day": "sat", "end_time": "20:00", "person_id": me }] })),
+                )
+                .await;
+            assert_eq!(st, 200, "{slots}");
+            let (st, o) = app
+                .api(
+                    "POST",
+                    &format!("/api/v1/clients/{alder}/duty/in_house/overrides"),
+                    Some(&priya),
+                    Some(json!({ "starts_at": "2026-12-24T00:00:00Z", "ends_at": "2026-12-27T00:00:00Z",
+                        "person_id": me })),
+                )
+                .await;
+            assert_eq!(st, 201, "{o}");
+            (
+                PRIYA,
+                route
+                    .replace("{slot_id}", slots[0]["id"].as_str().unwrap())
+                    .replace("{override_id}", o["id"].as_str().unwrap()),
+                vec![("client_id", alder.clone()), ("side", s("in_house"))],
+                303,
+            )
+        }
         other => panic!("no CSRF scenario for the form post {other}: add one to form_post_for"),
     };
     FormPost {

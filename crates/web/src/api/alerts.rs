@@ -49,6 +49,23 @@ pub struct AlertSourceDto {
     last_seen_at: Option<i64>,
     /// Set once revoked: its key is refused.
     revoked_at: Option<i64>,
+    /// Minutes a ticket whose alerts have all resolved waits before it
+    /// resolves itself (unless a person has taken it up).
+    quiet_minutes: i64,
+    /// Minutes between the heartbeats it promises (none: no dead man's switch).
+    heartbeat_minutes: Option<i64>,
+    /// Its last heartbeat (epoch ms).
+    last_heartbeat_at: Option<i64>,
+    /// While its heartbeat is missing: the "monitoring is down" ticket.
+    monitoring_down_ticket_id: Option<TicketId>,
+    /// While its heartbeat is missing: since when (epoch ms).
+    monitoring_down_since: Option<i64>,
+    /// New tickets a minute before its new alerts join one "Alert storm"
+    /// ticket (0: never).
+    storm_per_minute: i64,
+    /// Intake requests a second it may send, with a burst of twice that;
+    /// beyond it the answer is 429 with `Retry-After` (0: unlimited).
+    rate_per_second: i64,
 }
 
 impl From<Source> for AlertSourceDto {
@@ -68,6 +85,13 @@ impl From<Source> for AlertSourceDto {
             created_at: s.created_at,
             last_seen_at: s.last_seen_at,
             revoked_at: s.revoked_at,
+            quiet_minutes: s.quiet_minutes,
+            heartbeat_minutes: s.heartbeat_minutes,
+            last_heartbeat_at: s.last_heartbeat_at,
+            monitoring_down_ticket_id: s.down_ticket_id.as_deref().and_then(|t| t.parse().ok()),
+            monitoring_down_since: s.down_since,
+            storm_per_minute: s.storm_per_minute,
+            rate_per_second: s.rate_per_second,
         }
     }
 }
@@ -101,6 +125,20 @@ pub struct NewAlertSourceBody {
     /// Whether the alerts of one Alertmanager group share one ticket
     /// (true when absent).
     group_alerts: Option<bool>,
+    /// Minutes (0-10080) a ticket whose alerts have all resolved waits
+    /// before it resolves itself; 10 when absent.
+    quiet_minutes: Option<i64>,
+    /// Minutes (1-10080) between the heartbeats the source promises
+    /// (Alertmanager's `Watchdog`, or generic events of kind `heartbeat`);
+    /// when one is overdue a "monitoring is down" ticket opens on the
+    /// after-hours side. Absent: not watched.
+    heartbeat_minutes: Option<i64>,
+    /// New tickets a minute (0-100000) before the source's new alerts join
+    /// one "Alert storm" ticket instead; 30 when absent, 0 never.
+    storm_per_minute: Option<i64>,
+    /// Intake requests a second (0-100000) the source may send, with a
+    /// burst of twice that; 200 when absent, 0 unlimited.
+    rate_per_second: Option<i64>,
 }
 
 /// A firing alert and its ticket.
@@ -122,6 +160,11 @@ pub struct FiringAlertDto {
     ticket_label: Option<String>,
     ticket_title: Option<String>,
     ticket_status: Option<String>,
+    /// Held back by a maintenance window (its reason): no ticket yet; it
+    /// opens one if it fires again outside every window.
+    maintenance_reason: Option<String>,
+    /// Whether it joined its source's current "Alert storm" ticket.
+    storm: bool,
 }
 
 impl From<FiringView> for FiringAlertDto {
@@ -141,6 +184,8 @@ impl From<FiringView> for FiringAlertDto {
             ticket_label: f.ticket_label,
             ticket_title: f.ticket_title,
             ticket_status: f.ticket_status,
+            maintenance_reason: f.maintenance_reason,
+            storm: f.storm,
         }
     }
 }
@@ -204,6 +249,10 @@ async fn post_alert_source(
         impact_label: b.impact_label,
         device_label: b.device_label,
         group_alerts: b.group_alerts.unwrap_or(true),
+        quiet_minutes: b.quiet_minutes,
+        heartbeat_minutes: b.heartbeat_minutes,
+        storm_per_minute: b.storm_per_minute,
+        rate_per_second: b.rate_per_second,
     };
     let (source, key) = s
         .tandem
@@ -266,12 +315,25 @@ async fn list_client_alerts(
 /// one is noted on it. Severity (label `severity`) maps to impact and
 /// urgency: `critical` high/high, `error` medium/high, `warning`
 /// medium/medium, anything else low/low. Bodies over 1 MiB are refused (413).
+///
+/// Each source may send `rate_per_second` requests a second (a burst of
+/// twice that); beyond it the answer is 429 with `Retry-After` in seconds.
+/// Past `storm_per_minute` new tickets a minute, new alerts join one
+/// "Alert storm" ticket of the source. Inside a client's maintenance
+/// window an alert is recorded but opens no ticket (its receipt has no
+/// `ticket_id`) until it is sent firing after the window.
+///
+/// An alert named `Watchdog` (label `alertname`, Alertmanager's
+/// always-firing alert) is the source's heartbeat, never a ticket: route
+/// it to this endpoint with `repeat_interval` shorter than the source's
+/// `heartbeat_minutes` and a missing heartbeat opens a "monitoring is
+/// down" ticket, resolved when it returns.
 #[utoipa::path(post, path = "/api/v1/intake/alertmanager", tag = "alerts", request_body = AlertmanagerPayload,
     params(("X-Tandem-Source" = Option<String>, Header, description = "HMAC mode: the source's id"),
         ("X-Tandem-Timestamp" = Option<String>, Header, description = "HMAC mode: Unix seconds"),
         ("X-Tandem-Signature" = Option<String>, Header, description = "HMAC mode: sha256=<hex>")),
     responses((status = 202, body = IntakeAnswer), (status = 400, body = ProblemBody), (status = 401, body = ProblemBody),
-        (status = 413, body = ProblemBody)))]
+        (status = 413, body = ProblemBody), (status = 429, body = ProblemBody, description = "Over the source's rate; `Retry-After` says when to retry")))]
 async fn post_intake_alertmanager(
     State(s): State<AppState>,
     Extension(meta): Extension<RequestMeta>,
@@ -288,13 +350,14 @@ async fn post_intake_alertmanager(
 ///
 /// Authentication and answers as for `/api/v1/intake/alertmanager`. The
 /// event's `dedup_key` identifies the alert; `severity` maps to impact and
-/// urgency the same way.
+/// urgency the same way. An event of `"kind": "heartbeat"` (only `source`
+/// required) is the source's heartbeat, never a ticket.
 #[utoipa::path(post, path = "/api/v1/intake/events", tag = "alerts", request_body = GenericEvent,
     params(("X-Tandem-Source" = Option<String>, Header, description = "HMAC mode: the source's id"),
         ("X-Tandem-Timestamp" = Option<String>, Header, description = "HMAC mode: Unix seconds"),
         ("X-Tandem-Signature" = Option<String>, Header, description = "HMAC mode: sha256=<hex>")),
     responses((status = 202, body = IntakeAnswer), (status = 400, body = ProblemBody), (status = 401, body = ProblemBody),
-        (status = 413, body = ProblemBody)))]
+        (status = 413, body = ProblemBody), (status = 429, body = ProblemBody, description = "Over the source's rate; `Retry-After` says when to retry")))]
 async fn post_intake_events(
     State(s): State<AppState>,
     Extension(meta): Extension<RequestMeta>,
@@ -347,7 +410,12 @@ async fn authenticate(s: &AppState, req: Request) -> Result<(Source, Bytes), Api
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::to_owned);
     let bearer_source = match &bearer {
-        Some(key) => Some(s.tandem.intake_source_by_key(key).await?),
+        Some(key) => {
+            let source = s.tandem.intake_source_by_key(key).await?;
+            // Before the body is read: a flood costs no parsing.
+            s.tandem.admit_intake(&source)?;
+            Some(source)
+        }
         None if header_text(h, SIGNATURE_HEADER).is_some() => None,
         None => return Err(ServiceError::Unauthenticated.into()),
     };
@@ -364,14 +432,19 @@ async fn authenticate(s: &AppState, req: Request) -> Result<(Source, Bytes), Api
         Some(source) => source,
         None => {
             let need = |name| header_text(h, name).ok_or(ServiceError::Unauthenticated);
-            s.tandem
+            let source = s
+                .tandem
                 .intake_source_by_signature(
                     need(SOURCE_HEADER)?,
                     need(TIMESTAMP_HEADER)?,
                     need(SIGNATURE_HEADER)?,
                     &bytes,
                 )
-                .await?
+                .await?;
+            // Only once the signature holds, so nobody can spend another
+            // source's budget by naming it; the body is read, not parsed.
+            s.tandem.admit_intake(&source)?;
+            source
         }
     };
     Ok((source, bytes))

@@ -9,13 +9,16 @@ mod audit;
 mod blocks;
 mod desk;
 mod devices;
+mod duty;
 mod engagements;
 pub(crate) mod invoices;
+mod maintenance;
 mod quote;
 mod tickets;
 mod time;
 mod tokens;
 pub(crate) mod versions;
+mod webhooks;
 
 use crate::AppState;
 use axum::Router;
@@ -71,6 +74,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(attachments::router())
         .merge(devices::router())
         .merge(alerts::router())
+        .merge(maintenance::router())
+        .merge(duty::router())
+        .merge(webhooks::router())
 }
 
 /// The spec as JSON and the vendored Swagger UI that browses it.

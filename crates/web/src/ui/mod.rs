@@ -9,11 +9,13 @@ pub mod chart;
 mod dashboard;
 mod desk;
 mod devices;
+mod duty;
 mod invoices;
 pub mod local;
 mod quote;
 mod session;
 mod tickets;
+mod webhooks;
 pub mod words;
 
 use crate::AppState;
@@ -225,6 +227,34 @@ pub fn router() -> Router<AppState> {
         .route(
             "/alerts/sources/{source_id}/revoke",
             post(alerts::post_alert_source_revoke),
+        )
+        .route("/alerts/maintenance", post(alerts::post_maintenance_window))
+        .route(
+            "/alerts/maintenance/{window_id}/delete",
+            post(alerts::post_maintenance_window_delete),
+        )
+        .route(
+            "/webhooks",
+            get(webhooks::get_webhooks).post(webhooks::post_webhooks),
+        )
+        .route(
+            "/webhooks/{webhook_id}/revoke",
+            post(webhooks::post_webhook_revoke),
+        )
+        .route(
+            "/webhooks/{webhook_id}/test",
+            post(webhooks::post_webhook_test),
+        )
+        .route("/duty", get(duty::get_duty))
+        .route("/duty/slots", post(duty::post_duty_slot))
+        .route(
+            "/duty/slots/{slot_id}/remove",
+            post(duty::post_duty_slot_remove),
+        )
+        .route("/duty/overrides", post(duty::post_duty_override))
+        .route(
+            "/duty/overrides/{override_id}/remove",
+            post(duty::post_duty_override_remove),
         )
         .route("/static/tandem.css", get(stylesheet))
         .route("/static/tandem.js", get(script))
