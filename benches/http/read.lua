@@ -16,3 +16,10 @@ end
 function request()
   return wrk.format("GET", "/api/v1/tickets/" .. ids[math.random(#ids)])
 end
+
+-- BENCH_PACE_MS set: each connection waits that long between requests, so
+-- the scenario can watch latency beside another load without adding one.
+local pace = tonumber(os.getenv("BENCH_PACE_MS") or "")
+if pace then
+  function delay() return pace end
+end

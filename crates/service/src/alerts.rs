@@ -546,18 +546,63 @@ impl Tandem {
         if !incoming.is_empty() && incoming.iter().all(|a| a.heartbeat) {
             return self.take_heartbeats(source, incoming, now).await;
         }
+        // Alertmanager sends a group's firing alerts again, unchanged, with
+        // every notification of the group, so most of a busy source's
+        // alerts change nothing: those are answered from one read of what
+        // is committed, and only the rest take the writer.
+        let keys: Vec<&str> = incoming
+            .iter()
+            .filter(|a| !a.heartbeat)
+            .map(|a| a.dedup_key.as_str())
+            .collect();
+        let known: HashMap<String, Alert> = alerts::known(&self.db, source.id, &keys)
+            .await?
+            .into_iter()
+            .map(|k| (k.dedup_key.clone(), k))
+            .collect();
+        let settled: Vec<Option<TicketId>> = incoming
+            .iter()
+            .map(|a| unchanged(known.get(&a.dedup_key), a))
+            .collect();
+        // "Last seen" is for people: a few seconds stale saves a write.
+        let touch = source
+            .last_seen_at
+            .is_none_or(|seen| now - seen >= LAST_SEEN_GRAIN_MS);
+        if settled.iter().all(Option::is_some) {
+            if touch {
+                let mut tx = self.db.begin().await?;
+                alerts::touch_source(&mut tx, source.id, now).await?;
+                tx.commit().await?;
+            }
+            return Ok(incoming
+                .iter()
+                .zip(settled)
+                .map(|(a, ticket)| AlertReceipt {
+                    dedup_key: a.dedup_key.clone(),
+                    ticket_id: ticket,
+                })
+                .collect());
+        }
         let account = users::get_for_actor(&self.db, source.actor_user_id).await?;
         let actor = crate::auth::actor_of(&account);
         let mut receipts = Vec::with_capacity(incoming.len());
-        let mut intake = Intake::start(self, source, incoming, now).await?;
+        let firing = incoming
+            .iter()
+            .zip(&settled)
+            .any(|(a, done)| done.is_none() && !a.heartbeat && a.status == AlertStatus::Firing);
+        let mut intake = Intake::start(self, source, firing, now).await?;
         let mut tx = self.db.begin().await?;
-        alerts::touch_source(&mut tx, source.id, now).await?;
+        if touch {
+            alerts::touch_source(&mut tx, source.id, now).await?;
+        }
         if incoming.iter().any(|a| a.heartbeat) {
             alert_sweeps::heartbeat(&mut tx, source.id, now).await?;
         }
-        for a in incoming {
+        for (a, done) in incoming.iter().zip(settled) {
             let ticket = if a.heartbeat {
                 None
+            } else if done.is_some() {
+                done
             } else {
                 self.take_alert(&mut tx, source, &actor, a, &mut intake)
                     .await?
@@ -1033,20 +1078,12 @@ struct Intake<'a> {
 }
 
 impl<'a> Intake<'a> {
-    async fn start(
-        tandem: &Tandem,
-        source: &Source,
-        incoming: &[IncomingAlert],
-        now: i64,
-    ) -> Result<Self> {
+    /// `firing`: whether the request has a firing alert to take (only
+    /// those can be held back, so without one no window is read).
+    async fn start(tandem: &Tandem, source: &Source, firing: bool, now: i64) -> Result<Self> {
         let mut windows = Vec::new();
         let mut zone = TimeZone::UTC;
-        // Only a firing alert can be held back: a request of resolutions
-        // reads nothing.
-        if incoming
-            .iter()
-            .any(|a| !a.heartbeat && a.status == AlertStatus::Firing)
-        {
+        if firing {
             for w in maintenance::for_intake(&tandem.db, source.client_id, source.id, now).await? {
                 if let Some(z) = w.time_zone.as_deref().and_then(|z| TimeZone::get(z).ok()) {
                     zone = z;
@@ -1173,6 +1210,24 @@ fn storm_list(members: &[&IncomingAlert]) -> String {
         ));
     }
     s.chars().take(100_000).collect()
+}
+
+/// How stale a source's "last seen" may grow before a request writes it.
+const LAST_SEEN_GRAIN_MS: i64 = 10_000;
+
+/// The alert's ticket when `a` is the same event as the alert's last one,
+/// committed with its ticket written: taking it again changes nothing. An
+/// alert held back by a maintenance window is never settled here, since a
+/// repeat after the window opens its ticket.
+fn unchanged(known: Option<&Alert>, a: &IncomingAlert) -> Option<TicketId> {
+    known
+        .filter(|k| {
+            !a.heartbeat
+                && k.ticket_opened
+                && k.maintenance_id.is_none()
+                && k.last_hash == sha256_hex(&a.content)
+        })
+        .map(|k| k.ticket_id)
 }
 
 fn queue_opening<'a>(

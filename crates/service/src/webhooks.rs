@@ -448,6 +448,9 @@ impl Tandem {
             created_at: now_ms(),
             revoked_at: None,
         };
+        let host = reqwest::Url::parse(&webhook.url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_owned));
         let mut tx = self.db.begin().await?;
         // The secret is stored as it is, since signing needs it; issue 17's
         // vault master key will wrap it. It is never logged nor audited.
@@ -462,7 +465,9 @@ impl Tandem {
                 action: "webhook.create",
                 object_type: "webhook",
                 object_id: webhook.id.to_string(),
-                change: json!({ "name": webhook.name, "side": webhook.side, "url": webhook.url,
+                // The host only: both sides read the audit log, and a
+                // receiver's URL may carry its own credentials.
+                change: json!({ "name": webhook.name, "side": webhook.side, "host": host,
                     "events": webhook.events, "secret_prefix": webhook.secret_prefix }),
             },
         )

@@ -5,7 +5,8 @@
 //! everything an alert touches is then filtered by the source's own
 //! client, never by anything the payload says.
 
-use crate::{Db, Result, StoreError, Tx, exec_tx, on_db, on_tx};
+use crate::direct;
+use crate::{Arg, Db, Result, StoreError, Tx, exec_tx, on_db, on_tx};
 use tandem_domain::alert::{AlertStatus, AuthMode, SourceKind};
 use tandem_domain::{AlertSourceId, OrgId, TicketId, UserId};
 
@@ -112,15 +113,45 @@ pub async fn source(db: &Db, client: OrgId, id: AlertSourceId) -> Result<Source>
     .ok_or(StoreError::NotFound)
 }
 
-/// The unrevoked source whose key has this hash, with the hash.
+impl Source {
+    /// A row of [`SOURCE_COLS`] read in place.
+    fn from_direct(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Source {
+            id: direct::parsed(r, 0)?,
+            client_id: direct::parsed(r, 1)?,
+            name: r.get(2)?,
+            kind: direct::parsed(r, 3)?,
+            auth_mode: direct::parsed(r, 4)?,
+            key_prefix: r.get(5)?,
+            default_category: r.get(6)?,
+            category_label: r.get(7)?,
+            impact_label: r.get(8)?,
+            device_label: r.get(9)?,
+            group_alerts: r.get(10)?,
+            actor_user_id: direct::parsed(r, 11)?,
+            created_by: r.get(12)?,
+            created_at: r.get(13)?,
+            last_seen_at: r.get(14)?,
+            revoked_at: r.get(15)?,
+            quiet_minutes: r.get(16)?,
+            heartbeat_minutes: r.get(17)?,
+            last_heartbeat_at: r.get(18)?,
+            heartbeat_due_at: r.get(19)?,
+            down_ticket_id: r.get(20)?,
+            down_since: r.get(21)?,
+            storm_per_minute: r.get(22)?,
+            rate_per_second: r.get(23)?,
+        })
+    }
+}
+
+/// The unrevoked source whose key has this hash, with the hash. Read in
+/// place on SQLite: every intake request starts here.
 pub async fn live_source_by_hash(db: &Db, key_hash: &str) -> Result<Option<Source>> {
     let sql = format!(
         "SELECT {SOURCE_COLS} FROM alert_sources WHERE key_hash = $1 AND revoked_at IS NULL"
     );
-    Ok(
-        on_db!(db, c => sqlx::query_as::<_, Source>(sqlx::AssertSqlSafe(sql.as_str()))
-        .bind(key_hash).fetch_optional(c).await)?,
-    )
+    db.row(&sql, &[key_hash.into()], Source::from_direct).await
 }
 
 /// The unrevoked source with this id and its key's hash (the HMAC key).
@@ -206,6 +237,48 @@ pub struct Alert {
 
 pub(crate) const ALERT_COLS: &str = "id, source_id, client_id, dedup_key, group_key, status, severity, summary, device, ticket_id, \
      ticket_opened, fire_count, last_hash, first_seen_at, last_seen_at, resolved_at, maintenance_id";
+
+impl Alert {
+    /// A row of [`ALERT_COLS`] read in place.
+    fn from_direct(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Alert {
+            id: r.get(0)?,
+            source_id: direct::parsed(r, 1)?,
+            client_id: direct::parsed(r, 2)?,
+            dedup_key: r.get(3)?,
+            group_key: r.get(4)?,
+            status: direct::parsed(r, 5)?,
+            severity: r.get(6)?,
+            summary: r.get(7)?,
+            device: r.get(8)?,
+            ticket_id: direct::parsed(r, 9)?,
+            ticket_opened: r.get(10)?,
+            fire_count: r.get(11)?,
+            last_hash: r.get(12)?,
+            first_seen_at: r.get(13)?,
+            last_seen_at: r.get(14)?,
+            resolved_at: r.get(15)?,
+            maintenance_id: r.get(16)?,
+        })
+    }
+}
+
+/// A source's alerts with these dedup keys, as committed: one read (in
+/// place on SQLite) for a whole intake request.
+pub async fn known(db: &Db, source: AlertSourceId, dedup_keys: &[&str]) -> Result<Vec<Alert>> {
+    if dedup_keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks: Vec<String> = (2..dedup_keys.len() + 2).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT {ALERT_COLS} FROM alerts WHERE source_id = $1 AND dedup_key IN ({})",
+        marks.join(", ")
+    );
+    let mut args: Vec<Arg> = Vec::with_capacity(dedup_keys.len() + 1);
+    args.push(source.to_string().into());
+    args.extend(dedup_keys.iter().map(|k| Arg::from(*k)));
+    db.rows(&sql, &args, Alert::from_direct).await
+}
 
 /// A source's alert by its dedup key.
 pub async fn alert_tx(

@@ -801,6 +801,8 @@ async fn the_secret_is_shown_once_and_each_side_sees_only_its_own_urls_and_logs(
         .await;
     let audit = audit.to_string();
     assert!(audit.contains("webhook.create") && audit.contains("webhook.revoke"));
+    assert!(audit.contains("pager.alder.example"), "the host is audited");
+    assert!(!audit.contains("token=abc"), "a URL's credentials are not");
     assert!(!audit.contains(&secret) && !audit.contains(&msp_secret));
 }
 

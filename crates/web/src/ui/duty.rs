@@ -206,6 +206,10 @@ pub(super) async fn post_duty_override(
         // The zone the page showed the form in; reading it also checks the
         // reader may see the client before anything is parsed.
         let board = s.tandem.duty_board(&session.actor, f.client_id).await?;
+        // A refusal comes before any complaint about the times.
+        if !board.sides.iter().any(|d| d.side == side && d.can_manage) {
+            return Err(ServiceError::Forbidden);
+        }
         let input = OverrideInput {
             starts_at: local_instant("starts_at", &board.time_zone, &f.starts_at)?,
             ends_at: local_instant("ends_at", &board.time_zone, &f.ends_at)?,
