@@ -467,15 +467,37 @@ impl Tandem {
             })
             .collect();
         let refs: Vec<&IncomingAlert> = incoming.iter().collect();
-        self.open_alert_ticket(
-            &source,
-            &actor,
-            ticket,
-            &refs,
-            &worker_meta(),
-            first.first_seen_at,
-        )
-        .await?;
+        // The ticket chosen as the source's storm ticket is written as one.
+        let storm = alerts::storm_tickets(&self.db, source.client_id)
+            .await?
+            .contains(&ticket.to_string());
+        if storm {
+            let severity = members
+                .iter()
+                .map(|a| a.severity.as_str())
+                .max_by_key(|s| tandem_domain::alert_control::severity_rank(s))
+                .unwrap_or_default();
+            self.open_storm_ticket(
+                &source,
+                &actor,
+                ticket,
+                &refs,
+                severity,
+                &worker_meta(),
+                first.first_seen_at,
+            )
+            .await?;
+        } else {
+            self.open_alert_ticket(
+                &source,
+                &actor,
+                ticket,
+                &refs,
+                &worker_meta(),
+                first.first_seen_at,
+            )
+            .await?;
+        }
         let on_ticket = alerts::on_ticket(&self.db, source.client_id, ticket).await?;
         let mut tx = self.db.begin().await?;
         alerts::mark_opened(&mut tx, ticket).await?;

@@ -881,7 +881,7 @@ impl Tandem {
     /// own path unless it exists already, and list on its timeline the
     /// alerts that joined it with this request.
     #[allow(clippy::too_many_arguments)]
-    async fn open_storm_ticket(
+    pub(crate) async fn open_storm_ticket(
         &self,
         source: &Source,
         actor: &Actor,

@@ -822,6 +822,20 @@ async fn the_repair_sweep_writes_a_ticket_a_crash_left_unwritten_exactly_once() 
             .execute(p).await.unwrap().rows_affected());
         chosen.push(ticket);
     }
+    // And the source's storm ticket, chosen for a flood's alert but never
+    // written: it is written as the storm ticket, not as that alert's own.
+    let storm = uuid::Uuid::now_v7().to_string();
+    on_pool!(&app.tandem.db, p => sqlx::query(
+        "INSERT INTO alerts (id, source_id, client_id, dedup_key, group_key, status, severity, summary, device, ticket_id, \
+         ticket_opened, fire_count, last_hash, first_seen_at, last_seen_at, resolved_at, maintenance_id) \
+         VALUES ($1, $2, $3, 'storm01', '', 'firing', 'warning', 'LinkDown: storm01', NULL, $4, FALSE, 1, 'lost', $5, $5, NULL, NULL)")
+        .bind(uuid::Uuid::now_v7().to_string()).bind(&source_id).bind(app.org("alder")).bind(&storm).bind(t0)
+        .execute(p).await.unwrap().rows_affected());
+    on_pool!(&app.tandem.db, p => sqlx::query(
+        "INSERT INTO alert_floods (source_id, minute, opened, prev_opened, storm_ticket_id, storm_severity) \
+         VALUES ($1, $2, 40, 0, $3, 'warning')")
+        .bind(&source_id).bind(t0 / 60_000).bind(&storm)
+        .execute(p).await.unwrap().rows_affected());
     let (s, _) = app
         .api(
             "GET",
@@ -836,7 +850,17 @@ async fn the_repair_sweep_writes_a_ticket_a_crash_left_unwritten_exactly_once() 
     let early = app.tandem.sweep_alerts(t0 + 10_000).await.unwrap();
     assert_eq!(early.repaired, 0);
     let swept = app.tandem.sweep_alerts(t0 + 31_000).await.unwrap();
-    assert_eq!(swept.repaired, 2, "{swept:?}");
+    assert_eq!(swept.repaired, 3, "{swept:?}");
+    let t = ticket(&app, &priya, &storm).await;
+    assert_eq!(t["ticket"]["title"], "Alert storm: Prometheus");
+    assert!(
+        t["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["body"].as_str().unwrap_or_default().contains("storm01")),
+        "the storm ticket lists its alert: {t}"
+    );
     let t = ticket(&app, &priya, &chosen[0]).await;
     assert_eq!(t["ticket"]["source"], "alert");
     assert_eq!(t["ticket"]["title"], "DiskFilling: crash01 needs attention");
