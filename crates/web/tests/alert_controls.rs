@@ -8,6 +8,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod support;
+use support::alerts::{AM, EVENTS, firing, now_ms, source, ticket};
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
@@ -18,25 +19,6 @@ use support::*;
 use tandem_service::RequestMeta;
 use tandem_service::alerts::{GenericEvent, IncomingAlert};
 
-const EVENTS: &str = "/api/v1/intake/events";
-const AM: &str = "/api/v1/intake/alertmanager";
-
-/// A source created as `token` for client `slug`: (id, key).
-async fn source(app: &TestApp, token: &str, slug: &str, body: Value) -> (String, String) {
-    let (s, b) = app
-        .api(
-            "POST",
-            &format!("/api/v1/clients/{}/alert-sources", app.org(slug)),
-            Some(token),
-            Some(body),
-        )
-        .await;
-    assert_eq!(s, 201, "{b}");
-    (
-        b["source"]["id"].as_str().unwrap().to_owned(),
-        b["key"].as_str().unwrap().to_owned(),
-    )
-}
 
 fn generic(name: &str) -> Value {
     json!({ "name": name, "kind": "generic", "default_category": "network" })
@@ -108,30 +90,7 @@ async fn window(app: &TestApp, token: &str, slug: &str, body: Value) -> (StatusC
         Some(body),
     )
     .await
-}
-
-async fn firing(app: &TestApp, token: &str, slug: &str) -> Vec<Value> {
-    let (s, b) = app
-        .api(
-            "GET",
-            &format!("/api/v1/clients/{}/alerts", app.org(slug)),
-            Some(token),
-            None,
-        )
-        .await;
-    assert_eq!(s, 200, "{b}");
-    b.as_array().unwrap().clone()
-}
-
-async fn ticket(app: &TestApp, token: &str, id: &str) -> Value {
-    let (s, b) = app
-        .api("GET", &format!("/api/v1/tickets/{id}"), Some(token), None)
-        .await;
-    assert_eq!(s, 200, "{b}");
-    b
-}
-
-fn alert_entries(t: &Value) -> Vec<String> {
+}fn alert_entries(t: &Value) -> Vec<String> {
     t["timeline"]
         .as_array()
         .unwrap()
@@ -144,11 +103,6 @@ fn alert_entries(t: &Value) -> Vec<String> {
 fn iso(ms: i64) -> String {
     Timestamp::from_millisecond(ms).unwrap().to_string()
 }
-
-fn now_ms() -> i64 {
-    Timestamp::now().as_millisecond()
-}
-
 #[tokio::test]
 async fn an_alert_inside_a_window_is_recorded_opens_nothing_and_opens_its_ticket_after() {
     let app = TestApp::demo().await;

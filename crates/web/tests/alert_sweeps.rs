@@ -10,6 +10,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod support;
+use support::alerts::{AM, EVENTS, now_ms, source, ticket};
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
@@ -19,8 +20,6 @@ use support::*;
 use tandem_service::Db;
 
 const MINUTE: i64 = 60_000;
-const AM: &str = "/api/v1/intake/alertmanager";
-const EVENTS: &str = "/api/v1/intake/events";
 
 macro_rules! on_pool {
     ($db:expr, $p:ident => $body:expr) => {
@@ -30,28 +29,6 @@ macro_rules! on_pool {
         }
     };
 }
-
-fn now_ms() -> i64 {
-    jiff::Timestamp::now().as_millisecond()
-}
-
-/// A source created by Priya (alder's admin) or `token` for `slug`: (id, key).
-async fn source(app: &TestApp, token: &str, slug: &str, body: Value) -> (String, String) {
-    let (s, b) = app
-        .api(
-            "POST",
-            &format!("/api/v1/clients/{}/alert-sources", app.org(slug)),
-            Some(token),
-            Some(body),
-        )
-        .await;
-    assert_eq!(s, 201, "{b}");
-    (
-        b["source"]["id"].as_str().unwrap().to_owned(),
-        b["key"].as_str().unwrap().to_owned(),
-    )
-}
-
 async fn post(app: &TestApp, path: &str, key: &str, body: &Value) -> (StatusCode, Value) {
     let req = Request::builder()
         .method("POST")
@@ -119,15 +96,6 @@ async fn resolve(app: &TestApp, key: &str, fingerprint: &str, starts: &str) {
     .await;
     assert_eq!(s, 202, "{b}");
 }
-
-async fn ticket(app: &TestApp, token: &str, id: &str) -> Value {
-    let (s, b) = app
-        .api("GET", &format!("/api/v1/tickets/{id}"), Some(token), None)
-        .await;
-    assert_eq!(s, 200, "{b}");
-    b
-}
-
 fn entries(t: &Value, kind: &str) -> Vec<String> {
     t["timeline"]
         .as_array()

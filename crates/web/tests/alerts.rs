@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod support;
+use support::alerts::{firing, source, ticket};
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
@@ -15,22 +16,6 @@ use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use support::*;
-
-/// A source created as `token` for client `slug`: (id, key).
-async fn source(app: &TestApp, token: &str, slug: &str, body: Value) -> (String, String) {
-    let (s, b) = app
-        .api(
-            "POST",
-            &format!("/api/v1/clients/{}/alert-sources", app.org(slug)),
-            Some(token),
-            Some(body),
-        )
-        .await;
-    assert_eq!(s, 201, "{b}");
-    let key = b["key"].as_str().unwrap().to_owned();
-    assert!(key.starts_with("tdi_"));
-    (b["source"]["id"].as_str().unwrap().to_owned(), key)
-}
 
 fn am_source() -> Value {
     json!({ "name": "Prometheus", "kind": "alertmanager", "default_category": "network", "impact_label": "impact" })
@@ -124,30 +109,7 @@ fn am_alert(fingerprint: &str, status: &str, starts: &str, instance: &str) -> Va
         "generatorURL": "http://prometheus.example:9090/graph?g0.expr=up+%3D%3D+0",
         "fingerprint": fingerprint
     })
-}
-
-async fn firing(app: &TestApp, token: &str, slug: &str) -> Vec<Value> {
-    let (s, b) = app
-        .api(
-            "GET",
-            &format!("/api/v1/clients/{}/alerts", app.org(slug)),
-            Some(token),
-            None,
-        )
-        .await;
-    assert_eq!(s, 200, "{b}");
-    b.as_array().unwrap().clone()
-}
-
-async fn ticket(app: &TestApp, token: &str, id: &str) -> Value {
-    let (s, b) = app
-        .api("GET", &format!("/api/v1/tickets/{id}"), Some(token), None)
-        .await;
-    assert_eq!(s, 200, "{b}");
-    b
-}
-
-fn alert_entries(t: &Value) -> Vec<String> {
+}fn alert_entries(t: &Value) -> Vec<String> {
     t["timeline"]
         .as_array()
         .unwrap()

@@ -4,6 +4,8 @@
 //! own database there).
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod alerts;
+
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, Response, StatusCode, header};
@@ -120,25 +122,59 @@ pub const CASES: [Case; 15] = [
     },
 ];
 
+/// The PostgreSQL server the tests use, if any.
+fn pg_server() -> Option<String> {
+    std::env::var("TANDEM_TEST_PG_URL")
+        .ok()
+        .filter(|s| !s.is_empty())
+}
+
+/// A new scratch database on the test server, copied from `template` when
+/// given (the CI drops every `tandem_t_` database at the end).
+async fn create_pg_db(server: &str, template: Option<&str>) -> String {
+    let name = format!("tandem_t_{}", uuid::Uuid::now_v7().simple());
+    let pool = sqlx::PgPool::connect(server)
+        .await
+        .expect("connect to TANDEM_TEST_PG_URL");
+    let from = template.map_or(String::new(), |t| format!(" TEMPLATE {t}"));
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}{from}")))
+        .execute(&pool)
+        .await
+        .expect("create database");
+    pool.close().await;
+    let base = server.rsplit_once('/').map_or(server, |(b, _)| b);
+    format!("{base}/{name}")
+}
+
+/// A PostgreSQL database holding the migrated demo (as [`TestApp::demo`]
+/// seeds it), made once per test process. The authorization tables take a
+/// fresh demo for every change they try, hundreds per process: copying
+/// this one is a file copy, where migrating and seeding anew took most of
+/// their time.
+static PG_DEMO_TEMPLATE: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+
+async fn pg_demo_from_template(server: &str) -> String {
+    let template = PG_DEMO_TEMPLATE
+        .get_or_init(|| async {
+            let url = create_pg_db(server, None).await;
+            let db = Db::connect(&url).await.unwrap();
+            db.migrate().await.unwrap();
+            Tandem::new(db.clone(), test_settings())
+                .seed_demo_with(false)
+                .await
+                .unwrap();
+            // A template may have no open connections while it is copied.
+            db.close().await;
+            url.rsplit_once('/').unwrap().1.to_owned()
+        })
+        .await;
+    create_pg_db(server, Some(template)).await
+}
+
 /// Where a fresh database comes from.
 pub async fn fresh_db_url() -> String {
-    match std::env::var("TANDEM_TEST_PG_URL") {
-        Ok(server) if !server.is_empty() => {
-            let name = format!("tandem_t_{}", uuid::Uuid::now_v7().simple());
-            let pool = sqlx::PgPool::connect(&server)
-                .await
-                .expect("connect to TANDEM_TEST_PG_URL");
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                .execute(&pool)
-                .await
-                .expect("create database");
-            pool.close().await;
-            let base = server
-                .rsplit_once('/')
-                .map_or(server.as_str(), |(b, _)| b)
-                .to_owned();
-            format!("{base}/{name}")
-        }
+    match pg_server() {
+        Some(server) => create_pg_db(&server, None).await,
         _ => {
             let dir = std::env::temp_dir().join("tandem-tests");
             std::fs::create_dir_all(&dir).unwrap();
@@ -186,12 +222,21 @@ impl Drop for TestApp {
 impl TestApp {
     /// A new app with the demo data.
     pub async fn demo() -> Self {
-        Self::demo_with(test_settings(), WebConfig::default()).await
+        let url = match pg_server() {
+            Some(server) => pg_demo_from_template(&server).await,
+            None => fresh_db_url().await,
+        };
+        Self::demo_on(url, test_settings(), WebConfig::default()).await
     }
 
     /// A new app with the demo data and the given settings.
     pub async fn demo_with(settings: Settings, web: WebConfig) -> Self {
-        let url = fresh_db_url().await;
+        Self::demo_on(fresh_db_url().await, settings, web).await
+    }
+
+    /// The app over `url`, migrated and seeded with the demo unless it
+    /// holds it already.
+    async fn demo_on(url: String, settings: Settings, web: WebConfig) -> Self {
         let sqlite_file = url.strip_prefix("sqlite://").map(std::path::PathBuf::from);
         let db = Db::connect(&url).await.unwrap();
         db.migrate().await.unwrap();
