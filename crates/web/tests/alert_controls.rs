@@ -19,7 +19,6 @@ use support::*;
 use tandem_service::RequestMeta;
 use tandem_service::alerts::{GenericEvent, IncomingAlert};
 
-
 fn generic(name: &str) -> Value {
     json!({ "name": name, "kind": "generic", "default_category": "network" })
 }
@@ -90,7 +89,8 @@ async fn window(app: &TestApp, token: &str, slug: &str, body: Value) -> (StatusC
         Some(body),
     )
     .await
-}fn alert_entries(t: &Value) -> Vec<String> {
+}
+fn alert_entries(t: &Value) -> Vec<String> {
     t["timeline"]
         .as_array()
         .unwrap()

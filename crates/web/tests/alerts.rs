@@ -109,7 +109,8 @@ fn am_alert(fingerprint: &str, status: &str, starts: &str, instance: &str) -> Va
         "generatorURL": "http://prometheus.example:9090/graph?g0.expr=up+%3D%3D+0",
         "fingerprint": fingerprint
     })
-}fn alert_entries(t: &Value) -> Vec<String> {
+}
+fn alert_entries(t: &Value) -> Vec<String> {
     t["timeline"]
         .as_array()
         .unwrap()
