@@ -1048,6 +1048,43 @@ def check_agreement_time_and_invoice(s: Session, base: str) -> str:
     return f"agreement at $79 accepted, 45 min logged ({after}), {title} issued for {total}; screenshot {shot.relative_to(REPO_ROOT)}"
 
 
+def check_alerts_page_is_live(s: Session, base: str) -> str:
+    """The client admin adds an intake source on the Alerts page; an alert
+    sent with its key appears in the firing list without a reload."""
+    s.delete_cookies()
+    sign_in(s, base, CLIENT_ADMIN, DEMO_PASSWORD)
+    s.get(f"{base}/alerts")
+    s.wait_for("#firing-live")
+    s.find('input[name="name"]').send_keys("Journey checks")
+    s.find('select[name="kind"] option[value="generic"]').click()
+    open_form_and_submit(s, "#add-source")
+    key = s.wait_for("#source-key").text.strip()
+    if not key.startswith("tdi_"):
+        raise CheckFailed(f"no key shown after adding a source: {s.body_text()!r}")
+    # Leave the form's answer for the page itself, and mark the document:
+    # the alert must arrive in this same document, not a new one.
+    s.get(f"{base}/alerts")
+    s.wait_for("#firing-live")
+    s.execute("window.tandemJourneyMark = 'still here';")
+    dedup = f"journey-{int(time.time())}"
+    req = urllib.request.Request(
+        f"{base}/api/v1/intake/events",
+        data=json.dumps({"source": "journey", "dedup_key": dedup, "status": "firing", "severity": "warning",
+                         "summary": "Journey check: backup job late"}).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {key}"},
+    )
+    with urllib.request.urlopen(req, timeout=30) as res:
+        if res.status != 202:
+            raise CheckFailed(f"the intake answered {res.status}")
+    row = s.wait_for(f'#firing-alerts tr[data-alert="{dedup}"]', timeout=40)
+    if s.execute("return window.tandemJourneyMark;") != "still here":
+        raise CheckFailed("the page was reloaded instead of updating its list")
+    if "Journey check: backup job late" not in row.text:
+        raise CheckFailed(f"the new row does not show the alert: {row.text!r}")
+    return "an alert sent with a new source's key appeared in the firing list without a reload"
+
+
 CHECKS = [
     ("wrong password is refused and stays on /login", "wrong-password", check_wrong_password_refused),
     ("client admin sees a provider engineer's action in the audit log", "audit", check_admin_sees_provider_in_audit),
@@ -1059,6 +1096,7 @@ CHECKS = [
     ("the queue and a ticket page fit a 375 px screen", "narrow", check_narrow_screen),
     ("fields are named, text contrast meets WCAG AA, focus is visible", "a11y", check_accessibility),
     ("each role lands on its own dashboard with plausible figures", "dashboards", check_dashboards_per_role),
+    ("the Alerts page's firing list updates itself", "alerts", check_alerts_page_is_live),
 ]
 
 

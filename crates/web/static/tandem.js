@@ -170,6 +170,27 @@
     if (done) e.preventDefault();
   }
 
+  // ---------------------------------------------------------------------
+  // Live lists: <div id="firing-live" data-src="URL" data-every="SECONDS">
+  // is read again from URL (a GET of the same page) every SECONDS while
+  // the tab is visible, and its contents replaced by the server's new
+  // rendering of it: the same escaped markup, never a key or a form.
+  // ---------------------------------------------------------------------
+
+  function refreshLive(live) {
+    if (document.hidden) return;
+    fetch(live.dataset.src, { credentials: "same-origin", headers: { Accept: "text/html" } })
+      .then((r) => (r.ok ? r.text() : null))
+      .then((html) => {
+        if (!html) return;
+        const doc = new DOMParser().parseFromString(html, "text/html");
+        const fresh = doc.getElementById(live.id);
+        if (fresh) live.replaceChildren(...Array.from(fresh.childNodes, (n) => document.importNode(n, true)));
+        refreshDeadlines();
+      })
+      .catch(() => {});
+  }
+
   function start() {
     document.addEventListener("keydown", onKey);
     const opener = document.getElementById("shortcuts-open");
@@ -183,6 +204,10 @@
     }
     refreshDeadlines();
     window.setInterval(refreshDeadlines, 30000);
+    const live = document.getElementById("firing-live");
+    if (live && live.dataset.src) {
+      window.setInterval(() => refreshLive(live), 1000 * (Number(live.dataset.every) || 15));
+    }
   }
 
   if (document.readyState === "loading") {
