@@ -252,7 +252,7 @@ pub(super) async fn post_alerts(
         Err(ServiceError::Invalid(v)) => (
             StatusCode::UNPROCESSABLE_ENTITY,
             None,
-            Some(format!("{}: {}", v.field.replace('_', " "), v.message)),
+            Some(super::refusal_text(&v)),
         ),
         Err(e) => return PageError::from(e).into_response(),
     };
@@ -383,7 +383,7 @@ pub(super) async fn post_maintenance_window(
     };
     let error = match created {
         Ok(_) => return Redirect::to(&format!("/alerts?client={client}")).into_response(),
-        Err(ServiceError::Invalid(v)) => format!("{}: {}", v.field.replace('_', " "), v.message),
+        Err(ServiceError::Invalid(v)) => super::refusal_text(&v),
         Err(e) => return PageError::from(e).into_response(),
     };
     match alerts_page(&s, &session, Some(client), None, Some(error)).await {

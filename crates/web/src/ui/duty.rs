@@ -143,7 +143,7 @@ async fn after(
     match done {
         Ok(()) => Redirect::to(&format!("/duty?client={client}")).into_response(),
         Err(ServiceError::Invalid(v)) => {
-            let error = format!("{}: {}", v.field.replace('_', " "), v.message);
+            let error = super::refusal_text(&v);
             match duty_page(s, session, Some(client), Some(error)).await {
                 Ok(p) => (StatusCode::UNPROCESSABLE_ENTITY, p).into_response(),
                 Err(e) => e.into_response(),

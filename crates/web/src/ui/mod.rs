@@ -23,7 +23,7 @@ use axum::Router;
 use axum::http::{HeaderValue, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
-use tandem_domain::Role;
+use tandem_domain::{Role, ValidationError};
 use tandem_service::auth::SessionActor;
 
 /// Everything the navigation needs, on every signed-in page.
@@ -312,4 +312,9 @@ pub(super) async fn client_choice(
         .or_else(|| orgs.first().map(|o| o.id))
         .ok_or(tandem_service::ServiceError::NotFound)?;
     Ok((orgs, client))
+}
+
+/// A refused field as a form shows it above itself: "field name: why".
+pub(super) fn refusal_text(v: &ValidationError) -> String {
+    format!("{}: {}", v.field.replace('_', " "), v.message)
 }

@@ -200,7 +200,7 @@ pub(super) async fn post_webhooks(
         Err(ServiceError::Invalid(v)) => (
             StatusCode::UNPROCESSABLE_ENTITY,
             None,
-            Some(format!("{}: {}", v.field.replace('_', " "), v.message)),
+            Some(super::refusal_text(&v)),
         ),
         Err(e) => return PageError::from(e).into_response(),
     };
