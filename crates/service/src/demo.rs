@@ -91,7 +91,7 @@ const CLIENTS: [ClientPlan; 3] = [
     },
 ];
 
-fn email_for(name: &str, domain: &str) -> String {
+pub(crate) fn email_for(name: &str, domain: &str) -> String {
     let local: String = name
         .to_lowercase()
         .replace("dr. ", "")

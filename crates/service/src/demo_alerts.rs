@@ -6,6 +6,7 @@
 
 use crate::alerts::{AlertmanagerPayload, GenericEvent, NewSource};
 use crate::auth::actor_of;
+use crate::demo::email_for;
 use crate::{RequestMeta, Result, ServiceError, Tandem};
 use serde_json::json;
 use tandem_domain::alert::{AuthMode, SourceKind};
@@ -61,7 +62,6 @@ pub(crate) async fn seed(t: &Tandem, clients: &[(Org, String)]) -> Result<()> {
         request_id: "demo-alerts".into(),
         source_addr: "demo".into(),
     };
-    let admin = |domain: &str, name: &str| format!("{name}@{domain}");
     let (Some((alder, alder_domain)), Some((corvid, corvid_domain))) =
         (clients.first(), clients.get(2))
     else {
@@ -74,7 +74,7 @@ pub(crate) async fn seed(t: &Tandem, clients: &[(Org, String)]) -> Result<()> {
             .ok_or(ServiceError::NotFound)
     };
 
-    let priya = actor(admin(alder_domain, "priya.nair")).await?;
+    let priya = actor(email_for("Priya Nair", alder_domain)).await?;
     let (prometheus, _) = t
         .create_alert_source(
             &priya,
@@ -132,7 +132,7 @@ pub(crate) async fn seed(t: &Tandem, clients: &[(Org, String)]) -> Result<()> {
         t.ingest_alerts(&prometheus, &incoming, &meta).await?;
     }
 
-    let ben = actor(admin(corvid_domain, "ben.adeyemi")).await?;
+    let ben = actor(email_for("Ben Adeyemi", corvid_domain)).await?;
     let mut backups = source("Backup checks", SourceKind::Generic);
     backups.default_category = "backup-monitoring".into();
     let (backups, _) = t
