@@ -293,13 +293,15 @@ fn person(name: String, email: String, role: Role) -> NewUser {
     }
 }
 
-/// Seed the demo, `clients` bench clients and `tickets` tickets; write one
-/// line per client (`id category-key ...`) to `out` for the load scripts.
+/// Seed the demo, `clients` bench clients, `tickets` tickets and `pages`
+/// documentation pages; write one line per client (`id category-key ...`)
+/// to `out` for the load scripts.
 pub async fn run(
     tandem: &Tandem,
     clients: usize,
     tickets: usize,
     batch: usize,
+    pages: usize,
     out: Option<&std::path::Path>,
 ) -> anyhow::Result<()> {
     let started = Instant::now();
@@ -615,6 +617,8 @@ pub async fn run(
     for (c, n) in set.iter().zip(&numbers) {
         bulk::set_next_ticket_number(db, c.id, n + 1).await?;
     }
+    let writers: Vec<_> = set.iter().map(|c| (c.id, c.technician)).collect();
+    crate::bench_pages::seed(db, &writers, pages, engineer.id).await?;
     bulk::analyze(db).await?;
     let secs = loading.elapsed().as_secs_f64();
     println!(

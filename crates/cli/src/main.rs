@@ -2,6 +2,7 @@
 //! runs migrations, and does the operator's chores (tokens, audit
 //! verification, backups).
 
+mod bench_pages;
 mod bench_seed;
 mod quote;
 
@@ -72,6 +73,11 @@ enum Command {
         #[arg(long)]
         to: PathBuf,
     },
+    /// The credential vault's master key.
+    Vault {
+        #[command(subcommand)]
+        command: VaultCommand,
+    },
     /// Load the HTTP benchmarks' data set (benches/http/run.sh): the demo,
     /// bench clients with people and engagements, and bulk-loaded tickets.
     #[command(hide = true)]
@@ -85,6 +91,10 @@ enum Command {
         /// Tickets per transaction.
         #[arg(long, default_value_t = 10_000)]
         batch: usize,
+        /// Documentation pages (~2 KB, five revisions each) to load,
+        /// spread over the bench clients.
+        #[arg(long, default_value_t = 0)]
+        pages: usize,
         /// Write one line per bench client (`id category-key ...`) here.
         #[arg(long)]
         out: Option<PathBuf>,
@@ -116,6 +126,20 @@ enum InvoiceCommand {
 }
 
 #[derive(Subcommand)]
+enum VaultCommand {
+    /// Make a new master key, rewrap every client's data key to it in
+    /// small transactions (a running server keeps reading either key),
+    /// then remove the old key from the key file.
+    RotateMasterKey {
+        /// Client data keys per transaction.
+        #[arg(long, default_value_t = 50)]
+        batch: i64,
+    },
+    /// Show the key file, its keys, and how many client data keys each wraps.
+    Status,
+}
+
+#[derive(Subcommand)]
 enum AuditCommand {
     /// Check the hash chain; names the first entry altered, removed or reordered.
     Verify,
@@ -142,6 +166,10 @@ struct Config {
     /// Whether webhooks may post to loopback and private addresses (a
     /// receiver on the same host or network); link-local never.
     webhook_allow_private: bool,
+    /// The vault's master key file (created, owner-only, when missing);
+    /// by default `tandem-master.key` next to the SQLite database, or in
+    /// the working directory for PostgreSQL.
+    master_key_file: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -156,11 +184,33 @@ impl Default for Config {
             session_absolute_hours: s.session_absolute_hours,
             log: "info,sqlx=warn".into(),
             webhook_allow_private: s.webhook_allow_private,
+            master_key_file: None,
         }
     }
 }
 
-const SETTING_NAMES: [&str; 8] = [
+impl Config {
+    /// Where the vault's master keys live.
+    fn master_key_path(&self) -> PathBuf {
+        if let Some(p) = &self.master_key_file {
+            return p.clone();
+        }
+        let dir = self
+            .database_url
+            .strip_prefix("sqlite://")
+            .or_else(|| self.database_url.strip_prefix("sqlite:"))
+            .map(|p| p.split('?').next().unwrap_or(p))
+            .and_then(|p| {
+                std::path::Path::new(p)
+                    .parent()
+                    .map(std::path::Path::to_owned)
+            })
+            .unwrap_or_default();
+        dir.join("tandem-master.key")
+    }
+}
+
+const SETTING_NAMES: [&str; 9] = [
     "database_url",
     "bind",
     "public_url",
@@ -169,6 +219,7 @@ const SETTING_NAMES: [&str; 8] = [
     "session_absolute_hours",
     "log",
     "webhook_allow_private",
+    "master_key_file",
 ];
 
 fn load_config(file: Option<&PathBuf>) -> anyhow::Result<Config> {
@@ -214,6 +265,18 @@ async fn main() -> anyhow::Result<()> {
         ..Settings::default()
     };
     let tandem = Tandem::new(db.clone(), settings);
+    // The commands that read or write the vault hold the master keys from
+    // the key file; the others never touch a secret.
+    let tandem = match &cli.command {
+        Command::Serve | Command::Demo | Command::Vault { .. } | Command::BenchSeed { .. } => {
+            let path = config.master_key_path();
+            let keyring = tandem_service::vault_keys::Keyring::open_file(&path)
+                .context("the vault's master key file cannot be used")?;
+            tracing::info!(file = %path.display(), keys = keyring.key_ids().len(), "vault master keys loaded");
+            tandem.with_keyring(keyring)
+        }
+        _ => tandem,
+    };
 
     match cli.command {
         Command::Migrate => println!("schema is up to date"),
@@ -273,14 +336,47 @@ async fn main() -> anyhow::Result<()> {
             );
         }
         Command::Backup { to } => backup(&db, &to).await?,
+        Command::Vault {
+            command: VaultCommand::RotateMasterKey { batch },
+        } => {
+            let report = tandem.rotate_master_key(batch).await?;
+            println!(
+                "master key rotated: {} client data keys rewrapped to {}; the old key is removed from {}",
+                report.rewrapped,
+                report.new_key_id,
+                config.master_key_path().display()
+            );
+        }
+        Command::Vault {
+            command: VaultCommand::Status,
+        } => {
+            println!("key file: {}", config.master_key_path().display());
+            for id in tandem.keyring().key_ids() {
+                println!("  key {id}");
+            }
+            for (id, n) in tandem.vault_key_usage().await? {
+                println!("  {n} client data keys wrapped by {id}");
+            }
+        }
         // Answered above, before the database is opened.
         Command::Quote { file } => quote::run(&file)?,
         Command::BenchSeed {
             clients,
             tickets,
             batch,
+            pages,
             out,
-        } => bench_seed::run(&tandem, clients, tickets, batch.max(1), out.as_deref()).await?,
+        } => {
+            bench_seed::run(
+                &tandem,
+                clients,
+                tickets,
+                batch.max(1),
+                pages,
+                out.as_deref(),
+            )
+            .await?
+        }
     }
     db.close().await;
     Ok(())

@@ -77,6 +77,14 @@ typed_id!(
     DeviceId
 );
 typed_id!(
+    /// A relation of an asset to another asset, a page, a ticket or a secret.
+    AssetLinkId
+);
+typed_id!(
+    /// A custom field a client's admin defined for one type of asset.
+    AssetFieldId
+);
+typed_id!(
     /// A monitoring source that sends a client's alerts (its key is never
     /// stored, only a hash).
     AlertSourceId
@@ -89,4 +97,18 @@ typed_id!(
     /// An outgoing webhook endpoint of one side of a client (its signing
     /// secret is shown once, at creation).
     WebhookId
+);
+typed_id!(
+    /// A page of a client's shared documentation.
+    PageId
+);
+typed_id!(
+    /// A credential kept in a client's vault (its value is stored only
+    /// encrypted, under the client's data key).
+    VaultSecretId
+);
+typed_id!(
+    /// Someone who revealed a client's credentials and then lost access
+    /// to the client: the reason their secrets should be rotated.
+    VaultDepartureId
 );

@@ -5,11 +5,13 @@
 pub mod actor;
 pub mod alert;
 pub mod alert_control;
+pub mod asset;
 pub mod audit;
 pub mod billing;
 pub mod calendar;
 pub mod csv;
 pub mod device;
+pub mod document;
 pub mod duty;
 pub mod ids;
 pub mod money;
@@ -20,11 +22,12 @@ pub mod split;
 pub mod text;
 pub mod ticket;
 pub mod totp;
+pub mod vault;
 pub mod webhook;
 
 pub use actor::{Actor, Role, Scope, Side};
 pub use ids::{
     AlertSourceId, ApiTokenId, DeviceId, EngagementId, MaintenanceWindowId, NotificationId, OrgId,
-    TicketId, UserId, WebhookId,
+    PageId, TicketId, UserId, WebhookId,
 };
 pub use text::{Email, OrgName, Password, PersonName, Slug, ValidationError};

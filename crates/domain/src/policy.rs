@@ -254,6 +254,39 @@ pub fn decide_inventory(role: Role, action: Action, relation: Relation) -> Decis
     }
 }
 
+/// What is done to a client's asset records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AssetAction {
+    /// Read assets, their relations, custom fields and reminder settings,
+    /// and export them.
+    Read,
+    /// Add, change, relate and import assets: everyday work of both IT teams.
+    Write,
+    /// Define custom fields and set reminder rules: either side's admin.
+    Configure,
+}
+
+/// Whether `role` may take `action` on the asset records of a client with
+/// `relation` to them. IT staff of both sides read and write (provider
+/// staff while engaged), the client's viewer reads, either side's admin
+/// configures; requesters may not learn that the records exist (404).
+pub fn decide_assets(role: Role, action: AssetAction, relation: Relation) -> Decision {
+    let (inventory, admin) = match action {
+        AssetAction::Read => (Action::ViewDevices, None),
+        AssetAction::Write => (Action::ManageDevices, None),
+        AssetAction::Configure => (Action::ViewDevices, Some(role)),
+    };
+    match decide_inventory(role, inventory, relation) {
+        Decision::Allow => match admin {
+            Some(Role::ClientAdmin) if relation == Relation::Own => Decision::Allow,
+            Some(Role::ProviderAdmin) if relation == Relation::Engaged => Decision::Allow,
+            Some(_) => Decision::Forbidden,
+            None => Decision::Allow,
+        },
+        other => other,
+    }
+}
+
 /// Why the worker would resolve a ticket on a monitoring source's behalf.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MonitoringResolution {
@@ -360,6 +393,107 @@ pub fn decide_duty(role: Role, action: Action, relation: Relation, side: OwnerSi
     }
 }
 
+/// What is done to a client's credential vault.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum VaultAction {
+    /// See which credentials exist: names, usernames, URLs, due dates;
+    /// never a secret.
+    List,
+    /// Add credentials and change them (including their secret).
+    Write,
+    /// Read a credential's secret (and its notes), with a fresh proof of
+    /// identity; every reveal is recorded.
+    Reveal,
+    /// Read who revealed which credential, when and from where.
+    ReadReveals,
+    /// See who left after revealing credentials, and open the tickets
+    /// that rotate them.
+    ReviewDepartures,
+}
+
+/// Whether `role` may take `action` on a client's vault. The IT staff who
+/// run the client's systems on either side (the client's admin and
+/// technicians, the provider's admin and the engineers assigned to the
+/// client) keep and reveal its credentials. The client's viewers
+/// (leadership) see that a credential exists but may not reveal it: they
+/// change nothing and need no passwords, and every reveal is a risk. The
+/// reveal log and the departures belong to each side's admin: the
+/// client's admin sees every reveal by either side, the provider's admin
+/// those on the clients it is engaged with. Requesters may not learn that
+/// a vault exists.
+pub fn decide_vault(role: Role, action: VaultAction, relation: Relation) -> Decision {
+    use Role::*;
+    if relation == Relation::Foreign || role == Requester {
+        return Decision::NotFound;
+    }
+    let it_staff = matches!(
+        (role, relation),
+        (ClientAdmin | ClientTechnician, Relation::Own)
+            | (ProviderAdmin | ProviderEngineer, Relation::Engaged)
+    );
+    let admin = matches!(
+        (role, relation),
+        (ClientAdmin, Relation::Own) | (ProviderAdmin, Relation::Engaged)
+    );
+    let allow = match action {
+        VaultAction::List => true,
+        VaultAction::Write | VaultAction::Reveal => it_staff,
+        VaultAction::ReadReveals | VaultAction::ReviewDepartures => admin,
+    };
+    if allow {
+        Decision::Allow
+    } else {
+        Decision::Forbidden
+    }
+}
+
+/// What is done to a client's shared documentation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DocumentAction {
+    /// Read pages (requesters: only those published to the portal, see
+    /// [`may_read_page`]) and search them.
+    Read,
+    /// Read the revisions of a page and the diffs between them: the
+    /// history may hold text never published, so requesters may not.
+    ReadHistory,
+    /// Create, save, restore and delete pages.
+    Write,
+}
+
+/// Whether `role` may take `action` on the documentation of a client with
+/// `relation` to them. IT staff of both sides (provider staff while
+/// engaged and assigned) read and write; the client's viewers read;
+/// requesters read published knowledge-base articles only, are refused
+/// writing (they know the portal's articles exist) and never learn of a
+/// page's history.
+pub fn decide_documents(role: Role, action: DocumentAction, relation: Relation) -> Decision {
+    if relation == Relation::Foreign {
+        return Decision::NotFound;
+    }
+    match (role, action) {
+        (Role::Requester, DocumentAction::Read) => {
+            if relation == Relation::Own {
+                Decision::Allow
+            } else {
+                Decision::NotFound
+            }
+        }
+        (Role::Requester, DocumentAction::ReadHistory) => Decision::NotFound,
+        (Role::Requester | Role::ClientViewer, DocumentAction::Write) => Decision::Forbidden,
+        _ => Decision::Allow,
+    }
+}
+
+/// Whether `role` may read one page of a client with `relation` to them;
+/// `published` says whether it is published to the portal. The rule for a
+/// page however it is reached: its own route, a list, a search hit, or a
+/// link from another page (a reader who may not read the target learns
+/// nothing of it there either, not even its title).
+pub fn may_read_page(role: Role, relation: Relation, published: bool) -> bool {
+    decide_documents(role, DocumentAction::Read, relation).allowed()
+        && (role != Role::Requester || published)
+}
+
 /// Reading one person by id. Everyone may read their own record; anyone
 /// who may not list the organization's people may not learn whether a
 /// person exists either, so a colleague's id answers like a missing one.
@@ -376,6 +510,62 @@ pub fn decide_person_read(role: Role, relation: Relation, is_self: bool) -> Deci
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn staff_of_both_sides_write_documents_viewers_read_requesters_read_published() {
+        use Decision::*;
+        use DocumentAction::*;
+        // (role, relation, read, history, write)
+        let cases = [
+            (Role::ProviderAdmin, Relation::Engaged, Allow, Allow, Allow),
+            (
+                Role::ProviderEngineer,
+                Relation::Engaged,
+                Allow,
+                Allow,
+                Allow,
+            ),
+            (Role::ClientAdmin, Relation::Own, Allow, Allow, Allow),
+            (Role::ClientTechnician, Relation::Own, Allow, Allow, Allow),
+            (Role::ClientViewer, Relation::Own, Allow, Allow, Forbidden),
+            (Role::Requester, Relation::Own, Allow, NotFound, Forbidden),
+            (
+                Role::ProviderEngineer,
+                Relation::Foreign,
+                NotFound,
+                NotFound,
+                NotFound,
+            ),
+            (
+                Role::ClientAdmin,
+                Relation::Foreign,
+                NotFound,
+                NotFound,
+                NotFound,
+            ),
+        ];
+        for (role, relation, read, history, write) in cases {
+            assert_eq!(
+                decide_documents(role, Read, relation),
+                read,
+                "{role} {relation:?}"
+            );
+            assert_eq!(
+                decide_documents(role, ReadHistory, relation),
+                history,
+                "{role} {relation:?}"
+            );
+            assert_eq!(
+                decide_documents(role, Write, relation),
+                write,
+                "{role} {relation:?}"
+            );
+        }
+        assert!(may_read_page(Role::Requester, Relation::Own, true));
+        assert!(!may_read_page(Role::Requester, Relation::Own, false));
+        assert!(may_read_page(Role::ClientViewer, Relation::Own, false));
+        assert!(!may_read_page(Role::ProviderAdmin, Relation::Foreign, true));
+    }
 
     #[test]
     fn monitoring_resolves_only_its_own_tickets_and_waits_for_people_after_quiet() {
@@ -677,6 +867,61 @@ mod tests {
                 manage,
                 "{role} {relation:?} manages {side:?}"
             );
+        }
+    }
+
+    #[test]
+    fn it_staff_of_both_sides_reveal_viewers_only_list_and_admins_read_the_log() {
+        use Decision::*;
+        use VaultAction::*;
+        // (role, relation, list, write and reveal, log and departures)
+        let cases = [
+            (Role::ClientAdmin, Relation::Own, Allow, Allow, Allow),
+            (
+                Role::ClientTechnician,
+                Relation::Own,
+                Allow,
+                Allow,
+                Forbidden,
+            ),
+            (
+                Role::ClientViewer,
+                Relation::Own,
+                Allow,
+                Forbidden,
+                Forbidden,
+            ),
+            (Role::ProviderAdmin, Relation::Engaged, Allow, Allow, Allow),
+            (
+                Role::ProviderEngineer,
+                Relation::Engaged,
+                Allow,
+                Allow,
+                Forbidden,
+            ),
+            (Role::Requester, Relation::Own, NotFound, NotFound, NotFound),
+            (
+                Role::ProviderEngineer,
+                Relation::Foreign,
+                NotFound,
+                NotFound,
+                NotFound,
+            ),
+            (
+                Role::ClientAdmin,
+                Relation::Foreign,
+                NotFound,
+                NotFound,
+                NotFound,
+            ),
+        ];
+        for (role, relation, list, reveal, log) in cases {
+            let ask = |a| decide_vault(role, a, relation);
+            assert_eq!(ask(List), list, "{role} {relation:?} lists");
+            assert_eq!(ask(Write), reveal, "{role} {relation:?} writes");
+            assert_eq!(ask(Reveal), reveal, "{role} {relation:?} reveals");
+            assert_eq!(ask(ReadReveals), log, "{role} {relation:?} reads the log");
+            assert_eq!(ask(ReviewDepartures), log, "{role} {relation:?} departures");
         }
     }
 

@@ -26,7 +26,7 @@ pub async fn hash_password(password: &Password, cost: PasswordCost) -> Result<St
     .map_err(|e| ServiceError::Internal(e.to_string()))?
 }
 
-async fn password_matches(password: &str, hash: &str) -> bool {
+pub(crate) async fn password_matches(password: &str, hash: &str) -> bool {
     let (pw, hash) = (password.to_owned(), hash.to_owned());
     tokio::task::spawn_blocking(move || {
         Argon2::default()
@@ -131,7 +131,7 @@ impl Tandem {
     }
 
     /// Refuse when the account or the address has failed too often lately.
-    async fn check_login_limits(&self, account: &str, addr: &str) -> Result<()> {
+    pub(crate) async fn check_login_limits(&self, account: &str, addr: &str) -> Result<()> {
         let now = now_ms();
         let since = now - self.settings.login_window_minutes * 60_000;
         let ((n_acc, oldest_acc), (n_addr, oldest_addr)) =
@@ -149,7 +149,7 @@ impl Tandem {
         Ok(())
     }
 
-    async fn record_failure(
+    pub(crate) async fn record_failure(
         &self,
         account: &str,
         user: Option<&User>,
@@ -475,7 +475,7 @@ impl Tandem {
     }
 }
 
-fn decode_secret(b32: &str) -> Result<Vec<u8>> {
+pub(crate) fn decode_secret(b32: &str) -> Result<Vec<u8>> {
     data_encoding::BASE32_NOPAD
         .decode(b32.as_bytes())
         .map_err(|e| ServiceError::Internal(e.to_string()))

@@ -201,9 +201,15 @@ impl Tandem {
                 .await?;
             crate::demo_devices::seed(self, &provider_staff_actors(&staff), &requesters_by_client)
                 .await?;
+            crate::demo_assets::seed(self, &provider_staff_actors(&staff), &requesters_by_client)
+                .await?;
             crate::demo_duty::seed(self, &provider_staff_actors(&staff), &requesters_by_client)
                 .await?;
+            crate::demo_docs::seed(self, &provider_staff_actors(&staff), &requesters_by_client)
+                .await?;
             crate::demo_alerts::seed(self, &requesters_by_client).await?;
+            crate::demo_vault::seed(self, &provider_staff_actors(&staff), &requesters_by_client)
+                .await?;
             crate::demo_billing::seed(self, &provider_staff_actors(&staff), &requesters_by_client)
                 .await?;
         }

@@ -119,6 +119,35 @@ fn inventory_csv(inv: &Inventory, today: Date) -> String {
     out
 }
 
+/// A client's admin, as an actor: the demo's inventory (and its asset
+/// records, see `demo_assets`) are loaded as them.
+pub(crate) async fn client_admin(
+    t: &Tandem,
+    provider_staff: &[Actor],
+    client: &Org,
+) -> Result<Actor> {
+    // The client's people are read as one of its assigned engineers: a
+    // real actor's scope, like every other store call.
+    let engagement = engagements::active_for_client(&t.db, client.id)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let assigned: Vec<_> = engagements::assignments(&t.db, engagement.id)
+        .await?
+        .into_iter()
+        .map(|a| a.user_id)
+        .collect();
+    let reader = provider_staff
+        .iter()
+        .find(|a| assigned.contains(&a.user_id))
+        .ok_or(ServiceError::NotFound)?;
+    t.list_users(reader, client.id)
+        .await?
+        .iter()
+        .find(|u| u.role == Role::ClientAdmin)
+        .map(actor_of)
+        .ok_or(ServiceError::NotFound)
+}
+
 /// Import each client's inventory as its admin.
 pub(crate) async fn seed(
     t: &Tandem,
@@ -133,27 +162,7 @@ pub(crate) async fn seed(
         .to_zoned_datetime(jiff::tz::TimeZone::UTC)
         .date();
     for ((client, _), inv) in clients.iter().zip(&INVENTORIES) {
-        // The client's people are read as one of its assigned engineers: a
-        // real actor's scope, like every other store call.
-        let engagement = engagements::active_for_client(&t.db, client.id)
-            .await?
-            .ok_or(ServiceError::NotFound)?;
-        let assigned: Vec<_> = engagements::assignments(&t.db, engagement.id)
-            .await?
-            .into_iter()
-            .map(|a| a.user_id)
-            .collect();
-        let reader = provider_staff
-            .iter()
-            .find(|a| assigned.contains(&a.user_id))
-            .ok_or(ServiceError::NotFound)?;
-        let admin = t
-            .list_users(reader, client.id)
-            .await?
-            .iter()
-            .find(|u| u.role == Role::ClientAdmin)
-            .map(actor_of)
-            .ok_or(ServiceError::NotFound)?;
+        let admin = client_admin(t, provider_staff, client).await?;
         t.import_devices(
             &admin,
             client.id,

@@ -47,6 +47,8 @@ pub enum Source {
     Email,
     /// A monitoring alert.
     Alert,
+    /// An asset's expiry reminder.
+    Reminder,
 }
 
 impl Source {
@@ -56,6 +58,7 @@ impl Source {
             Source::Api => "api",
             Source::Email => "email",
             Source::Alert => "alert",
+            Source::Reminder => "reminder",
         }
     }
 }

@@ -249,6 +249,13 @@ impl Tandem {
         };
         let released =
             release_leavers(&mut tx, actor, &leavers, "taken off the engagement").await?;
+        crate::vault::note_departures(
+            &mut tx,
+            e.client_id,
+            Some(engineer),
+            "taken off the engagement",
+        )
+        .await?;
         audit_engagement(
             &mut tx,
             Some(actor),
@@ -286,6 +293,7 @@ impl Tandem {
             only: None,
         };
         let released = release_leavers(&mut tx, actor, &leavers, "the engagement ended").await?;
+        crate::vault::note_departures(&mut tx, e.client_id, None, "the engagement ended").await?;
         let returned = return_provider_work(&mut tx, actor, e.client_id).await?;
         audit_engagement(
             &mut tx,

@@ -7,6 +7,8 @@ pub mod accounts;
 pub mod agreements;
 pub mod alert_sweeps;
 pub mod alerts;
+mod asset_reminders;
+pub mod assets;
 pub mod attachments;
 pub mod audit;
 pub mod auth;
@@ -15,14 +17,18 @@ mod calendar_support;
 pub mod dashboard;
 pub mod demo;
 mod demo_alerts;
+mod demo_assets;
 mod demo_billing;
 mod demo_desk;
 mod demo_devices;
+mod demo_docs;
 mod demo_duty;
+mod demo_vault;
 pub mod desk;
 mod desk_cache;
 pub mod desk_setup;
 pub mod devices;
+pub mod documents;
 pub mod duty;
 pub mod engagements;
 pub mod idempotency;
@@ -34,6 +40,8 @@ pub mod quote;
 mod secrets;
 pub mod time;
 pub mod tokens;
+pub mod vault;
+pub mod vault_keys;
 pub mod watchers;
 pub mod webhooks;
 pub mod worker;
@@ -186,6 +194,9 @@ pub struct Tandem {
     webhook_http: std::sync::Arc<std::sync::OnceLock<reqwest::Client>>,
     /// Each alert source's request budget (per process).
     intake_limits: std::sync::Arc<alerts::IntakeLimiter>,
+    /// The vault's master keys (an in-memory key until
+    /// [`Tandem::with_keyring`] names the key file).
+    vault: std::sync::Arc<vault_keys::Keyring>,
 }
 
 impl Tandem {
@@ -197,7 +208,20 @@ impl Tandem {
             desks: std::sync::Arc::default(),
             webhook_http: std::sync::Arc::default(),
             intake_limits: std::sync::Arc::default(),
+            vault: std::sync::Arc::new(vault_keys::Keyring::ephemeral()),
         }
+    }
+
+    /// The same services with the vault's master keys from `keyring`
+    /// (`tandem serve` loads them from the key file).
+    pub fn with_keyring(mut self, keyring: vault_keys::Keyring) -> Self {
+        self.vault = std::sync::Arc::new(keyring);
+        self
+    }
+
+    /// The vault's master keys.
+    pub fn keyring(&self) -> &vault_keys::Keyring {
+        &self.vault
     }
 
     /// Ask the policy whether `actor` may do `action` on `org`, looking the

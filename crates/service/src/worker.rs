@@ -53,6 +53,11 @@ impl Tandem {
         if swept != AlertSweep::default() {
             tracing::info!(?swept, "alert sweeps");
         }
+        match self.sweep_asset_reminders(now_ms()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(reminders = n, "asset expiry reminders"),
+            Err(e) => tracing::warn!(error = %e, "asset expiry reminders"),
+        }
         Ok((done, raised))
     }
 

@@ -22,7 +22,13 @@ const EVENTS_PER_STATEMENT: usize = 3_000;
 /// latter here: it looks a `$N` parameter's name up by walking a list of
 /// all of them, so binding tens of thousands of `$N` costs quadratic time
 /// (about a second per statement), while `?` binds by position.
-fn values_sql(table: &str, cols: &str, width: usize, rows: usize, numbered: bool) -> String {
+pub(crate) fn values_sql(
+    table: &str,
+    cols: &str,
+    width: usize,
+    rows: usize,
+    numbered: bool,
+) -> String {
     let mut sql = format!("INSERT INTO {table} ({cols}) VALUES ");
     let mut n = 0;
     for r in 0..rows {

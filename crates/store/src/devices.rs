@@ -1,8 +1,13 @@
 //! A client's device inventory, and the count per class on a day that
-//! per-device billing reads.
+//! per-device billing reads. Devices are the hardware among the client's
+//! asset records (table `assets`, see [`crate::assets`]): workstations,
+//! servers, network devices, printers and other devices, a printer read as
+//! class `other` (see [`tandem_domain::asset::AssetType::billing_class`]).
+//! Licences, domains, certificates and cloud tenants are not devices.
 
 use crate::{Db, Result, StoreError, Tx, exec_tx, on_db, on_tx, scope_filter};
 use jiff::civil::Date;
+use tandem_domain::asset::AssetType;
 use tandem_domain::device::{DeviceClass, DeviceCounts, DeviceStatus, name_key};
 use tandem_domain::{DeviceId, OrgId, Scope};
 
@@ -37,14 +42,19 @@ pub struct Device {
     pub created_by: Option<String>,
 }
 
-const COLS: &str = "id, client_id, name, class, status, acquired_on, retired_on, version, created_at, updated_at, created_by";
+const COLS: &str = "id, client_id, name, CASE WHEN asset_type = 'printer' THEN 'other' ELSE asset_type END AS class, \
+    status, acquired_on, retired_on, version, created_at, updated_at, created_by";
+
+/// The asset types that are devices.
+const HARDWARE: &str =
+    "asset_type IN ('workstation', 'server', 'network_device', 'printer', 'other')";
 
 /// Add a device; a name already used by the client (in any case) is a
 /// [`StoreError::Conflict`].
 pub async fn insert(tx: &mut Tx, d: &Device) -> Result<()> {
     exec_tx!(tx, c => sqlx::query(
-        "INSERT INTO devices (id, client_id, name, name_key, class, status, acquired_on, retired_on, version, created_at, updated_at, created_by) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)")
+        "INSERT INTO assets (id, client_id, name, name_key, asset_type, status, acquired_on, retired_on, version, created_at, updated_at, created_by, search_text) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $4)")
         .bind(d.id.to_string()).bind(d.client_id.to_string()).bind(&d.name).bind(name_key(&d.name))
         .bind(d.class.as_str()).bind(d.status.as_str()).bind(&d.acquired_on).bind(&d.retired_on)
         .bind(d.version).bind(d.created_at).bind(d.updated_at).bind(&d.created_by)
@@ -59,8 +69,11 @@ pub async fn insert(tx: &mut Tx, d: &Device) -> Result<()> {
 /// device of the client has is a [`StoreError::Conflict`].
 pub async fn update(tx: &mut Tx, d: &Device, expected_version: i64) -> Result<bool> {
     let n = exec_tx!(tx, c => sqlx::query(
-        "UPDATE devices SET name = $1, name_key = $2, class = $3, status = $4, acquired_on = $5, retired_on = $6, \
-         updated_at = $7, version = version + 1 WHERE id = $8 AND version = $9")
+        "UPDATE assets SET name = $1, name_key = $2, \
+         asset_type = CASE WHEN asset_type = 'printer' AND $3 = 'other' THEN 'printer' ELSE $3 END, status = $4, acquired_on = $5, retired_on = $6, \
+         updated_at = $7, version = version + 1, \
+         search_text = $2 || substr(search_text, length(name_key) + 1) \
+         WHERE id = $8 AND version = $9")
         .bind(&d.name).bind(name_key(&d.name)).bind(d.class.as_str()).bind(d.status.as_str())
         .bind(&d.acquired_on).bind(&d.retired_on).bind(d.updated_at).bind(d.id.to_string()).bind(expected_version)
         .execute(c).await)
@@ -71,8 +84,8 @@ pub async fn update(tx: &mut Tx, d: &Device, expected_version: i64) -> Result<bo
 /// A client's devices in name order, if the client is within scope.
 pub async fn list(db: &Db, scope: &Scope, client: OrgId) -> Result<Vec<Device>> {
     let sql = format!(
-        "SELECT {COLS} FROM devices WHERE client_id = $1 AND {} ORDER BY name_key",
-        scope_filter!("devices.client_id", "$2", "$3")
+        "SELECT {COLS} FROM assets WHERE client_id = $1 AND {HARDWARE} AND {} ORDER BY name_key",
+        scope_filter!("assets.client_id", "$2", "$3")
     );
     Ok(
         on_db!(db, c => sqlx::query_as::<_, Device>(sqlx::AssertSqlSafe(sql.as_str()))
@@ -85,8 +98,8 @@ pub async fn list(db: &Db, scope: &Scope, client: OrgId) -> Result<Vec<Device>> 
 /// otherwise, the same as a missing one).
 pub async fn get(db: &Db, scope: &Scope, id: DeviceId) -> Result<Device> {
     let sql = format!(
-        "SELECT {COLS} FROM devices WHERE id = $1 AND {}",
-        scope_filter!("devices.client_id", "$2", "$3")
+        "SELECT {COLS} FROM assets WHERE id = $1 AND {HARDWARE} AND {}",
+        scope_filter!("assets.client_id", "$2", "$3")
     );
     on_db!(db, c => sqlx::query_as::<_, Device>(sqlx::AssertSqlSafe(sql.as_str()))
         .bind(id.to_string()).bind(scope.user_id.to_string()).bind(scope.org_id.to_string())
@@ -97,7 +110,8 @@ pub async fn get(db: &Db, scope: &Scope, id: DeviceId) -> Result<Device> {
 /// A client's devices inside a transaction, for an import to compare
 /// against (the caller has checked scope).
 pub async fn in_client_tx(tx: &mut Tx, client: OrgId) -> Result<Vec<Device>> {
-    let sql = format!("SELECT {COLS} FROM devices WHERE client_id = $1 ORDER BY name_key");
+    let sql =
+        format!("SELECT {COLS} FROM assets WHERE client_id = $1 AND {HARDWARE} ORDER BY name_key");
     Ok(
         on_tx!(tx, c => sqlx::query_as::<_, Device>(sqlx::AssertSqlSafe(sql.as_str()))
         .bind(client.to_string()).fetch_all(c).await)?,
@@ -116,7 +130,8 @@ pub async fn dated_between(
 ) -> Result<Vec<(DeviceClass, Option<Date>, Option<Date>)>> {
     let rows: Vec<(String, Option<String>, Option<String>)> = db
         .rows(
-            "SELECT class, acquired_on, retired_on FROM devices WHERE client_id = $1 \
+            "SELECT CASE WHEN asset_type = 'printer' THEN 'other' ELSE asset_type END, acquired_on, retired_on FROM assets \
+             WHERE client_id = $1 AND asset_type IN ('workstation', 'server', 'network_device', 'printer', 'other') \
              AND (acquired_on IS NULL OR acquired_on <= $3) AND (retired_on IS NULL OR retired_on > $2)",
             &[
                 client.to_string().into(),
@@ -144,17 +159,22 @@ pub async fn count_active(db: &Db, client: OrgId, on: Date) -> Result<DeviceCoun
     // month for every per-device agreement.
     let rows: Vec<(String, i64)> = db
         .rows(
-            "SELECT class, COUNT(*) FROM devices WHERE client_id = $1 \
+            "SELECT asset_type, COUNT(*) FROM assets WHERE client_id = $1 \
+             AND asset_type IN ('workstation', 'server', 'network_device', 'printer', 'other') \
              AND (acquired_on IS NULL OR acquired_on <= $2) AND (retired_on IS NULL OR retired_on > $2) \
-             GROUP BY class",
+             GROUP BY asset_type",
             &[client.to_string().into(), on.to_string().into()],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .await?;
     let mut counts = DeviceCounts::default();
     for (class, n) in rows {
-        // The table's CHECK admits known classes only.
-        if let Ok(class) = class.parse::<DeviceClass>() {
+        // Printers count among the other devices.
+        if let Some(class) = class
+            .parse::<AssetType>()
+            .ok()
+            .and_then(AssetType::billing_class)
+        {
             counts.add(class, n);
         }
     }

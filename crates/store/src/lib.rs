@@ -9,6 +9,8 @@
 pub mod agreements;
 pub mod alert_sweeps;
 pub mod alerts;
+pub mod asset_bulk;
+pub mod assets;
 pub mod attachments;
 pub mod audit;
 pub mod blocks;
@@ -17,6 +19,7 @@ pub mod calendars;
 pub mod dashboard;
 pub mod devices;
 mod direct;
+pub mod documents;
 pub mod duty;
 pub mod engagements;
 mod group_commit;
@@ -33,6 +36,7 @@ pub mod tickets;
 pub mod time_entries;
 pub mod tokens;
 pub mod users;
+pub mod vault;
 pub mod webhooks;
 
 use sqlx::postgres::{PgPool, PgPoolOptions};

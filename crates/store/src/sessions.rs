@@ -25,9 +25,12 @@ pub struct Session {
 /// Store a new session.
 pub async fn insert(tx: &mut Tx, s: &Session) -> Result<()> {
     exec_tx!(tx, c => sqlx::query(
-        "INSERT INTO sessions (id_hash, user_id, csrf_token, awaiting_totp, created_at, last_seen_at) VALUES ($1, $2, $3, $4, $5, $6)")
+        "INSERT INTO sessions (id_hash, user_id, csrf_token, awaiting_totp, created_at, last_seen_at, proved_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
         .bind(&s.id_hash).bind(s.user_id.to_string()).bind(&s.csrf_token).bind(s.awaiting_totp)
-        .bind(s.created_at).bind(s.last_seen_at).execute(c).await)?;
+        .bind(s.created_at).bind(s.last_seen_at)
+        // A full session is opened right after a password (and, where set
+        // up, a TOTP code) was checked: that is a fresh proof of identity.
+        .bind((!s.awaiting_totp).then_some(s.created_at)).execute(c).await)?;
     Ok(())
 }
 

@@ -216,3 +216,22 @@
     start();
   }
 })();
+
+// A "Copy" button copies the value of the field its data-copy names (the
+// vault's revealed secret); without the clipboard API the field is
+// selected for the person to copy.
+(() => {
+  "use strict";
+  document.addEventListener("click", (e) => {
+    const button = e.target instanceof Element ? e.target.closest("[data-copy]") : null;
+    if (!button) return;
+    const field = document.getElementById(button.getAttribute("data-copy"));
+    if (!field) return;
+    field.select();
+    if (navigator.clipboard) {
+      navigator.clipboard.writeText(field.value).then(() => {
+        button.textContent = "Copied";
+      }, () => {});
+    }
+  });
+})();

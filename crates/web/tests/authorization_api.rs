@@ -484,6 +484,160 @@ const TABLE: &[Row] = &[
         variant: "",
         expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
     },
+    // Shared documentation: IT staff of both sides read and write, the
+    // viewer reads, requesters read only published pages (the fixture
+    // page is one), are refused writing and never see a page's history.
+    // The provider keeps no pages of its own.
+    Row {
+        method: "GET",
+        route: "/api/v1/clients/{client_id}/pages",
+        variant: "",
+        expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=200 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "POST",
+        route: "/api/v1/clients/{client_id}/pages",
+        variant: "",
+        expect: "PA_own=404 PA_eng=201 PA_not=404 PE_own=404 PE_eng=201 PE_not=404 CA_own=201 CA_other=404 CT_own=201 CT_other=404 CV_own=403 CV_other=404 RQ_own=403 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "GET",
+        route: "/api/v1/clients/{client_id}/pages/templates",
+        variant: "",
+        expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=403 CV_other=404 RQ_own=403 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "GET",
+        route: "/api/v1/clients/{client_id}/pages/{page_id}",
+        variant: "",
+        expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=200 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "PATCH",
+        route: "/api/v1/clients/{client_id}/pages/{page_id}",
+        variant: "",
+        expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=403 CV_other=404 RQ_own=403 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "DELETE",
+        route: "/api/v1/clients/{client_id}/pages/{page_id}",
+        variant: "",
+        expect: "PA_own=404 PA_eng=204 PA_not=404 PE_own=404 PE_eng=204 PE_not=404 CA_own=204 CA_other=404 CT_own=204 CT_other=404 CV_own=403 CV_other=404 RQ_own=403 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "GET",
+        route: "/api/v1/clients/{client_id}/pages/{page_id}/revisions",
+        variant: "",
+        expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "GET",
+        route: "/api/v1/clients/{client_id}/pages/{page_id}/revisions/{number}",
+        variant: "",
+        expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "GET",
+        route: "/api/v1/clients/{client_id}/pages/{page_id}/diff",
+        variant: "",
+        expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "POST",
+        route: "/api/v1/clients/{client_id}/pages/{page_id}/revisions/{number}/restore",
+        variant: "",
+        expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=403 CV_other=404 RQ_own=403 RQ_other=404 ANON=401",
+    },
+    // Asset records (the device inventory grown up): both IT teams read
+    // and write them, the viewer reads, requesters may not learn of them;
+    // custom fields and reminder rules are either side's admin's. The
+    // relation removed is one that does not exist (404 to those who may
+    // remove one, 403 to the viewer); the PEM sent is no certificate (422
+    // to those who may add one).
+    Row {
+        method: "GET",
+        route: "/api/v1/clients/{client_id}/assets",
+        variant: "",
+        expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "POST",
+        route: "/api/v1/clients/{client_id}/assets",
+        variant: "",
+        expect: "PA_own=404 PA_eng=201 PA_not=404 PE_own=404 PE_eng=201 PE_not=404 CA_own=201 CA_other=404 CT_own=201 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "GET",
+        route: "/api/v1/clients/{client_id}/assets/{asset_id}",
+        variant: "",
+        expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "PATCH",
+        route: "/api/v1/clients/{client_id}/assets/{asset_id}",
+        variant: "",
+        expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "POST",
+        route: "/api/v1/clients/{client_id}/assets/{asset_id}/links",
+        variant: "",
+        expect: "PA_own=404 PA_eng=201 PA_not=404 PE_own=404 PE_eng=201 PE_not=404 CA_own=201 CA_other=404 CT_own=201 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "DELETE",
+        route: "/api/v1/clients/{client_id}/assets/{asset_id}/links/{link_id}",
+        variant: "",
+        expect: "PA_own=404 PA_eng=404 PA_not=404 PE_own=404 PE_eng=404 PE_not=404 CA_own=404 CA_other=404 CT_own=404 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "POST",
+        route: "/api/v1/clients/{client_id}/assets/certificates",
+        variant: "",
+        expect: "PA_own=404 PA_eng=422 PA_not=404 PE_own=404 PE_eng=422 PE_not=404 CA_own=422 CA_other=404 CT_own=422 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "POST",
+        route: "/api/v1/clients/{client_id}/assets/import",
+        variant: "",
+        expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "GET",
+        route: "/api/v1/clients/{client_id}/assets/export",
+        variant: "",
+        expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "GET",
+        route: "/api/v1/clients/{client_id}/assets/expiring",
+        variant: "",
+        expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "GET",
+        route: "/api/v1/clients/{client_id}/asset-fields",
+        variant: "",
+        expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "POST",
+        route: "/api/v1/clients/{client_id}/asset-fields",
+        variant: "",
+        expect: "PA_own=404 PA_eng=201 PA_not=404 PE_own=404 PE_eng=403 PE_not=404 CA_own=201 CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "GET",
+        route: "/api/v1/clients/{client_id}/asset-reminders",
+        variant: "",
+        expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "PUT",
+        route: "/api/v1/clients/{client_id}/asset-reminders/{kind}",
+        variant: "",
+        expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=403 PE_not=404 CA_own=200 CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
     // Alert intake: IT staff of both sides read a client's sources and
     // firing alerts; either side's admin creates and revokes sources;
     // requesters may not learn of them. The provider has none of its own.
@@ -608,6 +762,72 @@ const TABLE: &[Row] = &[
         variant: "in_house",
         expect: "PA_own=404 PA_eng=403 PA_not=404 PE_own=404 PE_eng=403 PE_not=404 CA_own=204 CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
     },
+    // The credential vault: IT staff of both sides keep and reveal the
+    // client's credentials (the reveal carries the caller's password as
+    // its fresh proof); the viewer lists without revealing; the reveal log
+    // and the departures are each side's admin's; requesters and the
+    // provider's own organization have none. The departure is a missing
+    // one: those allowed learn it is not there, the others are refused first.
+    Row {
+        method: "GET",
+        route: "/api/v1/clients/{client_id}/secrets",
+        variant: "",
+        expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "POST",
+        route: "/api/v1/clients/{client_id}/secrets",
+        variant: "",
+        expect: "PA_own=404 PA_eng=201 PA_not=404 PE_own=404 PE_eng=201 PE_not=404 CA_own=201 CA_other=404 CT_own=201 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "GET",
+        route: "/api/v1/clients/{client_id}/secrets/due",
+        variant: "",
+        expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "GET",
+        route: "/api/v1/clients/{client_id}/secrets/{secret_id}",
+        variant: "",
+        expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "PATCH",
+        route: "/api/v1/clients/{client_id}/secrets/{secret_id}",
+        variant: "",
+        expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "POST",
+        route: "/api/v1/clients/{client_id}/secrets/{secret_id}/reveal",
+        variant: "",
+        expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "GET",
+        route: "/api/v1/clients/{client_id}/secret-reveals",
+        variant: "",
+        expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=403 PE_not=404 CA_own=200 CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "GET",
+        route: "/api/v1/clients/{client_id}/vault/departures",
+        variant: "",
+        expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=403 PE_not=404 CA_own=200 CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "POST",
+        route: "/api/v1/clients/{client_id}/vault/departures/{departure_id}/rotation-tickets",
+        variant: "",
+        expect: "PA_own=404 PA_eng=404 PA_not=404 PE_own=404 PE_eng=403 PE_not=404 CA_own=404 CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
+    Row {
+        method: "POST",
+        route: "/api/v1/reauth",
+        variant: "",
+        expect: "PA_own=204 PA_eng=204 PA_not=204 PE_own=204 PE_eng=204 PE_not=204 CA_own=204 CA_other=204 CT_own=204 CT_other=204 CV_own=204 CV_other=204 RQ_own=204 RQ_other=204 ANON=401",
+    },
     // Intake answers a source's key only: a person's token is no key.
     Row {
         method: "POST",
@@ -639,12 +859,17 @@ struct Fixture {
     other_ticket: HashMap<String, String>,
     /// A device (at version 1) per target organization, added by the client's admin.
     device: HashMap<String, String>,
+    /// A page published to the portal (at version 1) per target
+    /// organization, written by the client's admin.
+    page: HashMap<String, String>,
     /// An alert source per target organization, created by the client's admin.
     alert_source: HashMap<String, String>,
     /// A maintenance window per target organization, created by the client's admin.
     maintenance_window: HashMap<String, String>,
     /// A webhook endpoint per target organization, the client admin's.
     webhook: HashMap<String, String>,
+    /// A vault credential (at version 1) per target organization, the client admin's.
+    secret: HashMap<String, String>,
     /// Each caller's own user id.
     me: HashMap<&'static str, String>,
     /// An in-house duty override per target organization, the client
@@ -797,6 +1022,21 @@ async fn fixture(app: &TestApp) -> Fixture {
     }
     let corvid = device["corvid"].clone();
     device.insert("harborlane".into(), corvid);
+    let mut page = HashMap::new();
+    for (slug, token) in [("alder", &tokens[PRIYA]), ("corvid", &ben)] {
+        let (s, d) = app
+            .api(
+                "POST",
+                &format!("/api/v1/clients/{}/pages", app.org(slug)),
+                Some(token),
+                Some(json!({ "title": "Printing from home", "body": "Use the VPN first.", "published": true })),
+            )
+            .await;
+        assert_eq!(s, 201, "writing the fixture page: {d}");
+        page.insert(slug.to_owned(), d["id"].as_str().unwrap().to_owned());
+    }
+    let corvid = page["corvid"].clone();
+    page.insert("harborlane".into(), corvid);
     let mut alert_source = HashMap::new();
     for (slug, token) in [("alder", &tokens[PRIYA]), ("corvid", &ben)] {
         let (s, b) = app
@@ -848,6 +1088,21 @@ async fn fixture(app: &TestApp) -> Fixture {
     }
     let corvid = webhook["corvid"].clone();
     webhook.insert("harborlane".into(), corvid);
+    let mut secret = HashMap::new();
+    for (slug, token) in [("alder", &tokens[PRIYA]), ("corvid", &ben)] {
+        let (s, b) = app
+            .api(
+                "POST",
+                &format!("/api/v1/clients/{}/secrets", app.org(slug)),
+                Some(token),
+                Some(json!({ "name": "Firewall admin", "username": "admin", "secret": "fixture-secret-1" })),
+            )
+            .await;
+        assert_eq!(s, 201, "creating the fixture secret: {b}");
+        secret.insert(slug.to_owned(), b["id"].as_str().unwrap().to_owned());
+    }
+    let corvid = secret["corvid"].clone();
+    secret.insert("harborlane".into(), corvid);
     let mut duty_override = HashMap::new();
     for (slug, token, who) in [("alder", &tokens[PRIYA], PRIYA), ("corvid", &ben, BEN)] {
         let me_id = match me.get(who) {
@@ -891,9 +1146,11 @@ async fn fixture(app: &TestApp) -> Fixture {
         attachment,
         other_ticket,
         device,
+        page,
         alert_source,
         maintenance_window,
         webhook,
+        secret,
         me,
         duty_override,
     }
@@ -927,11 +1184,24 @@ fn fill(app: &TestApp, fx: &Fixture, row: &Row, case: &Case, n: usize) -> (Strin
         .replace("{category}", "network")
         .replace("{priority}", "p2")
         .replace("{device_id}", &fx.device[case.target])
+        // An asset is the device it grew from: the same id.
+        .replace("{asset_id}", &fx.device[case.target])
+        .replace("{link_id}", "0191f7a2-8c3e-7d4b-9a10-2b3c4d5e6f70")
+        .replace("{kind}", "certificate")
+        .replace("{page_id}", &fx.page[case.target])
+        .replace("{number}", "1")
         .replace("{source_id}", &fx.alert_source[case.target])
         .replace("{window_id}", &fx.maintenance_window[case.target])
         .replace("{webhook_id}", &fx.webhook[case.target])
+        .replace("{secret_id}", &fx.secret[case.target])
+        .replace("{departure_id}", "0191f7a2-8c3e-7d4b-9a10-2b3c4d5e6f71")
         .replace("{side}", row.variant)
         .replace("{override_id}", &fx.duty_override[case.target]);
+    let path = if row.route.ends_with("/pages/{page_id}/diff") {
+        format!("{path}?from=1&to=1")
+    } else {
+        path
+    };
     let path = if row.route.ends_with("/duty/at") {
         format!("{path}?time=2026-12-24T22:00:00Z")
     } else {
@@ -1073,6 +1343,41 @@ fn fill(app: &TestApp, fx: &Fixture, row: &Row, case: &Case, n: usize) -> (Strin
             Some(json!({ "name": format!("Table PC {n}"), "class": "workstation" }))
         }
         ("PATCH", "/api/v1/devices/{device_id}", _) => Some(json!({ "class": "server" })),
+        ("POST", "/api/v1/clients/{client_id}/assets", _) => {
+            Some(json!({ "name": format!("Table asset {n}"), "asset_type": "printer" }))
+        }
+        ("PATCH", "/api/v1/clients/{client_id}/assets/{asset_id}", _) => {
+            Some(json!({ "location": "Server room" }))
+        }
+        ("POST", "/api/v1/clients/{client_id}/assets/{asset_id}/links", _) => {
+            Some(json!({ "target_kind": "ticket", "target_id": fx.ticket[case.target].0 }))
+        }
+        ("POST", "/api/v1/clients/{client_id}/assets/certificates", _) => {
+            Some(json!({ "pem": "not a certificate" }))
+        }
+        ("POST", "/api/v1/clients/{client_id}/assets/import", _) => {
+            Some(json!({ "csv": format!("name,type\nTable import {n},other\n"), "dry_run": true }))
+        }
+        ("POST", "/api/v1/clients/{client_id}/asset-fields", _) => {
+            Some(json!({ "asset_type": "server", "name": format!("Rack {n}"), "kind": "text" }))
+        }
+        ("PUT", "/api/v1/clients/{client_id}/asset-reminders/{kind}", _) => {
+            Some(json!({ "days_before": 14 }))
+        }
+        ("POST", "/api/v1/clients/{client_id}/pages", _) => Some(
+            json!({ "title": format!("Table page {n}"), "template": "runbook", "tags": ["table"] }),
+        ),
+        ("PATCH", "/api/v1/clients/{client_id}/pages/{page_id}", _) => {
+            Some(json!({ "body": "Use the VPN first, then print." }))
+        }
+        ("POST", "/api/v1/clients/{client_id}/secrets", _) => Some(
+            json!({ "name": format!("Table secret {n}"), "secret": "table-secret" }),
+        ),
+        ("PATCH", "/api/v1/clients/{client_id}/secrets/{secret_id}", _) => {
+            Some(json!({ "username": "root" }))
+        }
+        ("POST", "/api/v1/clients/{client_id}/secrets/{secret_id}/reveal", _)
+        | ("POST", "/api/v1/reauth", _) => Some(json!({ "password": PASSWORD })),
         ("POST", "/api/v1/clients/{client_id}/webhooks", _) => Some(
             json!({ "name": format!("Table hook {n}"), "url": "https://hooks.example.com/table", "events": ["opened"] }),
         ),
@@ -1148,9 +1453,11 @@ async fn every_api_route_answers_every_role_and_relation_as_the_table_says() {
                         attachment: shared_fx.attachment.clone(),
                         other_ticket: shared_fx.other_ticket.clone(),
                         device: shared_fx.device.clone(),
+                        page: shared_fx.page.clone(),
                         alert_source: shared_fx.alert_source.clone(),
                         maintenance_window: shared_fx.maintenance_window.clone(),
                         webhook: shared_fx.webhook.clone(),
+                        secret: shared_fx.secret.clone(),
                         me: shared_fx.me.clone(),
                         duty_override: shared_fx.duty_override.clone(),
                         agreement: shared_fx.agreement.clone(),
@@ -1165,7 +1472,11 @@ async fn every_api_route_answers_every_role_and_relation_as_the_table_says() {
             let headers: Vec<(&str, &str)> = if row.route.starts_with("/api/v1/tickets/{ticket_id}")
             {
                 vec![("if-match", version.as_str())]
-            } else if row.route.starts_with("/api/v1/devices/{device_id}") {
+            } else if row.route.starts_with("/api/v1/devices/{device_id}")
+                || row.route == "/api/v1/clients/{client_id}/assets/{asset_id}"
+                || (row.method == "PATCH" && row.route.ends_with("/secrets/{secret_id}"))
+                || (row.route.contains("{page_id}") && row.method != "GET")
+            {
                 vec![("if-match", "1")]
             } else if row.route.ends_with("/accept")
                 || row.route.ends_with("/reject")

@@ -508,8 +508,128 @@ const TABLE: &[Row] = &[
         variant: "",
         expect: "PA_own=200 PA_eng=200 PA_not=200 PE_own=200 PE_eng=200 PE_not=200 CA_own=200 CA_other=200 CT_own=200 CT_other=200 CV_own=200 CV_other=200 RQ_own=403 RQ_other=403 ANON=303>/login",
     },
+    // Shared documentation: IT staff of both sides read and write, the
+    // viewer reads, requesters read published pages only (the fixture
+    // page is one) and never a page's history; no pages of the provider.
+    Row {
+        method: "GET",
+        route: "/documents",
+        variant: "client",
+        expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=200 RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "POST",
+        route: "/documents",
+        variant: "",
+        expect: "PA_own=404 PA_eng=303>/documents/ PA_not=404 PE_own=404 PE_eng=303>/documents/ PE_not=404 CA_own=303>/documents/ CA_other=404 CT_own=303>/documents/ CT_other=404 CV_own=403 CV_other=404 RQ_own=403 RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "GET",
+        route: "/documents/new",
+        variant: "client",
+        expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=403 CV_other=404 RQ_own=403 RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "GET",
+        route: "/documents/{page_id}",
+        variant: "",
+        expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=200 RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "GET",
+        route: "/documents/{page_id}/edit",
+        variant: "",
+        expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=403 CV_other=404 RQ_own=403 RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "POST",
+        route: "/documents/{page_id}/edit",
+        variant: "",
+        expect: "PA_own=404 PA_eng=303>/documents/ PA_not=404 PE_own=404 PE_eng=303>/documents/ PE_not=404 CA_own=303>/documents/ CA_other=404 CT_own=303>/documents/ CT_other=404 CV_own=403 CV_other=404 RQ_own=403 RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "GET",
+        route: "/documents/{page_id}/history",
+        variant: "",
+        expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "POST",
+        route: "/documents/{page_id}/restore",
+        variant: "",
+        expect: "PA_own=404 PA_eng=303>/documents/ PA_not=404 PE_own=404 PE_eng=303>/documents/ PE_not=404 CA_own=303>/documents/ CA_other=404 CT_own=303>/documents/ CT_other=404 CV_own=403 CV_other=404 RQ_own=403 RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "POST",
+        route: "/documents/{page_id}/delete",
+        variant: "",
+        expect: "PA_own=404 PA_eng=303>/documents?client= PA_not=404 PE_own=404 PE_eng=303>/documents?client= PE_not=404 CA_own=303>/documents?client= CA_other=404 CT_own=303>/documents?client= CT_other=404 CV_own=403 CV_other=404 RQ_own=403 RQ_other=404 ANON=303>/login",
+    },
     // The device inventory: both IT teams keep it, the viewer reads it,
     // requesters may not learn of it; the provider keeps none of its own.
+    // Asset records: both IT teams keep them, the viewer reads, requesters
+    // may not learn of them; reminder rules and custom fields are either
+    // side's admin's. The import row is a dry run (its page, 200).
+    Row {
+        method: "GET",
+        route: "/assets",
+        variant: "client",
+        expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "POST",
+        route: "/assets",
+        variant: "",
+        expect: "PA_own=404 PA_eng=303>/assets/ PA_not=404 PE_own=404 PE_eng=303>/assets/ PE_not=404 CA_own=303>/assets/ CA_other=404 CT_own=303>/assets/ CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "GET",
+        route: "/assets/new",
+        variant: "client",
+        expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "GET",
+        route: "/assets/import",
+        variant: "client",
+        expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "POST",
+        route: "/assets/import",
+        variant: "",
+        expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "GET",
+        route: "/assets/settings",
+        variant: "client",
+        expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "POST",
+        route: "/assets/settings",
+        variant: "",
+        expect: "PA_own=404 PA_eng=303>/assets/settings?client= PA_not=404 PE_own=404 PE_eng=403 PE_not=404 CA_own=303>/assets/settings?client= CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "GET",
+        route: "/assets/{asset_id}",
+        variant: "client",
+        expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "POST",
+        route: "/assets/{asset_id}",
+        variant: "",
+        expect: "PA_own=404 PA_eng=303>/assets/ PA_not=404 PE_own=404 PE_eng=303>/assets/ PE_not=404 CA_own=303>/assets/ CA_other=404 CT_own=303>/assets/ CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "POST",
+        route: "/assets/{asset_id}/links",
+        variant: "",
+        expect: "PA_own=404 PA_eng=303>/assets/ PA_not=404 PE_own=404 PE_eng=303>/assets/ PE_not=404 CA_own=303>/assets/ CA_other=404 CT_own=303>/assets/ CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
+    },
     Row {
         method: "GET",
         route: "/devices",
@@ -657,6 +777,66 @@ const TABLE: &[Row] = &[
         variant: "",
         expect: "PA_own=200 PA_eng=200 PA_not=200 PE_own=200 PE_eng=200 PE_not=200 CA_own=200 CA_other=200 CT_own=200 CT_other=200 CV_own=200 CV_other=200 RQ_own=200 RQ_other=200 ANON=200",
     },
+    // The credential vault: IT staff of both sides keep and reveal (the
+    // browser's sign-in is its fresh proof); the viewer reads the list and
+    // records without revealing; the reveal log and the departures are each
+    // side's admin's; requesters and the provider's own organization have
+    // none. The departure is a missing one.
+    Row {
+        method: "GET",
+        route: "/vault",
+        variant: "client",
+        expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "POST",
+        route: "/vault",
+        variant: "",
+        expect: "PA_own=404 PA_eng=303>/vault/ PA_not=404 PE_own=404 PE_eng=303>/vault/ PE_not=404 CA_own=303>/vault/ CA_other=404 CT_own=303>/vault/ CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "GET",
+        route: "/vault/{client_id}/secrets/{secret_id}",
+        variant: "",
+        expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "POST",
+        route: "/vault/{client_id}/secrets/{secret_id}",
+        variant: "",
+        expect: "PA_own=404 PA_eng=303>/vault/ PA_not=404 PE_own=404 PE_eng=303>/vault/ PE_not=404 CA_own=303>/vault/ CA_other=404 CT_own=303>/vault/ CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "POST",
+        route: "/vault/{client_id}/secrets/{secret_id}/reveal",
+        variant: "",
+        expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "GET",
+        route: "/vault/{client_id}/reveals",
+        variant: "",
+        expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=403 PE_not=404 CA_own=200 CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "GET",
+        route: "/vault/{client_id}/departures",
+        variant: "",
+        expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=403 PE_not=404 CA_own=200 CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "POST",
+        route: "/vault/{client_id}/departures/{departure_id}/tickets",
+        variant: "",
+        expect: "PA_own=404 PA_eng=404 PA_not=404 PE_own=404 PE_eng=403 PE_not=404 CA_own=404 CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
+    },
+    // Anyone signed in may prove themselves again; the way back is a vault page.
+    Row {
+        method: "POST",
+        route: "/reauth",
+        variant: "",
+        expect: "PA_own=303>/vault/ PA_eng=303>/vault/ PA_not=303>/vault/ PE_own=303>/vault/ PE_eng=303>/vault/ PE_not=303>/vault/ CA_own=303>/vault/ CA_other=303>/vault/ CT_own=303>/vault/ CT_other=303>/vault/ CV_own=303>/vault/ CV_other=303>/vault/ RQ_own=303>/vault/ RQ_other=303>/vault/ ANON=303>/login",
+    },
     // Operational endpoints are public (a probe or Prometheus has no session).
     Row {
         method: "GET",
@@ -693,12 +873,17 @@ struct Fixture {
     attachment: HashMap<String, String>,
     /// A device (at version 1) per target organization, added by the client's admin.
     device: HashMap<String, String>,
+    /// A page published to the portal (at version 1) per target
+    /// organization, written by the client's admin.
+    page: HashMap<String, String>,
     /// An alert source per target organization, created by the client's admin.
     alert_source: HashMap<String, String>,
     /// A maintenance window per target organization.
     maintenance_window: HashMap<String, String>,
     /// A webhook endpoint per target organization, the client admin's.
     webhook: HashMap<String, String>,
+    /// A vault credential (at version 1) per target organization, the client admin's.
+    secret: HashMap<String, String>,
     /// Per target organization: an in-house rota slot and an in-house
     /// override, both naming the client's admin, and her id.
     duty: HashMap<String, (String, String, String)>,
@@ -814,6 +999,22 @@ async fn fixture(app: &TestApp) -> Fixture {
     }
     let corvid = device["corvid"].clone();
     device.insert("harborlane".into(), corvid);
+    let mut page = HashMap::new();
+    for (slug, who) in [("alder", PRIYA), ("corvid", BEN)] {
+        let token = app.token(who).await;
+        let (s, d) = app
+            .api(
+                "POST",
+                &format!("/api/v1/clients/{}/pages", app.org(slug)),
+                Some(&token),
+                Some(serde_json::json!({ "title": "Printing from home", "body": "Use the VPN first.", "published": true })),
+            )
+            .await;
+        assert_eq!(s, 201, "writing the fixture page: {d}");
+        page.insert(slug.to_owned(), d["id"].as_str().unwrap().to_owned());
+    }
+    let corvid = page["corvid"].clone();
+    page.insert("harborlane".into(), corvid);
     let mut alert_source = HashMap::new();
     for (slug, token) in [("alder", &priya), ("corvid", &ben)] {
         let (s, b) = app
@@ -865,6 +1066,21 @@ async fn fixture(app: &TestApp) -> Fixture {
     }
     let corvid = webhook["corvid"].clone();
     webhook.insert("harborlane".into(), corvid);
+    let mut secret = HashMap::new();
+    for (slug, token) in [("alder", &priya), ("corvid", &ben)] {
+        let (s, b) = app
+            .api(
+                "POST",
+                &format!("/api/v1/clients/{}/secrets", app.org(slug)),
+                Some(token),
+                Some(serde_json::json!({ "name": "Firewall admin", "secret": "fixture-secret-1" })),
+            )
+            .await;
+        assert_eq!(s, 201, "creating the fixture secret: {b}");
+        secret.insert(slug.to_owned(), b["id"].as_str().unwrap().to_owned());
+    }
+    let corvid = secret["corvid"].clone();
+    secret.insert("harborlane".into(), corvid);
     let mut duty = HashMap::new();
     for (slug, token) in [("alder", &priya), ("corvid", &ben)] {
         let admin = app.api("GET", "/api/v1/me", Some(token), None).await.1["user_id"]
@@ -918,9 +1134,11 @@ async fn fixture(app: &TestApp) -> Fixture {
         ticket,
         attachment,
         device,
+        page,
         alert_source,
         maintenance_window,
         webhook,
+        secret,
         duty,
     }
 }
@@ -976,9 +1194,15 @@ async fn fill(app: &TestApp, fx: &Fixture, row: &Row, case: &Case, n: usize) -> 
         .replace("{ticket_id}", &ticket_id)
         .replace("{attachment_id}", &attachment_id)
         .replace("{device_id}", &fx.device[case.target])
+        // An asset is the device it grew from: the same id.
+        .replace("{asset_id}", &fx.device[case.target])
+        .replace("{page_id}", &fx.page[case.target])
         .replace("{source_id}", &fx.alert_source[case.target])
         .replace("{window_id}", &fx.maintenance_window[case.target])
         .replace("{webhook_id}", &fx.webhook[case.target])
+        .replace("{client_id}", &org)
+        .replace("{secret_id}", &fx.secret[case.target])
+        .replace("{departure_id}", "0191f7a2-8c3e-7d4b-9a10-2b3c4d5e6f71")
         .replace("{slot_id}", &fx.duty[case.target].0)
         .replace("{override_id}", &fx.duty[case.target].1);
     if row.route.contains("{dispute_id}") {
@@ -1196,6 +1420,52 @@ async fn fill(app: &TestApp, fx: &Fixture, row: &Row, case: &Case, n: usize) -> 
             ("acquired_on", "2026-01-05"),
         ]),
         ("POST", "/devices/import", _) => f(&[("client_id", &org)]),
+        ("POST", "/assets", _) => f(&[
+            ("client_id", &org),
+            ("name", &format!("Table asset {n}")),
+            ("asset_type", "printer"),
+        ]),
+        ("POST", "/assets/import", _) => f(&[
+            ("client_id", &org),
+            ("csv", &format!("name,type\nTable import {n},other\n")),
+            ("step", "dry_run"),
+            ("map_name", "name"),
+            ("map_type", "asset_type"),
+        ]),
+        ("POST", "/assets/settings", _) => f(&[
+            ("client_id", &org),
+            ("intent", "rule"),
+            ("kind", "certificate"),
+            ("days_before", "14"),
+            ("category", "security-operations"),
+        ]),
+        ("POST", "/assets/{asset_id}", _) => f(&[
+            ("client_id", &org),
+            ("version", "1"),
+            ("name", "Front desk PC"),
+            ("asset_type", "workstation"),
+            ("location", "Reception"),
+        ]),
+        ("POST", "/assets/{asset_id}/links", _) => f(&[
+            ("client_id", &org),
+            ("target_kind", "ticket"),
+            ("target_id", &ticket_id),
+        ]),
+        ("POST", "/documents", _) => f(&[
+            ("client_id", &org),
+            ("title", &format!("Table page {n}")),
+            ("tags", "table"),
+            ("body", "# Steps"),
+            ("intent", "save"),
+        ]),
+        ("POST", "/documents/{page_id}/edit", _) => f(&[
+            ("version", "1"),
+            ("title", "Printing from home"),
+            ("body", "Use the VPN first, then print."),
+            ("published", "1"),
+            ("intent", "save"),
+        ]),
+        ("POST", "/documents/{page_id}/restore", _) => f(&[("number", "1"), ("version", "1")]),
         ("POST", "/devices/{device_id}", _) => f(&[
             ("version", "1"),
             ("name", "Front desk PC"),
@@ -1222,6 +1492,20 @@ async fn fill(app: &TestApp, fx: &Fixture, row: &Row, case: &Case, n: usize) -> 
             ("duration_minutes", "60"),
         ]),
         ("POST", "/alerts/maintenance/{window_id}/delete", _) => f(&[("client_id", &org)]),
+        ("POST", "/vault", _) => f(&[
+            ("client_id", &org),
+            ("name", &format!("Table secret {n}")),
+            ("secret", "table-secret"),
+        ]),
+        ("POST", "/vault/{client_id}/secrets/{secret_id}", _) => f(&[
+            ("version", "1"),
+            ("name", "Firewall admin"),
+            ("username", "root"),
+        ]),
+        ("POST", "/reauth", _) => f(&[
+            ("password", PASSWORD),
+            ("next", &format!("/vault/{org}/secrets/{}", fx.secret[case.target])),
+        ]),
         ("POST", "/webhooks", _) => f(&[
             ("client_id", &org),
             ("name", &format!("Table hook {n}")),

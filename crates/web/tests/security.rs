@@ -879,6 +879,71 @@ async fn form_post_for(app: &TestApp, route: &str) -> FormPost {
                 303,
             )
         }
+        "/assets" => (
+            PRIYA,
+            s(route),
+            vec![
+                ("client_id", alder.clone()),
+                ("name", s("Forged asset")),
+                ("asset_type", s("domain")),
+            ],
+            303,
+        ),
+        "/assets/import" => (
+            PRIYA,
+            s(route),
+            vec![
+                ("client_id", alder.clone()),
+                ("csv", s("name,type\nForged,other\n")),
+                ("step", s("import")),
+                ("map_name", s("name")),
+                ("map_type", s("asset_type")),
+            ],
+            303,
+        ),
+        "/assets/settings" => (
+            PRIYA,
+            s(route),
+            vec![
+                ("client_id", alder.clone()),
+                ("intent", s("field")),
+                ("asset_type", s("server")),
+                ("name", s("Forged field")),
+                ("field_kind", s("text")),
+            ],
+            303,
+        ),
+        "/assets/{asset_id}" | "/assets/{asset_id}/links" => {
+            let (st, a) = app
+                .api(
+                    "POST",
+                    &format!("/api/v1/clients/{alder}/assets"),
+                    Some(&priya),
+                    Some(json!({ "name": "Reception NAS", "asset_type": "server" })),
+                )
+                .await;
+            assert_eq!(st, 201, "{a}");
+            let fields = if route.ends_with("/links") {
+                vec![
+                    ("client_id", alder.clone()),
+                    ("target_kind", s("secret")),
+                    ("target_id", s("0191f7a2-8c3e-7d4b-9a10-2b3c4d5e6f70")),
+                ]
+            } else {
+                vec![
+                    ("client_id", alder.clone()),
+                    ("version", s("1")),
+                    ("name", s("Forged name")),
+                    ("asset_type", s("server")),
+                ]
+            };
+            (
+                PRIYA,
+                route.replace("{asset_id}", a["id"].as_str().unwrap()),
+                fields,
+                303,
+            )
+        }
         other => panic!("no CSRF scenario for the form post {other}: add one to form_post_for"),
     };
     FormPost {

@@ -4,19 +4,23 @@
 mod accounts;
 mod agreements;
 mod alerts;
+mod assets;
 pub(crate) mod attachments;
 mod audit;
 mod blocks;
 mod desk;
 mod devices;
+mod documents;
 mod duty;
 mod engagements;
+mod idempotent;
 pub(crate) mod invoices;
 mod maintenance;
 mod quote;
 mod tickets;
 mod time;
 mod tokens;
+pub(crate) mod vault;
 pub(crate) mod versions;
 mod webhooks;
 
@@ -73,10 +77,13 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(quote::router())
         .merge(attachments::router())
         .merge(devices::router())
+        .merge(assets::router())
+        .merge(documents::router())
         .merge(alerts::router())
         .merge(maintenance::router())
         .merge(duty::router())
         .merge(webhooks::router())
+        .merge(vault::router())
 }
 
 /// The spec as JSON and the vendored Swagger UI that browses it.

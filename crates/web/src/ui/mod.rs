@@ -3,18 +3,21 @@
 mod account;
 mod admin;
 mod agreements;
+mod assets;
 mod alerts;
 mod blocks;
 pub mod chart;
 mod dashboard;
 mod desk;
 mod devices;
+mod documents;
 mod duty;
 mod invoices;
 pub mod local;
 mod quote;
 mod session;
 mod tickets;
+mod vault;
 mod webhooks;
 pub mod words;
 
@@ -218,10 +221,47 @@ pub fn router() -> Router<AppState> {
             // The import's limit is enforced while the form is read.
             post(devices::post_devices_import).layer(axum::extract::DefaultBodyLimit::disable()),
         )
+        .route("/assets", get(assets::get_assets).post(assets::post_assets))
+        .route("/assets/new", get(assets::get_asset_new))
+        .route(
+            "/assets/import",
+            get(assets::get_asset_import).post(assets::post_asset_import),
+        )
+        .route(
+            "/assets/settings",
+            get(assets::get_asset_settings).post(assets::post_asset_settings),
+        )
+        .route(
+            "/assets/{asset_id}",
+            get(assets::get_asset).post(assets::post_asset),
+        )
+        .route("/assets/{asset_id}/links", post(assets::post_asset_links))
         .route("/devices/{device_id}", post(devices::post_device))
         .route(
             "/devices/{device_id}/retire",
             post(devices::post_device_retire),
+        )
+        .route(
+            "/documents",
+            get(documents::get_documents).post(documents::post_documents),
+        )
+        .route("/documents/new", get(documents::get_document_new))
+        .route("/documents/{page_id}", get(documents::get_document))
+        .route(
+            "/documents/{page_id}/edit",
+            get(documents::get_document_edit).post(documents::post_document_edit),
+        )
+        .route(
+            "/documents/{page_id}/history",
+            get(documents::get_document_history),
+        )
+        .route(
+            "/documents/{page_id}/restore",
+            post(documents::post_document_restore),
+        )
+        .route(
+            "/documents/{page_id}/delete",
+            post(documents::post_document_delete),
         )
         .route("/alerts", get(alerts::get_alerts).post(alerts::post_alerts))
         .route(
@@ -256,6 +296,25 @@ pub fn router() -> Router<AppState> {
             "/duty/overrides/{override_id}/remove",
             post(duty::post_duty_override_remove),
         )
+        .route("/vault", get(vault::get_vault).post(vault::post_vault))
+        .route(
+            "/vault/{client_id}/secrets/{secret_id}",
+            get(vault::get_vault_secret).post(vault::post_vault_secret),
+        )
+        .route(
+            "/vault/{client_id}/secrets/{secret_id}/reveal",
+            post(vault::post_vault_secret_reveal),
+        )
+        .route("/vault/{client_id}/reveals", get(vault::get_vault_reveals))
+        .route(
+            "/vault/{client_id}/departures",
+            get(vault::get_vault_departures),
+        )
+        .route(
+            "/vault/{client_id}/departures/{departure_id}/tickets",
+            post(vault::post_vault_departure_tickets),
+        )
+        .route("/reauth", post(vault::post_reauth))
         .route("/static/tandem.css", get(stylesheet))
         .route("/static/tandem.js", get(script))
 }

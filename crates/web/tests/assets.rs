@@ -1,0 +1,974 @@
+//! The client's asset records through the API: adding, reading and
+//! changing them with custom fields checked against their kind, the
+//! filtered list with its cursor, relations that never leak a ticket,
+//! expiry reminders on the client's own day (once, and again after the
+//! date moves) with a ticket routed by the split, certificates read from
+//! PEM, the CSV import's mapping and dry run, the export, and who may do
+//! what. Per-device billing still counts hardware only.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use serde_json::{Value, json};
+use support::*;
+
+const CERT_PEM: &str = "-----BEGIN CERTIFICATE-----
+MIIB4jCCAYmgAwIBAgIUa/ANRc5q36YL3tGZaWHZ+tF8AgwwCgYIKoZIzj0EAwIw
+MDEaMBgGA1UEAwwRd3d3LmFsZGVyLmV4YW1wbGUxEjAQBgNVBAoMCUFsZGVyIEx0
+ZDAeFw0yNjEyMDYyMjM2MTRaFw0yODAxMTAyMjM2MTRaMDAxGjAYBgNVBAMMEXd3
+dy5hbGRlci5leGFtcGxlMRIwEAYDVQQKDAlBbGRlciBMdGQwWTATBgcqhkjOPQIB
+BggqhkjOPQMBBwNCAAQ/Cs0jRm2mIhfrHhz0e36B09NL0/OHwfkkKu2YzSNabzRn
+It1CVKattcfJQdpqkm78iXiSC9iiBVH4hnf/8nZvo4GAMH4wHQYDVR0OBBYEFA8P
+uQed8IhxMLzTt6XqvOVgxZDSMB8GA1UdIwQYMBaAFA8PuQed8IhxMLzTt6XqvOVg
+xZDSMA8GA1UdEwEB/wQFMAMBAf8wKwYDVR0RBCQwIoIRd3d3LmFsZGVyLmV4YW1w
+bGWCDWFsZGVyLmV4YW1wbGUwCgYIKoZIzj0EAwIDRwAwRAIgCMSYzuCW65FKg6T/
+SEwZfd1eGAUoV0X3l8sFMscq5LYCIFEl+LJwicfklq/f04y+CbeEYI7krojl7AjD
+c3BZzt0e
+-----END CERTIFICATE-----
+";
+
+fn assets_path(app: &TestApp, slug: &str) -> String {
+    format!("/api/v1/clients/{}/assets", app.org(slug))
+}
+
+async fn add(app: &TestApp, token: &str, slug: &str, body: Value) -> Value {
+    let (s, a) = app
+        .api("POST", &assets_path(app, slug), Some(token), Some(body))
+        .await;
+    assert_eq!(s, 201, "{a}");
+    a
+}
+
+/// Epoch milliseconds of an RFC 3339 instant.
+fn at(instant: &str) -> i64 {
+    instant.parse::<jiff::Timestamp>().unwrap().as_millisecond()
+}
+
+/// Run the reminder sweep at `instant` until nothing more is due, then
+/// deliver the notifications it queued. Returns how many it announced.
+async fn sweep(app: &TestApp, instant: &str) -> usize {
+    let mut fired = 0;
+    for _ in 0..10 {
+        fired += app.tandem.sweep_asset_reminders(at(instant)).await.unwrap();
+    }
+    app.tandem.run_jobs(500).await.unwrap();
+    fired
+}
+
+/// The texts of `token`'s notifications mentioning `needle`.
+async fn heard(app: &TestApp, token: &str, needle: &str) -> Vec<String> {
+    let (s, list) = app
+        .api("GET", "/api/v1/notifications", Some(token), None)
+        .await;
+    assert_eq!(s, 200, "{list}");
+    list.as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|n| n["text"].as_str())
+        .filter(|t| t.contains(needle))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Put the client's business calendar (and so its dates) in `zone`.
+async fn calendar_zone(app: &TestApp, token: &str, slug: &str, zone: &str) {
+    let (s, b) = app
+        .api(
+            "PUT",
+            &format!("/api/v1/clients/{}/calendar", app.org(slug)),
+            Some(token),
+            Some(json!({ "time_zone": zone, "windows": [{ "day": "mon", "start": "08:00", "end": "18:00" }], "holidays": [], "yearly_holidays": [] })),
+        )
+        .await;
+    assert_eq!(s, 204, "{b}");
+}
+
+#[tokio::test]
+async fn an_asset_is_added_read_and_changed_with_custom_fields_checked_by_kind() {
+    let app = TestApp::demo().await;
+    let priya = app.token(PRIYA).await;
+    let owen = app.token(OWEN).await;
+    let fields = format!("/api/v1/clients/{}/asset-fields", app.org("alder"));
+    // Custom fields are the admins' to define.
+    let (s, _) = app
+        .api(
+            "POST",
+            &fields,
+            Some(&owen),
+            Some(json!({ "asset_type": "workstation", "name": "RAM GB", "kind": "number" })),
+        )
+        .await;
+    assert_eq!(s, 403);
+    for (name, kind) in [
+        ("RAM GB", "number"),
+        ("Encrypted", "bool"),
+        ("Lease ends", "date"),
+    ] {
+        let (s, b) = app
+            .api(
+                "POST",
+                &fields,
+                Some(&priya),
+                Some(json!({ "asset_type": "workstation", "name": name, "kind": kind })),
+            )
+            .await;
+        assert_eq!(s, 201, "{b}");
+    }
+    let (s, _) = app
+        .api(
+            "POST",
+            &fields,
+            Some(&priya),
+            Some(json!({ "asset_type": "workstation", "name": "ram gb", "kind": "text" })),
+        )
+        .await;
+    assert_eq!(s, 409, "a field name is unique per type");
+
+    // A technician adds an asset; a value must fit its field's kind.
+    let (s, b) = app
+        .api("POST", &assets_path(&app, "alder"), Some(&owen), Some(json!({
+            "name": "CAD-07", "asset_type": "workstation", "custom_fields": { "RAM GB": "lots" } })))
+        .await;
+    assert_eq!(s, 422, "{b}");
+    assert!(b["detail"].as_str().unwrap().contains("RAM GB"), "{b}");
+    let (s, b) = app
+        .api(
+            "POST",
+            &assets_path(&app, "alder"),
+            Some(&owen),
+            Some(json!({
+            "name": "CAD-07", "asset_type": "workstation", "custom_fields": { "Colour": "red" } })),
+        )
+        .await;
+    assert_eq!(s, 422, "an unknown field is refused: {b}");
+    let (s, b) = app
+        .api(
+            "POST",
+            &assets_path(&app, "alder"),
+            Some(&owen),
+            Some(json!({
+            "name": "CAD-07", "asset_type": "workstation", "renewal_on": "2027-01-01" })),
+        )
+        .await;
+    assert_eq!(s, 422, "a workstation has no renewal date: {b}");
+    let a = add(&app, &owen, "alder", json!({
+        "name": "CAD-07", "asset_type": "workstation", "owner": "Design team", "location": "Room 2.14",
+        "serial": "SN-99812", "vendor": "Lenovo", "acquired_on": "2025-03-01", "warranty_end": "2028-02-28",
+        "notes": "Dual monitors", "custom_fields": { "RAM GB": "32.0", "Encrypted": "yes", "Lease ends": "2028-03-31" } })).await;
+    let id = a["id"].as_str().unwrap();
+    assert_eq!(a["next_expiry"], "2028-02-28");
+    let one = format!("{}/{id}", assets_path(&app, "alder"));
+    let (s, r) = app.api("GET", &one, Some(&priya), None).await;
+    assert_eq!(s, 200);
+    assert_eq!(r["asset"]["serial"], "SN-99812");
+    let value = |r: &Value, name: &str| {
+        r["custom_fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["name"] == name)
+            .unwrap()["value"]
+            .clone()
+    };
+    assert_eq!(value(&r, "RAM GB"), "32");
+    assert_eq!(value(&r, "Encrypted"), "true");
+    assert_eq!(value(&r, "Lease ends"), "2028-03-31");
+
+    // Changes carry the version; a stale one is refused.
+    let (s, _) = app
+        .api_with(
+            "PATCH",
+            &one,
+            Some(&owen),
+            Some(json!({ "location": "Room 3" })),
+            &[("if-match", "\"7\"")],
+        )
+        .await;
+    assert_eq!(s, 412);
+    let (s, b) = app
+        .api_with(
+            "PATCH",
+            &one,
+            Some(&owen),
+            Some(json!({ "location": "Room 3", "warranty_end": null,
+            "custom_fields": { "RAM GB": "64", "Encrypted": "" } })),
+            &[("if-match", "\"1\"")],
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["version"], 2);
+    assert_eq!(b["location"], "Room 3");
+    assert_eq!(b["next_expiry"], Value::Null);
+    let (_, r) = app.api("GET", &one, Some(&priya), None).await;
+    assert_eq!(value(&r, "RAM GB"), "64");
+    assert_eq!(value(&r, "Encrypted"), Value::Null);
+    assert_eq!(r["asset"]["serial"], "SN-99812", "absent fields stay");
+    let (s, _) = app
+        .api_with(
+            "PATCH",
+            &one,
+            Some(&owen),
+            Some(json!({ "custom_fields": { "Lease ends": "31/03/2028" } })),
+            &[("if-match", "\"2\"")],
+        )
+        .await;
+    assert_eq!(s, 422);
+}
+
+#[tokio::test]
+async fn the_list_filters_by_type_status_text_and_expiry_and_pages_by_cursor() {
+    let app = TestApp::demo().await;
+    let owen = app.token(OWEN).await;
+    let today = jiff::Timestamp::now()
+        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .date();
+    let soon = today
+        .checked_add(jiff::Span::new().days(10))
+        .unwrap()
+        .to_string();
+    let later = today
+        .checked_add(jiff::Span::new().days(200))
+        .unwrap()
+        .to_string();
+    for i in 0..7 {
+        add(
+            &app,
+            &owen,
+            "alder",
+            json!({ "name": format!("ZZ Licence {i}"), "asset_type": "software_licence",
+            "vendor": "Zebra Soft", "renewal_on": if i < 3 { &soon } else { &later } }),
+        )
+        .await;
+    }
+    add(
+        &app,
+        &owen,
+        "alder",
+        json!({ "name": "ZZ Old licence", "asset_type": "software_licence",
+        "vendor": "Zebra Soft", "status": "retired", "retired_on": "2025-01-01" }),
+    )
+    .await;
+    let base = assets_path(&app, "alder");
+    let names = |page: &Value| -> Vec<String> {
+        page["assets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    // Text matches vendor (any case); pages of three follow the cursor.
+    let mut all = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let url = match &after {
+            Some(a) => format!(
+                "{base}?type=software_licence&q=zebra%20SOFT&status=active&limit=3&after={}",
+                a.replace(' ', "%20")
+            ),
+            None => format!("{base}?type=software_licence&q=zebra%20SOFT&status=active&limit=3"),
+        };
+        let (s, page) = app.api("GET", &url, Some(&owen), None).await;
+        assert_eq!(s, 200, "{page}");
+        all.extend(names(&page));
+        match page["next_after"].as_str() {
+            Some(n) => after = Some(n.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(
+        all,
+        (0..7)
+            .map(|i| format!("ZZ Licence {i}"))
+            .collect::<Vec<_>>()
+    );
+    let (_, page) = app
+        .api(
+            "GET",
+            &format!("{base}?q=zebra&expiring_within=30"),
+            Some(&owen),
+            None,
+        )
+        .await;
+    assert_eq!(
+        names(&page),
+        vec!["ZZ Licence 0", "ZZ Licence 1", "ZZ Licence 2"]
+    );
+    let (_, page) = app
+        .api(
+            "GET",
+            &format!("{base}?q=zebra&status=retired"),
+            Some(&owen),
+            None,
+        )
+        .await;
+    assert_eq!(names(&page), vec!["ZZ Old licence"]);
+    let (_, page) = app
+        .api(
+            "GET",
+            &format!("{base}?q=zebra&type=domain"),
+            Some(&owen),
+            None,
+        )
+        .await;
+    assert!(names(&page).is_empty());
+    // The overview's upcoming dates: the same three, soonest first.
+    let (s, soon_list) = app
+        .api(
+            "GET",
+            &format!("{base}/expiring?days=30"),
+            Some(&owen),
+            None,
+        )
+        .await;
+    assert_eq!(s, 200);
+    let ours: Vec<&Value> = soon_list
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["name"].as_str().unwrap().starts_with("ZZ"))
+        .collect();
+    assert_eq!(ours.len(), 3);
+    assert!(ours.iter().all(|e| e["kind"] == "licence_renewal"));
+}
+
+#[tokio::test]
+async fn relations_reach_the_clients_own_assets_and_tickets_and_never_leak_a_title() {
+    let app = TestApp::demo().await;
+    let priya = app.token(PRIYA).await;
+    let helen = app.token(HELEN).await;
+    let ben = app.token(BEN).await;
+    let a = add(
+        &app,
+        &priya,
+        "alder",
+        json!({ "name": "Core switch", "asset_type": "network_device" }),
+    )
+    .await;
+    let b = add(
+        &app,
+        &priya,
+        "alder",
+        json!({ "name": "Edge firewall", "asset_type": "network_device" }),
+    )
+    .await;
+    let (s, t) = app
+        .api("POST", "/api/v1/tickets", Some(&priya), Some(json!({ "client_id": app.org("alder"),
+            "title": "Switch port flapping", "category": "network", "impact": "low", "urgency": "low" })))
+        .await;
+    assert_eq!(s, 201);
+    let (s, foreign) = app
+        .api("POST", "/api/v1/tickets", Some(&ben), Some(json!({ "client_id": app.org("corvid"),
+            "title": "Corvid secret project", "category": "network", "impact": "low", "urgency": "low" })))
+        .await;
+    assert_eq!(s, 201);
+    let links = format!(
+        "{}/{}/links",
+        assets_path(&app, "alder"),
+        a["id"].as_str().unwrap()
+    );
+    let (s, l) = app
+        .api(
+            "POST",
+            &links,
+            Some(&priya),
+            Some(json!({ "target_kind": "ticket", "target_id": t["id"] })),
+        )
+        .await;
+    assert_eq!(s, 201, "{l}");
+    assert!(
+        l["title"]
+            .as_str()
+            .unwrap()
+            .contains("Switch port flapping")
+    );
+    // Another client's ticket is not found, the same as a missing one.
+    let (s, body) = app
+        .api(
+            "POST",
+            &links,
+            Some(&priya),
+            Some(json!({ "target_kind": "ticket", "target_id": foreign["id"] })),
+        )
+        .await;
+    assert_eq!(s, 404);
+    assert!(!body.to_string().contains("Corvid secret project"));
+    let (s, _) = app
+        .api("POST", &links, Some(&priya), Some(json!({ "target_kind": "ticket", "target_id": "0191f7a2-8c3e-7d4b-9a10-2b3c4d5e6f70" })))
+        .await;
+    assert_eq!(s, 404);
+    let (s, _) = app
+        .api(
+            "POST",
+            &links,
+            Some(&priya),
+            Some(json!({ "target_kind": "asset", "target_id": b["id"] })),
+        )
+        .await;
+    assert_eq!(s, 201);
+    let (s, _) = app
+        .api("POST", &links, Some(&priya), Some(json!({ "target_kind": "secret", "target_id": "0191f7a2-8c3e-7d4b-9a10-2b3c4d5e6f71" })))
+        .await;
+    assert_eq!(s, 201);
+    let (s, _) = app
+        .api(
+            "POST",
+            &links,
+            Some(&priya),
+            Some(json!({ "target_kind": "asset", "target_id": b["id"] })),
+        )
+        .await;
+    assert_eq!(s, 409, "a relation once");
+    // The viewer reads them; it may not add one.
+    let one = format!(
+        "{}/{}",
+        assets_path(&app, "alder"),
+        a["id"].as_str().unwrap()
+    );
+    let (s, r) = app.api("GET", &one, Some(&helen), None).await;
+    assert_eq!(s, 200);
+    let got: Vec<(String, Value)> = r["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["target_kind"].as_str().unwrap().to_owned(),
+                l["title"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(got.len(), 3);
+    assert_eq!(got[1], ("asset".to_owned(), json!("Edge firewall")));
+    assert_eq!(got[2], ("secret".to_owned(), Value::Null));
+    let (s, _) = app
+        .api(
+            "POST",
+            &links,
+            Some(&helen),
+            Some(json!({ "target_kind": "asset", "target_id": b["id"] })),
+        )
+        .await;
+    assert_eq!(s, 403);
+    // A requester of the same client cannot reach the asset, nor so the
+    // ticket's title through it.
+    let luis = app.token(LUIS).await;
+    let (s, body) = app.api("GET", &one, Some(&luis), None).await;
+    assert_eq!(s, 404);
+    assert!(!body.to_string().contains("Switch port flapping"));
+    let link_id = r["links"][0]["id"].as_str().unwrap();
+    let (s, _) = app
+        .api("DELETE", &format!("{links}/{link_id}"), Some(&priya), None)
+        .await;
+    assert_eq!(s, 204);
+    let (_, r) = app.api("GET", &one, Some(&helen), None).await;
+    assert_eq!(r["links"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn a_reminder_fires_on_the_clients_own_day_once_and_again_when_the_date_moves() {
+    let app = TestApp::demo().await;
+    let priya = app.token(PRIYA).await;
+    // The reminder's categories (security operations, vendor escalation)
+    // are the provider's in the demo split: its engineer on Alder hears.
+    let dev = app.token(DEV).await;
+    // Kiritimati is UTC+14: its 1 March begins at 10:00 UTC on 28 February.
+    calendar_zone(&app, &priya, "alder", "Pacific/Kiritimati").await;
+    let cert = add(
+        &app,
+        &priya,
+        "alder",
+        json!({ "name": "vpn.alder.example", "asset_type": "tls_certificate",
+        "cert_not_after": "2026-03-31" }),
+    )
+    .await;
+    let needle = "vpn.alder.example";
+    // Certificates remind 30 days ahead: on 1 March, the client's day.
+    assert_eq!(
+        sweep(&app, "2026-02-28T09:59:00Z").await,
+        0,
+        "still 28 February in Kiritimati"
+    );
+    assert!(heard(&app, &dev, needle).await.is_empty());
+    assert_eq!(
+        sweep(&app, "2026-02-28T10:01:00Z").await,
+        1,
+        "1 March in Kiritimati"
+    );
+    let texts = heard(&app, &dev, needle).await;
+    assert_eq!(texts.len(), 1, "{texts:?}");
+    assert!(texts[0].contains("2026-03-31"), "{texts:?}");
+    // Once only.
+    assert_eq!(sweep(&app, "2026-03-02T10:00:00Z").await, 0);
+    assert_eq!(heard(&app, &dev, needle).await.len(), 1);
+    // A renewed certificate (a new date) is a new reminder.
+    let one = format!(
+        "{}/{}",
+        assets_path(&app, "alder"),
+        cert["id"].as_str().unwrap()
+    );
+    let (s, b) = app
+        .api_with(
+            "PATCH",
+            &one,
+            Some(&priya),
+            Some(json!({ "cert_not_after": "2026-04-30" })),
+            &[("if-match", "\"1\"")],
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(
+        sweep(&app, "2026-03-30T09:00:00Z").await,
+        0,
+        "30 March there: 31 days ahead"
+    );
+    assert_eq!(
+        sweep(&app, "2026-03-30T10:30:00Z").await,
+        1,
+        "31 March there: 30 days ahead"
+    );
+    let texts = heard(&app, &dev, needle).await;
+    assert_eq!(texts.len(), 2);
+    assert!(texts.iter().any(|t| t.contains("2026-04-30")));
+    // The admin moves the rule: the next date is reminded on its new day.
+    let (s, _) = app
+        .api(
+            "PUT",
+            &format!(
+                "/api/v1/clients/{}/asset-reminders/warranty",
+                app.org("alder")
+            ),
+            Some(&app.token(OWEN).await),
+            Some(json!({ "days_before": 7 })),
+        )
+        .await;
+    assert_eq!(s, 403, "technicians do not set reminder rules");
+    let (s, rules) = app
+        .api(
+            "PUT",
+            &format!(
+                "/api/v1/clients/{}/asset-reminders/warranty",
+                app.org("alder")
+            ),
+            Some(&priya),
+            Some(json!({ "days_before": 7 })),
+        )
+        .await;
+    assert_eq!(s, 200, "{rules}");
+    add(
+        &app,
+        &priya,
+        "alder",
+        json!({ "name": "Plotter", "asset_type": "printer", "warranty_end": "2026-05-20" }),
+    )
+    .await;
+    assert_eq!(
+        sweep(&app, "2026-05-12T09:00:00Z").await,
+        0,
+        "12 May there: 8 days ahead"
+    );
+    assert_eq!(
+        sweep(&app, "2026-05-12T10:30:00Z").await,
+        1,
+        "13 May there: 7 days ahead"
+    );
+    assert_eq!(heard(&app, &dev, "Plotter").await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_reminder_ticket_goes_where_the_split_routes_its_category() {
+    let app = TestApp::demo().await;
+    let priya = app.token(PRIYA).await;
+    let dev = app.token(DEV).await;
+    let rules = format!(
+        "/api/v1/clients/{}/asset-reminders/domain_renewal",
+        app.org("alder")
+    );
+    let (s, b) = app
+        .api(
+            "PUT",
+            &rules,
+            Some(&priya),
+            Some(json!({ "days_before": 30, "open_ticket": true, "category": "no-such" })),
+        )
+        .await;
+    assert_eq!(s, 422, "{b}");
+    // Security operations belong to the provider in the demo's split.
+    let (s, b) = app
+        .api("PUT", &rules, Some(&priya), Some(json!({ "days_before": 30, "open_ticket": true, "category": "security-operations" })))
+        .await;
+    assert_eq!(s, 200, "{b}");
+    add(&app, &priya, "alder", json!({ "name": "Zanzibar shop domain", "asset_type": "domain", "renewal_on": "2026-07-15" })).await;
+    assert_eq!(sweep(&app, "2026-06-16T12:00:00Z").await, 1);
+    let (s, tickets) = app
+        .api(
+            "GET",
+            &format!("/api/v1/tickets?client_id={}&q=Zanzibar", app.org("alder")),
+            Some(&priya),
+            None,
+        )
+        .await;
+    assert_eq!(s, 200);
+    let list = tickets.as_array().unwrap();
+    assert_eq!(list.len(), 1, "{tickets}");
+    assert_eq!(list[0]["owner_side"], "provider");
+    assert!(
+        list[0]["title"]
+            .as_str()
+            .unwrap()
+            .contains("Domain renewal")
+    );
+    // The owning side hears of it: the engineer assigned to Alder.
+    assert!(!heard(&app, &dev, "Zanzibar shop domain").await.is_empty());
+    // Without tickets turned on, only notifications.
+    add(&app, &priya, "alder", json!({ "name": "Quokka backup licence", "asset_type": "software_licence", "renewal_on": "2026-08-15" })).await;
+    assert_eq!(sweep(&app, "2026-06-16T12:00:00Z").await, 1);
+    let (_, tickets) = app
+        .api(
+            "GET",
+            &format!("/api/v1/tickets?client_id={}&q=Quokka", app.org("alder")),
+            Some(&priya),
+            None,
+        )
+        .await;
+    assert!(tickets.as_array().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_certificate_is_read_from_pem_and_bad_pem_is_refused() {
+    let app = TestApp::demo().await;
+    let owen = app.token(OWEN).await;
+    let url = format!("{}/certificates", assets_path(&app, "alder"));
+    let (s, b) = app
+        .api("POST", &url, Some(&owen), Some(json!({ "pem": CERT_PEM })))
+        .await;
+    assert_eq!(s, 201, "{b}");
+    assert_eq!(b["asset"]["name"], "www.alder.example");
+    assert_eq!(b["asset"]["asset_type"], "tls_certificate");
+    assert_eq!(b["asset"]["cert_not_after"], "2028-01-10");
+    assert_eq!(
+        b["asset"]["cert_sans"],
+        json!(["www.alder.example", "alder.example"])
+    );
+    assert!(
+        b["asset"]["cert_subject"]
+            .as_str()
+            .unwrap()
+            .contains("CN=www.alder.example")
+    );
+    assert!(
+        b["asset"]["cert_issuer"]
+            .as_str()
+            .unwrap()
+            .contains("O=Alder Ltd")
+    );
+    for bad in [
+        "hello",
+        "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n",
+        "-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n",
+    ] {
+        let (s, b) = app
+            .api(
+                "POST",
+                &url,
+                Some(&owen),
+                Some(json!({ "pem": bad, "name": "Bad" })),
+            )
+            .await;
+        assert_eq!(s, 422, "{bad}: {b}");
+        assert_eq!(b["field"], "pem", "{b}");
+    }
+}
+
+#[tokio::test]
+async fn an_import_maps_columns_dry_runs_every_bad_row_and_exports_by_type() {
+    let app = TestApp::demo().await;
+    let owen = app.token(OWEN).await;
+    let priya = app.token(PRIYA).await;
+    let url = format!("{}/import", assets_path(&app, "alder"));
+    let csv = "Asset,Kind,Serial No,Renews\n\
+               Adobe CC,Software licence,AD-1,2027-01-31\n\
+               Toaster,toaster,T-1,\n\
+               Figma,licence,FG-2,someday\n\
+               adobe cc,licence,AD-2,\n\
+               Laptop 9,Workstation,L-9,2027-01-01\n\
+               Short,Server\n";
+    let mapping = json!({ "Asset": "name", "Kind": "asset_type", "Serial No": "serial", "Renews": "renewal_on" });
+    let before = app
+        .api("GET", &assets_path(&app, "alder"), Some(&owen), None)
+        .await
+        .1["assets"]
+        .clone();
+    let (s, r) = app
+        .api(
+            "POST",
+            &url,
+            Some(&owen),
+            Some(json!({ "csv": csv, "mapping": mapping, "dry_run": true })),
+        )
+        .await;
+    assert_eq!(s, 422, "{r}");
+    let rows: Vec<(u64, Value)> = r["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["row"].as_u64().unwrap(), p["column"].clone()))
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            (3, json!("asset_type")),
+            (4, json!("renewal_on")),
+            (5, json!("name")),
+            (6, json!("renewal_on")),
+            (7, Value::Null)
+        ]
+    );
+    assert!(
+        r["problems"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("toaster")
+    );
+    assert_eq!(
+        r["headers"],
+        json!(["Asset", "Kind", "Serial No", "Renews"])
+    );
+    // A real run of a bad file writes nothing either.
+    let (s, _) = app
+        .api(
+            "POST",
+            &url,
+            Some(&owen),
+            Some(json!({ "csv": csv, "mapping": mapping })),
+        )
+        .await;
+    assert_eq!(s, 422);
+    let after = app
+        .api("GET", &assets_path(&app, "alder"), Some(&owen), None)
+        .await
+        .1["assets"]
+        .clone();
+    assert_eq!(before, after, "nothing was written");
+    // A good file: the dry run counts, the real run writes.
+    let good = "Asset,Kind,Serial No,Renews\nAdobe CC,Software licence,AD-1,2027-01-31\nFigma,licence,FG-2,2027-02-28\n";
+    let (s, r) = app
+        .api(
+            "POST",
+            &url,
+            Some(&owen),
+            Some(json!({ "csv": good, "mapping": mapping, "dry_run": true })),
+        )
+        .await;
+    assert_eq!(s, 200, "{r}");
+    assert_eq!(
+        (r["added"].as_u64(), r["dry_run"].as_bool()),
+        (Some(2), Some(true))
+    );
+    let (_, page) = app
+        .api(
+            "GET",
+            &format!("{}?q=adobe", assets_path(&app, "alder")),
+            Some(&owen),
+            None,
+        )
+        .await;
+    assert!(
+        page["assets"].as_array().unwrap().is_empty(),
+        "a dry run writes nothing"
+    );
+    let (s, r) = app
+        .api(
+            "POST",
+            &url,
+            Some(&owen),
+            Some(json!({ "csv": good, "mapping": mapping })),
+        )
+        .await;
+    assert_eq!(s, 200, "{r}");
+    assert_eq!(
+        (r["added"].as_u64(), r["dry_run"].as_bool()),
+        (Some(2), Some(false))
+    );
+    // Headers that name fields map themselves; a known name is changed.
+    let (s, r) = app
+        .api(
+            "POST",
+            &url,
+            Some(&owen),
+            Some(json!({ "csv": "name,type,vendor\nFigma,licence,Figma Inc\n" })),
+        )
+        .await;
+    assert_eq!(s, 200, "{r}");
+    assert_eq!(
+        (r["added"].as_u64(), r["changed"].as_u64()),
+        (Some(0), Some(1))
+    );
+    // The export of one type carries its custom fields.
+    let (s, _) = app
+        .api(
+            "POST",
+            &format!("/api/v1/clients/{}/asset-fields", app.org("alder")),
+            Some(&priya),
+            Some(json!({ "asset_type": "software_licence", "name": "Seats", "kind": "number" })),
+        )
+        .await;
+    assert_eq!(s, 201);
+    let res = app
+        .send(
+            axum::http::Request::builder()
+                .uri(format!(
+                    "{}/export?type=software_licence",
+                    assets_path(&app, "alder")
+                ))
+                .header("authorization", format!("Bearer {owen}"))
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let body = text(res).await;
+    let mut lines = body.lines();
+    assert!(lines.next().unwrap().ends_with(",notes,Seats"));
+    let figma = body.lines().find(|l| l.starts_with("Figma,")).unwrap();
+    assert!(
+        figma.contains("software_licence")
+            && figma.contains("Figma Inc")
+            && figma.contains("2027-02-28"),
+        "{figma}"
+    );
+    assert!(!body.contains("Laptop 9"));
+}
+
+#[tokio::test]
+async fn the_viewer_reads_requesters_see_nothing_and_another_clients_asset_is_not_found() {
+    let app = TestApp::demo().await;
+    let priya = app.token(PRIYA).await;
+    let helen = app.token(HELEN).await;
+    let luis = app.token(LUIS).await;
+    let ben = app.token(BEN).await;
+    let dev = app.token(DEV).await;
+    let a = add(
+        &app,
+        &priya,
+        "alder",
+        json!({ "name": "NAS-1", "asset_type": "server" }),
+    )
+    .await;
+    let one = format!(
+        "{}/{}",
+        assets_path(&app, "alder"),
+        a["id"].as_str().unwrap()
+    );
+    let (s, _) = app.api("GET", &one, Some(&helen), None).await;
+    assert_eq!(s, 200);
+    let (s, _) = app
+        .api(
+            "POST",
+            &assets_path(&app, "alder"),
+            Some(&helen),
+            Some(json!({ "name": "X", "asset_type": "other" })),
+        )
+        .await;
+    assert_eq!(s, 403);
+    let (s, _) = app
+        .api_with(
+            "PATCH",
+            &one,
+            Some(&helen),
+            Some(json!({ "name": "Y" })),
+            &[("if-match", "\"1\"")],
+        )
+        .await;
+    assert_eq!(s, 403);
+    for (who, token) in [("requester", &luis), ("other client's admin", &ben)] {
+        let (s, _) = app.api("GET", &one, Some(token), None).await;
+        assert_eq!(s, 404, "{who}");
+        let (s, _) = app
+            .api("GET", &assets_path(&app, "alder"), Some(token), None)
+            .await;
+        assert_eq!(s, 404, "{who}");
+    }
+    // The engaged engineer works them too.
+    let (s, _) = app
+        .api_with(
+            "PATCH",
+            &one,
+            Some(&dev),
+            Some(json!({ "vendor": "Synology" })),
+            &[("if-match", "\"1\"")],
+        )
+        .await;
+    assert_eq!(s, 200);
+    // An asset id of one client under another client's path is not found.
+    let (s, _) = app
+        .api(
+            "GET",
+            &format!(
+                "{}/{}",
+                assets_path(&app, "corvid"),
+                a["id"].as_str().unwrap()
+            ),
+            Some(&ben),
+            None,
+        )
+        .await;
+    assert_eq!(s, 404);
+}
+
+#[tokio::test]
+async fn per_device_billing_counts_hardware_with_printers_as_other_devices() {
+    let app = TestApp::demo().await;
+    let priya = app.token(PRIYA).await;
+    let counts = format!(
+        "/api/v1/clients/{}/devices/counts?on=2026-12-01",
+        app.org("alder")
+    );
+    let (_, before) = app.api("GET", &counts, Some(&priya), None).await;
+    for (name, t) in [
+        ("ZP-1", "printer"),
+        ("ZL-1", "software_licence"),
+        ("ZD-1", "domain"),
+        ("ZC-1", "tls_certificate"),
+        ("ZT-1", "cloud_tenant"),
+        ("ZW-1", "workstation"),
+    ] {
+        add(
+            &app,
+            &priya,
+            "alder",
+            json!({ "name": name, "asset_type": t, "acquired_on": "2026-01-01" }),
+        )
+        .await;
+    }
+    let (_, after) = app.api("GET", &counts, Some(&priya), None).await;
+    let n = |v: &Value, k: &str| v["counts"][k].as_i64().unwrap();
+    assert_eq!(n(&after, "other"), n(&before, "other") + 1, "the printer");
+    assert_eq!(n(&after, "workstation"), n(&before, "workstation") + 1);
+    assert_eq!(
+        after["total"].as_i64().unwrap(),
+        before["total"].as_i64().unwrap() + 2
+    );
+    // The device list shows hardware only; a licence is no device.
+    let (_, devices) = app
+        .api(
+            "GET",
+            &format!("/api/v1/clients/{}/devices", app.org("alder")),
+            Some(&priya),
+            None,
+        )
+        .await;
+    let names: Vec<&str> = devices
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["name"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"ZP-1") && !names.contains(&"ZL-1"));
+}
