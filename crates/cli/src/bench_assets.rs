@@ -13,7 +13,14 @@ use tandem_service::assets::new_asset;
 use tandem_store::asset_bulk;
 
 const VENDORS: [&str; 8] = [
-    "Lenovo", "Dell", "HP", "Cisco", "Microsoft", "Adobe", "Gandi", "Let's Encrypt",
+    "Lenovo",
+    "Dell",
+    "HP",
+    "Cisco",
+    "Microsoft",
+    "Adobe",
+    "Gandi",
+    "Let's Encrypt",
 ];
 
 /// Load `n` assets over `clients`, `batch` per transaction.

@@ -294,7 +294,7 @@ fn person(name: String, email: String, role: Role) -> NewUser {
 }
 
 /// Seed the demo, `clients` bench clients, `tickets` tickets and `pages`
-/// documentation pages; write one line per client (`id category-key ...`)
+/// documentation pages and `assets` asset records; write one line per client (`id category-key ...`)
 /// to `out` for the load scripts.
 pub async fn run(
     tandem: &Tandem,
@@ -302,6 +302,7 @@ pub async fn run(
     tickets: usize,
     batch: usize,
     pages: usize,
+    assets: usize,
     out: Option<&std::path::Path>,
 ) -> anyhow::Result<()> {
     let started = Instant::now();
@@ -437,6 +438,8 @@ pub async fn run(
     if set.is_empty() {
         return Ok(());
     }
+    let ids: Vec<OrgId> = set.iter().map(|c| c.id).collect();
+    crate::bench_assets::load(tandem, &ids, assets, batch).await?;
 
     let loading = Instant::now();
     let now = tandem_service::now_ms();

@@ -2,6 +2,7 @@
 //! runs migrations, and does the operator's chores (tokens, audit
 //! verification, backups).
 
+mod bench_assets;
 mod bench_pages;
 mod bench_seed;
 mod quote;
@@ -95,6 +96,9 @@ enum Command {
         /// spread over the bench clients.
         #[arg(long, default_value_t = 0)]
         pages: usize,
+        /// Asset records to load, spread over the bench clients.
+        #[arg(long, default_value_t = 0)]
+        assets: usize,
         /// Write one line per bench client (`id category-key ...`) here.
         #[arg(long)]
         out: Option<PathBuf>,
@@ -365,6 +369,7 @@ async fn main() -> anyhow::Result<()> {
             tickets,
             batch,
             pages,
+            assets,
             out,
         } => {
             bench_seed::run(
@@ -373,6 +378,7 @@ async fn main() -> anyhow::Result<()> {
                 tickets,
                 batch.max(1),
                 pages,
+                assets,
                 out.as_deref(),
             )
             .await?

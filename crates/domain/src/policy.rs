@@ -67,6 +67,10 @@ pub enum Action {
     /// Change one side's rota and overrides for a client: that side's
     /// admin alone, see [`decide_duty`].
     ManageDuty,
+    /// Read a client's overview (stale pages, expiries, rotations due): IT
+    /// staff of both sides, viewers included; requesters may not learn of
+    /// it (ask through [`decide_inventory`]).
+    ViewClientOverview,
 }
 
 /// What both sides see of an engagement's agreements lives in
@@ -193,11 +197,11 @@ pub fn decide(role: Role, action: Action, relation: Relation) -> Decision {
         (
             Own,
             ViewUsers | ViewEngagements | ViewAudit | ViewTickets | ViewDevices | ViewAlerts
-            | ViewDuty,
+            | ViewDuty | ViewClientOverview,
         ) => true,
         // Either side's admin connects monitoring to the desk.
         (Own, ManageAlertSources | ManageMaintenanceWindows) => role == ClientAdmin,
-        (Engaged, ViewAlerts | ViewDuty) => true,
+        (Engaged, ViewAlerts | ViewDuty | ViewClientOverview) => true,
         // Each side's admin keeps its own side's rota (checked by side in
         // `decide_duty`).
         (Own, ManageDuty) => role == ClientAdmin,

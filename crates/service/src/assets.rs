@@ -310,15 +310,16 @@ impl Tandem {
             Err(StoreError::NotFound) => None,
             Err(e) => return Err(e.into()),
         };
+        // Only clients keep assets: the provider's own organization is
+        // answered like a stranger's, whatever the role.
+        let found = found.filter(|o| o.kind == Side::Client);
         let relation = match &found {
             Some(o) if o.id == actor.org_id => Relation::Own,
             Some(_) => Relation::Engaged,
             None => Relation::Foreign,
         };
         crate::decided(policy::decide_assets(actor.role, action, relation))?;
-        found
-            .filter(|o| o.kind == Side::Client)
-            .ok_or(ServiceError::NotFound)
+        found.ok_or(ServiceError::NotFound)
     }
 
     /// Whether `actor` may do `action` to the client's assets (pages show

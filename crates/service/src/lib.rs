@@ -35,6 +35,7 @@ pub mod idempotency;
 pub mod invoices;
 pub mod maintenance;
 pub mod notifications;
+pub mod overview;
 pub mod queue;
 pub mod quote;
 mod secrets;

@@ -972,3 +972,173 @@ async fn per_device_billing_counts_hardware_with_printers_as_other_devices() {
         .collect();
     assert!(names.contains(&"ZP-1") && !names.contains(&"ZL-1"));
 }
+
+#[tokio::test]
+async fn the_pages_list_add_edit_import_in_steps_and_set_reminders() {
+    let app = TestApp::demo().await;
+    let alder = app.org("alder");
+    let mut priya = app.browser(PRIYA).await;
+    // A new asset through the form, then its page.
+    let res = priya
+        .submit(
+            "/assets",
+            &[
+                ("client_id", &alder),
+                ("name", "<b>Lobby</b> screen"),
+                ("asset_type", "other"),
+                ("vendor", "Samsung"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let page = location(&res);
+    assert!(page.starts_with("/assets/"), "{page}");
+    let html = text(priya.get(&page).await).await;
+    assert!(
+        html.contains("&lt;b&gt;Lobby&lt;/b&gt; screen"),
+        "names are escaped"
+    );
+    assert!(!html.contains("<b>Lobby</b>"));
+    let id = page
+        .trim_start_matches("/assets/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    let res = priya
+        .submit(
+            &format!("/assets/{id}"),
+            &[
+                ("client_id", &alder),
+                ("version", "1"),
+                ("name", "Lobby screen"),
+                ("asset_type", "other"),
+                ("location", "Lobby"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let res = priya
+        .submit(
+            &format!("/assets/{id}"),
+            &[
+                ("client_id", &alder),
+                ("version", "1"),
+                ("name", "Lobby screen"),
+                ("asset_type", "other"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 409, "a stale form is refused");
+    // The list filters.
+    let html = text(priya.get(&format!("/assets?client={alder}&q=lobby")).await).await;
+    assert!(html.contains("Lobby screen"));
+    let html = text(
+        priya
+            .get(&format!("/assets?client={alder}&q=lobby&type=domain"))
+            .await,
+    )
+    .await;
+    assert!(!html.contains("Lobby screen"));
+    // The import: paste, map (suggested from the headers), dry run, import.
+    let csv = "Name,Kind,Maker\nWidget licence,licence,Acme\nBad,toaster,Acme\n";
+    let res = priya
+        .submit(
+            "/assets/import",
+            &[("client_id", &alder), ("csv", csv), ("step", "map")],
+        )
+        .await;
+    let html = text(res).await;
+    assert!(html.contains("name=\"map_Maker\""), "a select per header");
+    let res = priya
+        .submit(
+            "/assets/import",
+            &[
+                ("client_id", &alder),
+                ("csv", csv),
+                ("step", "dry_run"),
+                ("map_Name", "name"),
+                ("map_Kind", "asset_type"),
+                ("map_Maker", "vendor"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let html = text(res).await;
+    assert!(html.contains("id=\"import-problems\"") && html.contains("toaster"));
+    let good = "Name,Kind,Maker\nWidget licence,licence,Acme\n";
+    let res = priya
+        .submit(
+            "/assets/import",
+            &[
+                ("client_id", &alder),
+                ("csv", good),
+                ("step", "import"),
+                ("map_Name", "name"),
+                ("map_Kind", "asset_type"),
+                ("map_Maker", "vendor"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let html = text(priya.get(&format!("/assets?client={alder}&q=acme")).await).await;
+    assert!(html.contains("Widget licence"));
+    // Reminder rules: the admin sets one; the technician may not.
+    let res = priya
+        .submit(
+            "/assets/settings",
+            &[
+                ("client_id", &alder),
+                ("intent", "rule"),
+                ("kind", "certificate"),
+                ("days_before", "21"),
+                ("open_ticket", "1"),
+                ("category", "security-operations"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let (_, rules) = app
+        .api(
+            "GET",
+            &format!("/api/v1/clients/{alder}/asset-reminders"),
+            Some(&app.token(PRIYA).await),
+            None,
+        )
+        .await;
+    let cert = rules
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["kind"] == "certificate")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (cert["days_before"].as_i64(), cert["open_ticket"].as_bool()),
+        (Some(21), Some(true))
+    );
+    let mut owen = app.browser(OWEN).await;
+    let res = owen
+        .submit(
+            "/assets/settings",
+            &[
+                ("client_id", &alder),
+                ("intent", "rule"),
+                ("kind", "warranty"),
+                ("days_before", "1"),
+                ("category", "help-desk"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 403);
+    // A certificate through the PEM form.
+    let res = owen
+        .submit(
+            "/assets",
+            &[("client_id", &alder), ("name", ""), ("pem", CERT_PEM)],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let html = text(owen.get(&location(&res)).await).await;
+    assert!(html.contains("2028-01-10") && html.contains("alder.example"));
+}

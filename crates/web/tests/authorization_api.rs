@@ -718,6 +718,14 @@ const TABLE: &[Row] = &[
         variant: "",
         expect: "PA_own=404 PA_eng=403 PA_not=404 PE_own=404 PE_eng=403 PE_not=404 CA_own=202 CA_other=404 CT_own=403 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
     },
+    // A client's overview: IT staff of both sides, viewers included;
+    // requesters may not learn of it.
+    Row {
+        method: "GET",
+        route: "/api/v1/clients/{client_id}/overview",
+        variant: "",
+        expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
     // Who is on duty: IT staff of both sides read both rotas; each side's
     // admin changes its own side's alone; requesters may not learn of them.
     Row {
@@ -1370,9 +1378,9 @@ fn fill(app: &TestApp, fx: &Fixture, row: &Row, case: &Case, n: usize) -> (Strin
         ("PATCH", "/api/v1/clients/{client_id}/pages/{page_id}", _) => {
             Some(json!({ "body": "Use the VPN first, then print." }))
         }
-        ("POST", "/api/v1/clients/{client_id}/secrets", _) => Some(
-            json!({ "name": format!("Table secret {n}"), "secret": "table-secret" }),
-        ),
+        ("POST", "/api/v1/clients/{client_id}/secrets", _) => {
+            Some(json!({ "name": format!("Table secret {n}"), "secret": "table-secret" }))
+        }
         ("PATCH", "/api/v1/clients/{client_id}/secrets/{secret_id}", _) => {
             Some(json!({ "username": "root" }))
         }

@@ -632,6 +632,12 @@ const TABLE: &[Row] = &[
     },
     Row {
         method: "GET",
+        route: "/overview",
+        variant: "client",
+        expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "GET",
         route: "/devices",
         variant: "client",
         expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=200 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
@@ -1504,7 +1510,10 @@ async fn fill(app: &TestApp, fx: &Fixture, row: &Row, case: &Case, n: usize) -> 
         ]),
         ("POST", "/reauth", _) => f(&[
             ("password", PASSWORD),
-            ("next", &format!("/vault/{org}/secrets/{}", fx.secret[case.target])),
+            (
+                "next",
+                &format!("/vault/{org}/secrets/{}", fx.secret[case.target]),
+            ),
         ]),
         ("POST", "/webhooks", _) => f(&[
             ("client_id", &org),

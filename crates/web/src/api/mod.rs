@@ -16,6 +16,7 @@ mod engagements;
 mod idempotent;
 pub(crate) mod invoices;
 mod maintenance;
+mod overview;
 mod quote;
 mod tickets;
 mod time;
@@ -84,6 +85,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(duty::router())
         .merge(webhooks::router())
         .merge(vault::router())
+        .merge(overview::router())
 }
 
 /// The spec as JSON and the vendored Swagger UI that browses it.

@@ -65,10 +65,7 @@ fn types() -> Vec<(&'static str, &'static str)> {
 /// A refusal as the page shows it, with the status it answers.
 fn refusal(e: ServiceError) -> Result<(StatusCode, String), PageError> {
     match e {
-        ServiceError::Invalid(v) => Ok((
-            StatusCode::UNPROCESSABLE_ENTITY,
-            super::refusal_text(&v),
-        )),
+        ServiceError::Invalid(v) => Ok((StatusCode::UNPROCESSABLE_ENTITY, super::refusal_text(&v))),
         e @ (ServiceError::Conflict(_) | ServiceError::Stale { .. }) => {
             Ok((StatusCode::CONFLICT, e.to_string()))
         }
@@ -236,9 +233,8 @@ pub(super) struct AssetForm {
 
 impl AssetForm {
     fn draft(&self, keep: Option<CertificateFacts>) -> Result<AssetDraft, ServiceError> {
-        let asset_type = AssetType::parse_loose(&self.asset_type).map_err(|_| {
-            tandem_domain::ValidationError::new("asset_type", "choose a type")
-        })?;
+        let asset_type = AssetType::parse_loose(&self.asset_type)
+            .map_err(|_| tandem_domain::ValidationError::new("asset_type", "choose a type"))?;
         let cert_not_after = parse_date("cert_not_after", &self.cert_not_after)?;
         let certificate = (asset_type == AssetType::TlsCertificate).then(|| {
             let mut c = keep.unwrap_or_default();
@@ -376,7 +372,10 @@ async fn asset_page(
     Ok(AssetPage {
         nav: Nav::load(s, session).await,
         client,
-        can_edit: s.tandem.may_on_assets(a, client, AssetAction::Write).await?,
+        can_edit: s
+            .tandem
+            .may_on_assets(a, client, AssetAction::Write)
+            .await?,
         record,
         error,
     })
@@ -455,7 +454,14 @@ pub(super) async fn post_asset_links(
 ) -> Response {
     let r = s
         .tandem
-        .link_asset(&session.actor, i.client_id, id, i.target_kind, &i.target_id, &meta)
+        .link_asset(
+            &session.actor,
+            i.client_id,
+            id,
+            i.target_kind,
+            &i.target_id,
+            &meta,
+        )
         .await
         .map(|_| ());
     after_asset_change(&s, &session, i.client_id, id, r).await

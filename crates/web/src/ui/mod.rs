@@ -3,8 +3,8 @@
 mod account;
 mod admin;
 mod agreements;
-mod assets;
 mod alerts;
+mod assets;
 mod blocks;
 pub mod chart;
 mod dashboard;
@@ -14,6 +14,7 @@ mod documents;
 mod duty;
 mod invoices;
 pub mod local;
+mod overview;
 mod quote;
 mod session;
 mod tickets;
@@ -89,6 +90,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/logout", post(session::post_logout))
         .route("/dashboard", get(dashboard::get_dashboard))
+        .route("/overview", get(overview::get_overview))
         .route("/account", get(account::get_account))
         .route("/account/password", post(account::post_account_password))
         .route(
