@@ -28,8 +28,12 @@ export BENCH_CLIENTS="$SEED/clients.txt" BENCH_DIR
 bench_token ab
 start_server "$WORK/server.log"
 [[ "$SCENARIO" != read && "$SCENARIO" != time ]] || bench_tickets "$WORK/tickets.txt"
+[[ "$SCENARIO" != page_save ]] || bench_pages "$WORK/pages.txt"
+# page_save keeps one page per thread, so it runs a thread per connection.
+THREADS=2
+[[ "$SCENARIO" != page_save ]] || THREADS=$CONNS
 URL="http://127.0.0.1:$PORT"
-timeout 60 wrk -t2 -c"$CONNS" -d3s -s "$BENCH_DIR/$SCENARIO.lua" "$URL" > /dev/null
+timeout 60 wrk -t"$THREADS" -c"$CONNS" -d3s -s "$BENCH_DIR/$SCENARIO.lua" "$URL" > /dev/null
 
 # CPU ticks of the server (utime + stime), its bytes sent to the disk, and
 # the machine's idle and iowait ticks, before and after.
@@ -47,7 +51,7 @@ writer_ns() {
   echo 0
 }
 t0=$(server_ticks); b0=$(server_written); w0=$(writer_ns); read -r all0 idle0 < <(machine)
-timeout 300 wrk -t2 -c"$CONNS" -d"$DURATION" --timeout 10s --latency -s "$BENCH_DIR/$SCENARIO.lua" "$URL" > "$WORK/wrk.txt"
+timeout 300 wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --timeout 10s --latency -s "$BENCH_DIR/$SCENARIO.lua" "$URL" > "$WORK/wrk.txt"
 t1=$(server_ticks); b1=$(server_written); w1=$(writer_ns); read -r all1 idle1 < <(machine)
 
 requests=$(awk '/requests in/ { print $1 }' "$WORK/wrk.txt")

@@ -35,3 +35,19 @@ bench_tickets() {
   [[ -s "$BENCH_TICKETS" ]] || { echo "no ticket ids for the read scenario" >&2; return 1; }
   export BENCH_TICKETS
 }
+
+# Export BENCH_PAGES: `client-id page-id` of the first documentation page
+# of each of the first 64 bench clients, for the `page_save` scenario
+# (one page per wrk thread). Needs the server up.
+bench_pages() {
+  BENCH_PAGES=$1
+  : > "$BENCH_PAGES"
+  local client
+  head -n 64 "$BENCH_CLIENTS" | while read -r client _; do
+    curl -fsS -H "Authorization: Bearer $TANDEM_TOKEN" \
+      "http://127.0.0.1:$PORT/api/v1/clients/$client/pages?limit=1" \
+      | grep -o '"id":"[0-9a-f-]*"' | head -n 1 | cut -d'"' -f4 | sed "s/^/$client /" >> "$BENCH_PAGES"
+  done
+  [[ -s "$BENCH_PAGES" ]] || { echo "no pages for the page_save scenario" >&2; return 1; }
+  export BENCH_PAGES
+}

@@ -1085,6 +1085,55 @@ def check_alerts_page_is_live(s: Session, base: str) -> str:
     return "an alert sent with a new source's key appeared in the firing list without a reload"
 
 
+def check_vault_reveal_is_seen_by_the_client(s: Session, base: str) -> str:
+    """A provider engineer reveals one of Alder's credentials; the client
+    admin then finds that reveal, with the engineer's name, at the top of
+    Alder's reveal log."""
+    s.delete_cookies()
+    sign_in(s, base, PROVIDER_ENGINEER, DEMO_PASSWORD)
+    s.get(f"{base}/vault")
+    s.wait_for("#vault-secrets")
+    alder = [o for o in s.find_all('select[name="client"] option') if "Alder" in o.text]
+    if alder and not alder[0].prop("selected"):
+        alder[0].click()
+        open_form_and_submit(s, 'form[method="get"][action="/vault"] button')
+    links = s.find_all("#vault-secrets tbody tr td:first-child a")
+    if not links:
+        raise CheckFailed(f"the engineer sees no credential of Alder: {s.body_text()!r}")
+    name = links[0].text.strip()
+    links[0].click()
+    s.wait_until_loaded(old=links[0])
+    title = s.wait_for("#secret-title").text.strip()
+    if title != name:
+        raise CheckFailed(f"opened {title!r}, expected {name!r}")
+    if "revealed-secret" in s.page_source:
+        raise CheckFailed("the secret is on the page before anyone asked to reveal it")
+    open_form_and_submit(s, "#reveal-secret")
+    value = s.wait_for("#revealed-secret").prop("value") or ""
+    if not value:
+        raise CheckFailed(f"the reveal showed no value: {s.body_text()!r}")
+    s.get(s.current_url)
+    s.wait_for("#secret-title")
+    if value in s.page_source:
+        raise CheckFailed("the secret is still on the page after a reload")
+
+    s.delete_cookies()
+    sign_in(s, base, CLIENT_ADMIN, DEMO_PASSWORD)
+    s.get(f"{base}/vault")
+    log = s.wait_for("#vault-reveal-log")
+    log.click()
+    s.wait_until_loaded(old=log)
+    rows = s.find_all("#reveal-log tbody tr")
+    if not rows:
+        raise CheckFailed(f"the reveal log is empty: {s.body_text()!r}")
+    newest = rows[0].text
+    if PROVIDER_ENGINEER_NAME not in newest or name not in newest:
+        raise CheckFailed(f"the newest reveal is not {PROVIDER_ENGINEER_NAME}'s of {name!r}: {squash(newest, 300)!r}")
+    if value in s.page_source:
+        raise CheckFailed("the reveal log shows the secret itself")
+    return f"{PROVIDER_ENGINEER_NAME} revealed {name!r}; the client admin's log shows it first: {squash(newest, 160)!r}"
+
+
 CHECKS = [
     ("wrong password is refused and stays on /login", "wrong-password", check_wrong_password_refused),
     ("client admin sees a provider engineer's action in the audit log", "audit", check_admin_sees_provider_in_audit),
@@ -1097,6 +1146,8 @@ CHECKS = [
     ("fields are named, text contrast meets WCAG AA, focus is visible", "a11y", check_accessibility),
     ("each role lands on its own dashboard with plausible figures", "dashboards", check_dashboards_per_role),
     ("the Alerts page's firing list updates itself", "alerts", check_alerts_page_is_live),
+    ("a provider engineer reveals a credential and the client admin sees it in the log", "vault",
+     check_vault_reveal_is_seen_by_the_client),
 ]
 
 

@@ -291,3 +291,63 @@ fn tokio_rt() -> tokio::runtime::Runtime {
         .build()
         .unwrap()
 }
+
+#[test]
+fn the_vault_key_file_is_made_owner_only_refused_when_open_and_rotated() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = scratch();
+    let db = format!("sqlite://{}/vault.db", dir.display());
+    let key = dir.join("tandem-master.key");
+    // Made next to the database on first use, readable by its owner only.
+    let out = run(bin()
+        .args(["vault", "status"])
+        .env("TANDEM_DATABASE_URL", &db));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mode = std::fs::metadata(&key).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    let before = std::fs::read_to_string(&key).unwrap();
+    // Readable by others: the server refuses to start, and says why.
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = run(bin()
+        .arg("serve")
+        .env("TANDEM_DATABASE_URL", &db)
+        .env("TANDEM_BIND", format!("127.0.0.1:{}", free_port())));
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("chmod 600"), "{err}");
+    // A malformed file is refused too; the named file wins over the default.
+    let other = dir.join("other.key");
+    std::fs::write(&other, "not a key\n").unwrap();
+    std::fs::set_permissions(&other, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let out = run(bin()
+        .args(["vault", "status"])
+        .env("TANDEM_DATABASE_URL", &db)
+        .env("TANDEM_MASTER_KEY_FILE", &other));
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("malformed"));
+    // Rotation replaces the key in the file.
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let out = run(bin()
+        .args(["vault", "rotate-master-key"])
+        .env("TANDEM_DATABASE_URL", &db));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let after = std::fs::read_to_string(&key).unwrap();
+    assert_ne!(before, after);
+    assert_eq!(
+        after
+            .lines()
+            .filter(|l| l.starts_with("tandem-master-key-v1"))
+            .count(),
+        1
+    );
+    let mode = std::fs::metadata(&key).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "the rewritten file stays owner-only");
+}

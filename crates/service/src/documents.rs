@@ -208,6 +208,33 @@ impl Tandem {
         Ok(docs::list(&self.db, &actor.scope(), client, &filter).await?)
     }
 
+    /// Pages of every client the actor works with that match a search, at
+    /// most `limit`, each one the actor may read (requesters: published
+    /// pages of their own organization): the page hits shown beside ticket
+    /// hits.
+    pub async fn search_pages(&self, actor: &Actor, search: &str, limit: i64) -> Result<Vec<Page>> {
+        let published_only = actor.role == Role::Requester;
+        let found = docs::search_in_scope(
+            &self.db,
+            &actor.scope(),
+            published_only,
+            search,
+            limit.clamp(1, PAGE_LIST_MAX),
+        )
+        .await?;
+        Ok(found
+            .into_iter()
+            .filter(|p| {
+                let relation = if p.client_id == actor.org_id {
+                    Relation::Own
+                } else {
+                    Relation::Engaged
+                };
+                policy::may_read_page(actor.role, relation, p.published == 1)
+            })
+            .collect())
+    }
+
     /// A client's pages past their review date in the client's time zone
     /// at `now` (for the client overview and the documents page).
     pub async fn stale_pages(

@@ -909,6 +909,50 @@ impl Tandem {
     }
 }
 
+/// What marks a value sealed by [`Tandem::seal_for_client`]; a stored
+/// value without it was written before the vault wrapped it and is read
+/// as it is.
+const SEALED_TAG: &str = "vault:v1:";
+
+impl Tandem {
+    /// Seal a credential Tandem itself must use later (a webhook's signing
+    /// secret) under the client's data key, bound to `purpose` and `id`.
+    pub(crate) async fn seal_for_client(
+        &self,
+        client: OrgId,
+        purpose: &str,
+        id: &str,
+        plain: &str,
+    ) -> Result<String> {
+        let key = self.data_key(client).await?;
+        let ad = format!("tandem-vault/{purpose}/{client}/{id}");
+        Ok(format!(
+            "{SEALED_TAG}{}",
+            vault_keys::seal(&key, plain.as_bytes(), ad.as_bytes())?
+        ))
+    }
+
+    /// Open what [`Tandem::seal_for_client`] sealed; a value stored before
+    /// sealing existed comes back as it is.
+    pub(crate) async fn open_for_client(
+        &self,
+        client: OrgId,
+        purpose: &str,
+        id: &str,
+        stored: &str,
+    ) -> Result<Zeroizing<String>> {
+        let Some(sealed) = stored.strip_prefix(SEALED_TAG) else {
+            return Ok(Zeroizing::new(stored.to_owned()));
+        };
+        let key = self.data_key(client).await?;
+        let ad = format!("tandem-vault/{purpose}/{client}/{id}");
+        let plain = vault_keys::open(&key, sealed, ad.as_bytes())?;
+        String::from_utf8(plain.to_vec())
+            .map(Zeroizing::new)
+            .map_err(|_| ServiceError::Internal("a sealed value is not text".into()))
+    }
+}
+
 /// What a re-authentication refreshes.
 #[derive(Clone)]
 pub enum ProofHolder {

@@ -451,10 +451,14 @@ impl Tandem {
         let host = reqwest::Url::parse(&webhook.url)
             .ok()
             .and_then(|u| u.host_str().map(str::to_owned));
+        // Signing needs the secret itself, so it is stored sealed under the
+        // client's vault data key (wrapped by the master key), never as it
+        // is; it is never logged nor audited.
+        let sealed = self
+            .seal_for_client(client, "webhook", &webhook.id.to_string(), &secret)
+            .await?;
         let mut tx = self.db.begin().await?;
-        // The secret is stored as it is, since signing needs it; issue 17's
-        // vault master key will wrap it. It is never logged nor audited.
-        webhooks::insert(&mut tx, &webhook, &secret).await?;
+        webhooks::insert(&mut tx, &webhook, &sealed).await?;
         record(
             &mut tx,
             Some(actor),
@@ -736,9 +740,12 @@ impl Tandem {
         let Some(id) = delivery_of(job) else {
             return Ok(Outcome::Nothing);
         };
-        let Some((d, w, secret)) = webhooks::delivery_target(&self.db, &id).await? else {
+        let Some((d, w, stored)) = webhooks::delivery_target(&self.db, &id).await? else {
             return Ok(Outcome::Nothing);
         };
+        let secret = self
+            .open_for_client(w.client_id, "webhook", &w.id.to_string(), &stored)
+            .await?;
         if d.status != "pending" {
             return Ok(Outcome::Nothing);
         }

@@ -190,6 +190,39 @@ pub async fn list(db: &Db, scope: &Scope, client: OrgId, f: &PageFilter) -> Resu
     })?)
 }
 
+/// Pages of every client within scope whose text matches `raw` (full-text,
+/// as [`list`]), at most `limit`, in title order; with `published_only`
+/// only pages published to the portal. For search beside ticket search.
+pub async fn search_in_scope(
+    db: &Db,
+    scope: &Scope,
+    published_only: bool,
+    raw: &str,
+    limit: i64,
+) -> Result<Vec<Page>> {
+    let (matches, q) = match db {
+        Db::Sqlite { .. } => (
+            "p.rowid IN (SELECT rowid FROM doc_search WHERE doc_search MATCH $3)",
+            fts5_query(raw),
+        ),
+        Db::Postgres(_) => ("p.search @@ to_tsquery('simple', $3)", pg_tsquery(raw)),
+    };
+    if q.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT {COLS} FROM doc_pages p WHERE {matches} AND {} AND ($4 = 0 OR p.published = 1) \
+         ORDER BY p.title_key, p.id LIMIT $5",
+        scope_filter!("p.client_id", "$1", "$2")
+    );
+    Ok(
+        on_db!(db, c => sqlx::query_as::<_, Page>(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(scope.user_id.to_string()).bind(scope.org_id.to_string()).bind(q)
+            .bind(i64::from(published_only)).bind(limit)
+            .fetch_all(c).await)?,
+    )
+}
+
 /// One saved state of a page.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct Revision {

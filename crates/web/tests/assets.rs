@@ -995,7 +995,7 @@ async fn the_pages_list_add_edit_import_in_steps_and_set_reminders() {
     assert!(page.starts_with("/assets/"), "{page}");
     let html = text(priya.get(&page).await).await;
     assert!(
-        html.contains("&lt;b&gt;Lobby&lt;/b&gt; screen"),
+        html.contains("&lt;b&gt;Lobby") || html.contains("&#60;b&#62;Lobby"),
         "names are escaped"
     );
     assert!(!html.contains("<b>Lobby</b>"));
@@ -1141,4 +1141,79 @@ async fn the_pages_list_add_edit_import_in_steps_and_set_reminders() {
     assert_eq!(res.status(), 303);
     let html = text(owen.get(&location(&res)).await).await;
     assert!(html.contains("2028-01-10") && html.contains("alder.example"));
+}
+
+#[tokio::test]
+async fn the_demo_keeps_assets_of_every_type_some_expiring_soon_and_bills_the_same_devices() {
+    use tandem_service::{Db, Tandem};
+    use tandem_web::{AppState, WebConfig, make_app};
+    use tower::ServiceExt;
+    let db = Db::connect(&fresh_db_url().await).await.unwrap();
+    db.migrate().await.unwrap();
+    let tandem = Tandem::new(db, test_settings());
+    tandem.seed_demo().await.unwrap();
+    let app = make_app(AppState::new(tandem.clone(), WebConfig::default()));
+    let (_, token) = tandem
+        .create_token_for_email(PRIYA, "test", &tandem_service::RequestMeta::cli("test"))
+        .await
+        .unwrap();
+    let alder = tandem.resolve_token(&token).await.unwrap().org_id;
+    let get = |path: String| {
+        let app = app.clone();
+        let token = token.clone();
+        async move {
+            let res = app
+                .oneshot(
+                    axum::http::Request::builder()
+                        .uri(path)
+                        .header("authorization", format!("Bearer {token}"))
+                        .body(axum::body::Body::empty())
+                        .unwrap(),
+                )
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 200);
+            let bytes = http_body_util::BodyExt::collect(res.into_body())
+                .await
+                .unwrap()
+                .to_bytes();
+            serde_json::from_slice::<Value>(&bytes).unwrap()
+        }
+    };
+    for t in [
+        "workstation",
+        "server",
+        "network_device",
+        "printer",
+        "software_licence",
+        "domain",
+        "tls_certificate",
+        "cloud_tenant",
+        "other",
+    ] {
+        let page = get(format!("/api/v1/clients/{alder}/assets?type={t}&limit=200")).await;
+        assert!(
+            !page["assets"].as_array().unwrap().is_empty(),
+            "the demo has a {t}"
+        );
+    }
+    let soon = get(format!("/api/v1/clients/{alder}/assets/expiring?days=30")).await;
+    assert!(soon.as_array().unwrap().len() >= 3, "{soon}");
+    let certs = get(format!(
+        "/api/v1/clients/{alder}/assets?type=tls_certificate"
+    ))
+    .await;
+    assert_eq!(certs["assets"].as_array().unwrap().len(), 2);
+    // Per-device billing counts the inventory's devices only: the demo's
+    // asset records add none (its printer was already an "other" device).
+    let counts = get(format!("/api/v1/clients/{alder}/devices/counts")).await;
+    let devices = get(format!("/api/v1/clients/{alder}/devices")).await;
+    let active = devices
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["status"] == "active")
+        .count() as i64;
+    assert_eq!(counts["total"].as_i64().unwrap(), active);
+    assert_eq!(counts["counts"]["other"].as_i64().unwrap(), 2, "{counts}");
 }

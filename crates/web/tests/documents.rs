@@ -570,6 +570,21 @@ async fn search_finds_only_what_the_reader_may_read() {
     assert!(page.contains(">Printing</a>"));
     assert!(!page.contains("Zebrafirewall rules"));
 
+    // Ticket search shows the page hits the reader may read beside the
+    // ticket hits.
+    let queue = text(b.get("/tickets?q=zebrafirewall").await).await;
+    assert!(queue.contains("id=\"page-hits\""), "{queue}");
+    assert!(queue.contains(">Printing</a>"));
+    assert!(!queue.contains("Zebrafirewall rules"));
+    assert!(!queue.contains("Corvid zebrafirewall"));
+    let mut d = app.browser(DEV).await;
+    let queue = text(d.get("/tickets?q=zebrafirewall").await).await;
+    assert!(queue.contains("Zebrafirewall rules"));
+    assert!(
+        !queue.contains("Corvid zebrafirewall"),
+        "DEV is not on Corvid"
+    );
+
     // Once the engagement ends, its engineer finds nothing.
     let (_, engs) = app
         .api("GET", "/api/v1/engagements", Some(&mara), None)
@@ -595,6 +610,8 @@ async fn search_finds_only_what_the_reader_may_read() {
     let (s, found) = search(&app, &dev, &alder, "zebrafirewall").await;
     assert_eq!(s, 404);
     assert!(found.is_empty());
+    let queue = text(d.get("/tickets?q=zebrafirewall").await).await;
+    assert!(!queue.contains("id=\"page-hits\""), "{queue}");
 }
 
 #[tokio::test]

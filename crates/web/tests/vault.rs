@@ -844,3 +844,103 @@ async fn due(app: &TestApp, token: &str, client: &str) -> Vec<String> {
         .map(|s| s["name"].as_str().unwrap().to_owned())
         .collect()
 }
+
+#[tokio::test]
+async fn the_demo_keeps_credentials_revealed_by_both_sides() {
+    let db = Db::connect(&fresh_db_url().await).await.unwrap();
+    db.migrate().await.unwrap();
+    let tandem = Tandem::new(db, test_settings());
+    tandem.seed_demo().await.unwrap();
+    let app = make_app(AppState::new(tandem.clone(), WebConfig::default()));
+    let (_, token) = tandem
+        .create_token_for_email(PRIYA, "test", &tandem_service::RequestMeta::cli("test"))
+        .await
+        .unwrap();
+    let alder = tandem.resolve_token(&token).await.unwrap().org_id;
+    let (s, list) = call(
+        &app,
+        "GET",
+        &format!("/api/v1/clients/{alder}/secrets"),
+        &token,
+        None,
+    )
+    .await;
+    assert_eq!(s, 200);
+    let names: Vec<_> = list["secrets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "Domain registrar",
+            "Firewall admin",
+            "Microsoft 365 break-glass",
+            "Office Wi-Fi (PSK)"
+        ]
+    );
+    let (_, log) = call(
+        &app,
+        "GET",
+        &format!("/api/v1/clients/{alder}/secret-reveals"),
+        &token,
+        None,
+    )
+    .await;
+    let sides: std::collections::BTreeSet<_> = log["reveals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["side"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        sides.into_iter().collect::<Vec<_>>(),
+        ["client", "provider"]
+    );
+    let (_, due) = call(
+        &app,
+        "GET",
+        &format!("/api/v1/clients/{alder}/secrets/due?within_days=14"),
+        &token,
+        None,
+    )
+    .await;
+    assert_eq!(
+        due.as_array().unwrap().len(),
+        2,
+        "one overdue, one due soon: {due}"
+    );
+}
+
+#[tokio::test]
+async fn webhook_signing_secrets_are_stored_sealed_under_the_clients_data_key() {
+    let app = TestApp::demo().await;
+    let priya = app.token(PRIYA).await;
+    let alder = app.org("alder");
+    let (s, b) = app
+        .api(
+            "POST",
+            &format!("/api/v1/clients/{alder}/webhooks"),
+            Some(&priya),
+            Some(json!({ "name": "Pager", "url": "https://hooks.example.com/tandem", "events": ["opened"] })),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    let secret = b["secret"].as_str().unwrap().to_owned();
+    let id = b["webhook"]["id"].as_str().unwrap().to_owned();
+    let sql = format!("SELECT secret FROM webhooks WHERE id = '{id}'");
+    let stored: String = match &app.tandem.db {
+        Db::Sqlite { read, .. } => sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .fetch_one(read)
+            .await
+            .unwrap(),
+        Db::Postgres(p) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .fetch_one(p)
+            .await
+            .unwrap(),
+    };
+    assert!(stored.starts_with("vault:v1:"), "{stored}");
+    assert!(!stored.contains(&secret[8..]));
+}

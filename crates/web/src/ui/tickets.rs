@@ -159,6 +159,8 @@ pub(super) struct QueuePage {
     /// Provider staff work several clients; everyone else one.
     show_client: bool,
     search: String,
+    /// Documentation pages matching the search: (id, folder, title).
+    page_hits: Vec<(String, String, String)>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -328,6 +330,16 @@ pub(super) async fn get_tickets(
     };
     let now = tandem_service::now_ms();
     let nav = Nav::load(&s, &session).await;
+    let page_hits = if search.trim().is_empty() {
+        Vec::new()
+    } else {
+        s.tandem
+            .search_pages(&session.actor, &search, 10)
+            .await?
+            .into_iter()
+            .map(|p| (p.id.to_string(), p.folder, p.title))
+            .collect()
+    };
     let rows = s
         .tandem
         .queue(&session.actor, view, &f)
@@ -345,6 +357,7 @@ pub(super) async fn get_tickets(
         rows,
         portal,
         search,
+        page_hits,
     })
 }
 
