@@ -62,6 +62,16 @@ impl Tandem {
     async fn remind_asset(&self, a: &Asset, now: i64) -> Result<usize> {
         let client = orgs::get_unscoped(&self.db, a.client_id).await?;
         let today = today_in(&client_zone(self, &client).await?, now);
+        // Due somewhere on Earth but not yet on the client's own date:
+        // nothing to write until its day comes.
+        if a
+            .next_reminder_on
+            .as_deref()
+            .and_then(|d| d.parse::<jiff::civil::Date>().ok())
+            .is_some_and(|d| today < d)
+        {
+            return Ok(0);
+        }
         let rules = rules_with_defaults(&assets::rules(&self.db, a.client_id).await?);
         let spec = AssetSpec::new(draft_of(a)?)?;
         let admin = self.first_client_admin(a.client_id).await?;

@@ -420,7 +420,10 @@ impl Tandem {
             let title = match l.target_kind {
                 LinkTarget::Ticket => match l.target_id.parse::<TicketId>() {
                     Ok(t) if readable.contains(&t) => {
-                        match tandem_store::tickets::find(&self.db, &actor.scope(), true, t).await {
+                        let requester = actor.role == tandem_domain::Role::Requester;
+                        match tandem_store::tickets::find(&self.db, &actor.scope(), requester, t)
+                            .await
+                        {
                             Ok(row) => Some(format!("#{} {}", row.number, row.title)),
                             Err(StoreError::NotFound) => None,
                             Err(e) => return Err(e.into()),
@@ -555,8 +558,8 @@ impl Tandem {
         let fired = parse_fired(assets::fired_tx(&mut tx, client, id).await?);
         let mut a = current.clone();
         apply(&mut a, &spec, &rules, &fired);
-        a.updated_at = now_ms();
         if a != current || !custom.is_empty() {
+            a.updated_at = now_ms();
             let written = assets::update(&mut tx, client, &a, version)
                 .await
                 .map_err(|e| name_taken(e, spec.base.name()))?;

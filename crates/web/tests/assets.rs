@@ -439,6 +439,11 @@ async fn relations_reach_the_clients_own_assets_and_tickets_and_never_leak_a_tit
         })
         .collect();
     assert_eq!(got.len(), 3);
+    let ticket_title = got[0].1.as_str().unwrap_or_default();
+    assert!(
+        ticket_title.contains("Switch port flapping"),
+        "the viewer may read the ticket, so sees its title: {got:?}"
+    );
     assert_eq!(got[1], ("asset".to_owned(), json!("Edge firewall")));
     assert_eq!(got[2], ("secret".to_owned(), Value::Null));
     let (s, _) = app
@@ -895,6 +900,29 @@ async fn the_viewer_reads_requesters_see_nothing_and_another_clients_asset_is_no
             .await;
         assert_eq!(s, 404, "{who}");
     }
+    // A create repeated with its Idempotency-Key makes one asset.
+    let body = json!({ "name": "NAS-2", "asset_type": "server" });
+    let key = [("idempotency-key", "nas-2-once")];
+    let (s1, first) = app
+        .api_with(
+            "POST",
+            &assets_path(&app, "alder"),
+            Some(&priya),
+            Some(body.clone()),
+            &key,
+        )
+        .await;
+    let (s2, again) = app
+        .api_with(
+            "POST",
+            &assets_path(&app, "alder"),
+            Some(&priya),
+            Some(body),
+            &key,
+        )
+        .await;
+    assert_eq!((s1.as_u16(), s2.as_u16()), (201, 201));
+    assert_eq!(first["id"], again["id"]);
     // The engaged engineer works them too.
     let (s, _) = app
         .api_with(

@@ -944,6 +944,88 @@ async fn form_post_for(app: &TestApp, route: &str) -> FormPost {
                 303,
             )
         }
+        "/vault" => (
+            PRIYA,
+            s(route),
+            vec![
+                ("client_id", alder.clone()),
+                ("name", s("Forged credential")),
+                ("secret", s("forged-secret-1")),
+            ],
+            303,
+        ),
+        "/vault/{client_id}/secrets/{secret_id}"
+        | "/vault/{client_id}/secrets/{secret_id}/reveal" => {
+            let (st, c) = app
+                .api(
+                    "POST",
+                    &format!("/api/v1/clients/{alder}/secrets"),
+                    Some(&priya),
+                    Some(json!({ "name": "Firewall admin", "secret": "fixture-secret-1" })),
+                )
+                .await;
+            assert_eq!(st, 201, "{c}");
+            let path = route
+                .replace("{client_id}", &alder)
+                .replace("{secret_id}", c["id"].as_str().unwrap());
+            if route.ends_with("/reveal") {
+                (PRIYA, path, vec![], 200)
+            } else {
+                let fields = vec![("version", s("1")), ("name", s("Forged name"))];
+                (PRIYA, path, fields, 303)
+            }
+        }
+        "/vault/{client_id}/departures/{departure_id}/tickets" => {
+            // A departure: an engineer reveals a credential, then is taken
+            // off the engagement.
+            let (st, c) = app
+                .api(
+                    "POST",
+                    &format!("/api/v1/clients/{alder}/secrets"),
+                    Some(&priya),
+                    Some(json!({ "name": "Firewall admin", "secret": "fixture-secret-1" })),
+                )
+                .await;
+            assert_eq!(st, 201, "{c}");
+            let dev = app.token(DEV).await;
+            let reveal = format!(
+                "/api/v1/clients/{alder}/secrets/{}/reveal",
+                c["id"].as_str().unwrap()
+            );
+            let (st, _) = app
+                .api(
+                    "POST",
+                    &reveal,
+                    Some(&dev),
+                    Some(json!({ "password": PASSWORD })),
+                )
+                .await;
+            assert_eq!(st, 200);
+            let off = format!(
+                "/api/v1/engagements/{}/engineers/{}",
+                alder_eng["id"].as_str().unwrap(),
+                id_of(&staff, DEV)
+            );
+            assert_eq!(app.api("DELETE", &off, Some(&mara), None).await.0, 200);
+            let (_, deps) = app
+                .api(
+                    "GET",
+                    &format!("/api/v1/clients/{alder}/vault/departures"),
+                    Some(&priya),
+                    None,
+                )
+                .await;
+            let path = route
+                .replace("{client_id}", &alder)
+                .replace("{departure_id}", deps[0]["id"].as_str().unwrap());
+            (PRIYA, path, vec![], 303)
+        }
+        "/reauth" => (
+            PRIYA,
+            s(route),
+            vec![("password", s(PASSWORD)), ("next", s("/vault"))],
+            303,
+        ),
         other => panic!("no CSRF scenario for the form post {other}: add one to form_post_for"),
     };
     FormPost {

@@ -8,7 +8,7 @@ use crate::AppState;
 use crate::auth::{ApiActor, ApiJson};
 use crate::error::{ApiError, ProblemBody, current_request_id};
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
@@ -186,7 +186,7 @@ impl From<AssetRecord> for AssetRecordDto {
 /// else `active`. A renewal date belongs to licences and domains,
 /// `cert_not_after` to certificates. `custom_fields` map a field name of
 /// the type to its value, checked against the field's kind.
-#[derive(Deserialize, ToSchema)]
+#[derive(Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewAssetBody {
     /// 1-200 characters, unique per client (ignoring case).
@@ -436,7 +436,8 @@ async fn list_client_assets(
 }
 
 /// Add an asset.
-#[utoipa::path(post, path = "/api/v1/clients/{client_id}/assets", tag = "assets", params(("client_id" = OrgId, Path)),
+#[utoipa::path(post, path = "/api/v1/clients/{client_id}/assets", tag = "assets",
+    params(("client_id" = OrgId, Path), ("Idempotency-Key" = Option<String>, Header, description = "repeat a create safely: the same key with the same body answers the first result; with another body, 422")),
     request_body = NewAssetBody,
     responses((status = 201, body = AssetDto), (status = 403, body = ProblemBody), (status = 404, body = ProblemBody),
         (status = 409, body = ProblemBody, description = "The client has an asset of that name"), (status = 422, body = ProblemBody)))]
@@ -445,31 +446,35 @@ async fn post_client_asset(
     Extension(meta): Extension<RequestMeta>,
     ApiActor(a): ApiActor,
     Path(client): Path<OrgId>,
+    headers: HeaderMap,
     ApiJson(b): ApiJson<NewAssetBody>,
 ) -> Result<Response, ApiError> {
-    let draft = AssetDraft {
-        name: b.name,
-        asset_type: Some(b.asset_type),
-        status: b.status,
-        acquired_on: date("acquired_on", b.acquired_on.as_deref())?,
-        retired_on: date("retired_on", b.retired_on.as_deref())?,
-        owner: Owner {
-            user_id: b.owner_user_id,
-            text: b.owner.unwrap_or_default(),
-        },
-        location: b.location.unwrap_or_default(),
-        serial: b.serial.unwrap_or_default(),
-        vendor: b.vendor.unwrap_or_default(),
-        warranty_end: date("warranty_end", b.warranty_end.as_deref())?,
-        renewal_on: date("renewal_on", b.renewal_on.as_deref())?,
-        certificate: cert_date(date("cert_not_after", b.cert_not_after.as_deref())?),
-        notes: b.notes.unwrap_or_default(),
+    let work = async {
+        let draft = AssetDraft {
+            name: b.name.clone(),
+            asset_type: Some(b.asset_type),
+            status: b.status,
+            acquired_on: date("acquired_on", b.acquired_on.as_deref())?,
+            retired_on: date("retired_on", b.retired_on.as_deref())?,
+            owner: Owner {
+                user_id: b.owner_user_id,
+                text: b.owner.clone().unwrap_or_default(),
+            },
+            location: b.location.clone().unwrap_or_default(),
+            serial: b.serial.clone().unwrap_or_default(),
+            vendor: b.vendor.clone().unwrap_or_default(),
+            warranty_end: date("warranty_end", b.warranty_end.as_deref())?,
+            renewal_on: date("renewal_on", b.renewal_on.as_deref())?,
+            certificate: cert_date(date("cert_not_after", b.cert_not_after.as_deref())?),
+            notes: b.notes.clone().unwrap_or_default(),
+        };
+        let asset = s
+            .tandem
+            .add_asset(&a, client, draft, &b.custom_fields, &meta)
+            .await?;
+        Ok(AssetDto::from(asset))
     };
-    let asset = s
-        .tandem
-        .add_asset(&a, client, draft, &b.custom_fields, &meta)
-        .await?;
-    Ok(with_etag(asset, StatusCode::CREATED))
+    super::idempotent::create(&s, &a, &headers, &b, |d: &AssetDto| Some(d.version), work).await
 }
 
 /// One asset with its custom fields and relations; its version is the ETag.
