@@ -1020,6 +1020,39 @@ async fn form_post_for(app: &TestApp, route: &str) -> FormPost {
                 .replace("{departure_id}", deps[0]["id"].as_str().unwrap());
             (PRIYA, path, vec![], 303)
         }
+        "/documents" => (
+            PRIYA,
+            s(route),
+            vec![
+                ("client_id", alder.clone()),
+                ("title", s("Forged page")),
+                ("body", s("forged")),
+            ],
+            303,
+        ),
+        "/documents/{page_id}/edit"
+        | "/documents/{page_id}/restore"
+        | "/documents/{page_id}/delete" => {
+            let (st, page) = app
+                .api(
+                    "POST",
+                    &format!("/api/v1/clients/{alder}/pages"),
+                    Some(&priya),
+                    Some(json!({ "title": "Firewall runbook", "body": "first" })),
+                )
+                .await;
+            assert_eq!(st, 201, "{page}");
+            let path = route.replace("{page_id}", page["id"].as_str().unwrap());
+            let version = page["version"].as_i64().unwrap().to_string();
+            let fields = if route.ends_with("/edit") {
+                vec![("version", version), ("title", s("Forged title")), ("body", s("forged"))]
+            } else if route.ends_with("/restore") {
+                vec![("number", s("1")), ("version", version)]
+            } else {
+                vec![]
+            };
+            (PRIYA, path, fields, 303)
+        }
         "/reauth" => (
             PRIYA,
             s(route),
