@@ -1108,11 +1108,12 @@ def check_vault_reveal_is_seen_by_the_client(s: Session, base: str) -> str:
         raise CheckFailed(f"opened {title!r}, expected {name!r}")
     if "revealed-secret" in s.page_source:
         raise CheckFailed("the secret is on the page before anyone asked to reveal it")
+    record = s.current_url
     open_form_and_submit(s, "#reveal-secret")
     value = s.wait_for("#revealed-secret").prop("value") or ""
     if not value:
         raise CheckFailed(f"the reveal showed no value: {s.body_text()!r}")
-    s.get(s.current_url)
+    s.get(record)
     s.wait_for("#secret-title")
     if value in s.page_source:
         raise CheckFailed("the secret is still on the page after a reload")
