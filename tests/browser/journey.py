@@ -770,8 +770,9 @@ def audit_page(s: Session, url: str, tabs: int = 15) -> tuple[list[str], int, in
 def check_accessibility(s: Session, base: str) -> str:
     """Every field has a name, text meets WCAG AA contrast, focus is visible,
     on the main pages of a client admin, a provider engineer and a requester."""
-    staff_pages = ["/dashboard", "/tickets", "TICKET", "/tickets/new", "/account", "/desk", "/people", "/notifications", "/engagements", "/audit"]
-    who = [(CLIENT_ADMIN, staff_pages), (PROVIDER_ENGINEER, staff_pages), (REQUESTER, ["/dashboard", "/tickets", "TICKET"])]
+    staff_pages = ["/dashboard", "/tickets", "TICKET", "/tickets/new", "/account", "/desk", "/people", "/notifications", "/engagements", "/audit",
+                   "/overview", "/documents", "/assets", "/vault"]
+    who = [(CLIENT_ADMIN, staff_pages), (PROVIDER_ENGINEER, staff_pages), (REQUESTER, ["/dashboard", "/tickets", "TICKET", "/documents"])]
     problems: list[str] = []
     pages = texts = fields = stops = 0
     for email, paths in who:
