@@ -64,8 +64,7 @@ impl Tandem {
         let today = today_in(&client_zone(self, &client).await?, now);
         // Due somewhere on Earth but not yet on the client's own date:
         // nothing to write until its day comes.
-        if a
-            .next_reminder_on
+        if a.next_reminder_on
             .as_deref()
             .and_then(|d| d.parse::<jiff::civil::Date>().ok())
             .is_some_and(|d| today < d)

@@ -1045,7 +1045,11 @@ async fn form_post_for(app: &TestApp, route: &str) -> FormPost {
             let path = route.replace("{page_id}", page["id"].as_str().unwrap());
             let version = page["version"].as_i64().unwrap().to_string();
             let fields = if route.ends_with("/edit") {
-                vec![("version", version), ("title", s("Forged title")), ("body", s("forged"))]
+                vec![
+                    ("version", version),
+                    ("title", s("Forged title")),
+                    ("body", s("forged")),
+                ]
             } else if route.ends_with("/restore") {
                 vec![("number", s("1")), ("version", version)]
             } else {
