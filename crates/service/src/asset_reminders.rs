@@ -17,7 +17,7 @@
 //! ledger commits: a crash between the two loses that ticket, never
 //! doubles it.
 
-use crate::assets::{client_zone, draft_of, parse_fired, today_in};
+use crate::assets::{draft_of, parse_fired};
 use crate::desk::{NewTicket, Source};
 use crate::{RequestMeta, Result, Tandem};
 use serde_json::json;
@@ -61,7 +61,9 @@ impl Tandem {
     /// Fire what is due of one asset.
     async fn remind_asset(&self, a: &Asset, now: i64) -> Result<usize> {
         let client = orgs::get_unscoped(&self.db, a.client_id).await?;
-        let today = today_in(&client_zone(self, &client).await?, now);
+        let today = self
+            .client_today(&client, jiff::Timestamp::from_millisecond(now).unwrap_or_default())
+            .await?;
         // Due somewhere on Earth but not yet on the client's own date:
         // nothing to write until its day comes.
         if a.next_reminder_on

@@ -17,12 +17,12 @@ use tandem_domain::asset::{
 };
 use tandem_domain::device::{DeviceStatus, RowProblem, name_key};
 use tandem_domain::ids::{AssetFieldId, AssetLinkId};
-use tandem_domain::policy::{self, AssetAction, Relation};
+use tandem_domain::policy::{self, AssetAction};
 use tandem_domain::{Actor, DeviceId, OrgId, Side, TicketId, UserId, ValidationError};
 use tandem_store::assets::{self, AssetFilter};
 /// The records these use cases hand back.
 pub use tandem_store::assets::{Asset, Expiring, FieldDef, Link};
-use tandem_store::orgs::{self, Org};
+use tandem_store::orgs::Org;
 use tandem_store::{StoreError, Tx, users};
 
 /// The largest import or PEM text, in bytes.
@@ -232,24 +232,6 @@ pub(crate) fn parse_fired(rows: Vec<(String, String)>) -> Vec<(ExpiryKind, Date)
         .collect()
 }
 
-/// The zone a client's dates are reckoned in: its business calendar's,
-/// else the organization's.
-pub(crate) async fn client_zone(tandem: &Tandem, client: &Org) -> Result<TimeZone> {
-    let name = match tandem_store::calendars::calendar(&tandem.db, client.id).await? {
-        Some(c) => c.time_zone,
-        None => client.time_zone.clone(),
-    };
-    Ok(TimeZone::get(&name).unwrap_or(TimeZone::UTC))
-}
-
-/// Today in `zone` at `now` (epoch ms).
-pub(crate) fn today_in(zone: &TimeZone, now: i64) -> Date {
-    jiff::Timestamp::from_millisecond(now)
-        .unwrap_or_else(|_| jiff::Timestamp::now())
-        .to_zoned_datetime(zone.clone())
-        .date()
-}
-
 /// Read a certificate's facts from PEM text (the first certificate in it).
 pub fn certificate_from_pem(pem: &str) -> Result<CertificateFacts> {
     use x509_parser::extensions::GeneralName;
@@ -305,19 +287,12 @@ impl Tandem {
         action: AssetAction,
         client: OrgId,
     ) -> Result<Org> {
-        let found = match orgs::find(&self.db, &actor.scope(), client).await {
-            Ok(o) => Some(o),
-            Err(StoreError::NotFound) => None,
-            Err(e) => return Err(e.into()),
-        };
+        let (found, relation) = self.client_relation(actor, client).await?;
         // Only clients keep assets: the provider's own organization is
         // answered like a stranger's, whatever the role.
-        let found = found.filter(|o| o.kind == Side::Client);
-        let relation = match &found {
-            Some(o) if o.id == actor.org_id => Relation::Own,
-            Some(_) => Relation::Engaged,
-            None => Relation::Foreign,
-        };
+        if found.as_ref().is_some_and(|o| o.kind != Side::Client) {
+            return Err(ServiceError::NotFound);
+        }
         crate::decided(policy::decide_assets(actor.role, action, relation))?;
         found.ok_or(ServiceError::NotFound)
     }
@@ -352,7 +327,7 @@ impl Tandem {
                         ValidationError::new("expiring_within", "must be 0-3650 days").into(),
                     );
                 }
-                let today = today_in(&client_zone(self, &org).await?, now_ms());
+                let today = self.client_today(&org, jiff::Timestamp::now()).await?;
                 let by = today
                     .checked_add(jiff::Span::new().days(days))
                     .map_err(|_| ValidationError::new("expiring_within", "is out of range"))?;
@@ -891,7 +866,7 @@ impl Tandem {
         if !(0..=3650).contains(&days) {
             return Err(ValidationError::new("days", "must be 0-3650").into());
         }
-        let today = today_in(&client_zone(self, &org).await?, now_ms());
+        let today = self.client_today(&org, jiff::Timestamp::now()).await?;
         let to = today
             .checked_add(jiff::Span::new().days(days))
             .map_err(|_| ValidationError::new("days", "is out of range"))?;

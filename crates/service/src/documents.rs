@@ -9,14 +9,12 @@ use crate::audit::{Entry, record};
 use crate::{RequestMeta, Result, ServiceError, Tandem, now_ms};
 use jiff::Timestamp;
 use jiff::civil::Date;
-use jiff::tz::TimeZone;
 use serde_json::json;
 use tandem_domain::document::{
     self, DiffLine, PageSpec, PageTemplate, TEMPLATES, diff_lines, is_stale, tags_of, tags_text,
 };
 use tandem_domain::policy::{self, DocumentAction, Relation};
 use tandem_domain::{Actor, OrgId, PageId, Role, Side, TicketId, ValidationError};
-use tandem_store::StoreError;
 use tandem_store::documents::{self as docs, PageFilter};
 /// The records of the documentation, as the use cases hand them back.
 pub use tandem_store::documents::{AuthorCount, LinkTarget, Page, Revision, SideAuthorship};
@@ -142,16 +140,7 @@ impl Tandem {
         action: DocumentAction,
         client: OrgId,
     ) -> Result<(Org, Relation)> {
-        let found = match orgs::find(&self.db, &actor.scope(), client).await {
-            Ok(o) => Some(o),
-            Err(StoreError::NotFound) => None,
-            Err(e) => return Err(e.into()),
-        };
-        let relation = match &found {
-            Some(o) if o.id == actor.org_id => Relation::Own,
-            Some(_) => Relation::Engaged,
-            None => Relation::Foreign,
-        };
+        let (found, relation) = self.client_relation(actor, client).await?;
         crate::decided(policy::decide_documents(actor.role, action, relation))?;
         let org = found
             .filter(|o| o.kind == Side::Client)
@@ -178,17 +167,6 @@ impl Tandem {
         }
         crate::decided(policy::decide_documents(actor.role, action, relation))?;
         Ok((p, relation))
-    }
-
-    /// The day it is now in a client's time zone: its business calendar's,
-    /// else the organization's, else UTC.
-    pub async fn client_today(&self, client: &Org, now: Timestamp) -> Result<Date> {
-        let named = match tandem_store::calendars::time_zone(&self.db, client.id).await? {
-            Some(z) => z,
-            None => client.time_zone.clone(),
-        };
-        let zone = TimeZone::get(&named).unwrap_or(TimeZone::UTC);
-        Ok(now.to_zoned_datetime(zone).date())
     }
 
     /// A client's pages in folder and title order, filtered; requesters get

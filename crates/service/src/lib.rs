@@ -38,6 +38,7 @@ pub mod notifications;
 pub mod overview;
 pub mod queue;
 pub mod quote;
+mod reach;
 mod secrets;
 pub mod time;
 pub mod tokens;

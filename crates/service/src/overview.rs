@@ -5,12 +5,10 @@
 use crate::vault::VaultSecret;
 use crate::{Result, ServiceError, Tandem};
 use jiff::Timestamp;
-use tandem_domain::policy::{self, Action, Relation};
+use tandem_domain::policy::{self, Action};
 use tandem_domain::{Actor, OrgId, Side};
-use tandem_store::StoreError;
 use tandem_store::assets::Expiring;
 use tandem_store::documents::Page;
-use tandem_store::orgs;
 
 /// How far ahead the overview looks when the reader does not say.
 pub const DEFAULT_HORIZON_DAYS: i64 = 60;
@@ -51,15 +49,12 @@ impl Tandem {
         horizon_days: i64,
         now: Timestamp,
     ) -> Result<ClientOverview> {
-        let relation = match orgs::find(&self.db, &actor.scope(), client).await {
-            // Only clients have an overview; the provider's own organization
-            // answers like a missing one.
-            Ok(o) if o.kind != Side::Client => return Err(ServiceError::NotFound),
-            Ok(o) if o.id == actor.org_id => Relation::Own,
-            Ok(_) => Relation::Engaged,
-            Err(StoreError::NotFound) => Relation::Foreign,
-            Err(e) => return Err(e.into()),
-        };
+        let (found, relation) = self.client_relation(actor, client).await?;
+        // Only clients have an overview; the provider's own organization
+        // answers like a missing one.
+        if found.is_some_and(|o| o.kind != Side::Client) {
+            return Err(ServiceError::NotFound);
+        }
         crate::decided(policy::decide_inventory(
             actor.role,
             Action::ViewClientOverview,

@@ -17,7 +17,7 @@ use crate::{RequestMeta, Result, ServiceError, Tandem, now_ms};
 use jiff::civil::Date;
 use serde_json::json;
 use tandem_domain::ids::{VaultDepartureId, VaultSecretId};
-use tandem_domain::policy::{self, Relation, VaultAction};
+use tandem_domain::policy::{self, VaultAction};
 use tandem_domain::ticket::{Impact, Urgency};
 use tandem_domain::vault::{
     SecretSpec, SecretValue, check_notes, proof_is_fresh, rotation_ticket_title,
@@ -221,21 +221,20 @@ fn name_taken(e: StoreError, name: &str) -> ServiceError {
 impl Tandem {
     /// The client `actor` wants to reach in the vault with `action`:
     /// found within their scope, a client, and allowed by the policy.
-    async fn vault_client(&self, actor: &Actor, action: VaultAction, client: OrgId) -> Result<()> {
-        let found = match tandem_store::orgs::find(&self.db, &actor.scope(), client).await {
-            Ok(o) => Some(o),
-            Err(StoreError::NotFound) => None,
-            Err(e) => return Err(e.into()),
-        };
+    async fn vault_client(
+        &self,
+        actor: &Actor,
+        action: VaultAction,
+        client: OrgId,
+    ) -> Result<tandem_store::orgs::Org> {
+        let (found, relation) = self.client_relation(actor, client).await?;
         // The provider keeps no vault of its own: its organization answers
         // like a missing client, whatever the role.
-        let relation = match &found {
-            Some(o) if o.kind != Side::Client => return Err(ServiceError::NotFound),
-            Some(o) if o.id == actor.org_id => Relation::Own,
-            Some(_) => Relation::Engaged,
-            None => Relation::Foreign,
-        };
-        crate::decided(policy::decide_vault(actor.role, action, relation))
+        if found.as_ref().is_some_and(|o| o.kind != Side::Client) {
+            return Err(ServiceError::NotFound);
+        }
+        crate::decided(policy::decide_vault(actor.role, action, relation))?;
+        found.ok_or(ServiceError::NotFound)
     }
 
     /// Whether `actor` may take `action` in the client's vault (pages show
@@ -247,7 +246,7 @@ impl Tandem {
         action: VaultAction,
     ) -> Result<bool> {
         match self.vault_client(actor, action, client).await {
-            Ok(()) => Ok(true),
+            Ok(_) => Ok(true),
             Err(ServiceError::Forbidden) => Ok(false),
             Err(e) => Err(e),
         }
@@ -326,11 +325,10 @@ impl Tandem {
         client_id: OrgId,
         within_days: i64,
     ) -> Result<Vec<VaultSecret>> {
-        self.vault_client(actor, VaultAction::List, client_id)
+        let org = self
+            .vault_client(actor, VaultAction::List, client_id)
             .await?;
-        let today = jiff::Timestamp::now()
-            .to_zoned_datetime(jiff::tz::TimeZone::UTC)
-            .date();
+        let today = self.client_today(&org, jiff::Timestamp::now()).await?;
         let by = today
             .checked_add(jiff::Span::new().days(within_days.clamp(0, 3650)))
             .unwrap_or(today);
