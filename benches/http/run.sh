@@ -7,11 +7,14 @@
 #   TICKETS=100000 benches/http/run.sh        # smaller data set
 #   TANDEM_DATABASE_URL=postgres://postgres@127.0.0.1:5432/tandem_bench benches/http/run.sh
 #                                             # PostgreSQL: the database must exist and be empty
+#   TICKETS=20000 PAGES=100000 ASSETS=500000 SCENARIOS="page_search asset_list page_save" \
+#     benches/http/run.sh                     # documentation and asset records (issue 17)
 #
-# Settings (environment): CLIENTS, TICKETS, THREADS (wrk), CONNS (wrk
+# Settings (environment): CLIENTS, TICKETS, PAGES, ASSETS, THREADS (wrk), CONNS (wrk
 # connections, i.e. concurrent clients), DURATION (per scenario),
 # SCENARIOS (default "create read list queue queue_page search"; also "time",
-# logging time on tickets), PORT, WORK (output directory),
+# logging time on tickets; "page_search", "asset_list" and "page_save"
+# want PAGES and ASSETS), PORT, WORK (output directory),
 # SKIP_BUILD=1, SKIP_SEED=1 (reuse the database and clients file in WORK;
 # SQLite only, or a PostgreSQL database seeded before).
 # Needs wrk (Debian: apt-get install -y wrk) and curl.
@@ -64,7 +67,8 @@ echo "== machine: $MACHINE" | tee "$WORK/machine.txt"
 if [[ -z "${SKIP_SEED:-}" ]]; then
   echo "== seeding $CLIENTS clients, $TICKETS tickets into ${TANDEM_DATABASE_URL%%\?*} (work dir $WORK)"
   seed_start=$(date +%s)
-  timeout 3600 "$BIN" bench-seed --clients "$CLIENTS" --tickets "$TICKETS" --out "$BENCH_CLIENTS" 2>&1 | tee "$WORK/seed.txt"
+  timeout 3600 "$BIN" bench-seed --clients "$CLIENTS" --tickets "$TICKETS" \
+    --pages "${PAGES:-0}" --assets "${ASSETS:-0}" --out "$BENCH_CLIENTS" 2>&1 | tee "$WORK/seed.txt"
   echo "seeded in $(( $(date +%s) - seed_start ))s"
   if [[ "$TANDEM_DATABASE_URL" == sqlite:* ]]; then
     du -h "$WORK"/bench.db* | tee -a "$WORK/seed.txt"
@@ -93,6 +97,10 @@ if [[ " $SCENARIOS " == *" read "* || " $SCENARIOS " == *" time "* ]]; then
   echo "== $(wc -l < "$BENCH_TICKETS") ticket ids for the read scenario"
 fi
 
+if [[ " $SCENARIOS " == *" page_save "* ]]; then
+  bench_pages "$WORK/pages.txt"
+fi
+
 rss() { awk '/^VmHWM|^VmRSS/ { printf "%s %d MiB  ", $1, $2 / 1024 }' "/proc/$PID/status"; }
 echo "== server pid $PID; after start: $(rss)" | tee "$WORK/rss.txt"
 
@@ -110,8 +118,11 @@ curl -sS -o /dev/null -m 60 -w 'single /tickets?view=my_side (page): %{http_code
 for w in printer network vmware jamf; do probe "/api/v1/tickets?view=all&limit=50&q=$w"; done
 
 for s in $SCENARIOS; do
-  echo "== $s: wrk -t$THREADS -c$CONNS -d$DURATION"
-  timeout 300 wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --timeout 10s --latency \
+  # page_save keeps one page per wrk thread: a thread per connection.
+  t=$THREADS
+  [[ "$s" != page_save ]] || t=$CONNS
+  echo "== $s: wrk -t$t -c$CONNS -d$DURATION"
+  timeout 300 wrk -t"$t" -c"$CONNS" -d"$DURATION" --timeout 10s --latency \
     -s "$BENCH_DIR/$s.lua" "http://127.0.0.1:$PORT" | tee "$WORK/$s.txt"
   echo "$s: $(rss)" | tee -a "$WORK/rss.txt"
   # Let requests still running on the server (wrk gave up on them) finish

@@ -18,7 +18,8 @@ use tandem_domain::asset::{
 use tandem_domain::device::{DeviceStatus, RowProblem, name_key};
 use tandem_domain::ids::{AssetFieldId, AssetLinkId};
 use tandem_domain::policy::{self, AssetAction};
-use tandem_domain::{Actor, DeviceId, OrgId, Side, TicketId, UserId, ValidationError};
+use tandem_domain::ids::VaultSecretId;
+use tandem_domain::{Actor, DeviceId, OrgId, PageId, Side, TicketId, UserId, ValidationError};
 use tandem_store::assets::{self, AssetFilter};
 /// The records these use cases hand back.
 pub use tandem_store::assets::{Asset, Expiring, FieldDef, Link};
@@ -414,7 +415,24 @@ impl Tandem {
                     },
                     Err(_) => None,
                 },
-                LinkTarget::Page | LinkTarget::Secret => None,
+                // Whoever reads an asset (IT staff of either side) may
+                // read the client's pages and its vault's list.
+                LinkTarget::Page => match l.target_id.parse::<PageId>() {
+                    Ok(p) => match tandem_store::documents::get(&self.db, &actor.scope(), p).await {
+                        Ok(page) if page.client_id == client => Some(page.title),
+                        Ok(_) | Err(StoreError::NotFound) => None,
+                        Err(e) => return Err(e.into()),
+                    },
+                    Err(_) => None,
+                },
+                LinkTarget::Secret => match l.target_id.parse::<VaultSecretId>() {
+                    Ok(v) => match tandem_store::vault::get(&self.db, client, v).await {
+                        Ok(secret) => Some(secret.name),
+                        Err(StoreError::NotFound) => None,
+                        Err(e) => return Err(e.into()),
+                    },
+                    Err(_) => None,
+                },
             };
             out.push(LinkView { link: l, title });
         }
@@ -706,14 +724,15 @@ impl Tandem {
                 }
                 assets::get_tx(&mut tx, client, other).await?;
             }
-            LinkTarget::Ticket => {
-                let t: TicketId = target.parse().map_err(|_| bad())?;
-                if !assets::ticket_exists_tx(&mut tx, client, &t.to_string()).await? {
+            // Another client's ticket, page or secret is not found, the
+            // same as a missing one.
+            LinkTarget::Ticket | LinkTarget::Page | LinkTarget::Secret => {
+                let id = target.parse::<uuid::Uuid>().map_err(|_| bad())?;
+                if !assets::target_exists_tx(&mut tx, client, target_kind, &id.to_string())
+                    .await?
+                {
                     return Err(ServiceError::NotFound);
                 }
-            }
-            LinkTarget::Page | LinkTarget::Secret => {
-                target.parse::<uuid::Uuid>().map_err(|_| bad())?;
             }
         }
         let l = Link {

@@ -95,6 +95,9 @@ pub struct PageView {
     pub stale: bool,
     /// Whether the reader may change it.
     pub can_write: bool,
+    /// The client's assets related to it, for readers of assets (IT
+    /// staff; requesters reading a published article see none).
+    pub assets: Vec<tandem_store::assets::RelatedAsset>,
 }
 
 /// The fields an audit entry records of a page (the body is in the
@@ -292,6 +295,24 @@ impl Tandem {
         let org = orgs::find(&self.db, &actor.scope(), page.client_id).await?;
         let today = self.client_today(&org, now).await?;
         let stale = is_stale(spec_of(&page)?.review_on(), today);
+        // Requesters may not learn of assets (they are "not found" to
+        // them); they read the article without its assets.
+        let assets = match self
+            .may_on_assets(actor, page.client_id, tandem_domain::policy::AssetAction::Read)
+            .await
+        {
+            Ok(true) => {
+                tandem_store::assets::related_to(
+                    &self.db,
+                    page.client_id,
+                    tandem_domain::asset::LinkTarget::Page,
+                    &page.id.to_string(),
+                )
+                .await?
+            }
+            Ok(false) | Err(ServiceError::NotFound) => Vec::new(),
+            Err(e) => return Err(e),
+        };
         Ok(PageView {
             html: document::render_markdown(&page.body),
             page,
@@ -299,6 +320,7 @@ impl Tandem {
             authors,
             stale,
             can_write,
+            assets,
         })
     }
 

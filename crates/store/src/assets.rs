@@ -370,11 +370,48 @@ pub async fn links(db: &Db, client: OrgId, asset: DeviceId) -> Result<Vec<Link>>
         .bind(client.to_string()).bind(asset.to_string()).fetch_all(c).await)?)
 }
 
-/// Whether a ticket of `client` with this id exists.
-pub async fn ticket_exists_tx(tx: &mut Tx, client: OrgId, ticket: &str) -> Result<bool> {
-    let n: i64 = on_tx!(tx, c => sqlx::query_scalar(
-        "SELECT COUNT(*) FROM tickets WHERE client_id = $1 AND id = $2")
-        .bind(client.to_string()).bind(ticket).fetch_one(c).await)?;
+/// An asset as a related record lists it.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct RelatedAsset {
+    /// The asset.
+    #[sqlx(try_from = "String")]
+    pub id: DeviceId,
+    /// Its name.
+    pub name: String,
+}
+
+/// The client's assets related to one page, ticket or secret, by name:
+/// what the record of that page shows as its assets.
+pub async fn related_to(
+    db: &Db,
+    client: OrgId,
+    kind: LinkTarget,
+    target: &str,
+) -> Result<Vec<RelatedAsset>> {
+    Ok(on_db!(db, c => sqlx::query_as::<_, RelatedAsset>(
+        "SELECT a.id, a.name FROM asset_links l JOIN assets a ON a.id = l.asset_id \
+         WHERE l.client_id = $1 AND l.target_kind = $2 AND l.target_id = $3 AND a.client_id = $1 \
+         ORDER BY a.name_key")
+        .bind(client.to_string()).bind(kind.as_str()).bind(target).fetch_all(c).await)?)
+}
+
+/// Whether the client has a record of this kind with this id (the target
+/// of a new relation).
+pub async fn target_exists_tx(
+    tx: &mut Tx,
+    client: OrgId,
+    kind: LinkTarget,
+    target: &str,
+) -> Result<bool> {
+    // The table comes from the kind, never from input.
+    let sql = match kind {
+        LinkTarget::Asset => "SELECT COUNT(*) FROM assets WHERE client_id = $1 AND id = $2",
+        LinkTarget::Page => "SELECT COUNT(*) FROM doc_pages WHERE client_id = $1 AND id = $2",
+        LinkTarget::Ticket => "SELECT COUNT(*) FROM tickets WHERE client_id = $1 AND id = $2",
+        LinkTarget::Secret => "SELECT COUNT(*) FROM vault_secrets WHERE client_id = $1 AND id = $2",
+    };
+    let n: i64 = on_tx!(tx, c => sqlx::query_scalar(sql)
+        .bind(client.to_string()).bind(target).fetch_one(c).await)?;
     Ok(n > 0)
 }
 

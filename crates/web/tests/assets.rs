@@ -406,10 +406,51 @@ async fn relations_reach_the_clients_own_assets_and_tickets_and_never_leak_a_tit
         )
         .await;
     assert_eq!(s, 201);
-    let (s, _) = app
-        .api("POST", &links, Some(&priya), Some(json!({ "target_kind": "secret", "target_id": "0191f7a2-8c3e-7d4b-9a10-2b3c4d5e6f71" })))
+    // A page and a credential of the client: their titles show; a missing
+    // one, or another client's, is not found.
+    let alder = app.org("alder");
+    let (s, page) = app
+        .api("POST", &format!("/api/v1/clients/{alder}/pages"), Some(&priya),
+            Some(json!({ "title": "Switch stack runbook", "body": "Reboot order" })))
         .await;
-    assert_eq!(s, 201);
+    assert_eq!(s, 201, "{page}");
+    let (s, secret) = app
+        .api("POST", &format!("/api/v1/clients/{alder}/secrets"), Some(&priya),
+            Some(json!({ "name": "Switch admin", "secret": "never-shown-1" })))
+        .await;
+    assert_eq!(s, 201, "{secret}");
+    let (s, corvid_page) = app
+        .api("POST", &format!("/api/v1/clients/{}/pages", app.org("corvid")), Some(&ben),
+            Some(json!({ "title": "Corvid private runbook", "body": "x" })))
+        .await;
+    assert_eq!(s, 201, "{corvid_page}");
+    for (kind, id) in [
+        ("secret", json!("0191f7a2-8c3e-7d4b-9a10-2b3c4d5e6f71")),
+        ("page", json!("0191f7a2-8c3e-7d4b-9a10-2b3c4d5e6f72")),
+        ("page", corvid_page["id"].clone()),
+    ] {
+        let (s, body) = app
+            .api("POST", &links, Some(&priya), Some(json!({ "target_kind": kind, "target_id": id })))
+            .await;
+        assert_eq!(s, 404, "{kind} {id}: {body}");
+        assert!(!body.to_string().contains("Corvid private runbook"));
+    }
+    let (s, l) = app
+        .api("POST", &links, Some(&priya), Some(json!({ "target_kind": "page", "target_id": page["id"] })))
+        .await;
+    assert_eq!(s, 201, "{l}");
+    assert_eq!(l["title"], "Switch stack runbook");
+    // The page lists the asset in turn.
+    let page_path = format!("/api/v1/clients/{alder}/pages/{}", page["id"].as_str().unwrap());
+    let (s, p) = app.api("GET", &page_path, Some(&helen), None).await;
+    assert_eq!(s, 200, "{p}");
+    assert_eq!(p["assets"][0]["name"], "Core switch");
+    let (s, l) = app
+        .api("POST", &links, Some(&priya), Some(json!({ "target_kind": "secret", "target_id": secret["id"] })))
+        .await;
+    assert_eq!(s, 201, "{l}");
+    assert_eq!(l["title"], "Switch admin");
+    assert!(!l.to_string().contains("never-shown-1"));
     let (s, _) = app
         .api(
             "POST",
@@ -438,14 +479,15 @@ async fn relations_reach_the_clients_own_assets_and_tickets_and_never_leak_a_tit
             )
         })
         .collect();
-    assert_eq!(got.len(), 3);
+    assert_eq!(got.len(), 4);
     let ticket_title = got[0].1.as_str().unwrap_or_default();
     assert!(
         ticket_title.contains("Switch port flapping"),
         "the viewer may read the ticket, so sees its title: {got:?}"
     );
     assert_eq!(got[1], ("asset".to_owned(), json!("Edge firewall")));
-    assert_eq!(got[2], ("secret".to_owned(), Value::Null));
+    assert_eq!(got[2], ("page".to_owned(), json!("Switch stack runbook")));
+    assert_eq!(got[3], ("secret".to_owned(), json!("Switch admin")));
     let (s, _) = app
         .api(
             "POST",
@@ -467,7 +509,7 @@ async fn relations_reach_the_clients_own_assets_and_tickets_and_never_leak_a_tit
         .await;
     assert_eq!(s, 204);
     let (_, r) = app.api("GET", &one, Some(&helen), None).await;
-    assert_eq!(r["links"].as_array().unwrap().len(), 2);
+    assert_eq!(r["links"].as_array().unwrap().len(), 3);
 }
 
 #[tokio::test]

@@ -79,7 +79,16 @@ pub struct PageDto {
     links: Vec<PageLinkDto>,
     /// Who wrote it, by side, with revision counts (empty for requesters).
     authors: Vec<AuthorDto>,
+    /// The client's assets related to it (empty for requesters).
+    assets: Vec<RelatedAssetDto>,
     created_at: i64,
+}
+
+/// An asset related to a page.
+#[derive(Serialize, ToSchema)]
+pub struct RelatedAssetDto {
+    id: String,
+    name: String,
 }
 
 /// A link from a page.
@@ -143,6 +152,14 @@ impl From<PageView> for PageDto {
                 })
                 .collect(),
             authors: v.authors.into_iter().map(Into::into).collect(),
+            assets: v
+                .assets
+                .into_iter()
+                .map(|a| RelatedAssetDto {
+                    id: a.id.to_string(),
+                    name: a.name,
+                })
+                .collect(),
             created_at,
         }
     }
