@@ -62,7 +62,10 @@ impl Tandem {
     async fn remind_asset(&self, a: &Asset, now: i64) -> Result<usize> {
         let client = orgs::get_unscoped(&self.db, a.client_id).await?;
         let today = self
-            .client_today(&client, jiff::Timestamp::from_millisecond(now).unwrap_or_default())
+            .client_today(
+                &client,
+                jiff::Timestamp::from_millisecond(now).unwrap_or_default(),
+            )
             .await?;
         // Due somewhere on Earth but not yet on the client's own date:
         // nothing to write until its day comes.

@@ -16,9 +16,9 @@ use tandem_domain::asset::{
     Owner, ReminderRule, read_asset_import, rules_with_defaults,
 };
 use tandem_domain::device::{DeviceStatus, RowProblem, name_key};
+use tandem_domain::ids::VaultSecretId;
 use tandem_domain::ids::{AssetFieldId, AssetLinkId};
 use tandem_domain::policy::{self, AssetAction};
-use tandem_domain::ids::VaultSecretId;
 use tandem_domain::{Actor, DeviceId, OrgId, PageId, Side, TicketId, UserId, ValidationError};
 use tandem_store::assets::{self, AssetFilter};
 /// The records these use cases hand back.
@@ -418,11 +418,13 @@ impl Tandem {
                 // Whoever reads an asset (IT staff of either side) may
                 // read the client's pages and its vault's list.
                 LinkTarget::Page => match l.target_id.parse::<PageId>() {
-                    Ok(p) => match tandem_store::documents::get(&self.db, &actor.scope(), p).await {
-                        Ok(page) if page.client_id == client => Some(page.title),
-                        Ok(_) | Err(StoreError::NotFound) => None,
-                        Err(e) => return Err(e.into()),
-                    },
+                    Ok(p) => {
+                        match tandem_store::documents::get(&self.db, &actor.scope(), p).await {
+                            Ok(page) if page.client_id == client => Some(page.title),
+                            Ok(_) | Err(StoreError::NotFound) => None,
+                            Err(e) => return Err(e.into()),
+                        }
+                    }
                     Err(_) => None,
                 },
                 LinkTarget::Secret => match l.target_id.parse::<VaultSecretId>() {
@@ -728,9 +730,7 @@ impl Tandem {
             // same as a missing one.
             LinkTarget::Ticket | LinkTarget::Page | LinkTarget::Secret => {
                 let id = target.parse::<uuid::Uuid>().map_err(|_| bad())?;
-                if !assets::target_exists_tx(&mut tx, client, target_kind, &id.to_string())
-                    .await?
-                {
+                if !assets::target_exists_tx(&mut tx, client, target_kind, &id.to_string()).await? {
                     return Err(ServiceError::NotFound);
                 }
             }

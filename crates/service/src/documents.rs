@@ -298,7 +298,11 @@ impl Tandem {
         // Requesters may not learn of assets (they are "not found" to
         // them); they read the article without its assets.
         let assets = match self
-            .may_on_assets(actor, page.client_id, tandem_domain::policy::AssetAction::Read)
+            .may_on_assets(
+                actor,
+                page.client_id,
+                tandem_domain::policy::AssetAction::Read,
+            )
             .await
         {
             Ok(true) => {

@@ -3,7 +3,7 @@
 //! ledger of reminders fired. Every call names the client first; the
 //! service has checked that the caller may reach it.
 
-use crate::{Db, Result, StoreError, Tx, exec_tx, on_db, on_tx};
+use crate::{Arg, Db, Result, StoreError, Tx, exec_tx, on_db, on_tx};
 use tandem_domain::asset::{AssetType, ExpiryKind, FieldKind, LinkTarget, ReminderRule};
 use tandem_domain::device::{DeviceStatus, name_key};
 use tandem_domain::ids::{AssetFieldId, AssetLinkId};
@@ -154,14 +154,27 @@ pub struct AssetFilter {
 /// runs on an index that starts with the client, so a page reads at most
 /// one client's rows.
 pub async fn list(db: &Db, client: OrgId, f: &AssetFilter) -> Result<Vec<Asset>> {
-    // Fixed SQL with optional parameters: no text is assembled from input.
-    let sql = format!(
-        "SELECT {COLS} FROM assets WHERE client_id = $1 \
-         AND ($2 = '' OR asset_type = $2) AND ($3 = '' OR status = $3) \
-         AND ($4 = '' OR search_text LIKE $4 ESCAPE '\\') \
-         AND ($5 = '' OR (next_expiry IS NOT NULL AND next_expiry <= $5 AND next_expiry >= $6)) \
-         AND name_key > $7 ORDER BY name_key LIMIT $8"
-    );
+    // Only the conditions asked for, each a fixed fragment with its value
+    // bound (no text from input): a condition written as "$n = '' OR ..."
+    // keeps the planner off the index that would serve it (a type's own
+    // names, the dates running out).
+    let mut args: Vec<Arg> = vec![client.to_string().into()];
+    let mut sql = format!("SELECT {COLS} FROM assets WHERE client_id = $1");
+    let mut and = |fragment: &str, values: Vec<Arg>| {
+        let mut f = fragment.to_owned();
+        for (i, v) in values.into_iter().enumerate() {
+            args.push(v);
+            f = f.replace(&format!("${{{i}}}"), &format!("${}", args.len()));
+        }
+        sql.push_str(" AND ");
+        sql.push_str(&f);
+    };
+    if let Some(t) = f.asset_type {
+        and("asset_type = ${0}", vec![t.as_str().into()]);
+    }
+    if let Some(s) = f.status {
+        and("status = ${0}", vec![s.as_str().into()]);
+    }
     let like = f.text.as_deref().map_or(String::new(), |t| {
         let escaped = t
             .trim()
@@ -175,18 +188,33 @@ pub async fn list(db: &Db, client: OrgId, f: &AssetFilter) -> Result<Vec<Asset>>
             format!("%{escaped}%")
         }
     });
-    Ok(
-        on_db!(db, c => sqlx::query_as::<_, Asset>(sqlx::AssertSqlSafe(sql.as_str()))
-            .bind(client.to_string())
-            .bind(f.asset_type.map_or("", |t| t.as_str()))
-            .bind(f.status.map_or("", |s| s.as_str()))
-            .bind(&like)
-            .bind(f.expiring_by.clone().unwrap_or_default())
-            .bind(f.expiring_from.clone().unwrap_or_default())
-            .bind(f.after.clone().unwrap_or_default())
-            .bind(f.limit)
-            .fetch_all(c).await)?,
-    )
+    if !like.is_empty() {
+        and("search_text LIKE ${0} ESCAPE '\\'", vec![like.into()]);
+    }
+    if let Some(by) = &f.expiring_by {
+        and(
+            "next_expiry IS NOT NULL AND next_expiry <= ${0} AND next_expiry >= ${1}",
+            vec![
+                by.as_str().into(),
+                f.expiring_from.clone().unwrap_or_default().into(),
+            ],
+        );
+    }
+    if let Some(after) = &f.after {
+        and("name_key > ${0}", vec![after.as_str().into()]);
+    }
+    args.push(f.limit.into());
+    sql.push_str(&format!(" ORDER BY name_key LIMIT ${}", args.len()));
+    Ok(on_db!(db, c => {
+        let mut q = sqlx::query_as::<_, Asset>(sqlx::AssertSqlSafe(sql.as_str()));
+        for a in &args {
+            q = match a {
+                Arg::Text(s) => q.bind(s.clone()),
+                Arg::Int(i) => q.bind(*i),
+            };
+        }
+        q.fetch_all(c).await
+    })?)
 }
 
 /// All of a client's assets of one type (or every type) in name order, for

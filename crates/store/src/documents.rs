@@ -2,7 +2,7 @@
 //! to tickets and other pages, and full-text search over them (FTS5 on
 //! SQLite, a tsvector on PostgreSQL, as for tickets).
 
-use crate::tickets::{fts5_query, pg_tsquery};
+use crate::tickets::{fts5_query, fts5_whole_words, pg_tsquery, pg_whole_words};
 use crate::{Arg, Db, Result, StoreError, Tx, exec_tx, on_db, scope_filter};
 use tandem_domain::{OrgId, PageId, Scope, TicketId};
 
@@ -119,7 +119,38 @@ pub struct PageFilter {
 /// A client's pages in folder and title order, filtered, if the client is
 /// within scope (none otherwise). The order and the cursor are the same
 /// for every filter: (folder, lower-case title, id).
+///
+/// A search tries whole words first, and reads the last word as a prefix
+/// (so `firew` finds `firewall`) only when whole words do not fill the
+/// page, as ticket search does: a prefix makes the index merge the lists
+/// of every word it starts, across every client (about 10 ms at 100,000
+/// pages, against 1 ms for whole words).
 pub async fn list(db: &Db, scope: &Scope, client: OrgId, f: &PageFilter) -> Result<Vec<Page>> {
+    let Some(raw) = f.search.as_deref() else {
+        return list_matching(db, scope, client, f, None).await;
+    };
+    let (whole, prefix) = match db {
+        Db::Sqlite { .. } => (fts5_whole_words(raw), fts5_query(raw)),
+        Db::Postgres(_) => (pg_whole_words(raw), pg_tsquery(raw)),
+    };
+    if whole.is_empty() {
+        return list_matching(db, scope, client, f, None).await;
+    }
+    let rows = list_matching(db, scope, client, f, Some(&whole)).await?;
+    if rows.len() as i64 >= f.limit || whole == prefix {
+        return Ok(rows);
+    }
+    list_matching(db, scope, client, f, Some(&prefix)).await
+}
+
+/// [`list`] with `query` (FTS5 or tsquery words) as the search, if any.
+async fn list_matching(
+    db: &Db,
+    scope: &Scope,
+    client: OrgId,
+    f: &PageFilter,
+    query: Option<&str>,
+) -> Result<Vec<Page>> {
     let mut args: Vec<Arg> = vec![
         client.to_string().into(),
         scope.user_id.to_string().into(),
@@ -150,23 +181,22 @@ pub async fn list(db: &Db, scope: &Scope, client: OrgId, f: &PageFilter) -> Resu
         let n = next(&mut args, day.as_str().into());
         sql.push_str(&format!(" AND p.review_on < ${n}"));
     }
-    if let Some(raw) = f.search.as_deref() {
+    if let Some(q) = query {
         match db {
             Db::Sqlite { .. } => {
-                let q = fts5_query(raw);
-                if !q.is_empty() {
-                    let n = next(&mut args, q.into());
-                    sql.push_str(&format!(
-                        " AND p.rowid IN (SELECT rowid FROM doc_search WHERE doc_search MATCH ${n})"
-                    ));
-                }
+                // Only this client's pages: see `doc_search` in the schema.
+                let q = format!(
+                    "client : \"{}\" AND text : ({q})",
+                    client.to_string().replace('-', "")
+                );
+                let n = next(&mut args, q.into());
+                sql.push_str(&format!(
+                    " AND p.rowid IN (SELECT rowid FROM doc_search WHERE doc_search MATCH ${n})"
+                ));
             }
             Db::Postgres(_) => {
-                let q = pg_tsquery(raw);
-                if !q.is_empty() {
-                    let n = next(&mut args, q.into());
-                    sql.push_str(&format!(" AND p.search @@ to_tsquery('simple', ${n})"));
-                }
+                let n = next(&mut args, q.to_owned().into());
+                sql.push_str(&format!(" AND p.search @@ to_tsquery('simple', ${n})"));
             }
         }
     }
@@ -191,8 +221,11 @@ pub async fn list(db: &Db, scope: &Scope, client: OrgId, f: &PageFilter) -> Resu
 }
 
 /// Pages of every client within scope whose text matches `raw` (full-text,
-/// as [`list`]), at most `limit`, in title order; with `published_only`
-/// only pages published to the portal. For search beside ticket search.
+/// as [`list`]): the `limit` newest matches, in title order; with
+/// `published_only` only pages published to the portal. For search beside
+/// ticket search. On SQLite the index is read newest first and stops at
+/// `limit` matches in scope, so a common word over many clients' pages
+/// costs a page of matches, not all of them.
 pub async fn search_in_scope(
     db: &Db,
     scope: &Scope,
@@ -200,21 +233,33 @@ pub async fn search_in_scope(
     raw: &str,
     limit: i64,
 ) -> Result<Vec<Page>> {
-    let (matches, q) = match db {
-        Db::Sqlite { .. } => (
-            "p.rowid IN (SELECT rowid FROM doc_search WHERE doc_search MATCH $3)",
-            fts5_query(raw),
-        ),
-        Db::Postgres(_) => ("p.search @@ to_tsquery('simple', $3)", pg_tsquery(raw)),
-    };
-    if q.is_empty() {
+    // The same words on both backends; none, no search.
+    let words = fts5_query(raw);
+    if words.is_empty() {
         return Ok(Vec::new());
     }
-    let sql = format!(
-        "SELECT {COLS} FROM doc_pages p WHERE {matches} AND {} AND ($4 = 0 OR p.published = 1) \
-         ORDER BY p.title_key, p.id LIMIT $5",
-        scope_filter!("p.client_id", "$1", "$2")
-    );
+    let (sql, q) = match db {
+        Db::Sqlite { .. } => (
+            format!(
+                "SELECT {COLS} FROM doc_pages p WHERE p.rowid IN (SELECT s.rowid FROM doc_search s \
+                 JOIN doc_pages m ON m.rowid = s.rowid WHERE s.doc_search MATCH $3 AND {} \
+                 AND ($4 = 0 OR m.published = 1) ORDER BY s.rowid DESC LIMIT $5) \
+                 ORDER BY p.title_key, p.id",
+                scope_filter!("m.client_id", "$1", "$2")
+            ),
+            format!("text : ({words})"),
+        ),
+        Db::Postgres(_) => (
+            format!(
+                "SELECT {COLS} FROM doc_pages p WHERE p.id IN (SELECT m.id FROM doc_pages m \
+                 WHERE m.search @@ to_tsquery('simple', $3) AND {} AND ($4 = 0 OR m.published = 1) \
+                 ORDER BY m.created_at DESC LIMIT $5) ORDER BY p.title_key, p.id",
+                scope_filter!("m.client_id", "$1", "$2")
+            ),
+            pg_tsquery(raw),
+        ),
+    };
+
     Ok(
         on_db!(db, c => sqlx::query_as::<_, Page>(sqlx::AssertSqlSafe(sql.as_str()))
             .bind(scope.user_id.to_string()).bind(scope.org_id.to_string()).bind(q)

@@ -815,6 +815,12 @@ pub fn fts5_query(raw: &str) -> String {
     fts5_words(raw, true)
 }
 
+/// [`fts5_query`] with every word whole: the cheap first try of a search
+/// (a prefix makes the index merge the lists of every word it starts).
+pub fn fts5_whole_words(raw: &str) -> String {
+    fts5_words(raw, false)
+}
+
 fn fts5_words(raw: &str, last_as_prefix: bool) -> String {
     let mut words: Vec<String> = search_words(raw).map(|w| format!("\"{w}\"")).collect();
     if last_as_prefix && let Some(last) = words.last_mut() {
@@ -827,6 +833,11 @@ fn fts5_words(raw: &str, last_as_prefix: bool) -> String {
 /// required, the last as a prefix, so both backends find the same tickets.
 pub fn pg_tsquery(raw: &str) -> String {
     pg_words(raw, true)
+}
+
+/// [`pg_tsquery`] with every word whole, as [`fts5_whole_words`].
+pub fn pg_whole_words(raw: &str) -> String {
+    pg_words(raw, false)
 }
 
 fn pg_words(raw: &str, last_as_prefix: bool) -> String {

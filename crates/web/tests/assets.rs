@@ -410,18 +410,30 @@ async fn relations_reach_the_clients_own_assets_and_tickets_and_never_leak_a_tit
     // one, or another client's, is not found.
     let alder = app.org("alder");
     let (s, page) = app
-        .api("POST", &format!("/api/v1/clients/{alder}/pages"), Some(&priya),
-            Some(json!({ "title": "Switch stack runbook", "body": "Reboot order" })))
+        .api(
+            "POST",
+            &format!("/api/v1/clients/{alder}/pages"),
+            Some(&priya),
+            Some(json!({ "title": "Switch stack runbook", "body": "Reboot order" })),
+        )
         .await;
     assert_eq!(s, 201, "{page}");
     let (s, secret) = app
-        .api("POST", &format!("/api/v1/clients/{alder}/secrets"), Some(&priya),
-            Some(json!({ "name": "Switch admin", "secret": "never-shown-1" })))
+        .api(
+            "POST",
+            &format!("/api/v1/clients/{alder}/secrets"),
+            Some(&priya),
+            Some(json!({ "name": "Switch admin", "secret": "never-shown-1" })),
+        )
         .await;
     assert_eq!(s, 201, "{secret}");
     let (s, corvid_page) = app
-        .api("POST", &format!("/api/v1/clients/{}/pages", app.org("corvid")), Some(&ben),
-            Some(json!({ "title": "Corvid private runbook", "body": "x" })))
+        .api(
+            "POST",
+            &format!("/api/v1/clients/{}/pages", app.org("corvid")),
+            Some(&ben),
+            Some(json!({ "title": "Corvid private runbook", "body": "x" })),
+        )
         .await;
     assert_eq!(s, 201, "{corvid_page}");
     for (kind, id) in [
@@ -430,23 +442,41 @@ async fn relations_reach_the_clients_own_assets_and_tickets_and_never_leak_a_tit
         ("page", corvid_page["id"].clone()),
     ] {
         let (s, body) = app
-            .api("POST", &links, Some(&priya), Some(json!({ "target_kind": kind, "target_id": id })))
+            .api(
+                "POST",
+                &links,
+                Some(&priya),
+                Some(json!({ "target_kind": kind, "target_id": id })),
+            )
             .await;
         assert_eq!(s, 404, "{kind} {id}: {body}");
         assert!(!body.to_string().contains("Corvid private runbook"));
     }
     let (s, l) = app
-        .api("POST", &links, Some(&priya), Some(json!({ "target_kind": "page", "target_id": page["id"] })))
+        .api(
+            "POST",
+            &links,
+            Some(&priya),
+            Some(json!({ "target_kind": "page", "target_id": page["id"] })),
+        )
         .await;
     assert_eq!(s, 201, "{l}");
     assert_eq!(l["title"], "Switch stack runbook");
     // The page lists the asset in turn.
-    let page_path = format!("/api/v1/clients/{alder}/pages/{}", page["id"].as_str().unwrap());
+    let page_path = format!(
+        "/api/v1/clients/{alder}/pages/{}",
+        page["id"].as_str().unwrap()
+    );
     let (s, p) = app.api("GET", &page_path, Some(&helen), None).await;
     assert_eq!(s, 200, "{p}");
     assert_eq!(p["assets"][0]["name"], "Core switch");
     let (s, l) = app
-        .api("POST", &links, Some(&priya), Some(json!({ "target_kind": "secret", "target_id": secret["id"] })))
+        .api(
+            "POST",
+            &links,
+            Some(&priya),
+            Some(json!({ "target_kind": "secret", "target_id": secret["id"] })),
+        )
         .await;
     assert_eq!(s, 201, "{l}");
     assert_eq!(l["title"], "Switch admin");
