@@ -216,39 +216,32 @@ pub struct AssetPatchBody {
     name: Option<String>,
     asset_type: Option<AssetType>,
     status: Option<DeviceStatus>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "super::present")]
     #[schema(value_type = Option<String>)]
     owner_user_id: Option<Option<UserId>>,
     owner: Option<String>,
     location: Option<String>,
     serial: Option<String>,
     vendor: Option<String>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "super::present")]
     #[schema(value_type = Option<String>)]
     acquired_on: Option<Option<String>>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "super::present")]
     #[schema(value_type = Option<String>)]
     retired_on: Option<Option<String>>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "super::present")]
     #[schema(value_type = Option<String>)]
     warranty_end: Option<Option<String>>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "super::present")]
     #[schema(value_type = Option<String>)]
     renewal_on: Option<Option<String>>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "super::present")]
     #[schema(value_type = Option<String>)]
     cert_not_after: Option<Option<String>>,
     notes: Option<String>,
     /// Field name -> value; an empty value clears it.
     #[serde(default)]
     custom_fields: BTreeMap<String, String>,
-}
-
-/// A field that may be absent (keep), null (clear) or a value (set).
-fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
 }
 
 /// A new relation.

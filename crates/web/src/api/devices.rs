@@ -85,20 +85,13 @@ pub struct DevicePatchBody {
     class: Option<DeviceClass>,
     status: Option<DeviceStatus>,
     /// `YYYY-MM-DD`, or null to forget it.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "super::present")]
     #[schema(value_type = Option<String>)]
     acquired_on: Option<Option<String>>,
     /// `YYYY-MM-DD`, or null to clear it.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "super::present")]
     #[schema(value_type = Option<String>)]
     retired_on: Option<Option<String>>,
-}
-
-/// A field that may be absent (keep), null (clear) or a value (set).
-fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
 }
 
 /// Which day to count.

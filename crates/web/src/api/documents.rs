@@ -245,18 +245,11 @@ pub struct PagePatchBody {
     tags: Option<Vec<String>>,
     body: Option<String>,
     /// `YYYY-MM-DD`, or null to clear it.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "super::present")]
     #[schema(value_type = Option<String>)]
     review_on: Option<Option<String>>,
     published: Option<bool>,
     links: Option<LinksBody>,
-}
-
-/// A field that may be absent (keep), null (clear) or a value (set).
-fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
 }
 
 /// One revision of a page.

@@ -62,6 +62,15 @@ impl Modify for BearerAuth {
     }
 }
 
+/// A body field that may be absent (keep), null (clear) or a value (set):
+/// `#[serde(default, deserialize_with = "super::present")]` on an
+/// `Option<Option<T>>`, for every PATCH body.
+fn present<'de, D: serde::Deserializer<'de>, T: serde::Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    <Option<T> as serde::Deserialize>::deserialize(d).map(Some)
+}
+
 /// The documented API routes.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())

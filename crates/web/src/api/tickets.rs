@@ -229,7 +229,7 @@ pub struct NewTicketBody {
 pub struct TicketPatchBody {
     status: Option<TicketStatus>,
     /// An assignee id, or null to unassign.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "super::present")]
     #[schema(value_type = Option<UserId>)]
     assignee_id: Option<Option<UserId>>,
     title: Option<String>,
@@ -239,13 +239,6 @@ pub struct TicketPatchBody {
     /// A priority set by hand; needs `priority_reason`.
     priority: Option<Priority>,
     priority_reason: Option<String>,
-}
-
-/// A field that may be absent (keep), null (clear) or a value (set).
-fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
 }
 
 /// Hand the ticket to the other side.

@@ -119,18 +119,11 @@ pub struct SecretPatchBody {
     username: Option<String>,
     url: Option<String>,
     /// `YYYY-MM-DD`, or null to clear it.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "super::present")]
     #[schema(value_type = Option<String>)]
     rotation_due_on: Option<Option<String>>,
     secret: Option<String>,
     notes: Option<String>,
-}
-
-/// A field that may be absent (keep), null (clear) or a value (set).
-fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
 }
 
 /// A proof of identity: the account's password or a current TOTP code.
