@@ -128,6 +128,22 @@ pub(crate) async fn client_admin(
 ) -> Result<Actor> {
     // The client's people are read as one of its assigned engineers: a
     // real actor's scope, like every other store call.
+    let reader = assigned_engineer(t, provider_staff, client).await?;
+    t.list_users(&reader, client.id)
+        .await?
+        .iter()
+        .find(|u| u.role == Role::ClientAdmin)
+        .map(actor_of)
+        .ok_or(ServiceError::NotFound)
+}
+
+/// An engineer assigned to the client's active engagement, as an actor:
+/// the demo does the provider side's part as them.
+pub(crate) async fn assigned_engineer(
+    t: &Tandem,
+    provider_staff: &[Actor],
+    client: &Org,
+) -> Result<Actor> {
     let engagement = engagements::active_for_client(&t.db, client.id)
         .await?
         .ok_or(ServiceError::NotFound)?;
@@ -136,15 +152,10 @@ pub(crate) async fn client_admin(
         .into_iter()
         .map(|a| a.user_id)
         .collect();
-    let reader = provider_staff
+    provider_staff
         .iter()
-        .find(|a| assigned.contains(&a.user_id))
-        .ok_or(ServiceError::NotFound)?;
-    t.list_users(reader, client.id)
-        .await?
-        .iter()
-        .find(|u| u.role == Role::ClientAdmin)
-        .map(actor_of)
+        .find(|a| a.role == Role::ProviderEngineer && assigned.contains(&a.user_id))
+        .cloned()
         .ok_or(ServiceError::NotFound)
 }
 

@@ -4,14 +4,13 @@
 //! engineer, several with revisions by both sides, two past their review
 //! date, and one knowledge-base article published to the portal.
 
-use crate::demo_devices::client_admin;
+use crate::demo_devices::{assigned_engineer, client_admin};
 use crate::documents::PageChange;
-use crate::{RequestMeta, Result, ServiceError, Tandem};
+use crate::{RequestMeta, Result, Tandem};
 use jiff::ToSpan;
 use jiff::civil::Date;
+use tandem_domain::Actor;
 use tandem_domain::document::{PageSpec, template};
-use tandem_domain::{Actor, Side};
-use tandem_store::engagements;
 use tandem_store::orgs::Org;
 
 /// Who writes a page or a later revision of it.
@@ -227,23 +226,6 @@ const PAGES: [DemoPage; 12] = [
     },
 ];
 
-/// An engineer assigned to the client's active engagement, as an actor.
-async fn engineer(t: &Tandem, provider_staff: &[Actor], client: &Org) -> Result<Actor> {
-    let engagement = engagements::active_for_client(&t.db, client.id)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
-    let assigned: Vec<_> = engagements::assignments(&t.db, engagement.id)
-        .await?
-        .into_iter()
-        .map(|a| a.user_id)
-        .collect();
-    provider_staff
-        .iter()
-        .find(|a| assigned.contains(&a.user_id) && a.side() == Side::Provider)
-        .cloned()
-        .ok_or(ServiceError::NotFound)
-}
-
 /// Write each client's documentation, as its admin and an assigned engineer.
 pub(crate) async fn seed(
     t: &Tandem,
@@ -259,7 +241,7 @@ pub(crate) async fn seed(
         .date();
     for (client, _) in clients {
         let admin = client_admin(t, provider_staff, client).await?;
-        let engineer = engineer(t, provider_staff, client).await?;
+        let engineer = assigned_engineer(t, provider_staff, client).await?;
         let who = |by: By| match by {
             By::Client => &admin,
             By::Provider => &engineer,

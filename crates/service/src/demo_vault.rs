@@ -4,14 +4,13 @@
 //! for rotation and one due soon; an engineer of the provider and the
 //! client's admin have revealed some, so the reveal log shows both sides.
 
-use crate::auth::actor_of;
+use crate::demo_devices::{assigned_engineer, client_admin};
 use crate::secrets::random_token;
 use crate::vault::NewSecret;
-use crate::{RequestMeta, Result, ServiceError, Tandem};
+use crate::{RequestMeta, Result, Tandem};
 use jiff::ToSpan;
+use tandem_domain::Actor;
 use tandem_domain::vault::{SecretSpec, SecretValue};
-use tandem_domain::{Actor, Role};
-use tandem_store::engagements;
 use tandem_store::orgs::Org;
 
 /// (name, username, URL, days until rotation is due: negative is overdue)
@@ -50,25 +49,8 @@ pub(crate) async fn seed(
         .to_zoned_datetime(jiff::tz::TimeZone::UTC)
         .date();
     for (client, domain) in clients {
-        let engagement = engagements::active_for_client(&t.db, client.id)
-            .await?
-            .ok_or(ServiceError::NotFound)?;
-        let assigned: Vec<_> = engagements::assignments(&t.db, engagement.id)
-            .await?
-            .into_iter()
-            .map(|a| a.user_id)
-            .collect();
-        let engineer = provider_staff
-            .iter()
-            .find(|a| a.role == Role::ProviderEngineer && assigned.contains(&a.user_id))
-            .ok_or(ServiceError::NotFound)?;
-        let admin = t
-            .list_users(engineer, client.id)
-            .await?
-            .iter()
-            .find(|u| u.role == Role::ClientAdmin)
-            .map(actor_of)
-            .ok_or(ServiceError::NotFound)?;
+        let engineer = assigned_engineer(t, provider_staff, client).await?;
+        let admin = client_admin(t, provider_staff, client).await?;
         let mut ids = Vec::new();
         for (name, user, url, due) in CREDENTIALS {
             let username = if user.ends_with('@') {
@@ -86,7 +68,7 @@ pub(crate) async fn seed(
         }
         let browser = "Mozilla/5.0 (demo)";
         for id in &ids[1..3] {
-            t.reveal_proved(engineer, client.id, *id, "password", browser, &meta)
+            t.reveal_proved(&engineer, client.id, *id, "password", browser, &meta)
                 .await?;
         }
         t.reveal_proved(&admin, client.id, ids[0], "password", browser, &meta)
