@@ -924,10 +924,20 @@ async fn form_post_for(app: &TestApp, route: &str) -> FormPost {
                 .await;
             assert_eq!(st, 201, "{a}");
             let fields = if route.ends_with("/links") {
+                // A relation needs a target of the same client.
+                let (st, other) = app
+                    .api(
+                        "POST",
+                        &format!("/api/v1/clients/{alder}/assets"),
+                        Some(&priya),
+                        Some(json!({ "name": "Reception switch", "asset_type": "network_device" })),
+                    )
+                    .await;
+                assert_eq!(st, 201, "{other}");
                 vec![
                     ("client_id", alder.clone()),
-                    ("target_kind", s("secret")),
-                    ("target_id", s("0191f7a2-8c3e-7d4b-9a10-2b3c4d5e6f70")),
+                    ("target_kind", s("asset")),
+                    ("target_id", other["id"].as_str().unwrap().to_owned()),
                 ]
             } else {
                 vec![
