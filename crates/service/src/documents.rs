@@ -17,7 +17,9 @@ use tandem_domain::policy::{self, DocumentAction, Relation};
 use tandem_domain::{Actor, OrgId, PageId, Role, Side, TicketId, ValidationError};
 use tandem_store::documents::{self as docs, PageFilter};
 /// The records of the documentation, as the use cases hand them back.
-pub use tandem_store::documents::{AuthorCount, LinkTarget, Page, Revision, SideAuthorship};
+pub use tandem_store::documents::{
+    AuthorCount, LinkTarget, Page, PageSummary, Revision, SideAuthorship,
+};
 use tandem_store::orgs::{self, Org};
 
 /// Most pages one list answer holds.
@@ -174,7 +176,12 @@ impl Tandem {
 
     /// A client's pages in folder and title order, filtered; requesters get
     /// only pages published to the portal, search included.
-    pub async fn pages(&self, actor: &Actor, client: OrgId, q: &PageQuery) -> Result<Vec<Page>> {
+    pub async fn pages(
+        &self,
+        actor: &Actor,
+        client: OrgId,
+        q: &PageQuery,
+    ) -> Result<Vec<PageSummary>> {
         self.documents_client(actor, DocumentAction::Read, client)
             .await?;
         let filter = PageFilter {
@@ -193,7 +200,12 @@ impl Tandem {
     /// most `limit`, each one the actor may read (requesters: published
     /// pages of their own organization): the page hits shown beside ticket
     /// hits.
-    pub async fn search_pages(&self, actor: &Actor, search: &str, limit: i64) -> Result<Vec<Page>> {
+    pub async fn search_pages(
+        &self,
+        actor: &Actor,
+        search: &str,
+        limit: i64,
+    ) -> Result<Vec<PageSummary>> {
         let published_only = actor.role == Role::Requester;
         let found = docs::search_in_scope(
             &self.db,
@@ -223,7 +235,7 @@ impl Tandem {
         actor: &Actor,
         client: OrgId,
         now: Timestamp,
-    ) -> Result<Vec<Page>> {
+    ) -> Result<Vec<PageSummary>> {
         let (org, _) = self
             .documents_client(actor, DocumentAction::Read, client)
             .await?;

@@ -8,7 +8,7 @@ use jiff::Timestamp;
 use tandem_domain::policy::{self, Action};
 use tandem_domain::{Actor, OrgId, Side};
 use tandem_store::assets::Expiring;
-use tandem_store::documents::Page;
+use tandem_store::documents::PageSummary;
 
 /// How far ahead the overview looks when the reader does not say.
 pub const DEFAULT_HORIZON_DAYS: i64 = 60;
@@ -19,7 +19,7 @@ pub const DEFAULT_HORIZON_DAYS: i64 = 60;
 #[derive(Debug, Clone)]
 pub struct ClientOverview {
     /// Pages past their review date.
-    pub stale_pages: Option<Vec<Page>>,
+    pub stale_pages: Option<Vec<PageSummary>>,
     /// Warranties, renewals and certificates ending within the horizon.
     pub expiring: Option<Vec<Expiring>>,
     /// Credentials whose rotation is due within the horizon (or overdue).

@@ -3,7 +3,7 @@
 //! ledger of reminders fired. Every call names the client first; the
 //! service has checked that the caller may reach it.
 
-use crate::{Arg, Db, Result, StoreError, Tx, exec_tx, on_db, on_tx};
+use crate::{Arg, Db, Result, StoreError, Tx, direct, exec_tx, on_db, on_tx};
 use tandem_domain::asset::{AssetType, ExpiryKind, FieldKind, LinkTarget, ReminderRule};
 use tandem_domain::device::{DeviceStatus, name_key};
 use tandem_domain::ids::{AssetFieldId, AssetLinkId};
@@ -205,16 +205,41 @@ pub async fn list(db: &Db, client: OrgId, f: &AssetFilter) -> Result<Vec<Asset>>
     }
     args.push(f.limit.into());
     sql.push_str(&format!(" ORDER BY name_key LIMIT ${}", args.len()));
-    Ok(on_db!(db, c => {
-        let mut q = sqlx::query_as::<_, Asset>(sqlx::AssertSqlSafe(sql.as_str()));
-        for a in &args {
-            q = match a {
-                Arg::Text(s) => q.bind(s.clone()),
-                Arg::Int(i) => q.bind(*i),
-            };
-        }
-        q.fetch_all(c).await
-    })?)
+    db.rows(&sql, &args, Asset::from_direct).await
+}
+
+impl Asset {
+    /// A row of [`COLS`] read in place.
+    fn from_direct(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Asset {
+            id: direct::parsed(r, 0)?,
+            client_id: direct::parsed(r, 1)?,
+            name: r.get(2)?,
+            asset_type: direct::parsed(r, 3)?,
+            status: direct::parsed(r, 4)?,
+            acquired_on: r.get(5)?,
+            retired_on: r.get(6)?,
+            version: r.get(7)?,
+            created_at: r.get(8)?,
+            updated_at: r.get(9)?,
+            created_by: r.get(10)?,
+            owner_user_id: r.get(11)?,
+            owner_text: r.get(12)?,
+            location: r.get(13)?,
+            serial: r.get(14)?,
+            vendor: r.get(15)?,
+            warranty_end: r.get(16)?,
+            renewal_on: r.get(17)?,
+            cert_not_after: r.get(18)?,
+            cert_subject: r.get(19)?,
+            cert_issuer: r.get(20)?,
+            cert_sans: r.get(21)?,
+            notes: r.get(22)?,
+            search_text: r.get(23)?,
+            next_expiry: r.get(24)?,
+            next_reminder_on: r.get(25)?,
+        })
+    }
 }
 
 /// All of a client's assets of one type (or every type) in name order, for

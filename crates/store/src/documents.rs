@@ -3,7 +3,7 @@
 //! SQLite, a tsvector on PostgreSQL, as for tickets).
 
 use crate::tickets::{fts5_query, fts5_whole_words, pg_tsquery, pg_whole_words};
-use crate::{Arg, Db, Result, StoreError, Tx, exec_tx, on_db, scope_filter};
+use crate::{Arg, Db, Result, StoreError, Tx, direct, exec_tx, on_db, scope_filter};
 use tandem_domain::{OrgId, PageId, Scope, TicketId};
 
 /// A page as stored (its current text; the history is in [`Revision`]s).
@@ -43,6 +43,72 @@ pub struct Page {
 
 const COLS: &str = "p.id, p.client_id, p.folder, p.title, p.tags, p.body, p.review_on, p.published, p.version, \
      p.created_at, p.created_by, p.updated_at, p.updated_by, p.updated_side";
+
+/// A page in a list: everything but its body. A body is about 2 KB that
+/// SQLite keeps on overflow pages; a list of 50 never reads them.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct PageSummary {
+    /// Its id.
+    #[sqlx(try_from = "String")]
+    pub id: PageId,
+    /// The client it belongs to.
+    #[sqlx(try_from = "String")]
+    pub client_id: OrgId,
+    /// Its folder path, empty at the top level.
+    pub folder: String,
+    /// Its title.
+    pub title: String,
+    /// Its tags, space-separated.
+    pub tags: String,
+    /// When it is next due for review (`YYYY-MM-DD`).
+    pub review_on: Option<String>,
+    /// 1 when requesters may read it in the portal.
+    pub published: i64,
+    /// The number of its latest revision.
+    pub version: i64,
+    /// Last save (epoch ms).
+    pub updated_at: i64,
+    /// Which side saved it last (`provider` or `client`).
+    pub updated_side: String,
+}
+
+const SUMMARY_COLS: &str = "p.id, p.client_id, p.folder, p.title, p.tags, p.review_on, p.published, p.version, \
+     p.updated_at, p.updated_side";
+
+impl From<Page> for PageSummary {
+    fn from(p: Page) -> Self {
+        PageSummary {
+            id: p.id,
+            client_id: p.client_id,
+            folder: p.folder,
+            title: p.title,
+            tags: p.tags,
+            review_on: p.review_on,
+            published: p.published,
+            version: p.version,
+            updated_at: p.updated_at,
+            updated_side: p.updated_side,
+        }
+    }
+}
+
+impl PageSummary {
+    /// A row of [`SUMMARY_COLS`] read in place.
+    fn from_direct(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(PageSummary {
+            id: direct::parsed(r, 0)?,
+            client_id: direct::parsed(r, 1)?,
+            folder: r.get(2)?,
+            title: r.get(3)?,
+            tags: r.get(4)?,
+            review_on: r.get(5)?,
+            published: r.get(6)?,
+            version: r.get(7)?,
+            updated_at: r.get(8)?,
+            updated_side: r.get(9)?,
+        })
+    }
+}
 
 /// Add a page (its first revision is written with [`insert_revision`]).
 pub async fn insert(tx: &mut Tx, p: &Page) -> Result<()> {
@@ -125,7 +191,12 @@ pub struct PageFilter {
 /// page, as ticket search does: a prefix makes the index merge the lists
 /// of every word it starts, across every client (about 10 ms at 100,000
 /// pages, against 1 ms for whole words).
-pub async fn list(db: &Db, scope: &Scope, client: OrgId, f: &PageFilter) -> Result<Vec<Page>> {
+pub async fn list(
+    db: &Db,
+    scope: &Scope,
+    client: OrgId,
+    f: &PageFilter,
+) -> Result<Vec<PageSummary>> {
     let Some(raw) = f.search.as_deref() else {
         return list_matching(db, scope, client, f, None).await;
     };
@@ -150,14 +221,14 @@ async fn list_matching(
     client: OrgId,
     f: &PageFilter,
     query: Option<&str>,
-) -> Result<Vec<Page>> {
+) -> Result<Vec<PageSummary>> {
     let mut args: Vec<Arg> = vec![
         client.to_string().into(),
         scope.user_id.to_string().into(),
         scope.org_id.to_string().into(),
     ];
     let mut sql = format!(
-        "SELECT {COLS} FROM doc_pages p WHERE p.client_id = $1 AND {}",
+        "SELECT {SUMMARY_COLS} FROM doc_pages p WHERE p.client_id = $1 AND {}",
         scope_filter!("p.client_id", "$2", "$3")
     );
     let next = |args: &mut Vec<Arg>, v: Arg| {
@@ -184,14 +255,13 @@ async fn list_matching(
     if let Some(q) = query {
         match db {
             Db::Sqlite { .. } => {
-                // Only this client's pages: see `doc_search` in the schema.
-                let q = format!(
-                    "client : \"{}\" AND text : ({q})",
-                    client.to_string().replace('-', "")
-                );
-                let n = next(&mut args, q.into());
+                // Only this client's range of the index: see `doc_search`
+                // in the schema (0030).
+                let n = next(&mut args, q.to_owned().into());
                 sql.push_str(&format!(
-                    " AND p.rowid IN (SELECT rowid FROM doc_search WHERE doc_search MATCH ${n})"
+                    " AND p.search_key IN (SELECT rowid FROM doc_search WHERE doc_search MATCH ${n} \
+                     AND rowid > (SELECT number << 32 FROM doc_search_clients WHERE client_id = $1) \
+                     AND rowid < (SELECT (number + 1) << 32 FROM doc_search_clients WHERE client_id = $1))"
                 ));
             }
             Db::Postgres(_) => {
@@ -208,31 +278,23 @@ async fn list_matching(
     }
     let n = next(&mut args, f.limit.into());
     sql.push_str(&format!(" ORDER BY p.folder, p.title_key, p.id LIMIT ${n}"));
-    Ok(on_db!(db, c => {
-        let mut q = sqlx::query_as::<_, Page>(sqlx::AssertSqlSafe(sql.as_str()));
-        for a in &args {
-            q = match a {
-                Arg::Text(s) => q.bind(s.clone()),
-                Arg::Int(i) => q.bind(*i),
-            };
-        }
-        q.fetch_all(c).await
-    })?)
+    db.rows(&sql, &args, PageSummary::from_direct).await
 }
 
 /// Pages of every client within scope whose text matches `raw` (full-text,
-/// as [`list`]): the `limit` newest matches, in title order; with
+/// as [`list`]): at most `limit` matches, in title order; with
 /// `published_only` only pages published to the portal. For search beside
-/// ticket search. On SQLite the index is read newest first and stops at
-/// `limit` matches in scope, so a common word over many clients' pages
-/// costs a page of matches, not all of them.
+/// ticket search. PostgreSQL takes the newest matches. SQLite reads the
+/// index from the end of its keys (client by client, each client's newest
+/// pages first) and stops at `limit` matches in scope, so a common word
+/// over many clients' pages costs a page of matches, not all of them.
 pub async fn search_in_scope(
     db: &Db,
     scope: &Scope,
     published_only: bool,
     raw: &str,
     limit: i64,
-) -> Result<Vec<Page>> {
+) -> Result<Vec<PageSummary>> {
     // The same words on both backends; none, no search.
     let words = fts5_query(raw);
     if words.is_empty() {
@@ -241,17 +303,17 @@ pub async fn search_in_scope(
     let (sql, q) = match db {
         Db::Sqlite { .. } => (
             format!(
-                "SELECT {COLS} FROM doc_pages p WHERE p.rowid IN (SELECT s.rowid FROM doc_search s \
-                 JOIN doc_pages m ON m.rowid = s.rowid WHERE s.doc_search MATCH $3 AND {} \
+                "SELECT {SUMMARY_COLS} FROM doc_pages p WHERE p.search_key IN (SELECT s.rowid FROM doc_search s \
+                 JOIN doc_pages m ON m.search_key = s.rowid WHERE s.doc_search MATCH $3 AND {} \
                  AND ($4 = 0 OR m.published = 1) ORDER BY s.rowid DESC LIMIT $5) \
                  ORDER BY p.title_key, p.id",
                 scope_filter!("m.client_id", "$1", "$2")
             ),
-            format!("text : ({words})"),
+            words,
         ),
         Db::Postgres(_) => (
             format!(
-                "SELECT {COLS} FROM doc_pages p WHERE p.id IN (SELECT m.id FROM doc_pages m \
+                "SELECT {SUMMARY_COLS} FROM doc_pages p WHERE p.id IN (SELECT m.id FROM doc_pages m \
                  WHERE m.search @@ to_tsquery('simple', $3) AND {} AND ($4 = 0 OR m.published = 1) \
                  ORDER BY m.created_at DESC LIMIT $5) ORDER BY p.title_key, p.id",
                 scope_filter!("m.client_id", "$1", "$2")
@@ -260,12 +322,14 @@ pub async fn search_in_scope(
         ),
     };
 
-    Ok(
-        on_db!(db, c => sqlx::query_as::<_, Page>(sqlx::AssertSqlSafe(sql.as_str()))
-            .bind(scope.user_id.to_string()).bind(scope.org_id.to_string()).bind(q)
-            .bind(i64::from(published_only)).bind(limit)
-            .fetch_all(c).await)?,
-    )
+    let args = [
+        scope.user_id.to_string().into(),
+        scope.org_id.to_string().into(),
+        q.into(),
+        i64::from(published_only).into(),
+        limit.into(),
+    ];
+    db.rows(&sql, &args, PageSummary::from_direct).await
 }
 
 /// One saved state of a page.

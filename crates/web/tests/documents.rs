@@ -919,3 +919,63 @@ async fn creates_repeat_safely_and_lists_page_by_cursor_with_filters() {
     assert_eq!(s, 200);
     assert_eq!(t.as_array().unwrap().len(), 5);
 }
+
+#[tokio::test]
+async fn search_follows_every_save_and_delete() {
+    // The index holds no copy of the text (see `doc_search` in the SQLite
+    // schema): a save must take the old words out and put the new ones in,
+    // and a delete take the page out, or search answers with stale pages.
+    let app = TestApp::demo().await;
+    let priya = app.token(PRIYA).await;
+    let alder = app.org("alder");
+    let page = create(
+        &app,
+        &priya,
+        &alder,
+        json!({ "title": "Quokka gateway", "body": "The wombatrouter sits in rack 2" }),
+    )
+    .await;
+    let id = page["id"].as_str().unwrap();
+    let (_, found) = search(&app, &priya, &alder, "wombatrouter").await;
+    assert_eq!(found, vec!["Quokka gateway"]);
+
+    let (s, b) = patch(
+        &app,
+        &priya,
+        &alder,
+        id,
+        1,
+        json!({ "title": "Numbat gateway", "body": "The platypusswitch replaced it" }),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    for gone in ["wombatrouter", "quokka"] {
+        let (_, found) = search(&app, &priya, &alder, gone).await;
+        assert!(found.is_empty(), "{gone} is no longer on the page: {found:?}");
+    }
+    let (_, found) = search(&app, &priya, &alder, "platypusswitch").await;
+    assert_eq!(found, vec!["Numbat gateway"]);
+    // A second page of the same client is found beside it, in its place.
+    create(
+        &app,
+        &priya,
+        &alder,
+        json!({ "title": "Another platypusswitch", "body": "spare" }),
+    )
+    .await;
+    let (_, mut found) = search(&app, &priya, &alder, "platypusswitch").await;
+    found.sort();
+    assert_eq!(found, vec!["Another platypusswitch", "Numbat gateway"]);
+
+    let (s, _) = app
+        .api(
+            "DELETE",
+            &format!("/api/v1/clients/{alder}/pages/{id}"),
+            Some(&priya),
+            None,
+        )
+        .await;
+    assert_eq!(s, 204);
+    let (_, found) = search(&app, &priya, &alder, "platypusswitch").await;
+    assert_eq!(found, vec!["Another platypusswitch"]);
+}

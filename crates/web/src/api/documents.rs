@@ -17,7 +17,7 @@ use tandem_domain::device::parse_date;
 use tandem_domain::document::{self, DiffLine, PageSpec, PageTemplate, tags_of};
 use tandem_domain::{OrgId, PageId, TicketId};
 use tandem_service::documents::{
-    AuthorCount, LinkTarget, Page, PageChange, PageLink, PageQuery, PageView, Revision,
+    AuthorCount, LinkTarget, PageChange, PageLink, PageQuery, PageSummary, PageView, Revision,
 };
 use tandem_service::{RequestMeta, ServiceError};
 use utoipa::{IntoParams, ToSchema};
@@ -44,8 +44,8 @@ pub struct PageSummaryDto {
     updated_side: String,
 }
 
-impl From<Page> for PageSummaryDto {
-    fn from(p: Page) -> Self {
+impl From<PageSummary> for PageSummaryDto {
+    fn from(p: PageSummary) -> Self {
         Self {
             id: p.id,
             client_id: p.client_id,
@@ -126,10 +126,11 @@ impl From<AuthorCount> for AuthorDto {
 
 impl From<PageView> for PageDto {
     fn from(v: PageView) -> Self {
-        let body = v.page.body.clone();
-        let created_at = v.page.created_at;
+        let mut page = v.page;
+        let body = std::mem::take(&mut page.body);
+        let created_at = page.created_at;
         Self {
-            summary: v.page.into(),
+            summary: PageSummary::from(page).into(),
             body,
             html: v.html,
             stale: v.stale,

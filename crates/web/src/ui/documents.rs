@@ -24,13 +24,14 @@ use tandem_domain::document::{
 use tandem_domain::{OrgId, PageId, Role, ValidationError};
 use tandem_service::auth::SessionActor;
 use tandem_service::documents::{
-    LinkTarget, Page, PageChange, PageLink, PageQuery, PageView, Revision, SideAuthorship,
+    LinkTarget, Page, PageChange, PageLink, PageQuery, PageSummary, PageView, Revision,
+    SideAuthorship,
 };
 use tandem_service::{RequestMeta, ServiceError};
 
 /// A page in the list, as the list shows it.
 pub(super) struct Row {
-    page: Page,
+    page: PageSummary,
     tags: Vec<String>,
     stale: bool,
 }
