@@ -5,7 +5,7 @@
 //! IT staff of both sides read and write; the client's viewers read;
 //! requesters read only the pages published to the portal.
 
-use crate::audit::{Entry, record};
+use crate::audit::{Entry, audit_record, record};
 use crate::{RequestMeta, Result, ServiceError, Tandem, now_ms};
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -340,6 +340,17 @@ impl Tandem {
         })
     }
 
+    /// Whether `actor` may read page `id` and it belongs to `client`: the
+    /// check a route naming both makes before it acts on the page, without
+    /// building the page's view.
+    pub async fn page_in_client(&self, actor: &Actor, client: OrgId, id: PageId) -> Result<()> {
+        let (page, _) = self.page_in_reach(actor, DocumentAction::Read, id).await?;
+        if page.client_id != client {
+            return Err(ServiceError::NotFound);
+        }
+        Ok(())
+    }
+
     /// [`Tandem::page`] of a page that must belong to `client` (a page of
     /// another client answers like a missing one).
     pub async fn page_of(
@@ -535,18 +546,6 @@ impl Tandem {
         p.updated_at = now_ms();
         p.updated_by = Some(actor.user_id.to_string());
         p.updated_side = actor.side().as_str().to_owned();
-        let mut tx = self.db.begin().await?;
-        if !docs::update(&mut tx, &p, current.version).await? {
-            drop(tx);
-            let now = docs::get(&self.db, &actor.scope(), p.id).await?;
-            return Err(ServiceError::Stale {
-                current_version: now.version,
-            });
-        }
-        docs::insert_revision(&mut tx, &revision_of(&p, actor, restored_from)).await?;
-        if let Some(links) = links {
-            docs::set_links(&mut tx, p.id, links).await?;
-        }
         let (action, change) = match restored_from {
             Some(n) => (
                 "page.restore",
@@ -557,8 +556,7 @@ impl Tandem {
                 json!({ "before": fields(current), "after": fields(&p) }),
             ),
         };
-        record(
-            &mut tx,
+        let audit = audit_record(
             Some(actor),
             "",
             meta,
@@ -569,9 +567,20 @@ impl Tandem {
                 object_id: p.id.to_string(),
                 change,
             },
-        )
-        .await?;
-        tx.commit().await?;
+        );
+        let save = docs::Save {
+            revision: revision_of(&p, actor, restored_from),
+            page: p.clone(),
+            expected_version: current.version,
+            links: links.map(<[LinkTarget]>::to_vec),
+            audit,
+        };
+        if !docs::save(&self.db, save).await? {
+            let now = docs::get(&self.db, &actor.scope(), p.id).await?;
+            return Err(ServiceError::Stale {
+                current_version: now.version,
+            });
+        }
         Ok(p)
     }
 

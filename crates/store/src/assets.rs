@@ -441,11 +441,21 @@ pub async fn related_to(
     kind: LinkTarget,
     target: &str,
 ) -> Result<Vec<RelatedAsset>> {
-    Ok(on_db!(db, c => sqlx::query_as::<_, RelatedAsset>(
-        "SELECT a.id, a.name FROM asset_links l JOIN assets a ON a.id = l.asset_id \
+    let sql = "SELECT a.id, a.name FROM asset_links l JOIN assets a ON a.id = l.asset_id \
          WHERE l.client_id = $1 AND l.target_kind = $2 AND l.target_id = $3 AND a.client_id = $1 \
-         ORDER BY a.name_key")
-        .bind(client.to_string()).bind(kind.as_str()).bind(target).fetch_all(c).await)?)
+         ORDER BY a.name_key";
+    let args = [
+        client.to_string().into(),
+        kind.as_str().into(),
+        target.into(),
+    ];
+    db.rows(sql, &args, |r| {
+        Ok(RelatedAsset {
+            id: direct::parsed(r, 0)?,
+            name: r.get(1)?,
+        })
+    })
+    .await
 }
 
 /// Whether the client has a record of this kind with this id (the target

@@ -4,6 +4,8 @@
 
 use crate::tickets::{fts5_query, fts5_whole_words, pg_tsquery, pg_whole_words};
 use crate::{Arg, Db, Result, StoreError, Tx, direct, exec_tx, on_db, scope_filter};
+use rusqlite::ToSql;
+use tandem_domain::audit::AuditRecord;
 use tandem_domain::{OrgId, PageId, Scope, TicketId};
 
 /// A page as stored (its current text; the history is in [`Revision`]s).
@@ -125,14 +127,108 @@ pub async fn insert(tx: &mut Tx, p: &Page) -> Result<()> {
     Ok(())
 }
 
+const UPDATE_PAGE: &str = "UPDATE doc_pages SET folder = $1, title = $2, title_key = $3, tags = $4, body = $5, \
+     review_on = $6, published = $7, version = $8, updated_at = $9, updated_by = $10, updated_side = $11 \
+     WHERE id = $12 AND version = $13";
+
+const INSERT_REVISION: &str = "INSERT INTO doc_revisions (page_id, number, client_id, title, body, author_id, \
+     author_side, created_at, restored_from) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+
+const CLEAR_LINKS: &str = "DELETE FROM doc_links WHERE page_id = $1";
+
+const INSERT_LINK: &str = "INSERT INTO doc_links (page_id, target_kind, target_id) VALUES ($1, $2, $3) \
+     ON CONFLICT DO NOTHING";
+
+/// A page's next revision as one save writes it: the page's new fields
+/// (`page.version` the new number), the revision, the links when they
+/// change, and the audit entry.
+#[derive(Clone, Debug)]
+pub struct Save {
+    /// The page as saved.
+    pub page: Page,
+    /// The version the save was made on.
+    pub expected_version: i64,
+    /// The revision recorded.
+    pub revision: Revision,
+    /// The page's links from now on, when the save changes them.
+    pub links: Option<Vec<LinkTarget>>,
+    /// The audit entry.
+    pub audit: AuditRecord,
+}
+
+/// Write `s` in one transaction if the page is still at its expected
+/// version; false when someone saved it in between (nothing is written).
+/// On SQLite this is one in-place member of the group commit, as opening
+/// a ticket is: a save's statements run back to back on the writer's
+/// thread instead of each waiting for a worker.
+pub async fn save(db: &Db, s: Save) -> Result<bool> {
+    if let Db::Sqlite { group, .. } = db {
+        return group
+            .write(move |c| {
+                let p = &s.page;
+                let (id, title_key) = (p.id.to_string(), p.title.to_lowercase());
+                let page_args: [&dyn ToSql; 13] = [
+                    &p.folder,
+                    &p.title,
+                    &title_key,
+                    &p.tags,
+                    &p.body,
+                    &p.review_on,
+                    &p.published,
+                    &p.version,
+                    &p.updated_at,
+                    &p.updated_by,
+                    &p.updated_side,
+                    &id,
+                    &s.expected_version,
+                ];
+                if direct::execute(c, UPDATE_PAGE, &page_args)? != 1 {
+                    return Ok(false);
+                }
+                let r = &s.revision;
+                let client = r.client_id.to_string();
+                let revision_args: [&dyn ToSql; 9] = [
+                    &id,
+                    &r.number,
+                    &client,
+                    &r.title,
+                    &r.body,
+                    &r.author_id,
+                    &r.author_side,
+                    &r.created_at,
+                    &r.restored_from,
+                ];
+                direct::execute(c, INSERT_REVISION, &revision_args)?;
+                if let Some(links) = &s.links {
+                    direct::execute(c, CLEAR_LINKS, &[&id])?;
+                    for t in links {
+                        let (kind, target) = link_parts(t);
+                        direct::execute(c, INSERT_LINK, &[&id as &dyn ToSql, &kind, &target])?;
+                    }
+                }
+                crate::audit::append_in_place(c, s.audit)?;
+                Ok(true)
+            })
+            .await;
+    }
+    let mut tx = db.begin().await?;
+    if !update(&mut tx, &s.page, s.expected_version).await? {
+        return Ok(false);
+    }
+    insert_revision(&mut tx, &s.revision).await?;
+    if let Some(links) = &s.links {
+        set_links(&mut tx, s.page.id, links).await?;
+    }
+    crate::audit::append(&mut tx, s.audit).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
 /// Write a page's fields and move it to `p.version` if it is still at
 /// `expected_version`. False when someone saved it in between (nothing is
 /// written).
 pub async fn update(tx: &mut Tx, p: &Page, expected_version: i64) -> Result<bool> {
-    let n = exec_tx!(tx, c => sqlx::query(
-        "UPDATE doc_pages SET folder = $1, title = $2, title_key = $3, tags = $4, body = $5, review_on = $6, \
-         published = $7, version = $8, updated_at = $9, updated_by = $10, updated_side = $11 \
-         WHERE id = $12 AND version = $13")
+    let n = exec_tx!(tx, c => sqlx::query(UPDATE_PAGE)
         .bind(&p.folder).bind(&p.title).bind(p.title.to_lowercase()).bind(&p.tags).bind(&p.body)
         .bind(&p.review_on).bind(p.published).bind(p.version).bind(p.updated_at).bind(&p.updated_by)
         .bind(&p.updated_side).bind(p.id.to_string()).bind(expected_version)
@@ -157,10 +253,36 @@ pub async fn get(db: &Db, scope: &Scope, id: PageId) -> Result<Page> {
         "SELECT {COLS} FROM doc_pages p WHERE p.id = $1 AND {}",
         scope_filter!("p.client_id", "$2", "$3")
     );
-    on_db!(db, c => sqlx::query_as::<_, Page>(sqlx::AssertSqlSafe(sql.as_str()))
-        .bind(id.to_string()).bind(scope.user_id.to_string()).bind(scope.org_id.to_string())
-        .fetch_optional(c).await)?
-    .ok_or(StoreError::NotFound)
+    let args = [
+        id.to_string().into(),
+        scope.user_id.to_string().into(),
+        scope.org_id.to_string().into(),
+    ];
+    db.row(&sql, &args, Page::from_direct)
+        .await?
+        .ok_or(StoreError::NotFound)
+}
+
+impl Page {
+    /// A row of [`COLS`] read in place.
+    fn from_direct(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Page {
+            id: direct::parsed(r, 0)?,
+            client_id: direct::parsed(r, 1)?,
+            folder: r.get(2)?,
+            title: r.get(3)?,
+            tags: r.get(4)?,
+            body: r.get(5)?,
+            review_on: r.get(6)?,
+            published: r.get(7)?,
+            version: r.get(8)?,
+            created_at: r.get(9)?,
+            created_by: r.get(10)?,
+            updated_at: r.get(11)?,
+            updated_by: r.get(12)?,
+            updated_side: r.get(13)?,
+        })
+    }
 }
 
 /// Which of a client's pages to list.
@@ -227,9 +349,11 @@ async fn list_matching(
         scope.user_id.to_string().into(),
         scope.org_id.to_string().into(),
     ];
+    // The scope is asked of `$1`, the client, once for the statement, not
+    // of each row's client (the same value) once a row.
     let mut sql = format!(
         "SELECT {SUMMARY_COLS} FROM doc_pages p WHERE p.client_id = $1 AND {}",
-        scope_filter!("p.client_id", "$2", "$3")
+        scope_filter!("$1", "$2", "$3")
     );
     let next = |args: &mut Vec<Arg>, v: Arg| {
         args.push(v);
@@ -256,10 +380,13 @@ async fn list_matching(
         match db {
             Db::Sqlite { .. } => {
                 // Only this client's range of the index: see `doc_search`
-                // in the schema (0030).
+                // in the schema (0030). The `+` keeps SQLite walking the
+                // pages in list order (and stopping when the list is full)
+                // rather than reading every page the index found and
+                // sorting them.
                 let n = next(&mut args, q.to_owned().into());
                 sql.push_str(&format!(
-                    " AND p.search_key IN (SELECT rowid FROM doc_search WHERE doc_search MATCH ${n} \
+                    " AND +p.search_key IN (SELECT rowid FROM doc_search WHERE doc_search MATCH ${n} \
                      AND rowid > (SELECT number << 32 FROM doc_search_clients WHERE client_id = $1) \
                      AND rowid < (SELECT (number + 1) << 32 FROM doc_search_clients WHERE client_id = $1))"
                 ));
@@ -364,9 +491,7 @@ const REV_COLS: &str = "r.page_id, r.number, r.client_id, r.title, r.body, r.aut
 
 /// Record a revision (in the transaction that saved the page).
 pub async fn insert_revision(tx: &mut Tx, r: &Revision) -> Result<()> {
-    exec_tx!(tx, c => sqlx::query(
-        "INSERT INTO doc_revisions (page_id, number, client_id, title, body, author_id, author_side, created_at, restored_from) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+    exec_tx!(tx, c => sqlx::query(INSERT_REVISION)
         .bind(r.page_id.to_string()).bind(r.number).bind(r.client_id.to_string()).bind(&r.title)
         .bind(&r.body).bind(&r.author_id).bind(&r.author_side).bind(r.created_at).bind(r.restored_from)
         .execute(c).await)
@@ -410,18 +535,21 @@ pub enum LinkTarget {
 /// Replace a page's links with `targets` (the caller has checked that each
 /// belongs to the page's client).
 pub async fn set_links(tx: &mut Tx, page: PageId, targets: &[LinkTarget]) -> Result<()> {
-    exec_tx!(tx, c => sqlx::query("DELETE FROM doc_links WHERE page_id = $1")
-        .bind(page.to_string()).execute(c).await)?;
+    exec_tx!(tx, c => sqlx::query(CLEAR_LINKS).bind(page.to_string()).execute(c).await)?;
     for t in targets {
-        let (kind, id) = match t {
-            LinkTarget::Page(p) => ("page", p.to_string()),
-            LinkTarget::Ticket(t) => ("ticket", t.to_string()),
-        };
-        exec_tx!(tx, c => sqlx::query(
-            "INSERT INTO doc_links (page_id, target_kind, target_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+        let (kind, id) = link_parts(t);
+        exec_tx!(tx, c => sqlx::query(INSERT_LINK)
             .bind(page.to_string()).bind(kind).bind(id).execute(c).await)?;
     }
     Ok(())
+}
+
+/// A link target as stored: its kind and id.
+fn link_parts(t: &LinkTarget) -> (&'static str, String) {
+    match t {
+        LinkTarget::Page(p) => ("page", p.to_string()),
+        LinkTarget::Ticket(t) => ("ticket", t.to_string()),
+    }
 }
 
 /// A link as stored, with what the reader might be shown of its target.
@@ -450,8 +578,17 @@ pub async fn links(db: &Db, page: PageId) -> Result<Vec<StoredLink>> {
          UNION ALL SELECT l.target_kind, l.target_id, t.client_id, t.number, t.title, CAST(0 AS BIGINT) AS published \
          FROM doc_links l JOIN tickets t ON t.id = l.target_id WHERE l.page_id = $1 AND l.target_kind = 'ticket' \
          ORDER BY 1, 4, 5";
-    Ok(on_db!(db, c => sqlx::query_as::<_, StoredLink>(sql)
-        .bind(page.to_string()).fetch_all(c).await)?)
+    db.rows(sql, &[page.to_string().into()], |r| {
+        Ok(StoredLink {
+            target_kind: r.get(0)?,
+            target_id: r.get(1)?,
+            client_id: r.get(2)?,
+            number: r.get(3)?,
+            title: r.get(4)?,
+            published: r.get(5)?,
+        })
+    })
+    .await
 }
 
 /// Whether `target` exists and belongs to `client` (a link may only join
@@ -489,8 +626,15 @@ pub async fn authors(db: &Db, page: PageId) -> Result<Vec<AuthorCount>> {
     let sql = "SELECT r.author_side AS side, r.author_id, COALESCE(u.name, '') AS name, COUNT(*) AS revisions \
          FROM doc_revisions r LEFT JOIN users u ON u.id = r.author_id WHERE r.page_id = $1 \
          GROUP BY r.author_side, r.author_id, u.name ORDER BY 1 DESC, 4 DESC, 3";
-    Ok(on_db!(db, c => sqlx::query_as::<_, AuthorCount>(sql)
-        .bind(page.to_string()).fetch_all(c).await)?)
+    db.rows(sql, &[page.to_string().into()], |r| {
+        Ok(AuthorCount {
+            side: r.get(0)?,
+            author_id: r.get(1)?,
+            name: r.get(2)?,
+            revisions: r.get(3)?,
+        })
+    })
+    .await
 }
 
 /// Per side, how many of a client's pages it wrote (saved at least one

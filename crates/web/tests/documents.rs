@@ -951,7 +951,10 @@ async fn search_follows_every_save_and_delete() {
     assert_eq!(s, 200, "{b}");
     for gone in ["wombatrouter", "quokka"] {
         let (_, found) = search(&app, &priya, &alder, gone).await;
-        assert!(found.is_empty(), "{gone} is no longer on the page: {found:?}");
+        assert!(
+            found.is_empty(),
+            "{gone} is no longer on the page: {found:?}"
+        );
     }
     let (_, found) = search(&app, &priya, &alder, "platypusswitch").await;
     assert_eq!(found, vec!["Numbat gateway"]);

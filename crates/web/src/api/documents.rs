@@ -450,7 +450,7 @@ async fn patch_client_page(
     IfMatch(version): IfMatch,
     ApiJson(b): ApiJson<PagePatchBody>,
 ) -> Result<Response, ApiError> {
-    s.tandem.page_of(&a, client, id, Timestamp::now()).await?;
+    s.tandem.page_in_client(&a, client, id).await?;
     let change = PageChange {
         title: b.title,
         folder: b.folder,
@@ -478,7 +478,7 @@ async fn delete_client_page(
     ApiActor(a): ApiActor,
     Path((client, id)): Path<(OrgId, PageId)>,
 ) -> Result<StatusCode, ApiError> {
-    s.tandem.page_of(&a, client, id, Timestamp::now()).await?;
+    s.tandem.page_in_client(&a, client, id).await?;
     s.tandem.delete_page(&a, id, &meta).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -556,7 +556,7 @@ async fn post_page_restore(
     Path((client, id, number)): Path<(OrgId, PageId, i64)>,
     IfMatch(version): IfMatch,
 ) -> Result<Response, ApiError> {
-    s.tandem.page_of(&a, client, id, Timestamp::now()).await?;
+    s.tandem.page_in_client(&a, client, id).await?;
     s.tandem
         .restore_page(&a, id, number, version, &meta)
         .await?;
