@@ -159,7 +159,14 @@ pub async fn list(db: &Db, client: OrgId, f: &AssetFilter) -> Result<Vec<Asset>>
     // keeps the planner off the index that would serve it (a type's own
     // names, the dates running out).
     let mut args: Vec<Arg> = vec![client.to_string().into()];
-    let mut sql = format!("SELECT {COLS} FROM assets WHERE client_id = $1");
+    // Without statistics SQLite would rather walk the client's assets in
+    // name order than read the few running out from their own index and
+    // sort them (1.9 ms against 0.5 ms at 2,500 assets): it is told.
+    let from = match (db.backend(), &f.expiring_by) {
+        (crate::Backend::Sqlite, Some(_)) => "assets INDEXED BY assets_client_expiry",
+        _ => "assets",
+    };
+    let mut sql = format!("SELECT {COLS} FROM {from} WHERE client_id = $1");
     let mut and = |fragment: &str, values: Vec<Arg>| {
         let mut f = fragment.to_owned();
         for (i, v) in values.into_iter().enumerate() {
@@ -441,15 +448,24 @@ pub async fn related_to(
     kind: LinkTarget,
     target: &str,
 ) -> Result<Vec<RelatedAsset>> {
-    let sql = "SELECT a.id, a.name FROM asset_links l JOIN assets a ON a.id = l.asset_id \
+    // From the relations to their assets: SQLite, without statistics,
+    // would walk every asset of the client in name order and probe each
+    // (8 ms at 2,500 assets); its CROSS JOIN keeps the order written.
+    let join = match db.backend() {
+        crate::Backend::Sqlite => "CROSS JOIN",
+        crate::Backend::Postgres => "JOIN",
+    };
+    let sql = format!(
+        "SELECT a.id, a.name FROM asset_links l {join} assets a ON a.id = l.asset_id \
          WHERE l.client_id = $1 AND l.target_kind = $2 AND l.target_id = $3 AND a.client_id = $1 \
-         ORDER BY a.name_key";
+         ORDER BY a.name_key"
+    );
     let args = [
         client.to_string().into(),
         kind.as_str().into(),
         target.into(),
     ];
-    db.rows(sql, &args, |r| {
+    db.rows(&sql, &args, |r| {
         Ok(RelatedAsset {
             id: direct::parsed(r, 0)?,
             name: r.get(1)?,
