@@ -45,14 +45,14 @@ use tandem_domain::alert_control::{
     DEFAULT_RATE_PER_SECOND, DEFAULT_STORM_PER_MINUTE, FloodCount, MaintenanceSchedule,
     TokenBucket, severity_rank,
 };
-use tandem_domain::policy::{self, Action, Relation};
+use tandem_domain::policy::{self, Action};
 use tandem_domain::ticket::TicketStatus;
-use tandem_domain::{Actor, AlertSourceId, OrgId, Role, Side, TicketId, ValidationError};
+use tandem_domain::{Actor, AlertSourceId, OrgId, Role, TicketId, ValidationError};
 use tandem_store::alerts::{self, FiringAlert};
 pub use tandem_store::alerts::{Alert, Source};
-use tandem_store::orgs::{self, Org};
+use tandem_store::orgs::Org;
 use tandem_store::users::{self, User};
-use tandem_store::{StoreError, Tx, maintenance};
+use tandem_store::{Tx, maintenance};
 
 /// Every source key starts with this, so secret scanners can recognise a leak.
 pub const SOURCE_KEY_PREFIX: &str = "tdi_";
@@ -242,24 +242,9 @@ impl Tandem {
         action: Action,
         client: OrgId,
     ) -> Result<Org> {
-        let found = match orgs::find(&self.db, &actor.scope(), client).await {
-            Ok(o) => Some(o),
-            Err(StoreError::NotFound) => None,
-            Err(e) => return Err(e.into()),
-        };
-        // The provider's own organization has no alerts: as missing.
-        if found.as_ref().is_some_and(|o| o.kind != Side::Client) {
-            return Err(ServiceError::NotFound);
-        }
-        let relation = match &found {
-            Some(o) if o.id == actor.org_id => Relation::Own,
-            Some(_) => Relation::Engaged,
-            None => Relation::Foreign,
-        };
+        let (found, relation) = self.client_only(actor, client).await?;
         crate::decided(policy::decide_alerts(actor.role, action, relation))?;
-        found
-            .filter(|o| o.kind == Side::Client)
-            .ok_or(ServiceError::NotFound)
+        found.ok_or(ServiceError::NotFound)
     }
 
     /// A client's intake sources, newest first.

@@ -15,7 +15,7 @@ use tandem_domain::policy::{self, Action, Relation};
 use tandem_domain::{Actor, DeviceId, OrgId, Side, ValidationError};
 use tandem_store::StoreError;
 use tandem_store::devices::{self, Device};
-use tandem_store::orgs::{self, Org};
+use tandem_store::orgs::Org;
 
 /// A change to one device; absent fields stay as they are.
 #[derive(Clone, Debug, Default)]
@@ -101,16 +101,7 @@ impl Tandem {
     /// The client whose inventory `actor` wants to reach with `action`:
     /// found within their scope, and a client (the provider keeps none).
     async fn inventory_client(&self, actor: &Actor, action: Action, client: OrgId) -> Result<Org> {
-        let found = match orgs::find(&self.db, &actor.scope(), client).await {
-            Ok(o) => Some(o),
-            Err(StoreError::NotFound) => None,
-            Err(e) => return Err(e.into()),
-        };
-        let relation = match &found {
-            Some(o) if o.id == actor.org_id => Relation::Own,
-            Some(_) => Relation::Engaged,
-            None => Relation::Foreign,
-        };
+        let (found, relation) = self.client_relation(actor, client).await?;
         crate::decided(policy::decide_inventory(actor.role, action, relation))?;
         found
             .filter(|o| o.kind == Side::Client)

@@ -17,13 +17,13 @@ use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use serde_json::json;
 use tandem_domain::duty::{DutyBasis, DutyOverride, OnDuty, Rota, WeeklySpan, on_duty};
-use tandem_domain::policy::{self, Action, Relation};
+use tandem_domain::policy::{self, Action};
 use tandem_domain::ticket::OwnerSide;
-use tandem_domain::{Actor, OrgId, Role, Side, UserId, ValidationError};
+use tandem_domain::{Actor, OrgId, Role, UserId, ValidationError};
 pub use tandem_store::duty::{OverrideRow, SlotRow};
-use tandem_store::orgs::{self, Org};
+use tandem_store::orgs::Org;
 use tandem_store::users::{self, User};
-use tandem_store::{StoreError, calendars, duty, engagements};
+use tandem_store::{calendars, duty, engagements};
 
 /// Both sides that keep a rota, in the order pages show them.
 pub const ROTA_SIDES: [OwnerSide; 2] = [OwnerSide::Provider, OwnerSide::InHouse];
@@ -219,18 +219,7 @@ impl Tandem {
         client: OrgId,
         side: OwnerSide,
     ) -> Result<Org> {
-        let found = match orgs::find(&self.db, &actor.scope(), client).await {
-            Ok(o) => Some(o),
-            Err(StoreError::NotFound) => None,
-            Err(e) => return Err(e.into()),
-        };
-        // The provider's own organization keeps no rota: as missing.
-        let found = found.filter(|o| o.kind == Side::Client);
-        let relation = match &found {
-            Some(o) if o.id == actor.org_id => Relation::Own,
-            Some(_) => Relation::Engaged,
-            None => Relation::Foreign,
-        };
+        let (found, relation) = self.client_only(actor, client).await?;
         crate::decided(policy::decide_duty(actor.role, action, relation, side))?;
         found.ok_or(ServiceError::NotFound)
     }

@@ -2,12 +2,12 @@
 //! by every feature that keeps records per client (documents, assets, the
 //! vault, the overview), so each rule is written once.
 
-use crate::{Result, Tandem};
+use crate::{Result, ServiceError, Tandem};
 use jiff::Timestamp;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use tandem_domain::policy::Relation;
-use tandem_domain::{Actor, OrgId};
+use tandem_domain::{Actor, OrgId, Side};
 use tandem_store::orgs::{self, Org};
 use tandem_store::{StoreError, calendars};
 
@@ -30,6 +30,21 @@ impl Tandem {
             Some(_) => Relation::Engaged,
             None => Relation::Foreign,
         };
+        Ok((found, relation))
+    }
+
+    /// [`Tandem::client_relation`] for what only clients keep (assets,
+    /// alerts, rotas, webhooks): the provider's own organization is
+    /// answered as missing, whatever the role.
+    pub(crate) async fn client_only(
+        &self,
+        actor: &Actor,
+        client: OrgId,
+    ) -> Result<(Option<Org>, Relation)> {
+        let (found, relation) = self.client_relation(actor, client).await?;
+        if found.as_ref().is_some_and(|o| o.kind != Side::Client) {
+            return Err(ServiceError::NotFound);
+        }
         Ok((found, relation))
     }
 

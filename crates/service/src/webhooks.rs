@@ -329,20 +329,7 @@ impl Tandem {
         client: OrgId,
         side: Side,
     ) -> Result<Org> {
-        let found = match orgs::find(&self.db, &actor.scope(), client).await {
-            Ok(o) => Some(o),
-            Err(StoreError::NotFound) => None,
-            Err(e) => return Err(e.into()),
-        };
-        // The provider's own organization has no tickets of a client: as missing.
-        if found.as_ref().is_some_and(|o| o.kind != Side::Client) {
-            return Err(ServiceError::NotFound);
-        }
-        let relation = match &found {
-            Some(o) if o.id == actor.org_id => Relation::Own,
-            Some(_) => Relation::Engaged,
-            None => Relation::Foreign,
-        };
+        let (found, relation) = self.client_only(actor, client).await?;
         crate::decided(policy::decide_webhooks(actor.role, action, relation, side))?;
         found.ok_or(ServiceError::NotFound)
     }
