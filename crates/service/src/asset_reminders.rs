@@ -24,11 +24,24 @@ use serde_json::json;
 use tandem_domain::asset::{self, AssetSpec, ReminderStep, rules_with_defaults};
 use tandem_domain::ticket::{Impact, OwnerSide, Urgency};
 use tandem_domain::{Actor, OrgId, TicketId};
+use std::collections::HashMap;
 use tandem_store::assets::{self, Asset};
+use tandem_store::orgs::Org;
 use tandem_store::{StoreError, jobs, orgs, users};
 
 /// Assets one round looks at.
 const SWEEP_BATCH: i64 = 100;
+
+/// What a sweep round knows of one client.
+struct ClientRound {
+    org: Org,
+    /// The client's date now (its calendar's zone).
+    today: jiff::civil::Date,
+    /// Its reminder rules, the defaults filled in.
+    rules: Vec<asset::ReminderRule>,
+    /// Its first active admin, on whose behalf reminder tickets open.
+    admin: Option<Actor>,
+}
 
 fn worker_meta() -> RequestMeta {
     RequestMeta {
@@ -48,9 +61,21 @@ impl Tandem {
             .to_zoned_datetime(jiff::tz::TimeZone::UTC)
             .date();
         let due = assets::due(&self.db, &latest.to_string(), SWEEP_BATCH).await?;
+        let mut clients: HashMap<OrgId, ClientRound> = HashMap::new();
         let mut fired = 0;
         for a in due {
-            match self.remind_asset(&a, now).await {
+            if !clients.contains_key(&a.client_id) {
+                match self.client_round(a.client_id, now).await {
+                    Ok(c) => {
+                        clients.insert(a.client_id, c);
+                    }
+                    Err(e) => {
+                        tracing::warn!(client = %a.client_id, error = %e, "asset reminders");
+                        continue;
+                    }
+                }
+            }
+            match self.remind_asset(&a, &clients[&a.client_id], now).await {
                 Ok(n) => fired += n,
                 Err(e) => tracing::warn!(asset = %a.id, error = %e, "asset reminder"),
             }
@@ -58,15 +83,33 @@ impl Tandem {
         Ok(fired)
     }
 
-    /// Fire what is due of one asset.
-    async fn remind_asset(&self, a: &Asset, now: i64) -> Result<usize> {
-        let client = orgs::get_unscoped(&self.db, a.client_id).await?;
+    /// What a round reads of a client once, however many of its assets
+    /// are due: its organization, its date, its rules and its first admin.
+    async fn client_round(&self, client: OrgId, now: i64) -> Result<ClientRound> {
+        let org = orgs::get_unscoped(&self.db, client).await?;
         let today = self
             .client_today(
-                &client,
+                &org,
                 jiff::Timestamp::from_millisecond(now).unwrap_or_default(),
             )
             .await?;
+        Ok(ClientRound {
+            today,
+            rules: rules_with_defaults(&assets::rules(&self.db, client).await?),
+            admin: self.first_client_admin(client).await?,
+            org,
+        })
+    }
+
+    /// Fire what is due of one asset.
+    async fn remind_asset(&self, a: &Asset, round: &ClientRound, now: i64) -> Result<usize> {
+        let ClientRound {
+            org: client,
+            today,
+            rules,
+            admin,
+        } = round;
+        let today = *today;
         // Due somewhere on Earth but not yet on the client's own date:
         // nothing to write until its day comes.
         if a.next_reminder_on
@@ -76,9 +119,7 @@ impl Tandem {
         {
             return Ok(0);
         }
-        let rules = rules_with_defaults(&assets::rules(&self.db, a.client_id).await?);
         let spec = AssetSpec::new(draft_of(a)?)?;
-        let admin = self.first_client_admin(a.client_id).await?;
         let mut tx = self.db.begin().await?;
         let mut done = parse_fired(assets::fired_tx(&mut tx, a.client_id, a.id).await?);
         let mut to_open = Vec::new();
@@ -107,8 +148,8 @@ impl Tandem {
             }
             announced += 1;
             let text = format!("{} of {} is on {day}", kind.label(), a.name);
-            let side = match &admin {
-                Some(actor) => self.owning_side(actor, &client, &rule.category).await?,
+            let side = match admin {
+                Some(actor) => self.owning_side(actor, client, &rule.category).await?,
                 None => None,
             };
             let mut people = match side {
@@ -139,7 +180,7 @@ impl Tandem {
                 to_open.push((kind, day, rule.category.clone(), text));
             }
         }
-        let next = asset::next_reminder_on(&spec.expiries(), &rules, &done).map(|d| d.to_string());
+        let next = asset::next_reminder_on(&spec.expiries(), rules, &done).map(|d| d.to_string());
         // A reminder due tomorrow in the client's zone (but today
         // somewhere) waits on its day; nothing else moves it.
         assets::set_next_reminder(&mut tx, a.client_id, a.id, next.as_deref()).await?;
@@ -151,7 +192,7 @@ impl Tandem {
                     title: text.chars().take(200).collect(),
                     description: format!(
                         "{text}. Opened by the asset reminder ({} before). Asset: {} ({}).",
-                        days_words(&rules, kind),
+                        days_words(rules, kind),
                         a.name,
                         a.asset_type.label()
                     ),
@@ -162,7 +203,7 @@ impl Tandem {
                     source: Source::Reminder,
                 };
                 match self
-                    .open_ticket_routed(&actor, &input, &worker_meta(), now, TicketId::new(), false)
+                    .open_ticket_routed(actor, &input, &worker_meta(), now, TicketId::new(), false)
                     .await
                 {
                     Ok(t) => {
