@@ -565,6 +565,36 @@ pub const IMPORT_FIELDS: [&str; 13] = [
     "notes",
 ];
 
+/// How a mapping names a custom field: `custom:<field name>`. Field names
+/// are the admins' words, so they get a prefix of their own rather than
+/// competing with [`IMPORT_FIELDS`].
+const CUSTOM_TARGET: &str = "custom:";
+
+/// The mapping value that sends a column to the custom field `name`.
+pub fn custom_target(name: &str) -> String {
+    format!("{CUSTOM_TARGET}{name}")
+}
+
+/// The custom field name a mapping value names, if it is `custom:<name>`.
+pub fn custom_field_of(target: &str) -> Option<&str> {
+    target
+        .strip_prefix(CUSTOM_TARGET)
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+}
+
+/// A non-blank cell of a column mapped to a custom field, unchecked: the
+/// field's kind and type belong to the client, so the service checks it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CustomCell {
+    /// The file's header of the column (where a problem is reported).
+    pub header: String,
+    /// The custom field's name as the mapping gives it.
+    pub field: String,
+    /// The cell, trimmed.
+    pub value: String,
+}
+
 /// One asset read from an import file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AssetImportRow {
@@ -572,6 +602,8 @@ pub struct AssetImportRow {
     pub row: usize,
     /// The asset.
     pub spec: AssetSpec,
+    /// Its custom values; a blank cell is left out, as it says nothing.
+    pub custom: Vec<CustomCell>,
 }
 
 /// What reading an import file gave: the valid rows and every problem.
@@ -588,33 +620,46 @@ pub struct AssetImport {
 /// The most asset rows one import may carry.
 pub const IMPORT_MAX_ROWS: usize = 5_000;
 
+/// The built-in field a header names, if any.
+fn built_in_field(header: &str) -> Option<&'static str> {
+    let l = loose(header);
+    let f = match l.as_str() {
+        "type" | "class" | "kind" => "asset_type",
+        "purchase_date" | "purchased_on" | "purchased" => "acquired_on",
+        "warranty" | "warranty_until" => "warranty_end",
+        "renewal" | "renews_on" | "renewal_date" => "renewal_on",
+        "not_after" | "expires" | "expiry" => "cert_not_after",
+        "serial_number" => "serial",
+        "manufacturer" => "vendor",
+        other => IMPORT_FIELDS.iter().find(|f| **f == other)?,
+    };
+    Some(f)
+}
+
 /// The mapping of a file's headers to asset fields that the headers
 /// themselves suggest: a header that names a field (in any case, with
-/// spaces for underscores) maps to it.
-pub fn suggested_mapping(headers: &[String]) -> HashMap<String, String> {
+/// spaces for underscores) maps to it; else a header that is the name of
+/// one of `custom_fields` (in any case) maps to that custom field, so an
+/// export reads back without a mapping.
+pub fn suggested_mapping(headers: &[String], custom_fields: &[String]) -> HashMap<String, String> {
     headers
         .iter()
         .filter_map(|h| {
-            let l = loose(h);
-            let f = match l.as_str() {
-                "type" | "class" | "kind" => "asset_type",
-                "purchase_date" | "purchased_on" | "purchased" => "acquired_on",
-                "warranty" | "warranty_until" => "warranty_end",
-                "renewal" | "renews_on" | "renewal_date" => "renewal_on",
-                "not_after" | "expires" | "expiry" => "cert_not_after",
-                "serial_number" => "serial",
-                "manufacturer" => "vendor",
-                other => IMPORT_FIELDS.iter().find(|f| **f == other)?,
+            let to = match built_in_field(h) {
+                Some(f) => f.to_owned(),
+                None => custom_target(custom_fields.iter().find(|c| name_key(c) == name_key(h))?),
             };
-            Some((h.clone(), f.to_owned()))
+            Some((h.clone(), to))
         })
         .collect()
 }
 
-/// Read an import file with `mapping` (file header -> asset field; headers
-/// not in it are ignored). `name` and `asset_type` must be mapped. Every
-/// row is checked and every problem listed with its row, field and
-/// reason; the caller decides what to store. Blank rows are skipped.
+/// Read an import file with `mapping` (file header -> asset field or
+/// `custom:<field name>`; headers not in it are ignored). `name` and
+/// `asset_type` must be mapped. Every row is checked and every problem
+/// listed with its row, field and reason; custom cells come back unchecked
+/// for the caller, who knows the client's fields and decides what to
+/// store. Blank rows are skipped.
 pub fn read_asset_import(
     text: &str,
     mapping: &HashMap<String, String>,
@@ -630,32 +675,42 @@ pub fn read_asset_import(
     };
     let headers: Vec<String> = header.fields.iter().map(|h| h.trim().to_owned()).collect();
     let mut at: HashMap<&str, usize> = HashMap::new();
+    // Column, field name; one column per field, names compared without case.
+    let mut custom_at: Vec<(usize, &str)> = Vec::new();
+    let column = |from: &str| {
+        headers.iter().position(|h| h == from).ok_or_else(|| {
+            ValidationError::new("mapping", format!("the file has no column {from:?}"))
+        })
+    };
     for (from, to) in mapping {
         if to.is_empty() {
             continue;
         }
-        let Some(field) = IMPORT_FIELDS.iter().find(|f| **f == to.as_str()) else {
+        let taken = if let Some(field) = IMPORT_FIELDS.iter().find(|f| **f == to.as_str()) {
+            at.insert(field, column(from)?).is_some()
+        } else if let Some(name) = custom_field_of(to) {
+            let taken = custom_at.iter().any(|(_, n)| name_key(n) == name_key(name));
+            custom_at.push((column(from)?, name));
+            taken
+        } else {
             return Err(ValidationError::new(
                 "mapping",
                 format!(
-                    "{to:?} is not an asset field; use one of {}",
+                    "{to:?} is not an asset field; use one of {}, or {CUSTOM_TARGET}<field name>",
                     IMPORT_FIELDS.join(", ")
                 ),
             ));
         };
-        let Some(i) = headers.iter().position(|h| h == from) else {
+        if taken {
             return Err(ValidationError::new(
                 "mapping",
-                format!("the file has no column {from:?}"),
-            ));
-        };
-        if at.insert(field, i).is_some() {
-            return Err(ValidationError::new(
-                "mapping",
-                format!("two columns are mapped to {field}"),
+                format!("two columns are mapped to {to}"),
             ));
         }
     }
+    // The mapping has no order and the file has: a row's problems then
+    // read left to right.
+    custom_at.sort_unstable();
     for required in ["name", "asset_type"] {
         if !at.contains_key(required) {
             return Err(ValidationError::new(
@@ -703,7 +758,20 @@ pub fn read_asset_import(
                     ));
                 } else {
                     seen.insert(key, r.row);
-                    out.rows.push(AssetImportRow { row: r.row, spec });
+                    let custom = custom_at
+                        .iter()
+                        .filter(|(i, _)| !r.fields[*i].trim().is_empty())
+                        .map(|(i, name)| CustomCell {
+                            header: headers[*i].clone(),
+                            field: (*name).to_owned(),
+                            value: r.fields[*i].trim().to_owned(),
+                        })
+                        .collect();
+                    out.rows.push(AssetImportRow {
+                        row: r.row,
+                        spec,
+                        custom,
+                    });
                 }
             }
             Err(p) => out.problems.extend(p),
@@ -954,6 +1022,45 @@ mod tests {
         let unmapped: HashMap<String, String> = HashMap::new();
         assert_eq!(
             read_asset_import(text, &unmapped).map_err(|e| e.field),
+            Err("mapping")
+        );
+    }
+
+    #[test]
+    fn custom_columns_map_by_name_after_the_built_in_fields() {
+        let headers: Vec<String> = ["Name", "Type", "ram gb", "Vendor", "Colour"]
+            .map(str::to_owned)
+            .to_vec();
+        let custom = ["RAM GB".to_owned(), "Vendor".to_owned()];
+        let m = suggested_mapping(&headers, &custom);
+        assert_eq!(m.get("ram gb").map(String::as_str), Some("custom:RAM GB"));
+        assert_eq!(m.get("Vendor").map(String::as_str), Some("vendor"));
+        assert!(!m.contains_key("Colour"));
+        let text = "Name,Type, ram gb ,Vendor,Colour\nPC-1,workstation, 16 ,Dell,red\nPC-2,workstation,,HP,\n";
+        let read = read_asset_import(text, &m).expect("readable");
+        let cells: Vec<Vec<CustomCell>> = read.rows.into_iter().map(|r| r.custom).collect();
+        assert_eq!(
+            cells,
+            vec![
+                vec![CustomCell {
+                    header: "ram gb".into(),
+                    field: "RAM GB".into(),
+                    value: "16".into()
+                }],
+                vec![]
+            ],
+            "a blank cell says nothing"
+        );
+        let mut twice = m.clone();
+        twice.insert("Colour".into(), "custom:ram gb".into());
+        assert_eq!(
+            read_asset_import(text, &twice).map_err(|e| e.field),
+            Err("mapping")
+        );
+        let mut empty = m;
+        empty.insert("Colour".into(), "custom: ".into());
+        assert_eq!(
+            read_asset_import(text, &empty).map_err(|e| e.field),
             Err("mapping")
         );
     }

@@ -22,6 +22,7 @@ use crate::desk::{NewTicket, Source};
 use crate::{RequestMeta, Result, Tandem};
 use serde_json::json;
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use tandem_domain::asset::{self, AssetSpec, ReminderStep, rules_with_defaults};
 use tandem_domain::ticket::{Impact, OwnerSide, Urgency};
 use tandem_domain::{Actor, OrgId, TicketId};
@@ -64,18 +65,17 @@ impl Tandem {
         let mut clients: HashMap<OrgId, ClientRound> = HashMap::new();
         let mut fired = 0;
         for a in due {
-            if !clients.contains_key(&a.client_id) {
-                match self.client_round(a.client_id, now).await {
-                    Ok(c) => {
-                        clients.insert(a.client_id, c);
-                    }
+            let round = match clients.entry(a.client_id) {
+                Entry::Occupied(known) => known.into_mut(),
+                Entry::Vacant(first) => match self.client_round(a.client_id, now).await {
+                    Ok(c) => first.insert(c),
                     Err(e) => {
                         tracing::warn!(client = %a.client_id, error = %e, "asset reminders");
                         continue;
                     }
-                }
-            }
-            match self.remind_asset(&a, &clients[&a.client_id], now).await {
+                },
+            };
+            match self.remind_asset(&a, round, now).await {
                 Ok(n) => fired += n,
                 Err(e) => tracing::warn!(asset = %a.id, error = %e, "asset reminder"),
             }

@@ -19,7 +19,7 @@ use tandem_domain::device::{DeviceStatus, RowProblem, name_key};
 use tandem_domain::ids::VaultSecretId;
 use tandem_domain::ids::{AssetFieldId, AssetLinkId};
 use tandem_domain::policy::{self, AssetAction};
-use tandem_domain::{Actor, DeviceId, OrgId, PageId, Side, TicketId, UserId, ValidationError};
+use tandem_domain::{Actor, DeviceId, OrgId, PageId, TicketId, UserId, ValidationError};
 use tandem_store::assets::{self, AssetFilter};
 /// The records these use cases hand back.
 pub use tandem_store::assets::{Asset, Expiring, FieldDef, Link};
@@ -86,7 +86,8 @@ pub struct AssetImportReport {
     pub dry_run: bool,
     /// The file's headers, in order (for the mapping step).
     pub headers: Vec<String>,
-    /// The mapping used: file header -> asset field.
+    /// The mapping used: file header -> asset field, or
+    /// `custom:<field name>` for a custom field.
     pub mapping: BTreeMap<String, String>,
     /// Rows read (blank rows skipped).
     pub rows: usize,
@@ -288,12 +289,7 @@ impl Tandem {
         action: AssetAction,
         client: OrgId,
     ) -> Result<Org> {
-        let (found, relation) = self.client_relation(actor, client).await?;
-        // Only clients keep assets: the provider's own organization is
-        // answered like a stranger's, whatever the role.
-        if found.as_ref().is_some_and(|o| o.kind != Side::Client) {
-            return Err(ServiceError::NotFound);
-        }
+        let (found, relation) = self.client_only(actor, client).await?;
         crate::decided(policy::decide_assets(actor.role, action, relation))?;
         found.ok_or(ServiceError::NotFound)
     }
@@ -473,15 +469,8 @@ impl Tandem {
         }
         let defs = assets::fields(&self.db, client, Some(a.asset_type)).await?;
         for (name, raw) in custom {
-            let Some(def) = defs.iter().find(|d| name_key(&d.name) == name_key(name)) else {
-                return Err(ValidationError::new(
-                    "custom_fields",
-                    format!("{name:?} is not a field of {}", a.asset_type.label()),
-                )
-                .into());
-            };
-            let value = asset::field_value(def.kind, &def.name, raw)?;
-            assets::set_value(tx, client, a.id, def.id, value.as_deref()).await?;
+            let (field, value) = custom_value(&defs, a.asset_type, name, raw)?;
+            assets::set_value(tx, client, a.id, field, value.as_deref()).await?;
         }
         Ok(())
     }
@@ -896,11 +885,14 @@ impl Tandem {
     }
 
     /// Import assets from CSV text with `mapping` (file header -> asset
-    /// field; None maps the headers that name fields). All or nothing: a
-    /// file with any bad row writes nothing and lists every problem. A row
-    /// naming an asset the client has (any case) changes it to match;
-    /// others add assets. `dry_run` reports what would happen and writes
-    /// nothing.
+    /// field or `custom:<field name>`; None maps the headers that name
+    /// fields, built-in first, then the client's custom fields, so an
+    /// export reads back as it was). All or nothing: a file with any bad
+    /// row writes nothing and lists every problem. A row naming an asset
+    /// the client has (any case) changes it to match; others add assets.
+    /// A custom value must fit a field of the row's type; a blank custom
+    /// cell leaves the value as it is. `dry_run` reports what would happen
+    /// and writes nothing.
     pub async fn import_assets(
         &self,
         actor: &Actor,
@@ -917,6 +909,7 @@ impl Tandem {
                 limit: ASSET_UPLOAD_MAX_BYTES,
             });
         }
+        let defs = assets::fields(&self.db, client, None).await?;
         let mapping = match mapping {
             Some(m) => m.clone(),
             None => {
@@ -930,10 +923,24 @@ impl Tandem {
                             .collect::<Vec<_>>()
                     })
                     .unwrap_or_default();
-                asset::suggested_mapping(&first)
+                let names: Vec<String> = defs.iter().map(|d| d.name.clone()).collect();
+                asset::suggested_mapping(&first, &names)
             }
         };
         let read = read_asset_import(text, &mapping)?;
+        // Which type's field a column is depends on each row's type; the
+        // mapping only has to name a field some type has.
+        if let Some(name) = mapping
+            .values()
+            .filter_map(|t| asset::custom_field_of(t))
+            .find(|n| !defs.iter().any(|d| name_key(&d.name) == name_key(n)))
+        {
+            return Err(ValidationError::new(
+                "mapping",
+                format!("{name:?} is not a custom field of this client"),
+            )
+            .into());
+        }
         let mut report = AssetImportReport {
             dry_run: true,
             headers: read.headers.clone(),
@@ -956,8 +963,26 @@ impl Tandem {
             .into_iter()
             .map(|a| (name_key(&a.name), a))
             .collect();
-        let mut writes: Vec<(Option<i64>, Asset)> = Vec::new();
+        let mut writes: Vec<(Option<i64>, Asset, Vec<StoredValue>)> = Vec::new();
         for row in &read.rows {
+            let mut custom = Vec::with_capacity(row.custom.len());
+            let mut refused = false;
+            for c in &row.custom {
+                match custom_value(&defs, row.spec.asset_type, &c.field, &c.value) {
+                    Ok(v) => custom.push(v),
+                    Err(e) => {
+                        refused = true;
+                        report.problems.push(RowProblem {
+                            row: row.row,
+                            column: Some(c.header.clone()),
+                            message: e.message,
+                        });
+                    }
+                }
+            }
+            if refused {
+                continue;
+            }
             match existing.remove(&name_key(row.spec.base.name())) {
                 Some(current) => {
                     // Columns the mapping leaves out keep their values: a
@@ -1024,19 +1049,27 @@ impl Tandem {
                     let fired = parse_fired(assets::fired_tx(&mut tx, client, current.id).await?);
                     let mut a = current.clone();
                     apply(&mut a, &spec, &rules, &fired);
-                    if a == current {
+                    if !custom.is_empty() {
+                        let stored: HashMap<String, String> =
+                            assets::values(&self.db, client, current.id)
+                                .await?
+                                .into_iter()
+                                .collect();
+                        custom.retain(|(f, v)| stored.get(&f.to_string()) != v.as_ref());
+                    }
+                    if a == current && custom.is_empty() {
                         report.unchanged += 1;
                     } else {
                         a.updated_at = now;
                         report.changed += 1;
-                        writes.push((Some(current.version), a));
+                        writes.push((Some(current.version), a, custom));
                     }
                 }
                 None => {
                     let mut a = blank(client, Some(actor.user_id), now, row.spec.asset_type);
                     apply(&mut a, &row.spec, &rules, &[]);
                     report.added += 1;
-                    writes.push((None, a));
+                    writes.push((None, a, custom));
                 }
             }
         }
@@ -1044,7 +1077,7 @@ impl Tandem {
         if dry_run || !report.problems.is_empty() {
             return Ok(report);
         }
-        for (version, a) in &writes {
+        for (version, a, custom) in &writes {
             match version {
                 Some(v) => {
                     if !assets::update(&mut tx, client, a, *v).await? {
@@ -1055,6 +1088,9 @@ impl Tandem {
                     StoreError::Conflict => changed_meanwhile(),
                     other => other.into(),
                 })?,
+            }
+            for (field, value) in custom {
+                assets::set_value(&mut tx, client, a.id, *field, value.as_deref()).await?;
             }
         }
         record(&mut tx, Some(actor), "", meta, Entry {
@@ -1120,6 +1156,30 @@ impl Tandem {
         }
         Ok(out)
     }
+}
+
+/// A checked custom value: its field, and the value as stored (None clears).
+type StoredValue = (AssetFieldId, Option<String>);
+
+/// Check a custom value given by field name for an asset of type `t`
+/// against the client's fields `defs`: the field must be one of that
+/// type's, the value must fit its kind.
+fn custom_value(
+    defs: &[FieldDef],
+    t: AssetType,
+    name: &str,
+    raw: &str,
+) -> std::result::Result<StoredValue, ValidationError> {
+    let Some(def) = defs
+        .iter()
+        .find(|d| d.asset_type == t && name_key(&d.name) == name_key(name))
+    else {
+        return Err(ValidationError::new(
+            "custom_fields",
+            format!("{name:?} is not a field of {}", t.label()),
+        ));
+    };
+    Ok((def.id, asset::field_value(def.kind, &def.name, raw)?))
 }
 
 /// A unique-name conflict in words.

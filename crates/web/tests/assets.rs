@@ -923,6 +923,323 @@ async fn an_import_maps_columns_dry_runs_every_bad_row_and_exports_by_type() {
     assert!(!body.contains("Laptop 9"));
 }
 
+/// Define a custom field of the client (as its admin).
+async fn define_field(
+    app: &TestApp,
+    admin: &str,
+    slug: &str,
+    asset_type: &str,
+    name: &str,
+    kind: &str,
+) {
+    let (s, b) = app
+        .api(
+            "POST",
+            &format!("/api/v1/clients/{}/asset-fields", app.org(slug)),
+            Some(admin),
+            Some(json!({ "asset_type": asset_type, "name": name, "kind": kind })),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+}
+
+/// How many assets the client keeps.
+async fn asset_count(app: &TestApp, token: &str, slug: &str) -> usize {
+    let (s, page) = app
+        .api(
+            "GET",
+            &format!("{}?limit=200", assets_path(app, slug)),
+            Some(token),
+            None,
+        )
+        .await;
+    assert_eq!(s, 200, "{page}");
+    assert!(page["next_after"].is_null(), "one page holds them all");
+    page["assets"].as_array().unwrap().len()
+}
+
+/// An asset's custom value, by the asset's id and the field's name.
+async fn custom_value(app: &TestApp, token: &str, slug: &str, id: &str, field: &str) -> Value {
+    let (s, r) = app
+        .api(
+            "GET",
+            &format!("{}/{id}", assets_path(app, slug)),
+            Some(token),
+            None,
+        )
+        .await;
+    assert_eq!(s, 200, "{r}");
+    r["custom_fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == field)
+        .unwrap()["value"]
+        .clone()
+}
+
+#[tokio::test]
+async fn an_export_of_a_type_reads_back_with_its_custom_values_and_no_mapping() {
+    let app = TestApp::demo().await;
+    let owen = app.token(OWEN).await;
+    let priya = app.token(PRIYA).await;
+    define_field(&app, &priya, "alder", "workstation", "RAM GB", "number").await;
+    let cad7 = add(
+        &app,
+        &owen,
+        "alder",
+        json!({
+        "name": "CAD-07", "asset_type": "workstation", "custom_fields": { "RAM GB": "32" } }),
+    )
+    .await;
+    let cad8 = add(
+        &app,
+        &owen,
+        "alder",
+        json!({
+        "name": "CAD-08", "asset_type": "workstation", "custom_fields": { "RAM GB": "16" } }),
+    )
+    .await;
+    let res = app
+        .send(
+            axum::http::Request::builder()
+                .uri(format!(
+                    "{}/export?type=workstation",
+                    assets_path(&app, "alder")
+                ))
+                .header("authorization", format!("Bearer {owen}"))
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let export = text(res).await;
+    assert!(export.lines().next().unwrap().ends_with(",notes,RAM GB"));
+    // One value changed, one cell blanked (it says nothing), the rest as
+    // exported.
+    let edited: Vec<String> = export
+        .lines()
+        .map(|l| {
+            if l.starts_with("CAD-07,") {
+                format!("{},64", l.strip_suffix(",32").unwrap())
+            } else if l.starts_with("CAD-08,") {
+                format!("{},", l.strip_suffix(",16").unwrap())
+            } else {
+                l.to_owned()
+            }
+        })
+        .collect();
+    let rows = edited.len() - 1;
+    let before = asset_count(&app, &owen, "alder").await;
+    let url = format!("{}/import", assets_path(&app, "alder"));
+    let (s, r) = app
+        .api(
+            "POST",
+            &url,
+            Some(&owen),
+            Some(json!({ "csv": edited.join("\n") })),
+        )
+        .await;
+    assert_eq!(s, 200, "{r}");
+    assert_eq!(r["mapping"]["RAM GB"], "custom:RAM GB");
+    assert_eq!(
+        (
+            r["added"].as_u64(),
+            r["changed"].as_u64(),
+            r["unchanged"].as_u64()
+        ),
+        (Some(0), Some(1), Some(rows as u64 - 1)),
+        "a changed custom value changes its asset: {r}"
+    );
+    assert_eq!(asset_count(&app, &owen, "alder").await, before);
+    let id7 = cad7["id"].as_str().unwrap();
+    assert_eq!(
+        custom_value(&app, &owen, "alder", id7, "RAM GB").await,
+        "64"
+    );
+    let id8 = cad8["id"].as_str().unwrap();
+    assert_eq!(
+        custom_value(&app, &owen, "alder", id8, "RAM GB").await,
+        "16"
+    );
+    let (_, a) = app
+        .api(
+            "GET",
+            &format!("{}/{id7}", assets_path(&app, "alder")),
+            Some(&owen),
+            None,
+        )
+        .await;
+    assert_eq!(a["asset"]["version"], 2, "a new version for its ETag");
+    // The export itself reads back with nothing to change.
+    let (s, r) = app
+        .api(
+            "POST",
+            &url,
+            Some(&owen),
+            Some(json!({ "csv": export, "dry_run": true })),
+        )
+        .await;
+    assert_eq!(s, 200, "{r}");
+    assert_eq!(r["changed"], 1, "CAD-07 goes back to 32: {r}");
+}
+
+#[tokio::test]
+async fn a_dry_run_refuses_a_custom_value_that_fits_no_field_of_its_rows_type() {
+    let app = TestApp::demo().await;
+    let owen = app.token(OWEN).await;
+    let priya = app.token(PRIYA).await;
+    define_field(&app, &priya, "alder", "workstation", "RAM GB", "number").await;
+    define_field(&app, &priya, "alder", "software_licence", "Seats", "number").await;
+    let csv = "name,asset_type,ram gb,Seats\n\
+               PC-A,workstation,lots,\n\
+               PC-B,workstation,8,5\n\
+               Lic-A,software_licence,,10\n\
+               PC-C,workstation,12,\n";
+    let before = asset_count(&app, &owen, "alder").await;
+    let url = format!("{}/import", assets_path(&app, "alder"));
+    for dry_run in [true, false] {
+        let (s, r) = app
+            .api(
+                "POST",
+                &url,
+                Some(&owen),
+                Some(json!({ "csv": csv, "dry_run": dry_run })),
+            )
+            .await;
+        assert_eq!(s, 422, "{r}");
+        let problems: Vec<(u64, Value)> = r["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| (p["row"].as_u64().unwrap(), p["column"].clone()))
+            .collect();
+        assert_eq!(
+            problems,
+            vec![(2, json!("ram gb")), (3, json!("Seats"))],
+            "{r}"
+        );
+        assert!(
+            r["problems"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("not a number"),
+            "{r}"
+        );
+        assert!(
+            r["problems"][1]["message"]
+                .as_str()
+                .unwrap()
+                .contains("Workstation"),
+            "{r}"
+        );
+        assert_eq!(r["dry_run"], true, "nothing written");
+    }
+    assert_eq!(
+        asset_count(&app, &owen, "alder").await,
+        before,
+        "nothing was written"
+    );
+    let (_, page) = app
+        .api(
+            "GET",
+            &format!("{}?q=lic-a", assets_path(&app, "alder")),
+            Some(&owen),
+            None,
+        )
+        .await;
+    assert!(page["assets"].as_array().unwrap().is_empty(), "{page}");
+}
+
+#[tokio::test]
+async fn a_mapping_names_a_custom_field_through_the_api_and_the_page_offers_them() {
+    let app = TestApp::demo().await;
+    let owen = app.token(OWEN).await;
+    let priya = app.token(PRIYA).await;
+    define_field(&app, &priya, "alder", "workstation", "RAM GB", "number").await;
+    define_field(&app, &priya, "alder", "server", "RAM GB", "number").await;
+    let url = format!("{}/import", assets_path(&app, "alder"));
+    let csv = "Asset,Kind,Memory\nPC-Z,workstation,24.0\nSRV-Z,server,128\n";
+    let (s, r) = app
+        .api(
+            "POST",
+            &url,
+            Some(&owen),
+            Some(json!({ "csv": csv, "mapping": { "Asset": "name", "Kind": "asset_type", "Memory": "custom:RAM GB" } })),
+        )
+        .await;
+    assert_eq!(s, 200, "{r}");
+    assert_eq!(r["added"], 2, "{r}");
+    for (name, ram) in [("pc-z", "24"), ("srv-z", "128")] {
+        let (_, page) = app
+            .api(
+                "GET",
+                &format!("{}?q={name}", assets_path(&app, "alder")),
+                Some(&owen),
+                None,
+            )
+            .await;
+        let id = page["assets"][0]["id"].as_str().unwrap().to_owned();
+        assert_eq!(custom_value(&app, &owen, "alder", &id, "RAM GB").await, ram);
+    }
+    // A field the client does not have is a bad mapping, not a bad row.
+    let (s, r) = app
+        .api(
+            "POST",
+            &url,
+            Some(&owen),
+            Some(json!({ "csv": csv, "mapping": { "Asset": "name", "Kind": "asset_type", "Memory": "custom:Colour" } })),
+        )
+        .await;
+    assert_eq!(s, 422, "{r}");
+    assert_eq!(r["field"], "mapping", "{r}");
+    // The page's mapping step offers the custom fields and picks one by name.
+    let mut browser = app.browser(OWEN).await;
+    let alder = app.org("alder");
+    let res = browser
+        .submit(
+            "/assets/import",
+            &[
+                ("client_id", &alder),
+                ("csv", "Name,Kind,RAM GB\nPC-Y,workstation,8\n"),
+                ("step", "map"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let html = text(res).await;
+    assert!(
+        html.contains(
+            "<option value=\"custom:RAM GB\" selected>RAM GB (Server, Workstation)</option>"
+        ),
+        "{html}"
+    );
+    let res = browser
+        .submit(
+            "/assets/import",
+            &[
+                ("client_id", &alder),
+                ("csv", "Name,Kind,RAM GB\nPC-Y,workstation,8\n"),
+                ("step", "import"),
+                ("map_Name", "name"),
+                ("map_Kind", "asset_type"),
+                ("map_RAM GB", "custom:RAM GB"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let (_, page) = app
+        .api(
+            "GET",
+            &format!("{}?q=pc-y", assets_path(&app, "alder")),
+            Some(&owen),
+            None,
+        )
+        .await;
+    let id = page["assets"][0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(custom_value(&app, &owen, "alder", &id, "RAM GB").await, "8");
+}
+
 #[tokio::test]
 async fn the_viewer_reads_requesters_see_nothing_and_another_clients_asset_is_not_found() {
     let app = TestApp::demo().await;

@@ -313,15 +313,19 @@ pub struct ReminderRuleBody {
     category: Option<String>,
 }
 
-/// An import: CSV text, the mapping of its headers to asset fields
-/// (`name`, `asset_type`, `status`, `owner`, `location`, `serial`,
-/// `vendor`, `acquired_on`, `retired_on`, `warranty_end`, `renewal_on`,
-/// `cert_not_after`, `notes`; headers that name a field map to it when no
-/// mapping is sent), and whether to only try it.
+/// An import: CSV text, the mapping of its headers to asset fields, and
+/// whether to only try it.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImportBody {
     csv: String,
+    /// File header -> `name`, `asset_type`, `status`, `owner`, `location`,
+    /// `serial`, `vendor`, `acquired_on`, `retired_on`, `warranty_end`,
+    /// `renewal_on`, `cert_not_after`, `notes`, or `custom:<field name>`
+    /// for one of the client's custom fields (a value must fit the field of
+    /// that name of the row's type; a blank cell leaves the value as it
+    /// is). When absent, headers that name a field map to it, then headers
+    /// that are a custom field's name (any case), as an export writes them.
     mapping: Option<HashMap<String, String>>,
     #[serde(default)]
     dry_run: bool,
@@ -700,10 +704,12 @@ async fn put_client_asset_reminder(
     ))
 }
 
-/// Import assets from CSV with a column mapping. All or nothing: any bad
-/// row writes nothing, and the answer lists every problem (row, field,
-/// reason). With `dry_run` nothing is written either way. A row naming an
-/// asset the client has changes it; others add assets.
+/// Import assets from CSV with a column mapping, custom fields included
+/// (an export of one type reads back without a mapping). All or nothing:
+/// any bad row writes nothing, and the answer lists every problem (row,
+/// field or, for a custom value, the file's header, reason). With
+/// `dry_run` nothing is written either way. A row naming an asset the
+/// client has changes it; others add assets.
 #[utoipa::path(post, path = "/api/v1/clients/{client_id}/assets/import", tag = "assets", params(("client_id" = OrgId, Path)),
     request_body = ImportBody,
     responses((status = 200, body = AssetImportReport, description = "Written, or a dry run"),

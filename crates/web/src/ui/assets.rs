@@ -17,9 +17,9 @@ use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 use tandem_domain::asset::{
     AssetDraft, AssetType, CertificateFacts, ExpiryKind, FieldKind, IMPORT_FIELDS, LinkTarget,
-    Owner, ReminderRule,
+    Owner, ReminderRule, custom_target,
 };
-use tandem_domain::device::{DeviceStatus, RowProblem, parse_date};
+use tandem_domain::device::{DeviceStatus, RowProblem, name_key, parse_date};
 use tandem_domain::policy::AssetAction;
 use tandem_domain::{DeviceId, OrgId};
 use tandem_service::assets::{
@@ -475,6 +475,8 @@ pub(super) struct AssetImportPage {
     csv: String,
     report: Option<AssetImportReport>,
     error: Option<String>,
+    /// The client's custom fields as mapping choices: (value, words).
+    custom_fields: Vec<(String, String)>,
 }
 
 impl AssetImportPage {
@@ -494,6 +496,31 @@ impl AssetImportPage {
     }
 }
 
+/// The client's custom fields as mapping choices, one per name with the
+/// types that have it: which type's field a column fills is each row's
+/// type to say.
+async fn custom_targets(
+    s: &AppState,
+    session: &SessionActor,
+    client: OrgId,
+) -> Result<Vec<(String, String)>, ServiceError> {
+    let mut by_name: Vec<(String, Vec<&'static str>)> = Vec::new();
+    for f in s.tandem.asset_fields(&session.actor, client).await? {
+        let label = f.asset_type.label();
+        match by_name
+            .iter_mut()
+            .find(|(n, _)| name_key(n) == name_key(&f.name))
+        {
+            Some((_, types)) => types.push(label),
+            None => by_name.push((f.name, vec![label])),
+        }
+    }
+    Ok(by_name
+        .into_iter()
+        .map(|(n, types)| (custom_target(&n), format!("{n} ({})", types.join(", "))))
+        .collect())
+}
+
 /// The import's first step: paste a CSV file.
 pub(super) async fn get_asset_import(
     State(s): State<AppState>,
@@ -510,6 +537,7 @@ pub(super) async fn get_asset_import(
     }
     Ok(AssetImportPage {
         nav: Nav::load(&s, &session).await,
+        custom_fields: custom_targets(&s, &session, pick.client).await?,
         pick,
         csv: String::new(),
         report: None,
@@ -525,7 +553,7 @@ pub(super) struct ImportForm {
     /// `map` (read the headers and suggest a mapping), `dry_run` or `import`.
     #[serde(default)]
     step: String,
-    /// The mapping, `map_<header>` = asset field.
+    /// The mapping, `map_<header>` = asset field or `custom:<field name>`.
     #[serde(flatten)]
     rest: HashMap<String, String>,
 }
@@ -568,6 +596,10 @@ pub(super) async fn post_asset_import(
             Err(p) => return p.into_response(),
         },
     };
+    let custom_fields = match custom_targets(&s, &session, i.client_id).await {
+        Ok(c) => c,
+        Err(e) => return PageError::from(e).into_response(),
+    };
     match pick(&s, &session, Some(i.client_id)).await {
         Ok(pick) => (
             status,
@@ -577,6 +609,7 @@ pub(super) async fn post_asset_import(
                 csv: i.csv,
                 report,
                 error,
+                custom_fields,
             },
         )
             .into_response(),
