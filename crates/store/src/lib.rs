@@ -163,6 +163,13 @@ impl Db {
     /// Connect to `url` (`sqlite://PATH` or `postgres://...`). SQLite files
     /// are created when missing.
     pub async fn connect(url: &str) -> Result<Self> {
+        Self::connect_sized(url, 16).await
+    }
+
+    /// [`Db::connect`] holding at most `pg_connections` connections to
+    /// PostgreSQL: tests that run hundreds of apps side by side keep each
+    /// one small, within the server's limit on connections.
+    pub async fn connect_sized(url: &str, pg_connections: u32) -> Result<Self> {
         if url.starts_with("sqlite:") {
             let opts = SqliteConnectOptions::from_str(url)?
                 .create_if_missing(true)
@@ -199,7 +206,7 @@ impl Db {
             })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let pool = PgPoolOptions::new()
-                .max_connections(16)
+                .max_connections(pg_connections)
                 .acquire_timeout(Duration::from_secs(10))
                 .connect(url)
                 .await?;

@@ -1648,8 +1648,13 @@ async fn outcome(res: Response<Body>, path: String) -> Outcome {
     }
 }
 
+/// At most this many fresh copies of the demo at once: each holds its own
+/// connections, and PostgreSQL allows a hundred in all.
+static FRESH_APPS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
+
 /// A mutating row for one case, on its own fresh copy of the demo.
 async fn run_on_fresh_app(row: &'static Row, case_ix: usize, n: usize) -> Outcome {
+    let _turn = FRESH_APPS.acquire().await.unwrap();
     let case = &CASES[case_ix];
     let fresh = TestApp::demo().await;
     let fx = fixture(&fresh).await;
@@ -1659,7 +1664,9 @@ async fn run_on_fresh_app(row: &'static Row, case_ix: usize, n: usize) -> Outcom
         None => fresh.anonymous(),
     };
     let res = send(&mut b, row, case, &filled).await;
-    outcome(res, filled.path).await
+    let out = outcome(res, filled.path).await;
+    fresh.close().await;
+    out
 }
 
 #[tokio::test(flavor = "multi_thread")]

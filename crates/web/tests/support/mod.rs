@@ -205,6 +205,8 @@ pub struct TestApp {
     pub orgs: HashMap<String, String>,
     /// The SQLite file behind the app, removed when the app is dropped.
     sqlite_file: Option<std::path::PathBuf>,
+    /// The app's database, to close its connections when done.
+    db: Db,
 }
 
 impl Drop for TestApp {
@@ -238,9 +240,9 @@ impl TestApp {
     /// holds it already.
     async fn demo_on(url: String, settings: Settings, web: WebConfig) -> Self {
         let sqlite_file = url.strip_prefix("sqlite://").map(std::path::PathBuf::from);
-        let db = Db::connect(&url).await.unwrap();
+        let db = Db::connect_sized(&url, 4).await.unwrap();
         db.migrate().await.unwrap();
-        let tandem = Tandem::new(db, settings);
+        let tandem = Tandem::new(db.clone(), settings);
         tandem.seed_demo_with(false).await.unwrap();
         let app = make_app(AppState::new(tandem.clone(), web));
         let mut t = TestApp {
@@ -248,6 +250,7 @@ impl TestApp {
             tandem,
             orgs: HashMap::new(),
             sqlite_file,
+            db,
         };
         let token = t.token(MARA).await;
         let (_, body) = t.api("GET", "/api/v1/orgs", Some(&token), None).await;
@@ -268,6 +271,14 @@ impl TestApp {
                 .insert(slug, e["client_id"].as_str().unwrap().to_owned());
         }
         t
+    }
+
+    /// Close the app's database connections now rather than whenever the
+    /// last handle goes: the authorization tables make hundreds of apps,
+    /// and on PostgreSQL their idle connections would add up past the
+    /// server's limit.
+    pub async fn close(&self) {
+        self.db.close().await;
     }
 
     /// Organization id by slug (`harborlane`, `alder`, `brightwater`, `corvid`).
