@@ -225,9 +225,9 @@ pub async fn save(db: &Db, s: Save) -> Result<bool> {
 }
 
 /// Write a page's fields and move it to `p.version` if it is still at
-/// `expected_version`. False when someone saved it in between (nothing is
-/// written).
-pub async fn update(tx: &mut Tx, p: &Page, expected_version: i64) -> Result<bool> {
+/// `expected_version` ([`save`] on PostgreSQL). False when someone saved
+/// it in between (nothing is written).
+async fn update(tx: &mut Tx, p: &Page, expected_version: i64) -> Result<bool> {
     let n = exec_tx!(tx, c => sqlx::query(UPDATE_PAGE)
         .bind(&p.folder).bind(&p.title).bind(p.title.to_lowercase()).bind(&p.tags).bind(&p.body)
         .bind(&p.review_on).bind(p.published).bind(p.version).bind(p.updated_at).bind(&p.updated_by)
