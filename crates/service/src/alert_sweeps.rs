@@ -358,7 +358,7 @@ impl Tandem {
         {
             Ok(_) => Ok(()),
             // Another worker wrote it meanwhile.
-            Err(_) if alerts::ticket_exists(&self.db, source.client_id, ticket).await? => Ok(()),
+            Err(_) if self.written_meanwhile(source.client_id, ticket).await? => Ok(()),
             Err(e) => Err(e),
         }
     }

@@ -904,7 +904,7 @@ impl Tandem {
             match self.open_ticket_as(actor, &input, meta, now, ticket).await {
                 Ok(_) => {}
                 // Another request wrote it meanwhile.
-                Err(_) if alerts::ticket_exists(&self.db, source.client_id, ticket).await? => {}
+                Err(_) if self.written_meanwhile(source.client_id, ticket).await? => {}
                 Err(e) => return Err(e),
             }
         }
@@ -921,6 +921,16 @@ impl Tandem {
         .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Whether an alert ticket whose write just failed was written by
+    /// another request or worker. Asked through the writer, and answered
+    /// once that write is committed (see [`alerts::ticket_exists_tx`]).
+    pub(crate) async fn written_meanwhile(&self, client: OrgId, ticket: TicketId) -> Result<bool> {
+        let mut tx = self.db.begin().await?;
+        let written = alerts::ticket_exists_tx(&mut tx, client, ticket).await?;
+        tx.commit().await?;
+        Ok(written)
     }
 
     /// The device an alert names: the sender's own field, else the
@@ -1033,7 +1043,7 @@ impl Tandem {
         match opened {
             Ok(_) => Ok(()),
             // Another request wrote it meanwhile.
-            Err(_) if alerts::ticket_exists(&self.db, source.client_id, ticket).await? => Ok(()),
+            Err(_) if self.written_meanwhile(source.client_id, ticket).await? => Ok(()),
             Err(e) => Err(e),
         }
     }

@@ -729,3 +729,57 @@ async fn the_alerts_page_lists_windows_shows_held_alerts_and_takes_the_forms() {
     let html = text(b.get(&format!("/alerts?client={client}")).await).await;
     assert!(html.contains("id=\"no-windows\""));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn requests_joining_a_storm_side_by_side_all_land_on_its_one_ticket() {
+    // Each request that finds the storm ticket chosen but not yet written
+    // writes it; all but one find it written by a sibling whose group has
+    // not committed yet, and must take that as done rather than fail.
+    let app = TestApp::demo().await;
+    let priya = app.token(PRIYA).await;
+    // Three storms, as the race is not lost every time.
+    for name in ["Zabbix", "Nagios", "Icinga"] {
+        storm_of_side_by_side_requests(&app, &priya, name).await;
+    }
+}
+
+async fn storm_of_side_by_side_requests(app: &TestApp, priya: &str, name: &str) {
+    let (_, key) = source(
+        app,
+        priya,
+        "alder",
+        json!({ "name": name, "kind": "generic", "default_category": "network", "storm_per_minute": 1 }),
+    )
+    .await;
+    let t0 = "2026-03-02T10:00:10Z";
+    let own = ingest_at(app, &key, &[event("s0", "firing", "Disk 0 full")], t0).await;
+    let source = app.tandem.intake_source_by_key(&key).await.unwrap();
+    let now = t0.parse::<Timestamp>().unwrap().as_millisecond();
+    let mut requests = tokio::task::JoinSet::new();
+    for i in 1..=24 {
+        let (tandem, source) = (app.tandem.clone(), source.clone());
+        let alert = serde_json::from_value::<GenericEvent>(event(
+            &format!("s{i}"),
+            "firing",
+            &format!("Disk {i} full"),
+        ))
+        .unwrap()
+        .into_alert()
+        .unwrap();
+        requests.spawn(async move {
+            tandem
+                .ingest_alerts_at(&source, &[alert], &RequestMeta::cli("test"), now)
+                .await
+                .map(|r| r[0].ticket_id.map(|t| t.to_string()))
+        });
+    }
+    let mut tickets = std::collections::HashSet::new();
+    while let Some(answer) = requests.join_next().await {
+        tickets.insert(answer.unwrap().expect("every request is taken").unwrap());
+    }
+    assert_eq!(tickets.len(), 1, "{tickets:?}");
+    let storm = tickets.into_iter().next().unwrap();
+    assert_ne!(Some(&storm), own[0].as_ref());
+    let t = ticket(app, priya, &storm).await;
+    assert_eq!(t["ticket"]["title"], format!("Alert storm: {name}"));
+}
