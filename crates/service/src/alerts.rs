@@ -923,16 +923,6 @@ impl Tandem {
         Ok(())
     }
 
-    /// Whether an alert ticket whose write just failed was written by
-    /// another request or worker. Asked through the writer, and answered
-    /// once that write is committed (see [`alerts::ticket_exists_tx`]).
-    pub(crate) async fn written_meanwhile(&self, client: OrgId, ticket: TicketId) -> Result<bool> {
-        let mut tx = self.db.begin().await?;
-        let written = alerts::ticket_exists_tx(&mut tx, client, ticket).await?;
-        tx.commit().await?;
-        Ok(written)
-    }
-
     /// The device an alert names: the sender's own field, else the
     /// source's device label.
     fn device_of(&self, source: &Source, a: &IncomingAlert) -> Option<String> {

@@ -13,9 +13,10 @@
 //! for that kind in business hours (both teams for shared work), falling
 //! back to the client's admins. When the client turned tickets on for the
 //! kind, a ticket is opened in that category, routed by the split, on
-//! behalf of the client's first admin. The ticket is opened after the
-//! ledger commits: a crash between the two loses that ticket, never
-//! doubles it.
+//! behalf of the client's first admin. Its id is reserved in the ledger
+//! row, marked pending, and the ticket is written after the ledger
+//! commits; a crash between the two leaves the row pending, and a later
+//! round writes the ticket under that id: never lost, never doubled.
 
 use crate::assets::{draft_of, parse_fired};
 use crate::desk::{NewTicket, Source};
@@ -32,6 +33,11 @@ use tandem_store::{StoreError, jobs, orgs, users};
 
 /// Assets one round looks at.
 const SWEEP_BATCH: i64 = 100;
+
+/// How long a pending reminder ticket is left to the worker that fired it
+/// before a round writes it instead (that worker writes it right after its
+/// commit, so a minute means it stopped).
+const REPAIR_AFTER_MS: i64 = 60_000;
 
 /// What a sweep round knows of one client.
 struct ClientRound {
@@ -61,19 +67,22 @@ impl Tandem {
             .unwrap_or_else(|_| jiff::Timestamp::now())
             .to_zoned_datetime(jiff::tz::TimeZone::UTC)
             .date();
-        let due = assets::due(&self.db, &latest.to_string(), SWEEP_BATCH).await?;
         let mut clients: HashMap<OrgId, ClientRound> = HashMap::new();
+        let pending =
+            assets::pending_reminder_tickets(&self.db, now - REPAIR_AFTER_MS, SWEEP_BATCH).await?;
+        for p in pending {
+            let Some(round) = self.round_of(&mut clients, p.client_id, now).await else {
+                continue;
+            };
+            if let Err(e) = self.repair_reminder_ticket(&p, round, now).await {
+                tracing::warn!(asset = %p.asset_id, error = %e, "asset reminder ticket");
+            }
+        }
+        let due = assets::due(&self.db, &latest.to_string(), SWEEP_BATCH).await?;
         let mut fired = 0;
         for a in due {
-            let round = match clients.entry(a.client_id) {
-                Entry::Occupied(known) => known.into_mut(),
-                Entry::Vacant(first) => match self.client_round(a.client_id, now).await {
-                    Ok(c) => first.insert(c),
-                    Err(e) => {
-                        tracing::warn!(client = %a.client_id, error = %e, "asset reminders");
-                        continue;
-                    }
-                },
+            let Some(round) = self.round_of(&mut clients, a.client_id, now).await else {
+                continue;
             };
             match self.remind_asset(&a, round, now).await {
                 Ok(n) => fired += n,
@@ -81,6 +90,26 @@ impl Tandem {
             }
         }
         Ok(fired)
+    }
+
+    /// A client's round, read at its first asset of the sweep; `None`
+    /// (logged) when it cannot be read, so its assets wait for the next.
+    async fn round_of<'a>(
+        &self,
+        clients: &'a mut HashMap<OrgId, ClientRound>,
+        client: OrgId,
+        now: i64,
+    ) -> Option<&'a ClientRound> {
+        match clients.entry(client) {
+            Entry::Occupied(known) => Some(known.into_mut()),
+            Entry::Vacant(first) => match self.client_round(client, now).await {
+                Ok(c) => Some(first.insert(c)),
+                Err(e) => {
+                    tracing::warn!(client = %client, error = %e, "asset reminders");
+                    None
+                }
+            },
+        }
     }
 
     /// What a round reads of a client once, however many of its assets
@@ -128,18 +157,17 @@ impl Tandem {
             if done.contains(&(kind, date)) {
                 continue;
             }
-            let rule = rules
-                .iter()
-                .find(|r| r.kind == kind)
-                .cloned()
-                .unwrap_or_else(|| asset::ReminderRule::default_for(kind));
+            let rule = rule_for(rules, kind);
             let step = asset::reminder_step(date, rule.days_before, today);
             if step == ReminderStep::Wait {
                 continue;
             }
             let notify = step == ReminderStep::Fire;
             let day = date.to_string();
-            if !assets::record_fired(&mut tx, a.client_id, a.id, kind, &day, now, notify).await? {
+            let ticket = (notify && rule.open_ticket && admin.is_some()).then(TicketId::new);
+            if !assets::record_fired(&mut tx, a.client_id, a.id, kind, &day, now, notify, ticket)
+                .await?
+            {
                 continue;
             }
             done.push((kind, date));
@@ -147,7 +175,7 @@ impl Tandem {
                 continue;
             }
             announced += 1;
-            let text = format!("{} of {} is on {day}", kind.label(), a.name);
+            let text = reminder_text(kind, &a.name, &day);
             let side = match admin {
                 Some(actor) => self.owning_side(actor, client, &rule.category).await?,
                 None => None,
@@ -176,8 +204,8 @@ impl Tandem {
                     "kind": "asset_expiry", "text": text });
                 jobs::enqueue(&mut tx, "notify", &payload.to_string(), crate::now_ms()).await?;
             }
-            if rule.open_ticket {
-                to_open.push((kind, day, rule.category.clone(), text));
+            if let Some(id) = ticket {
+                to_open.push((kind, day, rule.category, id));
             }
         }
         let next = asset::next_reminder_on(&spec.expiries(), rules, &done).map(|d| d.to_string());
@@ -186,44 +214,105 @@ impl Tandem {
         assets::set_next_reminder(&mut tx, a.client_id, a.id, next.as_deref()).await?;
         tx.commit().await?;
         if let Some(actor) = admin {
-            for (kind, day, category, text) in to_open {
-                let input = NewTicket {
-                    client_id: a.client_id,
-                    title: text.chars().take(200).collect(),
-                    description: format!(
-                        "{text}. Opened by the asset reminder ({} before). Asset: {} ({}).",
-                        days_words(rules, kind),
-                        a.name,
-                        a.asset_type.label()
-                    ),
-                    category,
-                    impact: Impact::Low,
-                    urgency: Urgency::Medium,
-                    requester_id: None,
-                    source: Source::Reminder,
-                };
-                match self
-                    .open_ticket_routed(actor, &input, &worker_meta(), now, TicketId::new(), false)
+            for (kind, day, category, id) in to_open {
+                if let Err(e) = self
+                    .open_reminder_ticket(actor, a, rules, kind, &day, category, id, now)
                     .await
                 {
-                    Ok(t) => {
-                        let mut tx = self.db.begin().await?;
-                        assets::set_fired_ticket(
-                            &mut tx,
-                            a.client_id,
-                            a.id,
-                            kind,
-                            &day,
-                            &t.ticket.id.to_string(),
-                        )
-                        .await?;
-                        tx.commit().await?;
-                    }
-                    Err(e) => tracing::warn!(asset = %a.id, error = %e, "asset reminder ticket"),
+                    // Left pending: a later round writes it.
+                    tracing::warn!(asset = %a.id, error = %e, "asset reminder ticket");
                 }
             }
         }
         Ok(announced)
+    }
+
+    /// Write a fired reminder's ticket under the id reserved for it, and
+    /// mark it written. A ticket already there (another worker wrote it)
+    /// counts as written.
+    #[allow(clippy::too_many_arguments)]
+    async fn open_reminder_ticket(
+        &self,
+        actor: &Actor,
+        a: &Asset,
+        rules: &[asset::ReminderRule],
+        kind: asset::ExpiryKind,
+        day: &str,
+        category: String,
+        ticket: TicketId,
+        now: i64,
+    ) -> Result<()> {
+        let text = reminder_text(kind, &a.name, day);
+        let input = NewTicket {
+            client_id: a.client_id,
+            title: text.chars().take(200).collect(),
+            description: format!(
+                "{text}. Opened by the asset reminder ({} before). Asset: {} ({}).",
+                days_words(rules, kind),
+                a.name,
+                a.asset_type.label()
+            ),
+            category,
+            impact: Impact::Low,
+            urgency: Urgency::Medium,
+            requester_id: None,
+            source: Source::Reminder,
+        };
+        match self
+            .open_ticket_routed(actor, &input, &worker_meta(), now, ticket, false)
+            .await
+        {
+            Ok(_) => {}
+            Err(_) if self.written_meanwhile(a.client_id, ticket).await? => {}
+            Err(e) => return Err(e),
+        }
+        let mut tx = self.db.begin().await?;
+        assets::reminder_ticket_written(&mut tx, a.client_id, a.id, kind.as_str(), day).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A reminder ticket a crash left unwritten after its reminder fired:
+    /// written now under its reserved id, in the category the client's rule
+    /// names now. When the client has no admin to open it for any more,
+    /// or turned reminder tickets off since, it is no longer owed.
+    async fn repair_reminder_ticket(
+        &self,
+        p: &assets::PendingReminderTicket,
+        round: &ClientRound,
+        now: i64,
+    ) -> Result<()> {
+        let a = assets::get(&self.db, p.client_id, p.asset_id).await?;
+        let kind = p.expiry_kind.parse::<asset::ExpiryKind>().ok();
+        let rule = kind.map(|k| rule_for(&round.rules, k));
+        match (&round.admin, kind, rule) {
+            (Some(actor), Some(kind), Some(rule)) if rule.open_ticket => {
+                self.open_reminder_ticket(
+                    actor,
+                    &a,
+                    &round.rules,
+                    kind,
+                    &p.expires_on,
+                    rule.category,
+                    p.ticket_id,
+                    now,
+                )
+                .await
+            }
+            _ => {
+                let mut tx = self.db.begin().await?;
+                assets::reminder_ticket_written(
+                    &mut tx,
+                    p.client_id,
+                    p.asset_id,
+                    &p.expiry_kind,
+                    &p.expires_on,
+                )
+                .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+        }
     }
 
     /// The client's first active admin, as an actor (reminder tickets are
@@ -263,6 +352,20 @@ impl Tandem {
 }
 
 /// "30 days" for a kind under the client's rules.
+/// A client's rule for one kind of date (its default when it set none).
+fn rule_for(rules: &[asset::ReminderRule], kind: asset::ExpiryKind) -> asset::ReminderRule {
+    rules
+        .iter()
+        .find(|r| r.kind == kind)
+        .cloned()
+        .unwrap_or_else(|| asset::ReminderRule::default_for(kind))
+}
+
+/// What a reminder says, in its notification and as its ticket's title.
+fn reminder_text(kind: asset::ExpiryKind, asset_name: &str, day: &str) -> String {
+    format!("{} of {asset_name} is on {day}", kind.label())
+}
+
 fn days_words(rules: &[asset::ReminderRule], kind: asset::ExpiryKind) -> String {
     let n = rules
         .iter()

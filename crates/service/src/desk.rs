@@ -439,8 +439,20 @@ impl Tandem {
             .await
     }
 
+    /// Whether a ticket under an id chosen beforehand, whose write just
+    /// failed, was written by another request or worker. Asked through the
+    /// writer, so answered once that write is committed
+    /// ([`tickets::exists_tx`]).
+    pub(crate) async fn written_meanwhile(&self, client: OrgId, ticket: TicketId) -> Result<bool> {
+        let mut tx = self.db.begin().await?;
+        let written = tickets::exists_tx(&mut tx, client, ticket).await?;
+        tx.commit().await?;
+        Ok(written)
+    }
+
     /// [`Tandem::open_ticket_at`] under an id chosen beforehand (alert
-    /// intake records it first, so that a retry after a crash finds it).
+    /// intake and asset reminders record it first, so that a retry after a
+    /// crash finds it).
     pub(crate) async fn open_ticket_as(
         &self,
         actor: &Actor,

@@ -360,17 +360,6 @@ pub async fn ticket_exists(db: &Db, client: OrgId, ticket: TicketId) -> Result<b
         > 0)
 }
 
-/// [`ticket_exists`] inside a write transaction. On SQLite a writer
-/// member that fails is answered at once, while the member that wrote the
-/// same ticket may still wait for its group to commit, unseen by readers;
-/// the writer sees it.
-pub async fn ticket_exists_tx(tx: &mut Tx, client: OrgId, ticket: TicketId) -> Result<bool> {
-    Ok(on_tx!(tx, c => sqlx::query_scalar::<_, i64>(
-        "SELECT COUNT(*) FROM tickets WHERE id = $1 AND client_id = $2")
-        .bind(ticket.to_string()).bind(client.to_string()).fetch_one(c).await)?
-        > 0)
-}
-
 /// The ticket the alerts of an Alertmanager group share now: the newest
 /// ticket of the group that is not yet written or not yet done.
 pub async fn group_ticket_tx(

@@ -7,7 +7,7 @@ use crate::{Arg, Db, Result, StoreError, Tx, direct, exec_tx, on_db, on_tx};
 use tandem_domain::asset::{AssetType, ExpiryKind, FieldKind, LinkTarget, ReminderRule};
 use tandem_domain::device::{DeviceStatus, name_key};
 use tandem_domain::ids::{AssetFieldId, AssetLinkId};
-use tandem_domain::{DeviceId, OrgId};
+use tandem_domain::{DeviceId, OrgId, TicketId};
 
 /// An asset as stored.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
@@ -554,6 +554,9 @@ pub async fn fired_tx(
 
 /// Record a reminder as fired; false when it had been already (another
 /// worker fired it first), in which case it must not be announced again.
+/// `ticket` is the id reserved for the ticket it opens, written after
+/// commit: the row stays pending until [`reminder_ticket_written`].
+#[allow(clippy::too_many_arguments)]
 pub async fn record_fired(
     tx: &mut Tx,
     client: OrgId,
@@ -562,27 +565,60 @@ pub async fn record_fired(
     expires_on: &str,
     at: i64,
     notified: bool,
+    ticket: Option<TicketId>,
 ) -> Result<bool> {
     let n = exec_tx!(tx, c => sqlx::query(
-        "INSERT INTO asset_reminders (client_id, asset_id, expiry_kind, expires_on, fired_at, notified) \
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (asset_id, expiry_kind, expires_on) DO NOTHING")
+        "INSERT INTO asset_reminders (client_id, asset_id, expiry_kind, expires_on, fired_at, notified, ticket_id, ticket_pending) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (asset_id, expiry_kind, expires_on) DO NOTHING")
         .bind(client.to_string()).bind(asset.to_string()).bind(kind.as_str()).bind(expires_on).bind(at).bind(notified)
+        .bind(ticket.map(|t| t.to_string())).bind(ticket.is_some())
         .execute(c).await)?;
     Ok(n == 1)
 }
 
-/// Note the ticket a fired reminder opened.
-pub async fn set_fired_ticket(
+/// A fired reminder whose ticket is reserved but not yet written.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct PendingReminderTicket {
+    /// The client.
+    #[sqlx(try_from = "String")]
+    pub client_id: OrgId,
+    /// The asset.
+    #[sqlx(try_from = "String")]
+    pub asset_id: DeviceId,
+    /// What expires (`warranty`, `domain_renewal`, ...).
+    pub expiry_kind: String,
+    /// The expiry date the reminder was for.
+    pub expires_on: String,
+    /// The ticket's reserved id.
+    #[sqlx(try_from = "String")]
+    pub ticket_id: TicketId,
+}
+
+/// Reminders fired at or before `fired_by` whose ticket is still pending,
+/// oldest first (the background worker, acting for no one).
+pub async fn pending_reminder_tickets(
+    db: &Db,
+    fired_by: i64,
+    limit: i64,
+) -> Result<Vec<PendingReminderTicket>> {
+    Ok(on_db!(db, c => sqlx::query_as::<_, PendingReminderTicket>(
+        "SELECT client_id, asset_id, expiry_kind, expires_on, ticket_id FROM asset_reminders \
+         WHERE ticket_pending AND fired_at <= $1 ORDER BY fired_at LIMIT $2")
+        .bind(fired_by).bind(limit).fetch_all(c).await)?)
+}
+
+/// A reminder's ticket is written (or no longer owed): not pending.
+pub async fn reminder_ticket_written(
     tx: &mut Tx,
     client: OrgId,
     asset: DeviceId,
-    kind: ExpiryKind,
+    kind: &str,
     expires_on: &str,
-    ticket: &str,
 ) -> Result<()> {
     exec_tx!(tx, c => sqlx::query(
-        "UPDATE asset_reminders SET ticket_id = $1 WHERE client_id = $2 AND asset_id = $3 AND expiry_kind = $4 AND expires_on = $5")
-        .bind(ticket).bind(client.to_string()).bind(asset.to_string()).bind(kind.as_str()).bind(expires_on)
+        "UPDATE asset_reminders SET ticket_pending = FALSE \
+         WHERE client_id = $1 AND asset_id = $2 AND expiry_kind = $3 AND expires_on = $4")
+        .bind(client.to_string()).bind(asset.to_string()).bind(kind).bind(expires_on)
         .execute(c).await)?;
     Ok(())
 }

@@ -526,6 +526,17 @@ pub async fn find(db: &Db, scope: &Scope, requester_only: bool, id: TicketId) ->
     .ok_or(StoreError::NotFound)
 }
 
+/// Whether one of the client's tickets exists, asked inside a write
+/// transaction. On SQLite a writer member that fails is answered at once,
+/// while a member that wrote the same ticket may still wait for its group
+/// to commit, unseen by readers; the writer sees it.
+pub async fn exists_tx(tx: &mut Tx, client: OrgId, ticket: TicketId) -> Result<bool> {
+    Ok(on_tx!(tx, c => sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(*) FROM tickets WHERE id = $1 AND client_id = $2")
+        .bind(ticket.to_string()).bind(client.to_string()).fetch_one(c).await)?
+        > 0)
+}
+
 /// A ticket by id inside a write transaction, with the same visibility rule.
 pub async fn find_tx(
     tx: &mut Tx,

@@ -712,6 +712,84 @@ async fn a_reminder_ticket_goes_where_the_split_routes_its_category() {
 }
 
 #[tokio::test]
+async fn a_reminder_ticket_a_crash_left_unwritten_is_written_once_under_its_reserved_id() {
+    let app = TestApp::demo().await;
+    let priya = app.token(PRIYA).await;
+    let rules = format!(
+        "/api/v1/clients/{}/asset-reminders/domain_renewal",
+        app.org("alder")
+    );
+    let (s, b) = app
+        .api("PUT", &rules, Some(&priya), Some(json!({ "days_before": 30, "open_ticket": true, "category": "security-operations" })))
+        .await;
+    assert_eq!(s, 200, "{b}");
+    let lost = add(&app, &priya, "alder", json!({ "name": "Zanzibar shop domain", "asset_type": "domain", "renewal_on": "2026-07-15" })).await;
+    let kept = add(
+        &app,
+        &priya,
+        "alder",
+        json!({ "name": "Yak shop domain", "asset_type": "domain", "renewal_on": "2026-07-14" }),
+    )
+    .await;
+    // What a worker killed right after the ledger's commit leaves: the
+    // reminder fired (its notifications queued with it), its ticket's id
+    // reserved and pending, no ticket.
+    let fired_at = at("2026-06-16T12:00:00Z");
+    let reserved = uuid::Uuid::now_v7().to_string();
+    let lost_id = lost["id"].as_str().unwrap();
+    assert_eq!(
+        app.execute(&format!(
+            "INSERT INTO asset_reminders (client_id, asset_id, expiry_kind, expires_on, fired_at, notified, ticket_id, ticket_pending) \
+             VALUES ('{}', '{lost_id}', 'domain_renewal', '2026-07-15', {fired_at}, TRUE, '{reserved}', TRUE)",
+            app.org("alder")
+        ))
+        .await,
+        1
+    );
+    let pending = "SELECT COUNT(*) FROM asset_reminders WHERE ticket_pending";
+    let ticket = format!("/api/v1/tickets/{reserved}");
+    // Within the minute the worker that fired it has to write it, a round
+    // leaves it alone; the other domain's reminder fires and writes its own
+    // ticket at once.
+    assert_eq!(sweep(&app, "2026-06-16T12:00:30Z").await, 1);
+    assert_eq!(app.api("GET", &ticket, Some(&priya), None).await.0, 404);
+    assert_eq!(app.count(pending).await, 1);
+    let kept_ticket = app
+        .count(&format!(
+            "SELECT COUNT(*) FROM asset_reminders r JOIN tickets t ON t.id = r.ticket_id \
+             WHERE r.asset_id = '{}' AND NOT r.ticket_pending",
+            kept["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(
+        kept_ticket, 1,
+        "a reminder that went through is not pending"
+    );
+    // After it, the next round writes the ticket under the reserved id.
+    assert_eq!(sweep(&app, "2026-06-16T12:02:00Z").await, 0);
+    let (s, t) = app.api("GET", &ticket, Some(&priya), None).await;
+    assert_eq!(s, 200, "{t}");
+    assert_eq!(
+        t["ticket"]["title"],
+        "Domain renewal of Zanzibar shop domain is on 2026-07-15"
+    );
+    assert_eq!(t["ticket"]["owner_side"], "provider");
+    assert_eq!(t["ticket"]["source"], "reminder");
+    assert_eq!(app.count(pending).await, 0);
+    // Once: later rounds open nothing more.
+    sweep(&app, "2026-06-17T12:00:00Z").await;
+    let (_, found) = app
+        .api(
+            "GET",
+            &format!("/api/v1/tickets?client_id={}&q=Zanzibar", app.org("alder")),
+            Some(&priya),
+            None,
+        )
+        .await;
+    assert_eq!(found.as_array().unwrap().len(), 1, "{found}");
+}
+
+#[tokio::test]
 async fn a_certificate_is_read_from_pem_and_bad_pem_is_refused() {
     let app = TestApp::demo().await;
     let owen = app.token(OWEN).await;

@@ -281,6 +281,31 @@ impl TestApp {
         self.db.close().await;
     }
 
+    /// Run one statement on the app's database as it stands, behind the
+    /// service's back (to leave what a crash would, say); values are
+    /// written into `sql`. Returns the rows it changed.
+    pub async fn execute(&self, sql: &str) -> u64 {
+        let sql = sqlx::AssertSqlSafe(sql);
+        match &self.db {
+            Db::Sqlite { write, .. } => sqlx::query(sql)
+                .execute(write)
+                .await
+                .map(|r| r.rows_affected()),
+            Db::Postgres(p) => sqlx::query(sql).execute(p).await.map(|r| r.rows_affected()),
+        }
+        .unwrap()
+    }
+
+    /// A number a query on the app's database answers.
+    pub async fn count(&self, sql: &str) -> i64 {
+        let sql = sqlx::AssertSqlSafe(sql);
+        match &self.db {
+            Db::Sqlite { read, .. } => sqlx::query_scalar(sql).fetch_one(read).await,
+            Db::Postgres(p) => sqlx::query_scalar(sql).fetch_one(p).await,
+        }
+        .unwrap()
+    }
+
     /// Organization id by slug (`harborlane`, `alder`, `brightwater`, `corvid`).
     pub fn org(&self, slug: &str) -> String {
         self.orgs[slug].clone()
