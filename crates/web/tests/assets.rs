@@ -55,6 +55,33 @@ async fn sweep(app: &TestApp, instant: &str) -> usize {
     fired
 }
 
+/// Alder's tickets `token` finds with the search `words`.
+async fn alder_tickets(app: &TestApp, token: &str, words: &str) -> Vec<Value> {
+    let (s, tickets) = app
+        .api(
+            "GET",
+            &format!("/api/v1/tickets?client_id={}&q={words}", app.org("alder")),
+            Some(token),
+            None,
+        )
+        .await;
+    assert_eq!(s, 200, "{tickets}");
+    tickets.as_array().unwrap().clone()
+}
+
+/// Alder's domain renewals open tickets in security operations (the
+/// provider's in the demo's split), 30 days ahead.
+async fn domain_reminders_open_tickets(app: &TestApp, admin: &str) {
+    let rules = format!(
+        "/api/v1/clients/{}/asset-reminders/domain_renewal",
+        app.org("alder")
+    );
+    let (s, b) = app
+        .api("PUT", &rules, Some(admin), Some(json!({ "days_before": 30, "open_ticket": true, "category": "security-operations" })))
+        .await;
+    assert_eq!(s, 200, "{b}");
+}
+
 /// The texts of `token`'s notifications mentioning `needle`.
 async fn heard(app: &TestApp, token: &str, needle: &str) -> Vec<String> {
     let (s, list) = app
@@ -670,24 +697,11 @@ async fn a_reminder_ticket_goes_where_the_split_routes_its_category() {
         )
         .await;
     assert_eq!(s, 422, "{b}");
-    // Security operations belong to the provider in the demo's split.
-    let (s, b) = app
-        .api("PUT", &rules, Some(&priya), Some(json!({ "days_before": 30, "open_ticket": true, "category": "security-operations" })))
-        .await;
-    assert_eq!(s, 200, "{b}");
+    domain_reminders_open_tickets(&app, &priya).await;
     add(&app, &priya, "alder", json!({ "name": "Zanzibar shop domain", "asset_type": "domain", "renewal_on": "2026-07-15" })).await;
     assert_eq!(sweep(&app, "2026-06-16T12:00:00Z").await, 1);
-    let (s, tickets) = app
-        .api(
-            "GET",
-            &format!("/api/v1/tickets?client_id={}&q=Zanzibar", app.org("alder")),
-            Some(&priya),
-            None,
-        )
-        .await;
-    assert_eq!(s, 200);
-    let list = tickets.as_array().unwrap();
-    assert_eq!(list.len(), 1, "{tickets}");
+    let list = alder_tickets(&app, &priya, "Zanzibar").await;
+    assert_eq!(list.len(), 1, "{list:?}");
     assert_eq!(list[0]["owner_side"], "provider");
     assert!(
         list[0]["title"]
@@ -700,29 +714,14 @@ async fn a_reminder_ticket_goes_where_the_split_routes_its_category() {
     // Without tickets turned on, only notifications.
     add(&app, &priya, "alder", json!({ "name": "Quokka backup licence", "asset_type": "software_licence", "renewal_on": "2026-08-15" })).await;
     assert_eq!(sweep(&app, "2026-06-16T12:00:00Z").await, 1);
-    let (_, tickets) = app
-        .api(
-            "GET",
-            &format!("/api/v1/tickets?client_id={}&q=Quokka", app.org("alder")),
-            Some(&priya),
-            None,
-        )
-        .await;
-    assert!(tickets.as_array().unwrap().is_empty());
+    assert!(alder_tickets(&app, &priya, "Quokka").await.is_empty());
 }
 
 #[tokio::test]
 async fn a_reminder_ticket_a_crash_left_unwritten_is_written_once_under_its_reserved_id() {
     let app = TestApp::demo().await;
     let priya = app.token(PRIYA).await;
-    let rules = format!(
-        "/api/v1/clients/{}/asset-reminders/domain_renewal",
-        app.org("alder")
-    );
-    let (s, b) = app
-        .api("PUT", &rules, Some(&priya), Some(json!({ "days_before": 30, "open_ticket": true, "category": "security-operations" })))
-        .await;
-    assert_eq!(s, 200, "{b}");
+    domain_reminders_open_tickets(&app, &priya).await;
     let lost = add(&app, &priya, "alder", json!({ "name": "Zanzibar shop domain", "asset_type": "domain", "renewal_on": "2026-07-15" })).await;
     let kept = add(
         &app,
@@ -778,15 +777,8 @@ async fn a_reminder_ticket_a_crash_left_unwritten_is_written_once_under_its_rese
     assert_eq!(app.count(pending).await, 0);
     // Once: later rounds open nothing more.
     sweep(&app, "2026-06-17T12:00:00Z").await;
-    let (_, found) = app
-        .api(
-            "GET",
-            &format!("/api/v1/tickets?client_id={}&q=Zanzibar", app.org("alder")),
-            Some(&priya),
-            None,
-        )
-        .await;
-    assert_eq!(found.as_array().unwrap().len(), 1, "{found}");
+    let found = alder_tickets(&app, &priya, "Zanzibar").await;
+    assert_eq!(found.len(), 1, "{found:?}");
 }
 
 #[tokio::test]
