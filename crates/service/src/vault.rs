@@ -477,6 +477,52 @@ impl Tandem {
         Ok(s.into())
     }
 
+    /// Delete a credential read at `version` (a later one is
+    /// [`ServiceError::Stale`]). Its secret and notes are wiped; who
+    /// revealed it stays in the reveal log, and a leaving engineer's list
+    /// no longer offers to rotate it.
+    pub async fn delete_vault_secret(
+        &self,
+        actor: &Actor,
+        client: OrgId,
+        id: VaultSecretId,
+        version: i64,
+        meta: &RequestMeta,
+    ) -> Result<()> {
+        self.vault_client(actor, VaultAction::Write, client).await?;
+        let current = store::get(&self.db, client, id).await?;
+        if current.version != version {
+            return Err(ServiceError::Stale {
+                current_version: current.version,
+            });
+        }
+        let mut tx = self.db.begin().await?;
+        if !store::delete(&mut tx, client, id, version, now_ms()).await? {
+            drop(tx);
+            // Changed in between (stale), or deleted (not found).
+            let now = store::get(&self.db, client, id).await?;
+            return Err(ServiceError::Stale {
+                current_version: now.version,
+            });
+        }
+        record(
+            &mut tx,
+            Some(actor),
+            "",
+            meta,
+            Entry {
+                org: Some(client),
+                action: "vault.delete",
+                object_type: "vault_secret",
+                object_id: id.to_string(),
+                change: json!({ "before": fields(&current) }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Reveal a credential's secret and notes, with a fresh proof of
     /// identity; the reveal is recorded in the reveal log and the audit
     /// log in one transaction before the secret is handed back.

@@ -487,7 +487,9 @@ pub async fn target_exists_tx(
         LinkTarget::Asset => "SELECT COUNT(*) FROM assets WHERE client_id = $1 AND id = $2",
         LinkTarget::Page => "SELECT COUNT(*) FROM doc_pages WHERE client_id = $1 AND id = $2",
         LinkTarget::Ticket => "SELECT COUNT(*) FROM tickets WHERE client_id = $1 AND id = $2",
-        LinkTarget::Secret => "SELECT COUNT(*) FROM vault_secrets WHERE client_id = $1 AND id = $2",
+        LinkTarget::Secret => {
+            "SELECT COUNT(*) FROM vault_secrets WHERE client_id = $1 AND id = $2 AND deleted_at IS NULL"
+        }
     };
     let n: i64 = on_tx!(tx, c => sqlx::query_scalar(sql)
         .bind(client.to_string()).bind(target).fetch_one(c).await)?;

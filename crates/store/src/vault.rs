@@ -196,12 +196,30 @@ pub async fn update(tx: &mut Tx, s: &StoredSecret, expected_version: i64) -> Res
     let n = exec_tx!(tx, c => sqlx::query(
         "UPDATE vault_secrets SET name = $1, name_key = $2, username = $3, url = $4, secret_ct = $5, notes_ct = $6, \
          rotation_due_on = $7, rotated_at = $8, updated_at = $9, version = version + 1 \
-         WHERE client_id = $10 AND id = $11 AND version = $12")
+         WHERE client_id = $10 AND id = $11 AND version = $12 AND deleted_at IS NULL")
         .bind(&s.name).bind(name_key(&s.name)).bind(&s.username).bind(&s.url).bind(&s.secret_ct).bind(&s.notes_ct)
         .bind(&s.rotation_due_on).bind(s.rotated_at).bind(s.updated_at)
         .bind(s.client_id.to_string()).bind(s.id.to_string()).bind(expected_version)
         .execute(c).await)
     .map_err(StoreError::from_write)?;
+    Ok(n == 1)
+}
+
+/// Delete a secret if it is still at `expected_version`: its row stays
+/// (the reveal log names it) with the secret and notes wiped, out of every
+/// read; false when someone changed or deleted it in between.
+pub async fn delete(
+    tx: &mut Tx,
+    client: OrgId,
+    id: VaultSecretId,
+    expected_version: i64,
+    now: i64,
+) -> Result<bool> {
+    let n = exec_tx!(tx, c => sqlx::query(
+        "UPDATE vault_secrets SET deleted_at = $1, updated_at = $1, secret_ct = '', notes_ct = '', version = version + 1 \
+         WHERE client_id = $2 AND id = $3 AND version = $4 AND deleted_at IS NULL")
+        .bind(now).bind(client.to_string()).bind(id.to_string()).bind(expected_version)
+        .execute(c).await)?;
     Ok(n == 1)
 }
 
@@ -214,7 +232,8 @@ pub async fn list(
     limit: i64,
 ) -> Result<Vec<StoredSecret>> {
     let sql = format!(
-        "SELECT {COLS} FROM vault_secrets WHERE client_id = $1 AND name_key > $2 ORDER BY name_key LIMIT $3"
+        "SELECT {COLS} FROM vault_secrets WHERE client_id = $1 AND deleted_at IS NULL AND name_key > $2 \
+         ORDER BY name_key LIMIT $3"
     );
     Ok(
         on_db!(db, c => sqlx::query_as::<_, StoredSecret>(sqlx::AssertSqlSafe(sql.as_str()))
@@ -224,7 +243,9 @@ pub async fn list(
 
 /// Every secret of the client (for rotation planning and the demo).
 pub async fn all(db: &Db, client: OrgId) -> Result<Vec<StoredSecret>> {
-    let sql = format!("SELECT {COLS} FROM vault_secrets WHERE client_id = $1 ORDER BY name_key");
+    let sql = format!(
+        "SELECT {COLS} FROM vault_secrets WHERE client_id = $1 AND deleted_at IS NULL ORDER BY name_key"
+    );
     Ok(
         on_db!(db, c => sqlx::query_as::<_, StoredSecret>(sqlx::AssertSqlSafe(sql.as_str()))
         .bind(client.to_string()).fetch_all(c).await)?,
@@ -234,7 +255,8 @@ pub async fn all(db: &Db, client: OrgId) -> Result<Vec<StoredSecret>> {
 /// The client's secrets due on or before `by` (`YYYY-MM-DD`), soonest first.
 pub async fn due_by(db: &Db, client: OrgId, by: &str) -> Result<Vec<StoredSecret>> {
     let sql = format!(
-        "SELECT {COLS} FROM vault_secrets WHERE client_id = $1 AND rotation_due_on IS NOT NULL AND rotation_due_on <= $2 \
+        "SELECT {COLS} FROM vault_secrets WHERE client_id = $1 AND deleted_at IS NULL AND rotation_due_on IS NOT NULL \
+         AND rotation_due_on <= $2 \
          ORDER BY rotation_due_on, name_key"
     );
     Ok(
@@ -246,7 +268,9 @@ pub async fn due_by(db: &Db, client: OrgId, by: &str) -> Result<Vec<StoredSecret
 /// One secret of the client ([`StoreError::NotFound`] when the client has
 /// no such secret, whoever else may).
 pub async fn get(db: &Db, client: OrgId, id: VaultSecretId) -> Result<StoredSecret> {
-    let sql = format!("SELECT {COLS} FROM vault_secrets WHERE client_id = $1 AND id = $2");
+    let sql = format!(
+        "SELECT {COLS} FROM vault_secrets WHERE client_id = $1 AND id = $2 AND deleted_at IS NULL"
+    );
     on_db!(db, c => sqlx::query_as::<_, StoredSecret>(sqlx::AssertSqlSafe(sql.as_str()))
         .bind(client.to_string()).bind(id.to_string()).fetch_optional(c).await)?
     .ok_or(StoreError::NotFound)
@@ -333,7 +357,7 @@ pub async fn left_secrets(db: &Db, d: &Departure) -> Result<Vec<LeftSecret>> {
     Ok(on_db!(db, c => sqlx::query_as::<_, LeftSecret>(
         "SELECT s.id AS secret_id, s.name AS secret_name, MAX(r.revealed_at) AS last_revealed_at, \
          (s.rotated_at > $3) AS rotated_since, t.ticket_id \
-         FROM vault_reveals r JOIN vault_secrets s ON s.id = r.secret_id AND s.client_id = r.client_id \
+         FROM vault_reveals r JOIN vault_secrets s ON s.id = r.secret_id AND s.client_id = r.client_id AND s.deleted_at IS NULL \
          LEFT JOIN vault_rotation_tickets t ON t.departure_id = $4 AND t.secret_id = s.id \
          WHERE r.client_id = $1 AND r.user_id = $2 AND r.revealed_at <= $3 \
          GROUP BY s.id, s.name, s.rotated_at, t.ticket_id ORDER BY s.name")

@@ -807,6 +807,12 @@ const TABLE: &[Row] = &[
         expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
     },
     Row {
+        method: "DELETE",
+        route: "/api/v1/clients/{client_id}/secrets/{secret_id}",
+        variant: "",
+        expect: "PA_own=404 PA_eng=204 PA_not=404 PE_own=404 PE_eng=204 PE_not=404 CA_own=204 CA_other=404 CT_own=204 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=401",
+    },
+    Row {
         method: "POST",
         route: "/api/v1/clients/{client_id}/secrets/{secret_id}/reveal",
         variant: "",
@@ -1485,7 +1491,7 @@ async fn every_api_route_answers_every_role_and_relation_as_the_table_says() {
                 vec![("if-match", version.as_str())]
             } else if row.route.starts_with("/api/v1/devices/{device_id}")
                 || row.route == "/api/v1/clients/{client_id}/assets/{asset_id}"
-                || (row.method == "PATCH" && row.route.ends_with("/secrets/{secret_id}"))
+                || (row.method != "GET" && row.route.ends_with("/secrets/{secret_id}"))
                 || (row.route.contains("{page_id}") && row.method != "GET")
             {
                 vec![("if-match", "1")]

@@ -814,6 +814,12 @@ const TABLE: &[Row] = &[
     },
     Row {
         method: "POST",
+        route: "/vault/{client_id}/secrets/{secret_id}/delete",
+        variant: "",
+        expect: "PA_own=404 PA_eng=303>/vault?client= PA_not=404 PE_own=404 PE_eng=303>/vault?client= PE_not=404 CA_own=303>/vault?client= CA_other=404 CT_own=303>/vault?client= CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
+    },
+    Row {
+        method: "POST",
         route: "/vault/{client_id}/secrets/{secret_id}/reveal",
         variant: "",
         expect: "PA_own=404 PA_eng=200 PA_not=404 PE_own=404 PE_eng=200 PE_not=404 CA_own=200 CA_other=404 CT_own=200 CT_other=404 CV_own=403 CV_other=404 RQ_own=404 RQ_other=404 ANON=303>/login",
@@ -1503,6 +1509,7 @@ async fn fill(app: &TestApp, fx: &Fixture, row: &Row, case: &Case, n: usize) -> 
             ("name", &format!("Table secret {n}")),
             ("secret", "table-secret"),
         ]),
+        ("POST", "/vault/{client_id}/secrets/{secret_id}/delete", _) => f(&[("version", "1")]),
         ("POST", "/vault/{client_id}/secrets/{secret_id}", _) => f(&[
             ("version", "1"),
             ("name", "Firewall admin"),

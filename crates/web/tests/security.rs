@@ -965,7 +965,8 @@ async fn form_post_for(app: &TestApp, route: &str) -> FormPost {
             303,
         ),
         "/vault/{client_id}/secrets/{secret_id}"
-        | "/vault/{client_id}/secrets/{secret_id}/reveal" => {
+        | "/vault/{client_id}/secrets/{secret_id}/reveal"
+        | "/vault/{client_id}/secrets/{secret_id}/delete" => {
             let (st, c) = app
                 .api(
                     "POST",
@@ -980,6 +981,8 @@ async fn form_post_for(app: &TestApp, route: &str) -> FormPost {
                 .replace("{secret_id}", c["id"].as_str().unwrap());
             if route.ends_with("/reveal") {
                 (PRIYA, path, vec![], 200)
+            } else if route.ends_with("/delete") {
+                (PRIYA, path, vec![("version", s("1"))], 303)
             } else {
                 let fields = vec![("version", s("1")), ("name", s("Forged name"))];
                 (PRIYA, path, fields, 303)

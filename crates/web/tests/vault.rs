@@ -944,3 +944,176 @@ async fn webhook_signing_secrets_are_stored_sealed_under_the_clients_data_key() 
     assert!(stored.starts_with("vault:v1:"), "{stored}");
     assert!(!stored.contains(&secret[8..]));
 }
+
+/// DELETE a credential, with `If-Match` when a version is given.
+async fn delete(app: &TestApp, token: &str, path: &str, version: Option<&str>) -> StatusCode {
+    let headers: Vec<(&str, &str)> = version.map(|v| ("if-match", v)).into_iter().collect();
+    app.api_with("DELETE", path, Some(token), None, &headers)
+        .await
+        .0
+}
+
+#[tokio::test]
+async fn a_deleted_credential_is_erased_and_gone_from_every_read_but_its_reveals_stay_logged() {
+    let app = TestApp::demo().await;
+    let (mara, priya, dev, helen) = (
+        app.token(MARA).await,
+        app.token(PRIYA).await,
+        app.token(DEV).await,
+        app.token(HELEN).await,
+    );
+    let alder = app.org("alder");
+    let fw = add_secret(&app, &priya, &alder, "Firewall admin", FIREWALL).await;
+    let wifi = add_secret(&app, &priya, &alder, "Office Wi-Fi", "wifi-psk-55").await;
+    for id in [&fw, &wifi] {
+        let (s, _) = app
+            .api(
+                "POST",
+                &reveal_path(&alder, id),
+                Some(&dev),
+                Some(json!({ "password": PASSWORD })),
+            )
+            .await;
+        assert_eq!(s, 200);
+    }
+    let path = format!("/api/v1/clients/{alder}/secrets/{fw}");
+    // The viewer may not; a missing or stale version is refused.
+    assert_eq!(delete(&app, &helen, &path, Some("1")).await, 403);
+    assert_eq!(delete(&app, &dev, &path, None).await, 428);
+    assert_eq!(delete(&app, &dev, &path, Some("7")).await, 412);
+    // The engineer who keeps Alder's credentials with its team may.
+    assert_eq!(delete(&app, &dev, &path, Some("1")).await, 204);
+    // Gone from every read, and deleting again finds nothing.
+    assert_eq!(app.api("GET", &path, Some(&priya), None).await.0, 404);
+    let (s, _) = app
+        .api(
+            "POST",
+            &reveal_path(&alder, &fw),
+            Some(&priya),
+            Some(json!({ "password": PASSWORD })),
+        )
+        .await;
+    assert_eq!(s, 404);
+    let (s, _) = app
+        .api_with(
+            "PATCH",
+            &path,
+            Some(&priya),
+            Some(json!({ "username": "root" })),
+            &[("if-match", "2")],
+        )
+        .await;
+    assert_eq!(s, 404);
+    assert_eq!(delete(&app, &dev, &path, Some("2")).await, 404);
+    let (_, list) = app
+        .api(
+            "GET",
+            &format!("/api/v1/clients/{alder}/secrets"),
+            Some(&priya),
+            None,
+        )
+        .await;
+    assert!(!list.to_string().contains("Firewall admin"), "{list}");
+    // The row keeps no ciphertext of the secret or its notes.
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM vault_secrets WHERE id = '{fw}' AND secret_ct = '' AND notes_ct = '' AND deleted_at IS NOT NULL"
+        ))
+        .await,
+        1
+    );
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'vault.delete' AND object_id = '{fw}'"
+        ))
+        .await,
+        1
+    );
+    // The client admin still sees who revealed it, under its name.
+    let (_, log) = app
+        .api(
+            "GET",
+            &format!("/api/v1/clients/{alder}/secret-reveals?secret_id={fw}"),
+            Some(&priya),
+            None,
+        )
+        .await;
+    assert_eq!(log["reveals"].as_array().unwrap().len(), 1, "{log}");
+    assert_eq!(log["reveals"][0]["secret_name"], "Firewall admin");
+    // Its name is free for a new credential.
+    add_secret(&app, &priya, &alder, "Firewall admin", "Fw-new-8842").await;
+    // When Dev leaves Alder, only what still exists is offered for rotation.
+    let (_, engs) = app
+        .api("GET", "/api/v1/engagements", Some(&mara), None)
+        .await;
+    let alder_eng = engs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["client_id"] == alder.as_str())
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let dev_id = me(&app, &dev).await;
+    let (s, _) = app
+        .api(
+            "DELETE",
+            &format!("/api/v1/engagements/{alder_eng}/engineers/{dev_id}"),
+            Some(&mara),
+            None,
+        )
+        .await;
+    assert_eq!(s, 200);
+    let (_, deps) = app
+        .api(
+            "GET",
+            &format!("/api/v1/clients/{alder}/vault/departures"),
+            Some(&priya),
+            None,
+        )
+        .await;
+    let left: Vec<_> = deps[0]["secrets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["secret_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(left, [wifi.as_str()], "{deps}");
+}
+
+#[tokio::test]
+async fn the_credential_page_deletes_for_it_staff_and_offers_the_viewer_nothing() {
+    let app = TestApp::demo().await;
+    let priya = app.token(PRIYA).await;
+    let alder = app.org("alder");
+    let id = add_secret(&app, &priya, &alder, "Firewall admin", FIREWALL).await;
+    let page = format!("/vault/{alder}/secrets/{id}");
+    let mut viewer = app.browser(HELEN).await;
+    let shown = text(viewer.get(&page).await).await;
+    assert!(shown.contains("Firewall admin") && !shown.contains("id=\"delete-secret\""));
+    let mut owen = app.browser(OWEN).await;
+    let shown = text(owen.get(&page).await).await;
+    assert!(shown.contains("id=\"delete-secret\""), "{shown}");
+    let csrf = owen.csrf(&page).await;
+    // A stale version is answered on the page, nothing deleted.
+    let res = owen
+        .post(
+            &format!("{page}/delete"),
+            &[("csrf", &csrf), ("version", "5")],
+        )
+        .await;
+    assert_eq!(res.status(), 409);
+    assert!(text(res).await.contains("id=\"vault-error\""));
+    let res = owen
+        .post(
+            &format!("{page}/delete"),
+            &[("csrf", &csrf), ("version", "1")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(location(&res), format!("/vault?client={alder}"));
+    let list = text(owen.get(&format!("/vault?client={alder}")).await).await;
+    assert!(!list.contains("Firewall admin"), "{list}");
+    assert_eq!(owen.get(&page).await.status(), 404);
+}

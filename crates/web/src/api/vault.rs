@@ -261,7 +261,11 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_client_secrets, post_client_secret))
         .routes(routes!(list_client_secrets_due))
-        .routes(routes!(get_client_secret, patch_client_secret))
+        .routes(routes!(
+            get_client_secret,
+            patch_client_secret,
+            delete_client_secret
+        ))
         .routes(routes!(post_client_secret_reveal))
         .routes(routes!(list_client_secret_reveals))
         .routes(routes!(list_client_vault_departures))
@@ -410,6 +414,25 @@ async fn get_client_secret(
         s.tandem.vault_secret(&a, client, id).await?,
         StatusCode::OK,
     ))
+}
+
+/// Delete a credential: its secret and notes are erased, its reveals stay
+/// in the log. Requires `If-Match`; a stale one gets 412.
+#[utoipa::path(delete, path = "/api/v1/clients/{client_id}/secrets/{secret_id}", tag = "vault",
+    params(("client_id" = OrgId, Path), ("secret_id" = VaultSecretId, Path), ("If-Match" = String, Header)),
+    responses((status = 204), (status = 403, body = ProblemBody), (status = 404, body = ProblemBody),
+        (status = 412, body = ProblemBody), (status = 428, body = ProblemBody)))]
+async fn delete_client_secret(
+    State(s): State<AppState>,
+    Extension(meta): Extension<RequestMeta>,
+    ApiActor(a): ApiActor,
+    Path((client, id)): Path<(OrgId, VaultSecretId)>,
+    IfMatch(version): IfMatch,
+) -> Result<StatusCode, ApiError> {
+    s.tandem
+        .delete_vault_secret(&a, client, id, version, &meta)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Change a credential; a new `secret` is a rotation (it clears "due" by

@@ -307,6 +307,10 @@ pub fn router() -> Router<AppState> {
             "/vault/{client_id}/secrets/{secret_id}/reveal",
             post(vault::post_vault_secret_reveal),
         )
+        .route(
+            "/vault/{client_id}/secrets/{secret_id}/delete",
+            post(vault::post_vault_secret_delete),
+        )
         .route("/vault/{client_id}/reveals", get(vault::get_vault_reveals))
         .route(
             "/vault/{client_id}/departures",

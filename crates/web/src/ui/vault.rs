@@ -120,6 +120,11 @@ pub(super) struct VaultQuery {
 }
 
 #[derive(Deserialize)]
+pub(super) struct DeleteInput {
+    version: i64,
+}
+
+#[derive(Deserialize)]
 pub(super) struct SecretQuery {
     reauth: Option<String>,
 }
@@ -391,6 +396,35 @@ pub(super) async fn post_vault_secret(
                 };
                 match secret_page(&s, &session, client, id, extras).await {
                     Ok(p) => (StatusCode::UNPROCESSABLE_ENTITY, p).into_response(),
+                    Err(e) => e.into_response(),
+                }
+            }
+            None => PageError::from(e).into_response(),
+        },
+    }
+}
+
+/// Delete a credential read at `version`; back to the client's vault.
+pub(super) async fn post_vault_secret_delete(
+    State(s): State<AppState>,
+    Extension(meta): Extension<RequestMeta>,
+    Path((client, id)): Path<(OrgId, VaultSecretId)>,
+    CsrfForm(session, i): CsrfForm<DeleteInput>,
+) -> Response {
+    match s
+        .tandem
+        .delete_vault_secret(&session.actor, client, id, i.version, &meta)
+        .await
+    {
+        Ok(()) => Redirect::to(&format!("/vault?client={client}")).into_response(),
+        Err(e) => match refusal(&e) {
+            Some(msg) => {
+                let extras = Extras {
+                    error: Some(msg),
+                    ..Extras::default()
+                };
+                match secret_page(&s, &session, client, id, extras).await {
+                    Ok(p) => (StatusCode::CONFLICT, p).into_response(),
                     Err(e) => e.into_response(),
                 }
             }
