@@ -405,12 +405,7 @@ impl Tandem {
         meta: &RequestMeta,
     ) -> Result<VaultSecret> {
         self.vault_client(actor, VaultAction::Write, client).await?;
-        let current = store::get(&self.db, client, id).await?;
-        if current.version != version {
-            return Err(ServiceError::Stale {
-                current_version: current.version,
-            });
-        }
+        let current = self.secret_at(client, id, version).await?;
         let spec = SecretSpec::new(
             change.name.as_deref().unwrap_or(&current.name),
             change.username.as_deref().unwrap_or(&current.username),
@@ -448,10 +443,7 @@ impl Tandem {
             .map_err(|e| name_taken(e, &s.name))?
         {
             drop(tx);
-            let now = store::get(&self.db, client, id).await?;
-            return Err(ServiceError::Stale {
-                current_version: now.version,
-            });
+            return Err(self.changed_meanwhile(client, id).await);
         }
         record(
             &mut tx,
@@ -477,6 +469,34 @@ impl Tandem {
         Ok(s.into())
     }
 
+    /// A credential as it is now, if still at the `version` its writer
+    /// read ([`ServiceError::Stale`] otherwise).
+    async fn secret_at(
+        &self,
+        client: OrgId,
+        id: VaultSecretId,
+        version: i64,
+    ) -> Result<StoredSecret> {
+        let current = store::get(&self.db, client, id).await?;
+        if current.version != version {
+            return Err(ServiceError::Stale {
+                current_version: current.version,
+            });
+        }
+        Ok(current)
+    }
+
+    /// Why a write at a version read a moment ago found no row: changed in
+    /// between (stale, with the version now) or deleted (not found).
+    async fn changed_meanwhile(&self, client: OrgId, id: VaultSecretId) -> ServiceError {
+        match store::get(&self.db, client, id).await {
+            Ok(now) => ServiceError::Stale {
+                current_version: now.version,
+            },
+            Err(e) => e.into(),
+        }
+    }
+
     /// Delete a credential read at `version` (a later one is
     /// [`ServiceError::Stale`]). Its secret and notes are wiped; who
     /// revealed it stays in the reveal log, and a leaving engineer's list
@@ -490,20 +510,11 @@ impl Tandem {
         meta: &RequestMeta,
     ) -> Result<()> {
         self.vault_client(actor, VaultAction::Write, client).await?;
-        let current = store::get(&self.db, client, id).await?;
-        if current.version != version {
-            return Err(ServiceError::Stale {
-                current_version: current.version,
-            });
-        }
+        let current = self.secret_at(client, id, version).await?;
         let mut tx = self.db.begin().await?;
         if !store::delete(&mut tx, client, id, version, now_ms()).await? {
             drop(tx);
-            // Changed in between (stale), or deleted (not found).
-            let now = store::get(&self.db, client, id).await?;
-            return Err(ServiceError::Stale {
-                current_version: now.version,
-            });
+            return Err(self.changed_meanwhile(client, id).await);
         }
         record(
             &mut tx,

@@ -570,6 +570,32 @@ async fn rotating_the_master_key_rewraps_every_client_while_servers_keep_reading
     std::fs::remove_dir_all(dir).unwrap();
 }
 
+/// The provider's admin takes Dev off the engagement with Alder.
+async fn take_dev_off_alder(app: &TestApp, mara: &str, dev: &str) {
+    let (_, engs) = app
+        .api("GET", "/api/v1/engagements", Some(mara), None)
+        .await;
+    let alder_eng = engs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["client_id"] == app.org("alder").as_str())
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let dev_id = me(app, dev).await;
+    let (s, _) = app
+        .api(
+            "DELETE",
+            &format!("/api/v1/engagements/{alder_eng}/engineers/{dev_id}"),
+            Some(mara),
+            None,
+        )
+        .await;
+    assert_eq!(s, 200);
+}
+
 #[tokio::test]
 async fn people_who_leave_get_one_rotation_ticket_per_secret_they_saw_on_the_owning_side() {
     let app = TestApp::demo().await;
@@ -605,29 +631,8 @@ async fn people_who_leave_get_one_rotation_ticket_per_secret_they_saw_on_the_own
     )
     .await;
     // Dev is taken off the engagement with Alder.
-    let (_, engs) = app
-        .api("GET", "/api/v1/engagements", Some(&mara), None)
-        .await;
-    let alder_eng = engs
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["client_id"] == alder.as_str())
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let dev_id = me(&app, &dev).await;
+    take_dev_off_alder(&app, &mara, &dev).await;
     // One of them is changed before anyone looks: nothing to rotate there.
-    let (s, _) = app
-        .api(
-            "DELETE",
-            &format!("/api/v1/engagements/{alder_eng}/engineers/{dev_id}"),
-            Some(&mara),
-            None,
-        )
-        .await;
-    assert_eq!(s, 200);
     let (s, _) = app
         .api_with(
             "PATCH",
@@ -711,6 +716,9 @@ async fn people_who_leave_get_one_rotation_ticket_per_secret_they_saw_on_the_own
         )
         .await;
     assert_eq!(s, 200);
+    let (_, engs) = app
+        .api("GET", "/api/v1/engagements", Some(&mara), None)
+        .await;
     let corvid_eng = engs
         .as_array()
         .unwrap()
@@ -1043,28 +1051,7 @@ async fn a_deleted_credential_is_erased_and_gone_from_every_read_but_its_reveals
     // Its name is free for a new credential.
     add_secret(&app, &priya, &alder, "Firewall admin", "Fw-new-8842").await;
     // When Dev leaves Alder, only what still exists is offered for rotation.
-    let (_, engs) = app
-        .api("GET", "/api/v1/engagements", Some(&mara), None)
-        .await;
-    let alder_eng = engs
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["client_id"] == alder.as_str())
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let dev_id = me(&app, &dev).await;
-    let (s, _) = app
-        .api(
-            "DELETE",
-            &format!("/api/v1/engagements/{alder_eng}/engineers/{dev_id}"),
-            Some(&mara),
-            None,
-        )
-        .await;
-    assert_eq!(s, 200);
+    take_dev_off_alder(&app, &mara, &dev).await;
     let (_, deps) = app
         .api(
             "GET",

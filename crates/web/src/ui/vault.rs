@@ -388,19 +388,41 @@ pub(super) async fn post_vault_secret(
     .await;
     match r {
         Ok(_) => Redirect::to(&format!("/vault/{client}/secrets/{id}")).into_response(),
-        Err(e) => match refusal(&e) {
-            Some(msg) => {
-                let extras = Extras {
-                    error: Some(msg),
-                    ..Extras::default()
-                };
-                match secret_page(&s, &session, client, id, extras).await {
-                    Ok(p) => (StatusCode::UNPROCESSABLE_ENTITY, p).into_response(),
-                    Err(e) => e.into_response(),
-                }
-            }
-            None => PageError::from(e).into_response(),
-        },
+        Err(e) => {
+            refused_on_page(
+                &s,
+                &session,
+                client,
+                id,
+                e,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
+}
+
+/// A write on a credential's page that was refused: the page again with
+/// why, answered `status`, when the refusal is the person's to mend;
+/// otherwise the error page.
+async fn refused_on_page(
+    s: &AppState,
+    session: &SessionActor,
+    client: OrgId,
+    id: VaultSecretId,
+    e: ServiceError,
+    status: StatusCode,
+) -> Response {
+    let Some(msg) = refusal(&e) else {
+        return PageError::from(e).into_response();
+    };
+    let extras = Extras {
+        error: Some(msg),
+        ..Extras::default()
+    };
+    match secret_page(s, session, client, id, extras).await {
+        Ok(p) => (status, p).into_response(),
+        Err(e) => e.into_response(),
     }
 }
 
@@ -417,19 +439,7 @@ pub(super) async fn post_vault_secret_delete(
         .await
     {
         Ok(()) => Redirect::to(&format!("/vault?client={client}")).into_response(),
-        Err(e) => match refusal(&e) {
-            Some(msg) => {
-                let extras = Extras {
-                    error: Some(msg),
-                    ..Extras::default()
-                };
-                match secret_page(&s, &session, client, id, extras).await {
-                    Ok(p) => (StatusCode::CONFLICT, p).into_response(),
-                    Err(e) => e.into_response(),
-                }
-            }
-            None => PageError::from(e).into_response(),
-        },
+        Err(e) => refused_on_page(&s, &session, client, id, e, StatusCode::CONFLICT).await,
     }
 }
 
