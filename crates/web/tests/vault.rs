@@ -22,24 +22,6 @@ use tower::ServiceExt;
 
 const FIREWALL: &str = "Fw!adm1n-correct-horse-7731";
 
-/// Run a statement on either backend (test set-up only).
-async fn exec(db: &Db, sql: &str) {
-    match db {
-        Db::Sqlite { write, .. } => {
-            sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
-                .execute(write)
-                .await
-                .unwrap();
-        }
-        Db::Postgres(p) => {
-            sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
-                .execute(p)
-                .await
-                .unwrap();
-        }
-    }
-}
-
 /// Call the API of a router other than the test app's (another server).
 async fn call(
     app: &Router,
@@ -128,10 +110,9 @@ async fn secrets_are_stored_encrypted_and_a_row_moved_to_another_client_does_not
     // Copy the sealed secret into another client's row: its associated
     // data names another client and id, so it does not open there.
     let other = add_secret(&app, &ben, &corvid, "Firewall admin", "corvid's own").await;
-    exec(
-        &app.tandem.db,
-        &format!("UPDATE vault_secrets SET secret_ct = (SELECT secret_ct FROM vault_secrets WHERE id = '{id}') WHERE id = '{other}'"),
-    )
+    app.execute(&format!(
+        "UPDATE vault_secrets SET secret_ct = (SELECT secret_ct FROM vault_secrets WHERE id = '{id}') WHERE id = '{other}'"
+    ))
     .await;
     let (s, r) = app
         .api(
@@ -334,11 +315,8 @@ async fn a_browser_reveals_after_sign_in_and_asks_again_when_the_proof_is_stale(
         "{shown}"
     );
     // Five minutes later the session must prove itself again.
-    exec(
-        &app.tandem.db,
-        "UPDATE sessions SET proved_at = proved_at - 360000",
-    )
-    .await;
+    app.execute("UPDATE sessions SET proved_at = proved_at - 360000")
+        .await;
     let shown = text(b.post(&reveal, &[("csrf", &csrf)]).await).await;
     assert!(shown.contains("id=\"reauth-form\"") && !shown.contains(FIREWALL));
     let res = b
