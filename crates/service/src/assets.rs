@@ -1051,7 +1051,7 @@ impl Tandem {
                     apply(&mut a, &spec, &rules, &fired);
                     if !custom.is_empty() {
                         let stored: HashMap<String, String> =
-                            assets::values(&self.db, client, current.id)
+                            assets::values_tx(&mut tx, client, current.id)
                                 .await?
                                 .into_iter()
                                 .collect();

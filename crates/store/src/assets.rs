@@ -353,6 +353,18 @@ pub async fn values(db: &Db, client: OrgId, asset: DeviceId) -> Result<Vec<(Stri
         .bind(client.to_string()).bind(asset.to_string()).fetch_all(c).await)?)
 }
 
+/// [`values`] inside a write transaction, as an import compares what it
+/// is about to write with what is stored.
+pub async fn values_tx(
+    tx: &mut Tx,
+    client: OrgId,
+    asset: DeviceId,
+) -> Result<Vec<(String, String)>> {
+    Ok(on_tx!(tx, c => sqlx::query_as::<_, (String, String)>(
+        "SELECT field_id, value FROM asset_field_values WHERE client_id = $1 AND asset_id = $2")
+        .bind(client.to_string()).bind(asset.to_string()).fetch_all(c).await)?)
+}
+
 /// Set (Some) or clear (None) an asset's value of a field.
 pub async fn set_value(
     tx: &mut Tx,
