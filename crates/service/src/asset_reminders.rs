@@ -20,7 +20,7 @@
 
 use crate::assets::{draft_of, parse_fired};
 use crate::desk::{NewTicket, Source};
-use crate::{RequestMeta, Result, Tandem};
+use crate::{RequestMeta, Result, ServiceError, Tandem};
 use serde_json::json;
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
@@ -264,6 +264,12 @@ impl Tandem {
         {
             Ok(_) => {}
             Err(_) if self.written_meanwhile(a.client_id, ticket).await? => {}
+            // A ticket the desk refuses as asked (its category since
+            // removed, say) is logged and no longer owed, rather than tried
+            // again every round ahead of the others.
+            Err(ServiceError::Invalid(v)) => {
+                tracing::warn!(asset = %a.id, field = v.field, reason = %v.message, "asset reminder ticket refused");
+            }
             Err(e) => return Err(e),
         }
         let mut tx = self.db.begin().await?;

@@ -779,6 +779,37 @@ async fn a_reminder_ticket_a_crash_left_unwritten_is_written_once_under_its_rese
     sweep(&app, "2026-06-17T12:00:00Z").await;
     let found = alder_tickets(&app, &priya, "Zanzibar").await;
     assert_eq!(found.len(), 1, "{found:?}");
+    // One the desk would refuse now (its category gone from the rule) is
+    // logged and no longer owed, rather than tried every round.
+    let refused = add(
+        &app,
+        &priya,
+        "alder",
+        json!({ "name": "Wombat shop domain", "asset_type": "domain", "renewal_on": "2026-07-20" }),
+    )
+    .await;
+    let reserved = uuid::Uuid::now_v7().to_string();
+    app.execute(&format!(
+        "INSERT INTO asset_reminders (client_id, asset_id, expiry_kind, expires_on, fired_at, notified, ticket_id, ticket_pending) \
+         VALUES ('{}', '{}', 'domain_renewal', '2026-07-20', {}, TRUE, '{reserved}', TRUE)",
+        app.org("alder"),
+        refused["id"].as_str().unwrap(),
+        at("2026-06-20T12:00:00Z")
+    ))
+    .await;
+    app.execute("UPDATE asset_reminder_settings SET category_key = 'no-such-category' WHERE expiry_kind = 'domain_renewal'")
+        .await;
+    sweep(&app, "2026-06-20T12:05:00Z").await;
+    assert_eq!(app.count(pending).await, 0);
+    let (s, _) = app
+        .api(
+            "GET",
+            &format!("/api/v1/tickets/{reserved}"),
+            Some(&priya),
+            None,
+        )
+        .await;
+    assert_eq!(s, 404);
 }
 
 #[tokio::test]
