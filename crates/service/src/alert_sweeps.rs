@@ -319,7 +319,7 @@ impl Tandem {
         ticket: TicketId,
         opened_at: i64,
     ) -> Result<()> {
-        if alerts::ticket_exists(&self.db, source.client_id, ticket).await? {
+        if tandem_store::tickets::exists(&self.db, source.client_id, ticket).await? {
             return Ok(());
         }
         let actor = self.source_actor(source).await?;
@@ -352,15 +352,8 @@ impl Tandem {
             requester_id: None,
             source: TicketSource::Alert,
         };
-        match self
-            .open_ticket_routed(&actor, &input, &worker_meta(), opened_at, ticket, true)
+        self.open_reserved_ticket(&actor, &input, &worker_meta(), opened_at, ticket, true)
             .await
-        {
-            Ok(_) => Ok(()),
-            // Another worker wrote it meanwhile.
-            Err(_) if self.written_meanwhile(source.client_id, ticket).await? => Ok(()),
-            Err(e) => Err(e),
-        }
     }
 
     /// A source with a "monitoring is down" ticket: write the ticket if a
@@ -447,7 +440,7 @@ impl Tandem {
         };
         let source = alerts::source(&self.db, first.client_id, first.source_id).await?;
         let actor = self.source_actor(&source).await?;
-        let existed = alerts::ticket_exists(&self.db, source.client_id, ticket).await?;
+        let existed = tandem_store::tickets::exists(&self.db, source.client_id, ticket).await?;
         let incoming: Vec<IncomingAlert> = members
             .iter()
             .map(|a| IncomingAlert {

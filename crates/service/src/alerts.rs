@@ -5,7 +5,7 @@
 //!
 //! An alert is known by its source and dedup key (Alertmanager's
 //! fingerprint, or the event's `dedup_key`). A new one opens a ticket
-//! through the desk's own path ([`Tandem::open_ticket_as`]: the split, the
+//! through the desk's own path ([`Tandem::open_reserved_ticket`]: the split, the
 //! client's calendar, priority from impact x urgency, the SLA), opened as
 //! the source's own inactive account. One that fires again while its
 //! ticket is open is counted on it, with an entry on the timeline; once
@@ -876,7 +876,7 @@ impl Tandem {
         meta: &RequestMeta,
         now: i64,
     ) -> Result<()> {
-        if !alerts::ticket_exists(&self.db, source.client_id, ticket).await? {
+        if !tandem_store::tickets::exists(&self.db, source.client_id, ticket).await? {
             let (impact, urgency) = severity_impact_urgency(severity);
             let input = NewTicket {
                 client_id: source.client_id,
@@ -901,12 +901,8 @@ impl Tandem {
                 requester_id: None,
                 source: TicketSource::Alert,
             };
-            match self.open_ticket_as(actor, &input, meta, now, ticket).await {
-                Ok(_) => {}
-                // Another request wrote it meanwhile.
-                Err(_) if self.written_meanwhile(source.client_id, ticket).await? => {}
-                Err(e) => return Err(e),
-            }
+            self.open_reserved_ticket(actor, &input, meta, now, ticket, false)
+                .await?;
         }
         let mut tx = self.db.begin().await?;
         self.note(
@@ -974,7 +970,7 @@ impl Tandem {
         meta: &RequestMeta,
         now: i64,
     ) -> Result<()> {
-        if alerts::ticket_exists(&self.db, source.client_id, ticket).await? {
+        if tandem_store::tickets::exists(&self.db, source.client_id, ticket).await? {
             return Ok(());
         }
         let Some(first) = members.first() else {
@@ -1021,20 +1017,18 @@ impl Tandem {
         if input.title.is_empty() {
             input.title = format!("Alert {}", one_line(&first.dedup_key, 180));
         }
-        let opened = match self.open_ticket_as(actor, &input, meta, now, ticket).await {
+        match self
+            .open_reserved_ticket(actor, &input, meta, now, ticket, false)
+            .await
+        {
             // A label naming no category of the client falls back to the
             // source's default.
             Err(ServiceError::Invalid(v)) if v.field == "category" => {
                 input.category = source.default_category.clone();
-                self.open_ticket_as(actor, &input, meta, now, ticket).await
+                self.open_reserved_ticket(actor, &input, meta, now, ticket, false)
+                    .await
             }
             other => other,
-        };
-        match opened {
-            Ok(_) => Ok(()),
-            // Another request wrote it meanwhile.
-            Err(_) if self.written_meanwhile(source.client_id, ticket).await? => Ok(()),
-            Err(e) => Err(e),
         }
     }
 }

@@ -26,7 +26,7 @@ use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use tandem_domain::asset::{self, AssetSpec, ReminderStep, rules_with_defaults};
 use tandem_domain::ticket::{Impact, OwnerSide, Urgency};
-use tandem_domain::{Actor, OrgId, TicketId};
+use tandem_domain::{Actor, DeviceId, OrgId, TicketId};
 use tandem_store::assets::{self, Asset};
 use tandem_store::orgs::Org;
 use tandem_store::{StoreError, jobs, orgs, users};
@@ -259,11 +259,10 @@ impl Tandem {
             source: Source::Reminder,
         };
         match self
-            .open_ticket_routed(actor, &input, &worker_meta(), now, ticket, false)
+            .open_reserved_ticket(actor, &input, &worker_meta(), now, ticket, false)
             .await
         {
-            Ok(_) => {}
-            Err(_) if self.written_meanwhile(a.client_id, ticket).await? => {}
+            Ok(()) => {}
             // A ticket the desk refuses as asked (its category since
             // removed, say) is logged and no longer owed, rather than tried
             // again every round ahead of the others.
@@ -272,10 +271,8 @@ impl Tandem {
             }
             Err(e) => return Err(e),
         }
-        let mut tx = self.db.begin().await?;
-        assets::reminder_ticket_written(&mut tx, a.client_id, a.id, kind.as_str(), day).await?;
-        tx.commit().await?;
-        Ok(())
+        self.reminder_ticket_settled(a.client_id, a.id, kind.as_str(), day)
+            .await
     }
 
     /// A reminder ticket a crash left unwritten after its reminder fired:
@@ -288,11 +285,15 @@ impl Tandem {
         round: &ClientRound,
         now: i64,
     ) -> Result<()> {
-        let a = assets::get(&self.db, p.client_id, p.asset_id).await?;
-        let kind = p.expiry_kind.parse::<asset::ExpiryKind>().ok();
-        let rule = kind.map(|k| rule_for(&round.rules, k));
-        match (&round.admin, kind, rule) {
-            (Some(actor), Some(kind), Some(rule)) if rule.open_ticket => {
+        let owed = p
+            .expiry_kind
+            .parse::<asset::ExpiryKind>()
+            .ok()
+            .map(|k| (k, rule_for(&round.rules, k)))
+            .filter(|(_, rule)| rule.open_ticket);
+        match (&round.admin, owed) {
+            (Some(actor), Some((kind, rule))) => {
+                let a = assets::get(&self.db, p.client_id, p.asset_id).await?;
                 self.open_reminder_ticket(
                     actor,
                     &a,
@@ -306,19 +307,24 @@ impl Tandem {
                 .await
             }
             _ => {
-                let mut tx = self.db.begin().await?;
-                assets::reminder_ticket_written(
-                    &mut tx,
-                    p.client_id,
-                    p.asset_id,
-                    &p.expiry_kind,
-                    &p.expires_on,
-                )
-                .await?;
-                tx.commit().await?;
-                Ok(())
+                self.reminder_ticket_settled(p.client_id, p.asset_id, &p.expiry_kind, &p.expires_on)
+                    .await
             }
         }
+    }
+
+    /// A reminder's ticket is written, or no longer owed: not pending.
+    async fn reminder_ticket_settled(
+        &self,
+        client: OrgId,
+        asset: DeviceId,
+        kind: &str,
+        expires_on: &str,
+    ) -> Result<()> {
+        let mut tx = self.db.begin().await?;
+        assets::reminder_ticket_written(&mut tx, client, asset, kind, expires_on).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// The client's first active admin, as an actor (reminder tickets are

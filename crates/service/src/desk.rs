@@ -435,39 +435,42 @@ impl Tandem {
         meta: &RequestMeta,
         now: i64,
     ) -> Result<TicketView> {
-        self.open_ticket_as(actor, input, meta, now, TicketId::new())
+        self.open_ticket_routed(actor, input, meta, now, TicketId::new(), false)
             .await
     }
 
-    /// Whether a ticket under an id chosen beforehand, whose write just
-    /// failed, was written by another request or worker. Asked through the
-    /// writer, so answered once that write is committed
-    /// ([`tickets::exists_tx`]).
-    pub(crate) async fn written_meanwhile(&self, client: OrgId, ticket: TicketId) -> Result<bool> {
-        let mut tx = self.db.begin().await?;
-        let written = tickets::exists_tx(&mut tx, client, ticket).await?;
-        tx.commit().await?;
-        Ok(written)
-    }
-
-    /// [`Tandem::open_ticket_at`] under an id chosen beforehand (alert
-    /// intake and asset reminders record it first, so that a retry after a
-    /// crash finds it).
-    pub(crate) async fn open_ticket_as(
+    /// Write a ticket under an id reserved beforehand (alert intake, the
+    /// alert sweeps and asset reminders record it first), unless another
+    /// request or worker wrote it meanwhile: a failed write is checked
+    /// through the writer ([`tickets::exists_tx`]), which answers once
+    /// that other write is committed. On SQLite a failed member is answered
+    /// at once, while the member that wrote the same ticket may still wait
+    /// for its group, unseen by readers.
+    pub(crate) async fn open_reserved_ticket(
         &self,
         actor: &Actor,
         input: &NewTicket,
         meta: &RequestMeta,
         now: i64,
         id: TicketId,
-    ) -> Result<TicketView> {
-        self.open_ticket_routed(actor, input, meta, now, id, false)
+        after_hours: bool,
+    ) -> Result<()> {
+        let Err(e) = self
+            .open_ticket_routed(actor, input, meta, now, id, after_hours)
             .await
+        else {
+            return Ok(());
+        };
+        let mut tx = self.db.begin().await?;
+        let written = tickets::exists_tx(&mut tx, input.client_id, id).await?;
+        tx.commit().await?;
+        if written { Ok(()) } else { Err(e) }
     }
 
-    /// [`Tandem::open_ticket_as`], routed as if business hours were over
-    /// when `after_hours` is set: a dead man's switch reports to whoever
-    /// watches the client after hours, whatever the clock says.
+    /// [`Tandem::open_ticket_at`] under the id `id`, routed as if business
+    /// hours were over when `after_hours` is set: a dead man's switch
+    /// reports to whoever watches the client after hours, whatever the
+    /// clock says.
     pub(crate) async fn open_ticket_routed(
         &self,
         actor: &Actor,

@@ -352,14 +352,6 @@ pub async fn ticket_status_tx(
         .bind(ticket.to_string()).bind(client.to_string()).fetch_optional(c).await)?)
 }
 
-/// Whether one of the client's tickets exists.
-pub async fn ticket_exists(db: &Db, client: OrgId, ticket: TicketId) -> Result<bool> {
-    Ok(on_db!(db, c => sqlx::query_scalar::<_, i64>(
-        "SELECT COUNT(*) FROM tickets WHERE id = $1 AND client_id = $2")
-        .bind(ticket.to_string()).bind(client.to_string()).fetch_one(c).await)?
-        > 0)
-}
-
 /// The ticket the alerts of an Alertmanager group share now: the newest
 /// ticket of the group that is not yet written or not yet done.
 pub async fn group_ticket_tx(

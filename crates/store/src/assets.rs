@@ -346,11 +346,15 @@ pub async fn fields(db: &Db, client: OrgId, t: Option<AssetType>) -> Result<Vec<
         .bind(client.to_string()).bind(t.map_or("", |t| t.as_str())).fetch_all(c).await)?)
 }
 
+const FIELD_VALUES: &str =
+    "SELECT field_id, value FROM asset_field_values WHERE client_id = $1 AND asset_id = $2";
+
 /// An asset's custom values: (field id, value).
 pub async fn values(db: &Db, client: OrgId, asset: DeviceId) -> Result<Vec<(String, String)>> {
-    Ok(on_db!(db, c => sqlx::query_as::<_, (String, String)>(
-        "SELECT field_id, value FROM asset_field_values WHERE client_id = $1 AND asset_id = $2")
-        .bind(client.to_string()).bind(asset.to_string()).fetch_all(c).await)?)
+    Ok(
+        on_db!(db, c => sqlx::query_as::<_, (String, String)>(FIELD_VALUES)
+        .bind(client.to_string()).bind(asset.to_string()).fetch_all(c).await)?,
+    )
 }
 
 /// [`values`] inside a write transaction, as an import compares what it
@@ -360,9 +364,10 @@ pub async fn values_tx(
     client: OrgId,
     asset: DeviceId,
 ) -> Result<Vec<(String, String)>> {
-    Ok(on_tx!(tx, c => sqlx::query_as::<_, (String, String)>(
-        "SELECT field_id, value FROM asset_field_values WHERE client_id = $1 AND asset_id = $2")
-        .bind(client.to_string()).bind(asset.to_string()).fetch_all(c).await)?)
+    Ok(
+        on_tx!(tx, c => sqlx::query_as::<_, (String, String)>(FIELD_VALUES)
+        .bind(client.to_string()).bind(asset.to_string()).fetch_all(c).await)?,
+    )
 }
 
 /// Set (Some) or clear (None) an asset's value of a field.

@@ -526,13 +526,22 @@ pub async fn find(db: &Db, scope: &Scope, requester_only: bool, id: TicketId) ->
     .ok_or(StoreError::NotFound)
 }
 
-/// Whether one of the client's tickets exists, asked inside a write
-/// transaction. On SQLite a writer member that fails is answered at once,
-/// while a member that wrote the same ticket may still wait for its group
-/// to commit, unseen by readers; the writer sees it.
+const TICKET_EXISTS: &str = "SELECT COUNT(*) FROM tickets WHERE id = $1 AND client_id = $2";
+
+/// Whether one of the client's tickets exists (the background workers and
+/// alert intake, which write tickets under ids reserved beforehand).
+pub async fn exists(db: &Db, client: OrgId, ticket: TicketId) -> Result<bool> {
+    Ok(on_db!(db, c => sqlx::query_scalar::<_, i64>(TICKET_EXISTS)
+        .bind(ticket.to_string()).bind(client.to_string()).fetch_one(c).await)?
+        > 0)
+}
+
+/// [`exists`] inside a write transaction. On SQLite a writer member that
+/// fails is answered at once, while a member that wrote the same ticket may
+/// still wait for its group to commit, unseen by readers; the writer sees
+/// it.
 pub async fn exists_tx(tx: &mut Tx, client: OrgId, ticket: TicketId) -> Result<bool> {
-    Ok(on_tx!(tx, c => sqlx::query_scalar::<_, i64>(
-        "SELECT COUNT(*) FROM tickets WHERE id = $1 AND client_id = $2")
+    Ok(on_tx!(tx, c => sqlx::query_scalar::<_, i64>(TICKET_EXISTS)
         .bind(ticket.to_string()).bind(client.to_string()).fetch_one(c).await)?
         > 0)
 }
