@@ -55,6 +55,25 @@ async fn sweep(app: &TestApp, instant: &str) -> usize {
     fired
 }
 
+/// Alder's assets of one type as `token` exports them (CSV).
+async fn export(
+    app: &TestApp,
+    token: &str,
+    asset_type: &str,
+) -> axum::http::Response<axum::body::Body> {
+    app.send(
+        axum::http::Request::builder()
+            .uri(format!(
+                "{}/export?type={asset_type}",
+                assets_path(app, "alder")
+            ))
+            .header("authorization", format!("Bearer {token}"))
+            .body(axum::body::Body::empty())
+            .unwrap(),
+    )
+    .await
+}
+
 /// Alder's tickets `token` finds with the search `words`.
 async fn alder_tickets(app: &TestApp, token: &str, words: &str) -> Vec<Value> {
     let (s, tickets) = app
@@ -992,18 +1011,7 @@ async fn an_import_maps_columns_dry_runs_every_bad_row_and_exports_by_type() {
         )
         .await;
     assert_eq!(s, 201);
-    let res = app
-        .send(
-            axum::http::Request::builder()
-                .uri(format!(
-                    "{}/export?type=software_licence",
-                    assets_path(&app, "alder")
-                ))
-                .header("authorization", format!("Bearer {owen}"))
-                .body(axum::body::Body::empty())
-                .unwrap(),
-        )
-        .await;
+    let res = export(&app, &owen, "software_licence").await;
     assert_eq!(res.status(), 200);
     assert!(
         res.headers()["content-type"]
@@ -1101,18 +1109,7 @@ async fn an_export_of_a_type_reads_back_with_its_custom_values_and_no_mapping() 
         "name": "CAD-08", "asset_type": "workstation", "custom_fields": { "RAM GB": "16" } }),
     )
     .await;
-    let res = app
-        .send(
-            axum::http::Request::builder()
-                .uri(format!(
-                    "{}/export?type=workstation",
-                    assets_path(&app, "alder")
-                ))
-                .header("authorization", format!("Bearer {owen}"))
-                .body(axum::body::Body::empty())
-                .unwrap(),
-        )
-        .await;
+    let res = export(&app, &owen, "workstation").await;
     assert_eq!(res.status(), 200);
     let export = text(res).await;
     assert!(export.lines().next().unwrap().ends_with(",notes,RAM GB"));
