@@ -18,17 +18,31 @@ use rusqlite::types::{ToSqlOutput, Type};
 use rusqlite::{Connection, OpenFlags, Row, ToSql};
 use std::path::PathBuf;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 /// How many idle read connections are kept for reuse.
 const KEEP_IDLE: usize = 16;
 /// Page cache of each read connection, in KiB.
 const READER_CACHE_KIB: i64 = 16 * 1024;
+/// How much of the database file each read connection maps into memory
+/// (all of it, up to the build's cap in `.cargo/config.toml`).
+const READER_MMAP_BYTES: i64 = 1 << 40;
 
 /// Read-only connections to one SQLite file, opened on demand and reused.
 pub struct Readers {
     path: PathBuf,
-    idle: Mutex<Vec<Connection>>,
+    idle: Mutex<Vec<Idle>>,
+    /// Moved on by [`Readers::changes`] whenever a connection finds the
+    /// database changed since that connection last looked.
+    changes: AtomicU64,
+}
+
+/// A connection kept for reuse, with the `data_version` it last reported
+/// (none until [`Readers::changes`] asks it).
+struct Idle {
+    conn: Connection,
+    seen: Option<i64>,
 }
 
 impl std::fmt::Debug for Readers {
@@ -44,6 +58,7 @@ impl Readers {
         Self {
             path,
             idle: Mutex::new(Vec::new()),
+            changes: AtomicU64::new(0),
         }
     }
 
@@ -53,19 +68,49 @@ impl Readers {
         &self,
         read: impl FnOnce(&Connection) -> rusqlite::Result<T>,
     ) -> Result<T> {
+        self.with_idle(|i| read(&i.conn))
+    }
+
+    /// A number that moves on whenever something was committed to the
+    /// database, by any connection of any process (SQLite's
+    /// `data_version`, which each connection reports for itself): if two
+    /// calls return the same number, nothing was committed between them.
+    /// Asked before a read, it dates what the read returns.
+    ///
+    /// Why that holds: the first call on a connection after a commit finds
+    /// that connection's `data_version` moved (as does the first call on a
+    /// new connection) and moves the number on. The later of two calls
+    /// with a commit between them is that first call for its connection,
+    /// or comes after it, so it returns a larger number than the earlier.
+    pub(crate) fn changes(&self) -> Result<u64> {
+        self.with_idle(|i| {
+            let version: i64 = i.conn.query_row("PRAGMA data_version", [], |r| r.get(0))?;
+            if i.seen != Some(version) {
+                i.seen = Some(version);
+                self.changes.fetch_add(1, Ordering::SeqCst);
+            }
+            Ok(self.changes.load(Ordering::SeqCst))
+        })
+    }
+
+    /// Run `work` on an idle connection (opened if none is), then keep it.
+    fn with_idle<T>(&self, work: impl FnOnce(&mut Idle) -> rusqlite::Result<T>) -> Result<T> {
         let reused = self.idle.lock().map(|mut idle| idle.pop()).unwrap_or(None);
-        let conn = match reused {
-            Some(c) => c,
-            None => self.open()?,
+        let mut idle = match reused {
+            Some(i) => i,
+            None => Idle {
+                conn: self.open()?,
+                seen: None,
+            },
         };
-        let out = read(&conn);
+        let out = work(&mut idle);
         // A connection still inside a transaction would hold on to an old
         // snapshot: it is closed instead of kept.
-        if conn.is_autocommit()
-            && let Ok(mut idle) = self.idle.lock()
-            && idle.len() < KEEP_IDLE
+        if idle.conn.is_autocommit()
+            && let Ok(mut kept) = self.idle.lock()
+            && kept.len() < KEEP_IDLE
         {
-            idle.push(conn);
+            kept.push(idle);
         }
         Ok(out?)
     }
@@ -101,6 +146,14 @@ impl Readers {
         // server's CPU in the queue profile went to pread(2) of index and
         // ticket pages that had fallen out of it.
         conn.pragma_update(None, "cache_size", -READER_CACHE_KIB)?;
+        // In WAL mode a read transaction that finds the database changed
+        // since its connection's last one drops that connection's whole
+        // page cache, so while tickets are being opened nearly every read
+        // starts cold: 11% of the runtime threads' CPU went to pread(2)
+        // and copying pages back in (token, client and desk lookups of a
+        // create). Mapped, a page not in the WAL is read where it lies.
+        // (SQLite writes through the WAL, never through the map.)
+        conn.pragma_update(None, "mmap_size", READER_MMAP_BYTES)?;
         // Enough for the statements of every hot read at once.
         conn.set_prepared_statement_cache_capacity(64);
         Ok(conn)
@@ -229,5 +282,74 @@ mod tests {
             ),
             "{e:?}"
         );
+    }
+
+    /// A WAL database file of its own, with a table, and a writer on it.
+    fn on_disk(name: &str) -> (PathBuf, Connection) {
+        let path =
+            std::env::temp_dir().join(format!("tandem-direct-{name}-{}.db", std::process::id()));
+        for end in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{end}", path.display()));
+        }
+        let w = Connection::open(&path).expect("database file");
+        w.execute_batch("PRAGMA journal_mode = WAL; CREATE TABLE n (v INTEGER);")
+            .expect("schema");
+        (path, w)
+    }
+
+    #[test]
+    fn the_change_number_moves_on_every_commit_whichever_reader_asks() {
+        let (path, w) = on_disk("changes");
+        let readers = Readers::new(path.clone());
+        // Two connections taken at once, so that both are kept idle and
+        // later calls reach each of them.
+        let first = readers.changes().expect("changes");
+        let inner = readers.read(|_| Ok(readers.changes())).expect("read");
+        let both = inner.expect("changes");
+        assert_eq!(
+            readers.changes().expect("changes"),
+            readers.changes().expect("changes")
+        );
+        let quiet = readers.changes().expect("changes");
+        assert!(both >= first && quiet >= both);
+        for round in 0..4 {
+            let before = readers.changes().expect("changes");
+            w.execute("INSERT INTO n VALUES (?1)", [round])
+                .expect("commit");
+            // Ask on each kept connection in turn: whichever answers first
+            // after the commit, it reports a new number.
+            let after = readers.changes().expect("changes");
+            assert!(after > before, "round {round}: {after} after {before}");
+            let again = readers
+                .read(|_| Ok(readers.changes()))
+                .expect("read")
+                .expect("changes");
+            assert!(again >= after);
+            assert_eq!(
+                readers.changes().expect("changes"),
+                readers.changes().expect("changes")
+            );
+        }
+        drop(readers);
+        for end in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{end}", path.display()));
+        }
+    }
+
+    #[test]
+    fn readers_map_the_whole_file_past_the_bundled_two_gib_cap() {
+        let (path, _w) = on_disk("mmap");
+        let readers = Readers::new(path.clone());
+        let mapped: i64 = readers
+            .read(|c| c.query_row("PRAGMA mmap_size", [], |r| r.get(0)))
+            .expect("mmap_size");
+        assert_eq!(
+            mapped, READER_MMAP_BYTES,
+            "is SQLITE_MAX_MMAP_SIZE set in .cargo/config.toml?"
+        );
+        drop(readers);
+        for end in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{end}", path.display()));
+        }
     }
 }

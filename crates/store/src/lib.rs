@@ -362,6 +362,19 @@ impl Db {
         }
     }
 
+    /// A number that moves on after every commit to the database, by any
+    /// connection of any process, for keeping what a read returned until
+    /// the data changes: equal numbers from two calls mean nothing was
+    /// committed between them, and a read made after a call is at least as
+    /// new as that call's number. SQLite only; None on PostgreSQL, where
+    /// other processes may write without this one seeing it cheaply.
+    pub async fn changes(&self) -> Result<Option<u64>> {
+        match self {
+            Db::Sqlite { direct, .. } => direct.changes().map(Some),
+            Db::Postgres(_) => Ok(None),
+        }
+    }
+
     /// [`Db::rows`] for a read of at most one row.
     pub(crate) async fn row<T>(
         &self,
