@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod agreements;
 pub mod alert_sweeps;
 pub mod alerts;
+mod answers;
 mod asset_reminders;
 pub mod assets;
 pub mod attachments;
@@ -192,6 +193,8 @@ pub struct Tandem {
     pub settings: Settings,
     /// Each client's desk, for opening tickets.
     desks: std::sync::Arc<desk_cache::DeskCache>,
+    /// Queue pages as last answered, while the data is unchanged.
+    answers: std::sync::Arc<answers::QueueAnswers>,
     /// The client webhooks are posted with, made at the first delivery.
     webhook_http: std::sync::Arc<std::sync::OnceLock<reqwest::Client>>,
     /// Each alert source's request budget (per process).
@@ -208,6 +211,7 @@ impl Tandem {
             db,
             settings,
             desks: std::sync::Arc::default(),
+            answers: std::sync::Arc::default(),
             webhook_http: std::sync::Arc::default(),
             intake_limits: std::sync::Arc::default(),
             vault: std::sync::Arc::new(vault_keys::Keyring::ephemeral()),

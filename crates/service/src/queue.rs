@@ -8,7 +8,7 @@ use tandem_store::tickets::{self, Arg, ListQuery, QueueRow};
 
 /// The views of a queue.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize, serde::Serialize, utoipa::ToSchema,
+    Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Deserialize, serde::Serialize, utoipa::ToSchema,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum QueueView {
@@ -27,7 +27,7 @@ pub enum QueueView {
 }
 
 /// Filters on top of a view.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct QueueFilter {
     /// Only this client.
     pub client: Option<OrgId>,

@@ -522,3 +522,90 @@ async fn a_role_change_holds_from_the_next_request_of_a_token_and_a_session() {
         "the session still carries the old role"
     );
 }
+
+/// The caller's whole queue list, as the API answers it.
+async fn queue_list(app: &TestApp, token: &str) -> Vec<Value> {
+    let (s, list) = app
+        .api("GET", "/api/v1/tickets?limit=500", Some(token), None)
+        .await;
+    assert_eq!(s, 200, "{list}");
+    list.as_array().unwrap().clone()
+}
+
+/// The queue list is kept as last answered while nothing is committed;
+/// whatever anyone changes (a ticket through the API, a name through
+/// another connection, as another process would, an engagement ending) is
+/// in the very next answer, and nobody is given another person's list.
+#[tokio::test]
+async fn a_kept_queue_list_gives_way_to_every_change_on_the_next_request() {
+    let app = TestApp::demo().await;
+    let alder = app.org("alder");
+    let (dev, priya, luis) = (
+        app.token(DEV).await,
+        app.token(PRIYA).await,
+        app.token(LUIS).await,
+    );
+    let brightwater = app.org("brightwater");
+    open(&app, &luis, &alder, "Printer on floor 3 jams", None).await;
+    open(&app, &priya, &alder, "New starter needs a laptop", None).await;
+    open(&app, &dev, &brightwater, "VPN drops every hour", None).await;
+    let first = queue_list(&app, &dev).await;
+    assert_eq!(first.len(), 3, "{first:?}");
+    assert_eq!(queue_list(&app, &dev).await, first);
+
+    // A requester asking the same right after gets their own tickets only.
+    let luis_id = user_id(&app, &luis).await;
+    let theirs = queue_list(&app, &luis).await;
+    assert!(!theirs.is_empty() && theirs.len() < first.len());
+    assert!(
+        theirs.iter().all(|t| t["requester_id"] == luis_id.as_str()),
+        "{theirs:?}"
+    );
+
+    let opened = open(&app, &priya, &alder, "Badge reader at the dock", None).await;
+    let after = queue_list(&app, &dev).await;
+    assert_eq!(after[0]["id"], opened["id"]);
+    assert_eq!(after.len(), first.len() + 1);
+
+    app.execute(&format!(
+        "UPDATE organizations SET name = 'Alder Holdings' WHERE id = '{alder}'"
+    ))
+    .await;
+    let renamed = queue_list(&app, &dev).await;
+    let of_alder: Vec<&Value> = renamed
+        .iter()
+        .filter(|t| t["client_id"] == alder.as_str())
+        .collect();
+    assert!(!of_alder.is_empty());
+    assert!(
+        of_alder
+            .iter()
+            .all(|t| t["client_name"] == "Alder Holdings"),
+        "{of_alder:?}"
+    );
+
+    let (_, engs) = app
+        .api("GET", "/api/v1/engagements", Some(&priya), None)
+        .await;
+    let eng = engs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["status"] == "active")
+        .unwrap();
+    let (s, body) = app
+        .api(
+            "POST",
+            &format!("/api/v1/engagements/{}/end", eng["id"].as_str().unwrap()),
+            Some(&priya),
+            None,
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    let left = queue_list(&app, &dev).await;
+    assert!(!left.is_empty(), "Dev still works for other clients");
+    assert!(
+        left.iter().all(|t| t["client_id"] != alder.as_str()),
+        "{left:?}"
+    );
+}

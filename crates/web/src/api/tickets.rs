@@ -4,6 +4,7 @@ use super::versions::{self, IfMatch};
 use crate::AppState;
 use crate::auth::{ApiActor, ApiJson};
 use crate::error::{ApiError, Problem, ProblemBody};
+use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -296,7 +297,7 @@ async fn list_tickets(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
     Query(q): Query<QueueQuery>,
-) -> Result<Json<Vec<TicketDto>>, ApiError> {
+) -> Result<Response, ApiError> {
     let f = QueueFilter {
         client: q.client_id,
         status: q.status,
@@ -307,14 +308,20 @@ async fn list_tickets(
         limit: q.limit,
         search: q.q,
     };
-    Ok(Json(
-        s.tandem
-            .queue(&a, q.view.unwrap_or(QueueView::All), &f)
-            .await?
-            .into_iter()
-            .map(Into::into)
-            .collect(),
-    ))
+    let answer = s
+        .tandem
+        .queue_answer(&a, q.view.unwrap_or(QueueView::All), &f, |rows| {
+            serde_json::to_vec(&rows.into_iter().map(TicketDto::from).collect::<Vec<_>>())
+        })
+        .await?;
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        Bytes::from_owner(answer),
+    )
+        .into_response())
 }
 
 /// Open a ticket; it is routed by the responsibility split and its SLA clocks start.
