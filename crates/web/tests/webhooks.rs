@@ -167,12 +167,25 @@ async fn drain(app: &TestApp) {
 }
 
 async fn open_ticket(app: &TestApp, token: &str, slug: &str, title: &str) -> Value {
+    open_ticket_in(app, token, slug, title, "network").await
+}
+
+/// [`open_ticket`] in `category`: `security-operations` is the provider's
+/// in business hours and after, so its tickets go to the provider whatever
+/// the time of the run.
+async fn open_ticket_in(
+    app: &TestApp,
+    token: &str,
+    slug: &str,
+    title: &str,
+    category: &str,
+) -> Value {
     let (s, t) = app
         .api(
             "POST",
             "/api/v1/tickets",
             Some(token),
-            Some(json!({ "client_id": app.org(slug), "title": title, "description": "", "category": "network",
+            Some(json!({ "client_id": app.org(slug), "title": title, "description": "", "category": category,
                 "impact": "high", "urgency": "high" })),
         )
         .await;
@@ -533,7 +546,16 @@ async fn when_the_engagement_ends_the_providers_endpoints_hear_nothing_more() {
 
     // An event queued and fanned out while engaged, posted after the end:
     // checked at delivery time, it is not sent.
-    let t = open_ticket(&app, &priya, "alder", "During the end").await;
+    // The provider's, so that the end hands it back to the in-house team.
+    let t = open_ticket_in(
+        &app,
+        &priya,
+        "alder",
+        "During the end",
+        "security-operations",
+    )
+    .await;
+    assert_eq!(t["owner_side"], "provider", "{t}");
     let id = t["id"].as_str().unwrap();
     app.tandem.run_jobs(100).await.unwrap();
     let log = format!("/api/v1/clients/{alder}/webhooks/{provider_hook}/deliveries");
