@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The ticket list polled while tickets are being opened beside it: one
+# server on a fresh copy of a seeded database, wrk on the list at 16
+# connections and, at the same time, wrk opening tickets on CREATE_CONNS
+# connections; prints both rates and their p99 (and any non-2xx).
+#
+#   benches/http/mixed.sh BIN SEED_DIR [create_connections] [duration]
+#
+# SEED_DIR as for ab.sh (bench.db and clients.txt, SQLite only). Serves on
+# 127.0.0.1:${PORT:-18083}; the copy goes to ${WORK:-/tmp/tandem-mixed}.
+set -euo pipefail
+BIN=$(realpath "$1"); SEED=$2; CREATE_CONNS=${3:-4}; DURATION=${4:-12s}
+PORT=${PORT:-18083}
+WORK=${WORK:-/tmp/tandem-mixed}
+mkdir -p "$WORK"
+rm -f "$WORK"/run.db "$WORK"/run.db-wal "$WORK"/run.db-shm
+cp "$SEED/bench.db" "$WORK/run.db"
+sync
+BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
+export TANDEM_DATABASE_URL="sqlite://$WORK/run.db" TANDEM_LOG=${TANDEM_LOG:-warn} TANDEM_BIND="127.0.0.1:$PORT"
+export BENCH_CLIENTS="$SEED/clients.txt" BENCH_DIR
+# shellcheck source=serve.sh
+. "$BENCH_DIR/serve.sh"
+bench_token mixed
+start_server "$WORK/server.log"
+URL="http://127.0.0.1:$PORT"
+timeout 60 wrk -t2 -c16 -d3s -s "$BENCH_DIR/list.lua" "$URL" > /dev/null
+timeout 300 wrk -t1 -c"$CREATE_CONNS" -d"$DURATION" --timeout 10s --latency -s "$BENCH_DIR/create.lua" "$URL" > "$WORK/create.txt" &
+CREATES=$!
+timeout 300 wrk -t2 -c16 -d"$DURATION" --timeout 10s --latency -s "$BENCH_DIR/list.lua" "$URL" > "$WORK/list.txt"
+wait "$CREATES"
+for s in list create; do
+  echo "$s: $(awk '/^Requests\/sec/ { print $2 }' "$WORK/$s.txt") req/s" \
+    "p99 $(awk '$1 == "99%" { print $2 }' "$WORK/$s.txt")" \
+    "non-2xx $(awk '/Non-2xx/ { print $NF }' "$WORK/$s.txt")"
+done
