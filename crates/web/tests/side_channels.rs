@@ -609,3 +609,70 @@ async fn a_kept_queue_list_gives_way_to_every_change_on_the_next_request() {
         "{left:?}"
     );
 }
+
+/// A kept queue list never outlives its reader's access: the token is
+/// checked before any answer, kept or not, so a revoked token, a person
+/// made a requester and a deactivated person each get what they may have
+/// on the very next request.
+#[tokio::test]
+async fn a_kept_queue_list_is_never_given_past_revocation_demotion_or_deactivation() {
+    let app = TestApp::demo().await;
+    let alder = app.org("alder");
+    let (priya, luis) = (app.token(PRIYA).await, app.token(LUIS).await);
+    open(&app, &luis, &alder, "Printer on floor 3 jams", None).await;
+    open(&app, &priya, &alder, "New starter needs a laptop", None).await;
+    let (first, second) = (app.token(OWEN).await, app.token(OWEN).await);
+    let owen_id = user_id(&app, &first).await;
+    assert_eq!(queue_list(&app, &first).await.len(), 2);
+    assert_eq!(queue_list(&app, &first).await.len(), 2);
+
+    let (_, tokens) = app.api("GET", "/api/v1/tokens", Some(&second), None).await;
+    let revoked = tokens
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| first.starts_with(t["prefix"].as_str().unwrap()))
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (s, body) = app
+        .api(
+            "DELETE",
+            &format!("/api/v1/tokens/{revoked}"),
+            Some(&second),
+            None,
+        )
+        .await;
+    assert!(s.is_success(), "{body}");
+    let (s, _) = app
+        .api("GET", "/api/v1/tickets?limit=500", Some(&first), None)
+        .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert_eq!(queue_list(&app, &second).await.len(), 2);
+
+    let (s, body) = app
+        .api(
+            "PATCH",
+            &format!("/api/v1/users/{owen_id}"),
+            Some(&priya),
+            Some(json!({ "role": "requester" })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    assert!(queue_list(&app, &second).await.is_empty());
+
+    let (s, body) = app
+        .api(
+            "PATCH",
+            &format!("/api/v1/users/{owen_id}"),
+            Some(&priya),
+            Some(json!({ "active": false })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let (s, _) = app
+        .api("GET", "/api/v1/tickets?limit=500", Some(&second), None)
+        .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+}
