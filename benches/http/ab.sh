@@ -16,15 +16,11 @@ set -euo pipefail
 BIN=$(realpath "$1"); SEED=$2; SCENARIO=${3:-create}; DURATION=${4:-12s}; CONNS=${5:-16}
 PORT=${PORT:-18081}
 WORK=${WORK:-/tmp/tandem-ab}
-mkdir -p "$WORK"
-rm -f "$WORK"/run.db "$WORK"/run.db-wal "$WORK"/run.db-shm
-cp "$SEED/bench.db" "$WORK/run.db"
-sync
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
-export TANDEM_DATABASE_URL="sqlite://$WORK/run.db" TANDEM_LOG=${TANDEM_LOG:-warn} TANDEM_BIND="127.0.0.1:$PORT"
-export BENCH_CLIENTS="$SEED/clients.txt" BENCH_DIR
+export BENCH_DIR
 # shellcheck source=serve.sh
 . "$BENCH_DIR/serve.sh"
+serve_seed_copy "$SEED"
 bench_token ab
 start_server "$WORK/server.log"
 [[ "$SCENARIO" != read && "$SCENARIO" != time ]] || bench_tickets "$WORK/tickets.txt"

@@ -12,15 +12,11 @@ set -euo pipefail
 BIN=$(realpath "$1"); SEED=$2; CREATE_CONNS=${3:-4}; DURATION=${4:-12s}
 PORT=${PORT:-18083}
 WORK=${WORK:-/tmp/tandem-mixed}
-mkdir -p "$WORK"
-rm -f "$WORK"/run.db "$WORK"/run.db-wal "$WORK"/run.db-shm
-cp "$SEED/bench.db" "$WORK/run.db"
-sync
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
-export TANDEM_DATABASE_URL="sqlite://$WORK/run.db" TANDEM_LOG=${TANDEM_LOG:-warn} TANDEM_BIND="127.0.0.1:$PORT"
-export BENCH_CLIENTS="$SEED/clients.txt" BENCH_DIR
+export BENCH_DIR
 # shellcheck source=serve.sh
 . "$BENCH_DIR/serve.sh"
+serve_seed_copy "$SEED"
 bench_token mixed
 start_server "$WORK/server.log"
 URL="http://127.0.0.1:$PORT"

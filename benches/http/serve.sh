@@ -1,5 +1,19 @@
-# Sourced by run.sh and ab.sh: the bench token, and the server under test.
-# Expects BIN, PORT and the TANDEM_* settings of the database to serve.
+# Sourced by run.sh, ab.sh and mixed.sh: the bench token, and the server
+# under test. Expects BIN, PORT and the TANDEM_* settings of the database to
+# serve (or sets them, with serve_seed_copy).
+
+# Copy a seed directory's database (SEED_DIR/bench.db, as run.sh leaves it)
+# to WORK/run.db and point the server at it on PORT, with the seed's clients
+# for the scenarios.
+serve_seed_copy() {
+  local seed=$1
+  mkdir -p "$WORK"
+  rm -f "$WORK"/run.db "$WORK"/run.db-wal "$WORK"/run.db-shm
+  cp "$seed/bench.db" "$WORK/run.db"
+  sync
+  export TANDEM_DATABASE_URL="sqlite://$WORK/run.db" TANDEM_LOG=${TANDEM_LOG:-warn} TANDEM_BIND="127.0.0.1:$PORT"
+  export BENCH_CLIENTS="$seed/clients.txt"
+}
 
 # Export a bearer token for the seeded engineer the scenarios act as.
 bench_token() {

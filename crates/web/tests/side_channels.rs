@@ -392,24 +392,7 @@ async fn when_an_engagement_ends_its_engineers_hear_nothing_more_of_the_client()
     let before = dev_at_work(&app, &priya, &dev).await;
     // A reply queued while the engagement still runs, delivered after it ends.
     comment(&app, &priya, &before.watched, "Queued before the end").await;
-    let (_, engs) = app
-        .api("GET", "/api/v1/engagements", Some(&priya), None)
-        .await;
-    let eng = engs
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["status"] == "active")
-        .unwrap();
-    let (s, body) = app
-        .api(
-            "POST",
-            &format!("/api/v1/engagements/{}/end", eng["id"].as_str().unwrap()),
-            Some(&priya),
-            None,
-        )
-        .await;
-    assert_eq!(s, 200, "{body}");
+    end_alders_engagement(&app, &priya).await;
     dev_hears_nothing_more(&app, &priya, &dev, &before).await;
     // Nothing is left on a provider queue nobody works, and the in-house
     // team now hears what Dev no longer does.
@@ -523,6 +506,20 @@ async fn a_role_change_holds_from_the_next_request_of_a_token_and_a_session() {
     );
 }
 
+/// Alder's admin ends Alder's engagement with the provider.
+async fn end_alders_engagement(app: &TestApp, priya: &str) {
+    let eng = app.engagement_of("alder").await;
+    let (s, body) = app
+        .api(
+            "POST",
+            &format!("/api/v1/engagements/{eng}/end"),
+            Some(priya),
+            None,
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+}
+
 /// The caller's whole queue list, as the API answers it.
 async fn queue_list(app: &TestApp, token: &str) -> Vec<Value> {
     let (s, list) = app
@@ -584,24 +581,7 @@ async fn a_kept_queue_list_gives_way_to_every_change_on_the_next_request() {
         "{of_alder:?}"
     );
 
-    let (_, engs) = app
-        .api("GET", "/api/v1/engagements", Some(&priya), None)
-        .await;
-    let eng = engs
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["status"] == "active")
-        .unwrap();
-    let (s, body) = app
-        .api(
-            "POST",
-            &format!("/api/v1/engagements/{}/end", eng["id"].as_str().unwrap()),
-            Some(&priya),
-            None,
-        )
-        .await;
-    assert_eq!(s, 200, "{body}");
+    end_alders_engagement(&app, &priya).await;
     let left = queue_list(&app, &dev).await;
     assert!(!left.is_empty(), "Dev still works for other clients");
     assert!(
