@@ -47,7 +47,7 @@ struct Kept {
 }
 
 /// Everything an answer depends on besides the data.
-#[derive(PartialEq, Eq, Hash)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 struct Asked {
     user: UserId,
     org: OrgId,
@@ -133,34 +133,24 @@ mod tests {
         }
     }
 
-    fn same(a: &Asked) -> Asked {
-        Asked {
-            user: a.user,
-            org: a.org,
-            role: a.role,
-            view: a.view,
-            filter: a.filter.clone(),
-        }
-    }
-
     #[test]
     fn an_answer_is_given_again_only_at_the_change_number_it_was_read_at() {
         let answers = QueueAnswers::default();
         let dev = asked(Role::ProviderEngineer);
-        answers.keep(same(&dev), 3, Arc::from(&b"[1]"[..]));
+        answers.keep(dev.clone(), 3, Arc::from(&b"[1]"[..]));
         assert_eq!(answers.get(&dev, 3).as_deref(), Some(&b"[1]"[..]));
         // Another person, or the same person in another role, asks anew.
         assert!(answers.get(&asked(Role::ProviderEngineer), 3).is_none());
-        let mut other_role = same(&dev);
+        let mut other_role = dev.clone();
         other_role.role = Role::ProviderAdmin;
         assert!(answers.get(&other_role, 3).is_none());
         // Anything committed since: not given, and let go once a newer
         // answer is kept.
         assert!(answers.get(&dev, 4).is_none());
-        answers.keep(same(&other_role), 4, Arc::from(&b"[2]"[..]));
+        answers.keep(other_role.clone(), 4, Arc::from(&b"[2]"[..]));
         assert!(answers.get(&dev, 3).is_none());
         // An answer read before that newer one is not kept over it.
-        answers.keep(same(&dev), 3, Arc::from(&b"[0]"[..]));
+        answers.keep(dev.clone(), 3, Arc::from(&b"[0]"[..]));
         assert!(answers.get(&dev, 3).is_none() && answers.get(&dev, 4).is_none());
         assert_eq!(answers.get(&other_role, 4).as_deref(), Some(&b"[2]"[..]));
     }
@@ -171,7 +161,7 @@ mod tests {
         let page: Arc<[u8]> = vec![b' '; MAX_BYTES / 3].into();
         let many: Vec<Asked> = (0..4).map(|_| asked(Role::ProviderEngineer)).collect();
         for a in &many {
-            answers.keep(same(a), 1, page.clone());
+            answers.keep(a.clone(), 1, page.clone());
         }
         let kept = answers.kept.lock().expect("lock");
         assert!(kept.bytes <= MAX_BYTES, "{} bytes kept", kept.bytes);

@@ -363,7 +363,6 @@ impl Tandem {
     }
 }
 
-/// "30 days" for a kind under the client's rules.
 /// A client's rule for one kind of date (its default when it set none).
 fn rule_for(rules: &[asset::ReminderRule], kind: asset::ExpiryKind) -> asset::ReminderRule {
     rules
@@ -378,11 +377,9 @@ fn reminder_text(kind: asset::ExpiryKind, asset_name: &str, day: &str) -> String
     format!("{} of {asset_name} is on {day}", kind.label())
 }
 
+/// "30 days" for a kind under the client's rules.
 fn days_words(rules: &[asset::ReminderRule], kind: asset::ExpiryKind) -> String {
-    let n = rules
-        .iter()
-        .find(|r| r.kind == kind)
-        .map_or(kind.default_days(), |r| r.days_before);
+    let n = rule_for(rules, kind).days_before;
     if n == 1 {
         "1 day".into()
     } else {

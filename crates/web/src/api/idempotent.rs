@@ -6,7 +6,7 @@
 
 use crate::AppState;
 use crate::error::{ApiError, Problem};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use tandem_domain::Actor;
@@ -57,12 +57,7 @@ where
                     .ok()
                     .and_then(|s| StatusCode::from_u16(s).ok())
                     .unwrap_or(StatusCode::OK);
-                let mut res = (status, body).into_response();
-                res.headers_mut().insert(
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static("application/json"),
-                );
-                return Ok(res);
+                return Ok(super::json_answer(status, body));
             }
         }
     }

@@ -27,7 +27,8 @@ mod webhooks;
 
 use crate::AppState;
 use axum::Router;
-use axum::response::IntoResponse;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use std::sync::Arc;
 use utoipa::Modify;
@@ -109,4 +110,17 @@ pub fn docs_router(spec: Arc<utoipa::openapi::OpenApi>) -> Router<AppState> {
             }),
         )
         .merge(SwaggerUi::new("/api/docs").url("/api/docs/openapi.json", spec.as_ref().clone()))
+}
+
+/// JSON already written out (a kept or replayed answer), answered `status`.
+pub(crate) fn json_answer(status: StatusCode, body: impl Into<axum::body::Body>) -> Response {
+    (
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body.into(),
+    )
+        .into_response()
 }

@@ -3,10 +3,10 @@
 use super::versions::{self, IfMatch};
 use crate::AppState;
 use crate::auth::{ApiActor, ApiJson};
-use crate::error::{ApiError, Problem, ProblemBody};
+use crate::error::{ApiError, ProblemBody};
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
@@ -14,7 +14,6 @@ use tandem_domain::ticket::{Impact, OwnerSide, Priority, TicketStatus, Urgency};
 use tandem_domain::{OrgId, TicketId, UserId};
 use tandem_service::RequestMeta;
 use tandem_service::desk::{NewTicket, Source, TicketChange, TicketView, Visibility};
-use tandem_service::idempotency::Idempotent;
 use tandem_service::model::{QueueItem, TicketEvent};
 use tandem_service::queue::{QueueFilter, QueueView};
 use utoipa::{IntoParams, ToSchema};
@@ -314,14 +313,10 @@ async fn list_tickets(
             serde_json::to_vec(&rows.into_iter().map(TicketDto::from).collect::<Vec<_>>())
         })
         .await?;
-    Ok((
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )],
+    Ok(super::json_answer(
+        StatusCode::OK,
         Bytes::from_owner(answer),
-    )
-        .into_response())
+    ))
 }
 
 /// Open a ticket; it is routed by the responsibility split and its SLA clocks start.
@@ -335,69 +330,30 @@ async fn post_ticket(
     headers: HeaderMap,
     ApiJson(b): ApiJson<NewTicketBody>,
 ) -> Result<Response, ApiError> {
-    let key = headers
-        .get("idempotency-key")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let start = match &key {
-        // The parsed body written out again: the same request in other
-        // whitespace or field order is the same request.
-        Some(k) => {
-            let request = serde_json::to_string(&b).unwrap_or_default();
-            Some(s.tandem.idempotent_begin(&a, k, &request).await?)
-        }
-        None => None,
-    };
-    if let Some(Idempotent::Mismatch) = start {
-        return Err(ApiError(Problem::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "Idempotency-Key reused",
-            "this Idempotency-Key was first sent with a different request; send a new key for a new ticket",
-        )));
-    }
-    if let Some(Idempotent::InProgress) = start {
-        return Err(ApiError(Problem::new(
-            StatusCode::CONFLICT,
-            "In progress",
-            "a request with this Idempotency-Key is still being handled; retry shortly",
-        )));
-    }
-    if let Some(Idempotent::Replay(status, body)) = start {
-        let status = u16::try_from(status)
-            .ok()
-            .and_then(|s| StatusCode::from_u16(s).ok())
-            .unwrap_or(StatusCode::OK);
-        let mut res = (status, body).into_response();
-        res.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-        return Ok(res);
-    }
     let input = NewTicket {
         client_id: b.client_id,
-        title: b.title,
-        description: b.description,
-        category: b.category,
+        title: b.title.clone(),
+        description: b.description.clone(),
+        category: b.category.clone(),
         impact: b.impact,
         urgency: b.urgency,
         requester_id: b.requester_id,
         source: Source::Api,
     };
-    let opened = s.tandem.open_ticket(&a, &input, &meta).await;
-    let dto: TicketDto = match (opened, &key) {
-        (Ok(v), _) => v.into(),
-        (Err(e), Some(k)) => {
-            s.tandem.idempotent_abandon(&a, k).await?;
-            return Err(e.into());
-        }
-        (Err(e), None) => return Err(e.into()),
-    };
-    if let Some(k) = &key {
-        let body = serde_json::to_string(&dto).unwrap_or_default();
-        s.tandem.idempotent_finish(&a, k, 201, &body).await?;
-    }
-    Ok(with_etag(dto, StatusCode::CREATED))
+    super::idempotent::create(
+        &s,
+        &a,
+        &headers,
+        &b,
+        |t: &TicketDto| Some(t.version),
+        async {
+            s.tandem
+                .open_ticket(&a, &input, &meta)
+                .await
+                .map(TicketDto::from)
+        },
+    )
+    .await
 }
 
 /// A ticket with its timeline (requesters see public entries only).
