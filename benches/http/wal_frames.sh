@@ -46,20 +46,20 @@ while at + 24 + page_size <= len(wal) and wal[at + 8:at + 16] == salt:
 PY
 # Recovering the WAL (the shell opening the database) puts the new pages
 # where dbstat can name them.
-after=$(sqlite3 "$WORK/run.db" "SELECT COUNT(*) FROM tickets")
+opened=$(( $(sqlite3 "$WORK/run.db" "SELECT COUNT(*) FROM tickets") - before ))
 sqlite3 "$WORK/run.db" <<SQL
 CREATE TEMP TABLE frame (commit_no INTEGER, page INTEGER);
 .mode list
 .separator " "
 .import $WORK/frames.txt frame
 CREATE TEMP TABLE owner AS SELECT pageno, name FROM dbstat;
-.print tickets opened: $((after - before))
+.print tickets opened: $opened
 SELECT 'commits: ' || COUNT(DISTINCT commit_no) || ', frames: ' || COUNT(*)
-  || ', frames a ticket: ' || ROUND(COUNT(*) * 1.0 / MAX($((after - before)), 1), 2) FROM frame;
+  || ', frames a ticket: ' || ROUND(COUNT(*) * 1.0 / MAX($opened, 1), 2) FROM frame;
 .mode column
 .headers on
 SELECT o.name AS "table or index", COUNT(*) AS frames,
-  ROUND(COUNT(*) * 1.0 / MAX($((after - before)), 1), 2) AS "a ticket",
+  ROUND(COUNT(*) * 1.0 / MAX($opened, 1), 2) AS "a ticket",
   COUNT(DISTINCT f.page) AS pages
 FROM frame f LEFT JOIN owner o ON o.pageno = f.page
 GROUP BY o.name ORDER BY frames DESC;

@@ -179,8 +179,10 @@ async fn both_sides_read_both_rotas_and_each_admin_edits_only_its_own() {
     assert_eq!(s, 403);
     let (s, _) = put_rota(&app, &owen, c, "in_house", in_house_week).await;
     assert_eq!(s, 403);
-    let (starts, ends) = days_ahead();
-    let body = json!({ "starts_at": starts, "ends_at": ends, "person_id": ids.priya });
+    // Ahead of whenever the suite runs: the board lists only overrides not
+    // yet over, so fixed dates stop being listed once they pass.
+    let body =
+        json!({ "starts_at": midnight(10), "ends_at": midnight(13), "person_id": ids.priya });
     let (s, _) = add_override(&app, &mara, c, "in_house", body.clone()).await;
     assert_eq!(s, 403);
     let (s, o) = add_override(&app, &priya, c, "in_house", body).await;
@@ -307,11 +309,9 @@ async fn bad_input_answers_422_naming_the_field() {
     let (s, p) = put_rota(&app, &mara, c, "shared", vec![]).await;
     assert_eq!((s.as_u16(), p["field"].as_str()), (422, Some("side")));
 
-    let (starts, ends) = days_ahead();
-    let good = json!({ "starts_at": starts, "ends_at": ends, "person_id": ids.dev });
-    let before_start = (starts - jiff::SignedDuration::from_hours(24)).to_string();
+    let good = json!({ "starts_at": midnight(10), "ends_at": midnight(13), "person_id": ids.dev });
     for (field, value, want) in [
-        ("ends_at", json!(before_start), "ends_at"),
+        ("ends_at", json!(midnight(9)), "ends_at"),
         ("starts_at", json!("Christmas Eve"), "starts_at"),
         ("person_id", json!(ids.owen), "person_id"),
         ("reason", json!("x".repeat(501)), "reason"),
@@ -490,16 +490,6 @@ fn created(t: &Value) -> Value {
         .find(|e| e["kind"] == "created")
         .unwrap()
         .clone()
-}
-
-/// Three days from midnight (UTC) ten days ahead: an override that is
-/// still to come whenever the suite runs (the board lists only overrides
-/// not yet over, so fixed dates stop being listed once they pass).
-fn days_ahead() -> (jiff::Timestamp, jiff::Timestamp) {
-    let now = jiff::Timestamp::now().as_second();
-    let midnight = jiff::Timestamp::from_second(now - now.rem_euclid(86_400)).expect("in range");
-    let day = jiff::SignedDuration::from_hours(24);
-    (midnight + day * 10, midnight + day * 13)
 }
 
 /// A calendar open only on a weekday other than today's (UTC), so now is

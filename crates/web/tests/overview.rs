@@ -8,17 +8,6 @@ mod support;
 use serde_json::{Value, json};
 use support::*;
 
-/// A civil date `days` from today (UTC); the tests keep several days away
-/// from any boundary, so the client's own zone does not matter.
-fn day(days: i64) -> String {
-    jiff::Timestamp::now()
-        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
-        .date()
-        .checked_add(jiff::Span::new().days(days))
-        .unwrap()
-        .to_string()
-}
-
 fn names(list: &Value) -> Vec<String> {
     list.as_array()
         .unwrap()

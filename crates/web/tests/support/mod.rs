@@ -845,3 +845,19 @@ pub async fn billing_fixture(
         disputed,
     }
 }
+
+/// A civil date `days` from today (UTC); tests that use it keep several
+/// days away from any boundary, so a client's own zone does not matter.
+pub fn day(days: i64) -> String {
+    jiff::Timestamp::now()
+        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .date()
+        .checked_add(jiff::Span::new().days(days))
+        .unwrap()
+        .to_string()
+}
+
+/// Midnight UTC `days` from today, as an RFC 3339 instant.
+pub fn midnight(days: i64) -> String {
+    format!("{}T00:00:00Z", day(days))
+}
