@@ -861,3 +861,12 @@ pub fn day(days: i64) -> String {
 pub fn midnight(days: i64) -> String {
     format!("{}T00:00:00Z", day(days))
 }
+
+/// The calendar month before this one (UTC), as `YYYY-MM`.
+pub fn last_month() -> String {
+    let first = jiff::Timestamp::now()
+        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .date()
+        .first_of_month();
+    first.yesterday().unwrap().strftime("%Y-%m").to_string()
+}
