@@ -265,9 +265,7 @@ async fn an_asset_is_added_read_and_changed_with_custom_fields_checked_by_kind()
 async fn the_list_filters_by_type_status_text_and_expiry_and_pages_by_cursor() {
     let app = TestApp::demo().await;
     let owen = app.token(OWEN).await;
-    let today = jiff::Timestamp::now()
-        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
-        .date();
+    let today = today();
     let soon = today
         .checked_add(jiff::Span::new().days(10))
         .unwrap()

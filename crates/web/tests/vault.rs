@@ -763,9 +763,7 @@ async fn a_new_secret_clears_due_and_stale_versions_are_refused() {
     let app = TestApp::demo().await;
     let priya = app.token(PRIYA).await;
     let alder = app.org("alder");
-    let today = jiff::Timestamp::now()
-        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
-        .date();
+    let today = today();
     let day = |n: i64| {
         today
             .checked_add(jiff::Span::new().days(n))

@@ -846,12 +846,17 @@ pub async fn billing_fixture(
     }
 }
 
-/// A civil date `days` from today (UTC); tests that use it keep several
-/// days away from any boundary, so a client's own zone does not matter.
-pub fn day(days: i64) -> String {
+/// Today's civil date (UTC).
+pub fn today() -> jiff::civil::Date {
     jiff::Timestamp::now()
         .to_zoned_datetime(jiff::tz::TimeZone::UTC)
         .date()
+}
+
+/// A civil date `days` from today (UTC); tests that use it keep several
+/// days away from any boundary, so a client's own zone does not matter.
+pub fn day(days: i64) -> String {
+    today()
         .checked_add(jiff::Span::new().days(days))
         .unwrap()
         .to_string()
@@ -864,9 +869,10 @@ pub fn midnight(days: i64) -> String {
 
 /// The calendar month before this one (UTC), as `YYYY-MM`.
 pub fn last_month() -> String {
-    let first = jiff::Timestamp::now()
-        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
-        .date()
-        .first_of_month();
-    first.yesterday().unwrap().strftime("%Y-%m").to_string()
+    today()
+        .first_of_month()
+        .yesterday()
+        .unwrap()
+        .strftime("%Y-%m")
+        .to_string()
 }
