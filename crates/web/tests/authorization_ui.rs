@@ -1676,8 +1676,32 @@ async fn run_on_fresh_app(row: &'static Row, case_ix: usize, n: usize) -> Outcom
     out
 }
 
+/// The table is checked in [`PARTS`] parts, every [`PARTS`]th row in each,
+/// so that nextest runs them side by side: one part alone kept a core busy
+/// for minutes while the rest of the suite had finished.
+const PARTS: usize = 4;
+
 #[tokio::test(flavor = "multi_thread")]
-async fn every_ui_route_answers_every_role_and_relation_as_the_table_says() {
+async fn every_ui_route_answers_every_role_and_relation_as_the_table_says_part_1() {
+    check_part(0).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_ui_route_answers_every_role_and_relation_as_the_table_says_part_2() {
+    check_part(1).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_ui_route_answers_every_role_and_relation_as_the_table_says_part_3() {
+    check_part(2).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_ui_route_answers_every_role_and_relation_as_the_table_says_part_4() {
+    check_part(3).await;
+}
+
+async fn check_part(part: usize) {
     // Reads, and changes the table expects to be refused, run against one
     // database with one browser per person: a refusal must leave it as it
     // was (and one that does not fails its own case). Each change the table
@@ -1699,8 +1723,8 @@ async fn every_ui_route_answers_every_role_and_relation_as_the_table_says() {
     }
 
     let mut failures = Vec::new();
-    let mut n = 0;
-    for row in TABLE {
+    let mut checked = 0;
+    for (row_ix, row) in TABLE.iter().enumerate().filter(|(i, _)| i % PARTS == part) {
         let want = expected(row);
         assert_eq!(
             want.len(),
@@ -1713,7 +1737,9 @@ async fn every_ui_route_answers_every_role_and_relation_as_the_table_says() {
         let mut outcomes = Vec::with_capacity(CASES.len());
         let mut changes = Vec::new();
         for (case_ix, case) in CASES.iter().enumerate() {
-            n += 1;
+            // Numbered through the whole table, so names stay unique.
+            let n = row_ix * CASES.len() + case_ix + 1;
+            checked += 1;
             if row.method != "GET"
                 && (ends_engagement_first(row) || !refused(want[case.label], case))
             {
@@ -1781,7 +1807,7 @@ async fn every_ui_route_answers_every_role_and_relation_as_the_table_says() {
     }
     assert!(
         failures.is_empty(),
-        "{} of {n} cases differ:\n{}",
+        "{} of {checked} cases differ:\n{}",
         failures.len(),
         failures.join("\n")
     );

@@ -171,6 +171,45 @@ async fn pg_demo_from_template(server: &str) -> String {
     create_pg_db(server, Some(template)).await
 }
 
+/// The migrated demo as SQLite files (the database and, when the close left
+/// one, its WAL), made once per test process and held in memory: a fresh
+/// demo is then two file writes, where migrating and seeding anew synced
+/// the WAL at every commit and took most of the authorization tables' time.
+/// The template's own files are removed once read.
+static SQLITE_DEMO_TEMPLATE: tokio::sync::OnceCell<(Vec<u8>, Option<Vec<u8>>)> =
+    tokio::sync::OnceCell::const_new();
+
+async fn sqlite_demo_from_template() -> String {
+    let (main, wal) = SQLITE_DEMO_TEMPLATE
+        .get_or_init(|| async {
+            let url = fresh_db_url().await;
+            let db = Db::connect(&url).await.unwrap();
+            db.migrate().await.unwrap();
+            Tandem::new(db.clone(), test_settings())
+                .seed_demo_with(false)
+                .await
+                .unwrap();
+            // Closed, nothing writes to the files while they are read.
+            db.close().await;
+            let path = url.strip_prefix("sqlite://").unwrap();
+            let main = std::fs::read(path).unwrap();
+            let wal = std::fs::read(format!("{path}-wal")).ok();
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{path}{suffix}"));
+            }
+            (main, wal)
+        })
+        .await;
+    let url = fresh_db_url().await;
+    let path = url.strip_prefix("sqlite://").unwrap();
+    std::fs::write(path, main).unwrap();
+    if let Some(wal) = wal {
+        // SQLite rebuilds the WAL's index from the WAL itself on opening.
+        std::fs::write(format!("{path}-wal"), wal).unwrap();
+    }
+    url
+}
+
 /// Where a fresh database comes from.
 pub async fn fresh_db_url() -> String {
     match pg_server() {
@@ -226,7 +265,7 @@ impl TestApp {
     pub async fn demo() -> Self {
         let url = match pg_server() {
             Some(server) => pg_demo_from_template(&server).await,
-            None => fresh_db_url().await,
+            None => sqlite_demo_from_template().await,
         };
         Self::demo_on(url, test_settings(), WebConfig::default()).await
     }
