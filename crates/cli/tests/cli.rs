@@ -2,7 +2,7 @@
 //! online backup, tokens, audit verification and graceful shutdown.
 #![allow(clippy::unwrap_used)]
 
-use std::io::{Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
@@ -70,23 +70,44 @@ struct Server {
 impl Server {
     fn demo(db: &str) -> Self {
         let port = free_port();
-        let child = bin()
+        let mut child = bin()
             .arg("demo")
             .env("TANDEM_DATABASE_URL", db)
             .env("TANDEM_BIND", format!("127.0.0.1:{port}"))
+            // The binary's own line saying where it listens, warnings besides.
+            .env("TANDEM_LOG", "warn,tandem=info")
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let started = Instant::now();
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                started.elapsed() < Duration::from_secs(60),
-                "server did not start"
-            );
-            std::thread::sleep(Duration::from_millis(100));
+        // Ready is the server's own word that it listens on our port. A
+        // connection that goes through is not: while the demo seeds, a
+        // connect to the free port can reach itself (the kernel may pick
+        // the same number as the source port), or another test's server
+        // can have taken the port meanwhile; then the test went on against
+        // a server still seeding, and `audit verify` failed one CI run.
+        let listening = format!("Tandem is listening on http://127.0.0.1:{port}");
+        let (ready, said) = std::sync::mpsc::channel();
+        let log = BufReader::new(child.stderr.take().unwrap());
+        std::thread::spawn(move || {
+            let mut before = Vec::new();
+            let mut lines = log.lines().map_while(Result::ok);
+            for line in lines.by_ref() {
+                if line.contains(&listening) {
+                    let _ = ready.send(Ok(()));
+                    // Keep reading, so the server never blocks on a full pipe.
+                    lines.for_each(drop);
+                    return;
+                }
+                before.push(line);
+            }
+            let _ = ready.send(Err(before.join("\n")));
+        });
+        match said.recv_timeout(Duration::from_secs(60)) {
+            Ok(Ok(())) => Server { child, port },
+            Ok(Err(log)) => panic!("the server ended before listening:\n{log}"),
+            Err(e) => panic!("the server did not say it listens within 60 s: {e}"),
         }
-        Server { child, port }
     }
 
     /// SIGTERM, then wait; the exit status.
@@ -250,7 +271,12 @@ fn audit_verify_names_the_first_altered_entry() {
     let out = run(bin()
         .args(["audit", "verify"])
         .env("TANDEM_DATABASE_URL", &db));
-    assert!(out.status.success());
+    assert!(
+        out.status.success(),
+        "audit verify on the untouched demo: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     let rt = tokio_rt();
     rt.block_on(async {
