@@ -416,6 +416,7 @@ async fn serve(tandem: Tandem, config: &Config) -> anyhow::Result<()> {
     };
     let state = AppState::new(tandem.clone(), web);
     let app = make_app(state);
+    let stop = shutdown_signal().context("cannot listen for SIGTERM")?;
     let listener = tokio::net::TcpListener::bind(&config.bind)
         .await
         .with_context(|| format!("cannot listen on {}", config.bind))?;
@@ -451,7 +452,7 @@ async fn serve(tandem: Tandem, config: &Config) -> anyhow::Result<()> {
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown_signal())
+    .with_graceful_shutdown(stop)
     .await?;
     housekeeping.abort();
     worker.abort();
@@ -460,23 +461,25 @@ async fn serve(tandem: Tandem, config: &Config) -> anyhow::Result<()> {
 }
 
 /// SIGTERM or Ctrl-C: stop accepting, finish what is in flight, exit.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// The handlers are installed when this is called, not when the future is
+/// first polled: the server calls it before it binds, so a SIGTERM sent as
+/// soon as it says it listens drains it instead of killing it.
+fn shutdown_signal() -> std::io::Result<impl Future<Output = ()>> {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate())?;
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        Ok(async move {
+            tokio::select! { _ = term.recv() => {}, _ = interrupt.recv() => {} }
+            tracing::info!("shutting down");
+        })
+    }
     #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! { () = ctrl_c => {}, () = term => {} }
-    tracing::info!("shutting down");
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("shutting down");
+    })
 }
 
 /// A database URL without its password, for logs.
