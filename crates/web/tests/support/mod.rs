@@ -157,18 +157,23 @@ async fn pg_demo_from_template(server: &str) -> String {
     let template = PG_DEMO_TEMPLATE
         .get_or_init(|| async {
             let url = create_pg_db(server, None).await;
-            let db = Db::connect(&url).await.unwrap();
-            db.migrate().await.unwrap();
-            Tandem::new(db.clone(), test_settings())
-                .seed_demo_with(false)
-                .await
-                .unwrap();
             // A template may have no open connections while it is copied.
-            db.close().await;
+            seed_and_close(&url).await;
             url.rsplit_once('/').unwrap().1.to_owned()
         })
         .await;
     create_pg_db(server, Some(template)).await
+}
+
+/// Migrate and seed the demo into `url`, then close every connection.
+async fn seed_and_close(url: &str) {
+    let db = Db::connect(url).await.unwrap();
+    db.migrate().await.unwrap();
+    Tandem::new(db.clone(), test_settings())
+        .seed_demo_with(false)
+        .await
+        .unwrap();
+    db.close().await;
 }
 
 /// The migrated demo as SQLite files (the database and, when the close left
@@ -183,14 +188,8 @@ async fn sqlite_demo_from_template() -> String {
     let (main, wal) = SQLITE_DEMO_TEMPLATE
         .get_or_init(|| async {
             let url = fresh_db_url().await;
-            let db = Db::connect(&url).await.unwrap();
-            db.migrate().await.unwrap();
-            Tandem::new(db.clone(), test_settings())
-                .seed_demo_with(false)
-                .await
-                .unwrap();
             // Closed, nothing writes to the files while they are read.
-            db.close().await;
+            seed_and_close(&url).await;
             let path = url.strip_prefix("sqlite://").unwrap();
             let main = std::fs::read(path).unwrap();
             let wal = std::fs::read(format!("{path}-wal")).ok();
