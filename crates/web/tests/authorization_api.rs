@@ -1429,11 +1429,6 @@ fn expected(row: &Row) -> HashMap<&'static str, u16> {
         .collect()
 }
 
-/// The table is checked in [`PARTS`] parts, every [`PARTS`]th row in each,
-/// so that nextest runs them side by side: one part alone kept a core busy
-/// for minutes while the rest of the suite had finished.
-const PARTS: usize = 4;
-
 #[tokio::test]
 async fn every_api_route_answers_every_role_and_relation_as_the_table_says_part_1() {
     check_part(0).await;
@@ -1464,7 +1459,7 @@ async fn check_part(part: usize) {
     let shared_fx = fixture(&shared).await;
     let mut failures = Vec::new();
     let mut checked = 0;
-    for (row_ix, row) in TABLE.iter().enumerate().filter(|(i, _)| i % PARTS == part) {
+    for (row_ix, row) in rows_of_part(TABLE, part) {
         let want = expected(row);
         assert_eq!(
             want.len(),

@@ -1676,11 +1676,6 @@ async fn run_on_fresh_app(row: &'static Row, case_ix: usize, n: usize) -> Outcom
     out
 }
 
-/// The table is checked in [`PARTS`] parts, every [`PARTS`]th row in each,
-/// so that nextest runs them side by side: one part alone kept a core busy
-/// for minutes while the rest of the suite had finished.
-const PARTS: usize = 4;
-
 #[tokio::test(flavor = "multi_thread")]
 async fn every_ui_route_answers_every_role_and_relation_as_the_table_says_part_1() {
     check_part(0).await;
@@ -1724,7 +1719,7 @@ async fn check_part(part: usize) {
 
     let mut failures = Vec::new();
     let mut checked = 0;
-    for (row_ix, row) in TABLE.iter().enumerate().filter(|(i, _)| i % PARTS == part) {
+    for (row_ix, row) in rows_of_part(TABLE, part) {
         let want = expected(row);
         assert_eq!(
             want.len(),

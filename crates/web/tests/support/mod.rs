@@ -209,6 +209,20 @@ async fn sqlite_demo_from_template() -> String {
     url
 }
 
+/// The authorization tables are checked in this many parts, every
+/// `TABLE_PARTS`th row in each, so that nextest runs them side by side: one
+/// table alone kept a core busy for minutes after the rest of the suite.
+pub const TABLE_PARTS: usize = 4;
+
+/// The rows of `table` in part `part` (of [`TABLE_PARTS`]), with their
+/// index in the whole table.
+pub fn rows_of_part<T>(table: &[T], part: usize) -> impl Iterator<Item = (usize, &T)> {
+    table
+        .iter()
+        .enumerate()
+        .filter(move |(i, _)| i % TABLE_PARTS == part)
+}
+
 /// Where a fresh database comes from.
 pub async fn fresh_db_url() -> String {
     match pg_server() {
