@@ -258,6 +258,17 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
 
+    // A server listens for SIGTERM and Ctrl-C from before it opens the
+    // database: one that comes while it migrates or seeds the demo stops it
+    // once that work is whole, instead of killing it part way (the demo is
+    // written in many transactions). The one-shot commands keep the default
+    // of ending at once.
+    let stop = match cli.command {
+        Command::Serve | Command::Demo => Some(Box::pin(
+            shutdown_signal().context("cannot listen for SIGTERM")?,
+        )),
+        _ => None,
+    };
     let db = Db::connect(&config.database_url)
         .await
         .with_context(|| format!("cannot open {}", redact(&config.database_url)))?;
@@ -282,11 +293,31 @@ async fn main() -> anyhow::Result<()> {
         _ => tandem,
     };
 
+    // Installed above for exactly these two commands.
+    let installed = "the server's stop signal";
     match cli.command {
         Command::Migrate => println!("schema is up to date"),
-        Command::Serve => serve(tandem, &config).await?,
+        Command::Serve => serve(tandem, &config, stop.context(installed)?).await?,
         Command::Demo => {
-            let logins = tandem.seed_demo().await?;
+            let mut stop = stop.context(installed)?;
+            // Seeded in full even when told to stop meanwhile: a demo cut
+            // short cannot be finished by a later start.
+            let (logins, stopping) = {
+                let seeding = tandem.seed_demo();
+                tokio::pin!(seeding);
+                tokio::select! {
+                    seeded = &mut seeding => (seeded?, false),
+                    () = &mut stop => {
+                        tracing::info!("stopping once the demo is seeded");
+                        (seeding.await?, true)
+                    }
+                }
+            };
+            if stopping {
+                tracing::info!("demo seeded; stopped before serving");
+                db.close().await;
+                return Ok(());
+            }
             println!(
                 "\nTandem demo. Every account's password: {}\n",
                 tandem_service::demo::DEMO_PASSWORD
@@ -301,7 +332,7 @@ async fn main() -> anyhow::Result<()> {
                 );
             }
             println!();
-            serve(tandem, &config).await?;
+            serve(tandem, &config, stop).await?;
         }
         Command::Token {
             command: TokenCommand::Create { user, name },
@@ -406,7 +437,12 @@ async fn backup(db: &Db, to: &std::path::Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn serve(tandem: Tandem, config: &Config) -> anyhow::Result<()> {
+/// Serve until `stop` (see [`shutdown_signal`]), then drain.
+async fn serve(
+    tandem: Tandem,
+    config: &Config,
+    stop: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     let web = WebConfig {
         public_url: config
             .public_url
@@ -416,7 +452,6 @@ async fn serve(tandem: Tandem, config: &Config) -> anyhow::Result<()> {
     };
     let state = AppState::new(tandem.clone(), web);
     let app = make_app(state);
-    let stop = shutdown_signal().context("cannot listen for SIGTERM")?;
     let listener = tokio::net::TcpListener::bind(&config.bind)
         .await
         .with_context(|| format!("cannot listen on {}", config.bind))?;

@@ -87,26 +87,18 @@ impl Server {
         // can have taken the port meanwhile; then the test went on against
         // a server still seeding, and `audit verify` failed one CI run.
         let listening = format!("Tandem is listening on http://127.0.0.1:{port}");
-        let (ready, said) = std::sync::mpsc::channel();
-        let log = BufReader::new(child.stderr.take().unwrap());
-        std::thread::spawn(move || {
-            let mut before = Vec::new();
-            let mut lines = log.lines().map_while(Result::ok);
-            for line in lines.by_ref() {
-                if line.contains(&listening) {
-                    let _ = ready.send(Ok(()));
-                    // Keep reading, so the server never blocks on a full pipe.
-                    lines.for_each(drop);
-                    return;
+        let lines = stderr_lines(&mut child);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let mut before = Vec::new();
+        loop {
+            match lines.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+                Ok(line) if line.contains(&listening) => return Server { child, port },
+                Ok(line) => before.push(line),
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                    panic!("the server ended before listening:\n{}", before.join("\n"))
                 }
-                before.push(line);
+                Err(e) => panic!("the server did not say it listens within 60 s: {e}"),
             }
-            let _ = ready.send(Err(before.join("\n")));
-        });
-        match said.recv_timeout(Duration::from_secs(60)) {
-            Ok(Ok(())) => Server { child, port },
-            Ok(Err(log)) => panic!("the server ended before listening:\n{log}"),
-            Err(e) => panic!("the server did not say it listens within 60 s: {e}"),
         }
     }
 
@@ -259,6 +251,113 @@ fn demo_serves_backs_up_online_issues_tokens_and_drains_on_sigterm() {
     let (_, orgs) = http_get(server.port, "/api/v1/orgs", Some(&token));
     assert_eq!(orgs.matches("\"slug\":\"alder\"").count(), 1, "{orgs}");
     assert!(server.terminate().success());
+}
+
+/// The lines a child writes to stderr, as they come, on a thread that
+/// reads to the end (so the child never blocks on a full pipe).
+fn stderr_lines(child: &mut Child) -> std::sync::mpsc::Receiver<String> {
+    let (line, lines) = std::sync::mpsc::channel();
+    let log = BufReader::new(child.stderr.take().unwrap());
+    std::thread::spawn(move || {
+        for l in log.lines().map_while(Result::ok) {
+            let _ = line.send(l);
+        }
+    });
+    lines
+}
+
+#[test]
+fn a_stop_while_the_demo_seeds_waits_for_the_whole_demo_and_a_demo_cut_short_is_named() {
+    let dir = scratch();
+    let db = format!("sqlite://{}/demo.db", dir.display());
+    let port = free_port();
+    let mut child = bin()
+        .arg("demo")
+        .env("TANDEM_DATABASE_URL", &db)
+        .env("TANDEM_BIND", format!("127.0.0.1:{port}"))
+        .env("TANDEM_LOG", "warn,tandem=info,tandem_service::demo=info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = stderr_lines(&mut child);
+    let mut said = Vec::new();
+    while !said.iter().any(|l: &String| l.contains("seeding the demo")) {
+        said.push(
+            lines
+                .recv_timeout(Duration::from_secs(60))
+                .unwrap_or_else(|e| panic!("no word of seeding ({e}): {said:?}")),
+        );
+    }
+    // SIGTERM while the demo is being written: before, the default action
+    // killed the process part way through.
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "SIGTERM ignored"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    said.extend(lines.try_iter());
+    let log = said.join("\n");
+    assert!(
+        status.success(),
+        "a stop while seeding ends cleanly: {status}\n{log}"
+    );
+    assert!(log.contains("stopping once the demo is seeded"), "{log}");
+    assert!(
+        !log.contains("Tandem is listening"),
+        "stopped before serving: {log}"
+    );
+
+    let rt = tokio_rt();
+    let (finished, tickets) = rt.block_on(async {
+        let pool = sqlx::SqlitePool::connect(&db).await.unwrap();
+        let finished: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM demo_seed WHERE with_history")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        let tickets: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tickets")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+        (finished, tickets)
+    });
+    assert_eq!(finished, 1, "the seeding ran to its end");
+    assert!(
+        tickets > 100,
+        "the desk's history is there: {tickets} tickets"
+    );
+
+    // A demo cut short (killed, or failed part way) has its organizations
+    // without the rest; a start names that instead of serving half a demo.
+    rt.block_on(async {
+        let pool = sqlx::SqlitePool::connect(&db).await.unwrap();
+        sqlx::query("DELETE FROM demo_seed")
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+    });
+    let out = run(bin()
+        .arg("demo")
+        .env("TANDEM_DATABASE_URL", &db)
+        .env("TANDEM_BIND", format!("127.0.0.1:{}", free_port())));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(err.contains("seeding never finished"), "{err}");
 }
 
 #[test]

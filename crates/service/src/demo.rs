@@ -4,8 +4,9 @@
 use crate::accounts::{NewUser, insert_user};
 use crate::auth::actor_of;
 use crate::engagements::insert_org;
-use crate::{RequestMeta, Result, Tandem, now_ms};
+use crate::{RequestMeta, Result, ServiceError, Tandem, now_ms};
 use tandem_domain::{Actor, EngagementId, Role, Side};
+use tandem_store::demo_seed::{self, DemoSeed};
 use tandem_store::{engagements, orgs};
 
 /// The password of every demo account.
@@ -32,6 +33,12 @@ struct ClientPlan {
 }
 
 const PROVIDER: (&str, &str) = ("Harbor Lane IT Partners", "harborlane");
+/// What a start says of a demo whose seeding never finished. The demo is
+/// written in many transactions, so what is there is whole but not all of
+/// it; seeding over it would clash with what is there.
+pub const UNFINISHED: &str = "this database holds a demo whose seeding never finished (an earlier start was \
+     killed or failed while it seeded): its organizations are here without the rest. Start the demo on a new \
+     database: remove this one, or point TANDEM_DATABASE_URL elsewhere";
 /// Where the provider's people work.
 pub const PROVIDER_ZONE: &str = "America/Denver";
 const PROVIDER_STAFF: [(&str, Role); 4] = [
@@ -139,9 +146,13 @@ impl Tandem {
             .await?
             .is_some()
         {
-            return Ok(logins);
+            return match demo_seed::finished(&self.db).await? {
+                Some(_) => Ok(logins),
+                None => Err(ServiceError::Conflict(UNFINISHED.into())),
+            };
         }
 
+        tracing::info!(history = tickets, "seeding the demo");
         let mut tx = self.db.begin().await?;
         let provider =
             insert_org(&mut tx, None, Side::Provider, PROVIDER.0, PROVIDER.1, &meta).await?;
@@ -213,6 +224,13 @@ impl Tandem {
             crate::demo_billing::seed(self, &provider_staff_actors(&staff), &requesters_by_client)
                 .await?;
         }
+        let mut tx = self.db.begin().await?;
+        let seed = DemoSeed {
+            finished_at: now_ms(),
+            with_history: tickets,
+        };
+        demo_seed::mark_finished(&mut tx, seed).await?;
+        tx.commit().await?;
         Ok(logins)
     }
 }

@@ -17,6 +17,7 @@ pub mod blocks;
 pub mod bulk;
 pub mod calendars;
 pub mod dashboard;
+pub mod demo_seed;
 pub mod devices;
 mod direct;
 pub mod documents;

@@ -26,8 +26,8 @@ use tandem_store::tickets::{Arg, Event, ListQuery, Opening, QueueRow, Ticket, ft
 use tandem_store::tokens::ApiToken;
 use tandem_store::users::User;
 use tandem_store::{
-    Backend, Db, StoreError, agreements, attachments, audit, blocks, bulk, calendars, devices,
-    engagements, idempotency, invoices, jobs, login_failures, orgs, sessions, split,
+    Backend, Db, StoreError, agreements, attachments, audit, blocks, bulk, calendars, demo_seed,
+    devices, engagements, idempotency, invoices, jobs, login_failures, orgs, sessions, split,
     sqlite_file_is_sound, tickets, time_entries, tokens, users,
 };
 use uuid::Uuid;
@@ -140,6 +140,7 @@ macro_rules! conformance {
 
 conformance! {
     check_db_lifecycle => db_lifecycle_sqlite, db_lifecycle_postgres;
+    check_demo_seed_is_marked_once => demo_seed_is_marked_once_sqlite, demo_seed_is_marked_once_postgres;
     check_orgs_insert_and_lookup => orgs_insert_and_lookup_sqlite, orgs_insert_and_lookup_postgres;
     check_orgs_duplicate_slug_is_conflict => orgs_duplicate_slug_is_conflict_sqlite, orgs_duplicate_slug_is_conflict_postgres;
     check_orgs_scope => orgs_scope_sqlite, orgs_scope_postgres;
@@ -529,6 +530,29 @@ async fn check_db_lifecycle(db: &Db) {
 
 // ---------------------------------------------------------------------------
 // Organizations
+/// A fresh database has no finished demo; the mark is written once, and
+/// a second mark (two starts seeding one database) is refused.
+async fn check_demo_seed_is_marked_once(db: &Db) {
+    assert_eq!(demo_seed::finished(db).await.expect("read"), None);
+    let seed = demo_seed::DemoSeed {
+        finished_at: 1_765_000_000_000,
+        with_history: true,
+    };
+    let mut tx = db.begin().await.expect("begin");
+    demo_seed::mark_finished(&mut tx, seed).await.expect("mark");
+    tx.commit().await.expect("commit");
+    assert_eq!(demo_seed::finished(db).await.expect("read"), Some(seed));
+
+    let mut tx = db.begin().await.expect("begin");
+    let again = demo_seed::DemoSeed {
+        finished_at: seed.finished_at + 1,
+        with_history: false,
+    };
+    assert!(demo_seed::mark_finished(&mut tx, again).await.is_err());
+    drop(tx);
+    assert_eq!(demo_seed::finished(db).await.expect("read"), Some(seed));
+}
+
 // ---------------------------------------------------------------------------
 
 async fn check_orgs_insert_and_lookup(db: &Db) {
