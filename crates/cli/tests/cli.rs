@@ -321,20 +321,8 @@ fn a_stop_while_the_demo_seeds_waits_for_the_whole_demo_and_a_demo_cut_short_is_
         "stopped before serving: {log}"
     );
 
-    let rt = tokio_rt();
-    let (finished, tickets) = rt.block_on(async {
-        let pool = sqlx::SqlitePool::connect(&db).await.unwrap();
-        let finished: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM demo_seed WHERE with_history")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-        let tickets: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tickets")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-        pool.close().await;
-        (finished, tickets)
-    });
+    let finished = sqlite_count(&db, "SELECT COUNT(*) FROM demo_seed WHERE with_history");
+    let tickets = sqlite_count(&db, "SELECT COUNT(*) FROM tickets");
     assert_eq!(finished, 1, "the seeding ran to its end");
     assert!(
         tickets > 100,
@@ -343,14 +331,7 @@ fn a_stop_while_the_demo_seeds_waits_for_the_whole_demo_and_a_demo_cut_short_is_
 
     // A demo cut short (killed, or failed part way) has its organizations
     // without the rest; a start names that instead of serving half a demo.
-    rt.block_on(async {
-        let pool = sqlx::SqlitePool::connect(&db).await.unwrap();
-        sqlx::query("DELETE FROM demo_seed")
-            .execute(&pool)
-            .await
-            .unwrap();
-        pool.close().await;
-    });
+    sqlite_exec(&db, "DELETE FROM demo_seed");
     let out = run(bin()
         .arg("demo")
         .env("TANDEM_DATABASE_URL", &db)
@@ -377,15 +358,10 @@ fn audit_verify_names_the_first_altered_entry() {
         String::from_utf8_lossy(&out.stderr)
     );
 
-    let rt = tokio_rt();
-    rt.block_on(async {
-        let pool = sqlx::SqlitePool::connect(&db).await.unwrap();
-        sqlx::query("UPDATE audit_log SET change = '{\"role\":\"client_admin\"}' WHERE seq = 7")
-            .execute(&pool)
-            .await
-            .unwrap();
-        pool.close().await;
-    });
+    sqlite_exec(
+        &db,
+        "UPDATE audit_log SET change = '{\"role\":\"client_admin\"}' WHERE seq = 7",
+    );
     let out = run(bin()
         .args(["audit", "verify"])
         .env("TANDEM_DATABASE_URL", &db));
@@ -408,6 +384,25 @@ fn backup_on_postgres_explains_pg_dump() {
         .env("TANDEM_DATABASE_URL", &url));
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("pg_dump"));
+}
+
+/// Run one statement on a SQLite database the server is not using.
+fn sqlite_exec(db: &str, sql: &'static str) {
+    tokio_rt().block_on(async {
+        let pool = sqlx::SqlitePool::connect(db).await.unwrap();
+        sqlx::query(sql).execute(&pool).await.unwrap();
+        pool.close().await;
+    });
+}
+
+/// One count from a SQLite database the server is not using.
+fn sqlite_count(db: &str, sql: &'static str) -> i64 {
+    tokio_rt().block_on(async {
+        let pool = sqlx::SqlitePool::connect(db).await.unwrap();
+        let n = sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap();
+        pool.close().await;
+        n
+    })
 }
 
 fn tokio_rt() -> tokio::runtime::Runtime {
