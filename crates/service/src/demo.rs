@@ -36,7 +36,7 @@ const PROVIDER: (&str, &str) = ("Harbor Lane IT Partners", "harborlane");
 /// What a start says of a demo whose seeding never finished. The demo is
 /// written in many transactions, so what is there is whole but not all of
 /// it; seeding over it would clash with what is there.
-pub const UNFINISHED: &str = "this database holds a demo whose seeding never finished (an earlier start was \
+const UNFINISHED: &str = "this database holds a demo whose seeding never finished (an earlier start was \
      killed or failed while it seeded): its organizations are here without the rest. Start the demo on a new \
      database: remove this one, or point TANDEM_DATABASE_URL elsewhere";
 /// Where the provider's people work.
