@@ -15,6 +15,8 @@ use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
+use tandem_domain::Role;
+use tandem_service::accounts::NewUser;
 use tandem_service::{Db, RequestMeta, Settings, Tandem};
 use tandem_web::{AppState, WebConfig, make_app};
 
@@ -46,6 +48,22 @@ enum Command {
     Demo,
     /// Bring the database schema up to date and exit.
     Migrate,
+    /// Set up a new installation: the provider that runs it and its first
+    /// admin. The admin's password is read from standard input (one line).
+    Setup {
+        /// The provider's name.
+        #[arg(long)]
+        provider: String,
+        /// The provider's short name (lowercase letters, digits, hyphens).
+        #[arg(long)]
+        slug: String,
+        /// The first admin's name.
+        #[arg(long)]
+        admin_name: String,
+        /// The first admin's e-mail, their sign-in name.
+        #[arg(long)]
+        admin_email: String,
+    },
     /// Personal API tokens.
     Token {
         #[command(subcommand)]
@@ -297,6 +315,32 @@ async fn main() -> anyhow::Result<()> {
     let installed = "the server's stop signal";
     match cli.command {
         Command::Migrate => println!("schema is up to date"),
+        Command::Setup {
+            provider,
+            slug,
+            admin_name,
+            admin_email,
+        } => {
+            // From standard input, so that it stays out of the shell's
+            // history and the process list.
+            let mut password = String::new();
+            std::io::stdin()
+                .read_line(&mut password)
+                .context("cannot read the admin's password from standard input")?;
+            let admin = NewUser {
+                email: admin_email,
+                name: admin_name,
+                role: Role::ProviderAdmin,
+                password: password.trim_end_matches(['\r', '\n']).to_owned(),
+            };
+            let (org, user) = tandem
+                .set_up_provider(&provider, &slug, &admin, &RequestMeta::cli("setup"))
+                .await?;
+            println!(
+                "set up {} ({}) with its admin {}; start the server with `tandem serve` and sign in",
+                org.name, org.slug, user.email
+            );
+        }
         Command::Serve => serve(tandem, &config, stop.context(installed)?).await?,
         Command::Demo => {
             let mut stop = stop.context(installed)?;

@@ -69,9 +69,14 @@ struct Server {
 
 impl Server {
     fn demo(db: &str) -> Self {
+        Self::start("demo", db)
+    }
+
+    /// `tandem COMMAND` (`demo` or `serve`) on `db`, once it says it listens.
+    fn start(command: &str, db: &str) -> Self {
         let port = free_port();
         let mut child = bin()
-            .arg("demo")
+            .arg(command)
             .env("TANDEM_DATABASE_URL", db)
             .env("TANDEM_BIND", format!("127.0.0.1:{port}"))
             // The binary's own line saying where it listens, warnings besides.
@@ -339,6 +344,74 @@ fn a_stop_while_the_demo_seeds_waits_for_the_whole_demo_and_a_demo_cut_short_is_
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "{err}");
     assert!(err.contains("seeding never finished"), "{err}");
+}
+
+/// `tandem setup` with the admin's password on standard input.
+fn setup(db: &str, password: &str) -> Output {
+    let mut child = bin()
+        .args(["setup", "--provider", "Northwind IT", "--slug", "northwind"])
+        .args([
+            "--admin-name",
+            "Ada Admin",
+            "--admin-email",
+            "ada@northwind.example",
+        ])
+        .env("TANDEM_DATABASE_URL", db)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn setup_starts_an_empty_installation_once_with_its_admin_and_the_demo_stays_out() {
+    let dir = scratch();
+    let db = format!("sqlite://{}/tandem.db", dir.display());
+    let said = |o: &Output| {
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    };
+
+    let out = setup(&db, "too short");
+    assert!(!out.status.success(), "{}", said(&out));
+    assert!(said(&out).contains("password"), "{}", said(&out));
+
+    let out = setup(&db, "a long enough password");
+    assert!(out.status.success(), "{}", said(&out));
+    assert!(
+        said(&out).contains("set up Northwind IT (northwind) with its admin ada@northwind.example"),
+        "{}",
+        said(&out)
+    );
+
+    // The admin exists in the provider: a token of theirs reads it.
+    let out = run(bin()
+        .args(["token", "create", "--user", "ada@northwind.example"])
+        .env("TANDEM_DATABASE_URL", &db));
+    assert!(out.status.success(), "{}", said(&out));
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let server = Server::start("serve", &db);
+    let (status, orgs) = http_get(server.port, "/api/v1/orgs", Some(&token));
+    assert_eq!(status, 200, "{orgs}");
+    assert!(orgs.contains("\"slug\":\"northwind\""), "{orgs}");
+    assert!(server.terminate().success());
+
+    let out = setup(&db, "a long enough password");
+    assert!(!out.status.success());
+    assert!(said(&out).contains("already set up"), "{}", said(&out));
+    let out = run(bin()
+        .arg("demo")
+        .env("TANDEM_DATABASE_URL", &db)
+        .env("TANDEM_BIND", format!("127.0.0.1:{}", free_port())));
+    assert!(!out.status.success());
+    assert!(said(&out).contains("not the demo's"), "{}", said(&out));
+    assert_eq!(sqlite_count(&db, "SELECT COUNT(*) FROM organizations"), 1);
 }
 
 #[test]

@@ -39,6 +39,11 @@ const PROVIDER: (&str, &str) = ("Harbor Lane IT Partners", "harborlane");
 const UNFINISHED: &str = "this database holds a demo whose seeding never finished (an earlier start was \
      killed or failed while it seeded): its organizations are here without the rest. Start the demo on a new \
      database: remove this one, or point TANDEM_DATABASE_URL elsewhere";
+/// What `tandem demo` says of a database that holds an installation's own
+/// organizations.
+const NOT_EMPTY: &str = "this database holds organizations that are not the demo's: the demo is seeded only \
+     into an empty database, since every demo account shares a published password. Run `tandem serve` on \
+     this one, or start the demo on a new database";
 /// Where the provider's people work.
 pub const PROVIDER_ZONE: &str = "America/Denver";
 const PROVIDER_STAFF: [(&str, Role); 4] = [
@@ -150,6 +155,11 @@ impl Tandem {
                 Some(_) => Ok(logins),
                 None => Err(ServiceError::Conflict(UNFINISHED.into())),
             };
+        }
+        // Every demo account shares a published password: never beside an
+        // installation's own people.
+        if orgs::count(&self.db).await? > 0 {
+            return Err(ServiceError::Conflict(NOT_EMPTY.into()));
         }
 
         tracing::info!(history = tickets, "seeding the demo");

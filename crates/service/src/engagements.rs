@@ -104,6 +104,10 @@ async fn audit_engagement(
     .await
 }
 
+/// Why a second setup is refused.
+const ALREADY_SET_UP: &str = "this database is already set up: it holds organizations (an installation in use, \
+     or the demo). Setup only starts an empty database";
+
 impl Tandem {
     /// Engagements of the actor's organization with their engineers: the
     /// provider sees its clients; a client sees who has access to its data.
@@ -131,6 +135,42 @@ impl Tandem {
             engagement,
             engineers,
         })
+    }
+
+    /// Make a new installation usable: the provider that runs it and that
+    /// provider's first admin, who signs in and onboards the clients.
+    /// Only an empty database is set up; one that holds organizations (an
+    /// installation in use, or the demo) is refused without a change.
+    pub async fn set_up_provider(
+        &self,
+        name: &str,
+        slug: &str,
+        admin: &NewUser,
+        meta: &RequestMeta,
+    ) -> Result<(Org, users::User)> {
+        if admin.role != Role::ProviderAdmin {
+            return Err(tandem_domain::ValidationError::new(
+                "admin_role",
+                "the first person of the provider is its admin",
+            )
+            .into());
+        }
+        if orgs::count(&self.db).await? > 0 {
+            return Err(ServiceError::Conflict(ALREADY_SET_UP.into()));
+        }
+        let mut tx = self.db.begin().await?;
+        let provider = insert_org(&mut tx, None, Side::Provider, name, slug, meta).await?;
+        let user = insert_user(
+            &mut tx,
+            self.settings.password_cost,
+            None,
+            &provider,
+            admin,
+            meta,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok((provider, user))
     }
 
     /// Bring on a new client: its workspace, its admin, and an active

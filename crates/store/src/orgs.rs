@@ -132,7 +132,8 @@ pub async fn set_time_zone(tx: &mut Tx, id: OrgId, zone: &str) -> Result<()> {
     Ok(())
 }
 
-/// How many organizations exist (the demo checks for an empty database).
+/// How many organizations exist (setup and the demo start only an empty
+/// database).
 pub async fn count(db: &Db) -> Result<i64> {
     Ok(
         on_db!(db, c => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM organizations").fetch_one(c).await)?,

@@ -2458,3 +2458,121 @@ async fn november_draft(app: &TestApp, alder_eng: &serde_json::Value, mara: &str
         .await;
     run["created"][0].as_str().unwrap().to_owned()
 }
+
+/// A new installation starts from `tandem setup`: the provider and its
+/// first admin, who signs in and onboards clients. Only an empty database
+/// is set up, and the demo (whose accounts share a published password)
+/// never seeds beside an installation's own people, nor setup beside it.
+#[tokio::test]
+async fn setup_makes_an_empty_installation_usable_once_and_never_mixes_with_the_demo() {
+    use tandem_domain::{Role, Side};
+    use tandem_service::ServiceError;
+    use tandem_service::accounts::NewUser;
+    use tandem_service::engagements::OnboardClient;
+    let db = Db::connect(&fresh_db_url().await).await.unwrap();
+    db.migrate().await.unwrap();
+    let tandem = tandem_service::Tandem::new(db, test_settings());
+    let meta = RequestMeta::cli("test");
+    let admin = |password: &str, role: Role| NewUser {
+        email: "ada@northwind.example".into(),
+        name: "Ada Admin".into(),
+        role,
+        password: password.into(),
+    };
+    let good = "a long enough password";
+
+    // Refused without a trace: an engineer as the first person, and a
+    // password too short (its organization was written in the same
+    // transaction, before the person was refused).
+    let engineer = admin(good, Role::ProviderEngineer);
+    let refused = tandem
+        .set_up_provider("Northwind IT", "northwind", &engineer, &meta)
+        .await;
+    assert!(
+        matches!(refused, Err(ServiceError::Invalid(_))),
+        "{refused:?}"
+    );
+    let short = admin("too short", Role::ProviderAdmin);
+    let refused = tandem
+        .set_up_provider("Northwind IT", "northwind", &short, &meta)
+        .await;
+    assert!(
+        matches!(refused, Err(ServiceError::Invalid(_))),
+        "{refused:?}"
+    );
+
+    let (provider, user) = tandem
+        .set_up_provider(
+            "Northwind IT",
+            "northwind",
+            &admin(good, Role::ProviderAdmin),
+            &meta,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (provider.kind, provider.slug.as_str()),
+        (Side::Provider, "northwind")
+    );
+    assert_eq!((user.role, user.org_id), (Role::ProviderAdmin, provider.id));
+
+    // The admin signs in with that password and brings on a client.
+    let session = tandem
+        .sign_in("ada@northwind.example", good, &meta)
+        .await
+        .unwrap();
+    let ada = tandem.resolve_session(&session.cookie).await.unwrap().actor;
+    let client = OnboardClient {
+        name: "Contoso Freight".into(),
+        slug: "contoso".into(),
+        admin: NewUser {
+            email: "it@contoso.example".into(),
+            name: "Cora Manager".into(),
+            role: Role::ClientAdmin,
+            password: good.into(),
+        },
+    };
+    tandem.onboard_client(&ada, &client, &meta).await.unwrap();
+
+    // Once only, and never the demo beside it.
+    let again = admin(good, Role::ProviderAdmin);
+    let refused = tandem
+        .set_up_provider("Other IT", "other", &again, &meta)
+        .await;
+    assert!(
+        matches!(&refused, Err(ServiceError::Conflict(m)) if m.contains("already set up")),
+        "{refused:?}"
+    );
+    let refused = tandem.seed_demo_with(false).await;
+    assert!(
+        matches!(&refused, Err(ServiceError::Conflict(m)) if m.contains("not the demo's")),
+        "{refused:?}"
+    );
+    assert!(
+        tandem
+            .sign_in(
+                "mara.okafor@harborlane.example",
+                tandem_service::demo::DEMO_PASSWORD,
+                &meta
+            )
+            .await
+            .is_err(),
+        "no demo account was made"
+    );
+
+    // Nor setup on the demo.
+    let demo = TestApp::demo().await;
+    let refused = demo
+        .tandem
+        .set_up_provider(
+            "Northwind IT",
+            "northwind",
+            &admin(good, Role::ProviderAdmin),
+            &meta,
+        )
+        .await;
+    assert!(
+        matches!(refused, Err(ServiceError::Conflict(_))),
+        "{refused:?}"
+    );
+}
