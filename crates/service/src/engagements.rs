@@ -155,6 +155,16 @@ impl Tandem {
             )
             .into());
         }
+        // Checked before anything is written. `tandem setup` exits as soon
+        // as it fails, and on SQLite the organization of an admin refused
+        // inside the transaction was found committed in 3 runs of 8: the
+        // dropped transaction's rollback, spawned as the process ends, does
+        // not always win (not yet understood; see the session 25 note).
+        OrgName::parse(name)?;
+        Slug::parse(slug)?;
+        tandem_domain::Email::parse(&admin.email)?;
+        tandem_domain::PersonName::parse(&admin.name)?;
+        tandem_domain::Password::parse(&admin.password)?;
         if orgs::count(&self.db).await? > 0 {
             return Err(ServiceError::Conflict(ALREADY_SET_UP.into()));
         }

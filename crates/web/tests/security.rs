@@ -2482,8 +2482,7 @@ async fn setup_makes_an_empty_installation_usable_once_and_never_mixes_with_the_
     let good = "a long enough password";
 
     // Refused without a trace: an engineer as the first person, and a
-    // password too short (its organization was written in the same
-    // transaction, before the person was refused).
+    // password too short.
     let engineer = admin(good, Role::ProviderEngineer);
     let refused = tandem
         .set_up_provider("Northwind IT", "northwind", &engineer, &meta)
