@@ -155,11 +155,8 @@ impl Tandem {
             )
             .into());
         }
-        // Checked before anything is written. `tandem setup` exits as soon
-        // as it fails, and on SQLite the organization of an admin refused
-        // inside the transaction was found committed in 3 runs of 8: the
-        // dropped transaction's rollback, spawned as the process ends, does
-        // not always win (not yet understood; see the session 25 note).
+        // Checked before anything is written, so that a refusal opens no
+        // transaction at all.
         OrgName::parse(name)?;
         Slug::parse(slug)?;
         tandem_domain::Email::parse(&admin.email)?;

@@ -325,6 +325,12 @@ struct Writer {
     wal: Arc<Wal>,
     waiting: Vec<oneshot::Sender<Outcome>>,
     opened: Instant,
+    /// A member's savepoint is open: set when it is made, cleared when it
+    /// is released or rolled back. Still set when the group is committed,
+    /// it belongs to a member dropped whose rollback never ran (a process
+    /// ending while its runtime shuts down drops that task), and what it
+    /// wrote must not be committed with the group.
+    member_open: bool,
 }
 
 /// Tells one in-place member's caller how its group went.
@@ -451,6 +457,7 @@ impl GroupCommit {
             wal: wal.clone(),
             waiting: Vec::new(),
             opened: Instant::now(),
+            member_open: false,
         }));
         let queued = Arc::new(AtomicUsize::new(0));
         let (in_place, requests) = mpsc::channel();
@@ -809,6 +816,10 @@ async fn commit(w: &mut Writer) {
     let Some(mut c) = w.conn.take() else {
         return;
     };
+    if std::mem::take(&mut w.member_open) {
+        let _ = c.execute("ROLLBACK TO member").await;
+        let _ = c.execute("RELEASE member").await;
+    }
     let members = std::mem::take(&mut w.waiting);
     let outcome = match c.execute("COMMIT").await {
         Ok(_) => {
@@ -841,6 +852,7 @@ async fn join(pool: &SqlitePool, w: &mut Writer) -> std::result::Result<(), sqlx
         w.opened = Instant::now();
     }
     conn(w).execute("SAVEPOINT member").await?;
+    w.member_open = true;
     Ok(())
 }
 
@@ -896,6 +908,7 @@ impl Member {
                     let _ = done.send(Err(Arc::new(StoreError::Database(e))));
                 }
             }
+            w.member_open = false;
             group.finish(w).await;
         });
         released
@@ -917,6 +930,7 @@ impl Drop for Member {
                 let mut w = w;
                 let _ = conn(&mut w).execute("ROLLBACK TO member").await;
                 let _ = conn(&mut w).execute("RELEASE member").await;
+                w.member_open = false;
                 group.finish(w).await;
             });
         }
@@ -1026,5 +1040,71 @@ mod tests {
             with * 3 < without,
             "with laps the WAL grew to {with} frames, without checkpoints to {without}"
         );
+    }
+
+    /// A member dropped where its rollback cannot run (no runtime: a
+    /// process whose runtime is shutting down drops that task the same
+    /// way) leaves its savepoint open in the group; what it wrote must not
+    /// be committed with the group's next commit, while a member released
+    /// before it in the same group is.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_abandoned_member_is_rolled_back_not_committed_with_its_group() {
+        let path = std::env::temp_dir().join(format!(
+            "tandem-group-commit-{}.db",
+            uuid::Uuid::now_v7().simple()
+        ));
+        let opts = SqliteConnectOptions::new()
+            .filename(&path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(2)
+            .connect_with(opts)
+            .await
+            .expect("pool");
+        sqlx::raw_sql("CREATE TABLE t (id INTEGER PRIMARY KEY, what TEXT NOT NULL)")
+            .execute(&pool)
+            .await
+            .expect("schema");
+        let group = GroupCommit::with_plan(
+            pool.clone(),
+            path.clone(),
+            Handle::current(),
+            CheckpointPlan::DESK,
+        )
+        .expect("group commit");
+
+        // Held open by a queued member, so the released one waits in it.
+        let mut kept = group.begin().await.expect("member");
+        sqlx::query("INSERT INTO t (what) VALUES ('kept')")
+            .execute(&mut *kept)
+            .await
+            .expect("insert");
+        let committing = tokio::spawn(kept.commit());
+        let mut dropped = group.begin().await.expect("member");
+        sqlx::query("INSERT INTO t (what) VALUES ('dropped')")
+            .execute(&mut *dropped)
+            .await
+            .expect("insert");
+        std::thread::spawn(move || drop(dropped))
+            .join()
+            .expect("dropped outside the runtime");
+
+        group.close().await;
+        committing
+            .await
+            .expect("task")
+            .expect("the released member is committed");
+        let rows: Vec<(String,)> = sqlx::query_as("SELECT what FROM t ORDER BY id")
+            .fetch_all(&pool)
+            .await
+            .expect("rows");
+        assert_eq!(rows, vec![("kept".to_owned(),)]);
+        pool.close().await;
+        for suffix in ["", "-wal", "-shm"] {
+            let mut p = path.clone().into_os_string();
+            p.push(suffix);
+            let _ = std::fs::remove_file(p);
+        }
     }
 }
