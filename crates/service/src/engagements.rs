@@ -155,13 +155,6 @@ impl Tandem {
             )
             .into());
         }
-        // Checked before anything is written, so that a refusal opens no
-        // transaction at all.
-        OrgName::parse(name)?;
-        Slug::parse(slug)?;
-        tandem_domain::Email::parse(&admin.email)?;
-        tandem_domain::PersonName::parse(&admin.name)?;
-        tandem_domain::Password::parse(&admin.password)?;
         if orgs::count(&self.db).await? > 0 {
             return Err(ServiceError::Conflict(ALREADY_SET_UP.into()));
         }
